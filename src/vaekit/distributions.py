@@ -1,0 +1,179 @@
+"""Posteriors and likelihoods used by the models.
+
+Posteriors (what ``encode`` returns):
+
+* :class:`DiagonalGaussian` -- q(z|x) = N(mean, diag(exp(logvar))), with the
+  reparameterization trick of Kingma & Welling (2014), "Auto-Encoding Variational
+  Bayes", written once, in :meth:`DiagonalGaussian.rsample`.
+* :class:`PointMass` -- the deterministic code of a plain autoencoder.
+
+Likelihoods (what ``decode`` returns): :class:`Gaussian` (fixed unit or learned
+variance) and :class:`Bernoulli` (on logits). Each has ``.mean`` and
+``.log_prob(x)``, the latter summed over every feature of a sample, in nats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _sum_event(t: Tensor, event_dims: int) -> Tensor:
+    """Sum the last ``event_dims`` dimensions (the features of one sample)."""
+    return t.sum(dim=tuple(range(-event_dims, 0))) if event_dims else t
+
+
+@dataclass
+class DiagonalGaussian:
+    """Diagonal Gaussian posterior q(z|x).
+
+    Parameters
+    ----------
+    mean : Tensor of shape (B, latent_dim)
+    logvar : Tensor of shape (B, latent_dim)
+        Natural logarithm of the variance.
+    """
+
+    mean: Tensor
+    logvar: Tensor
+
+    @property
+    def std(self) -> Tensor:
+        return torch.exp(0.5 * self.logvar)
+
+    def mode(self) -> Tensor:
+        """Most likely code, the mean. Shape (B, latent_dim)."""
+        return self.mean
+
+    def rsample(
+        self,
+        n_samples: int | None = None,
+        generator: torch.Generator | None = None,
+        eps: Tensor | None = None,
+    ) -> Tensor:
+        """Draw z = mean + exp(0.5 * logvar) * eps, eps ~ N(0, I), differentiably.
+
+        The one place in vaekit where the reparameterization is written.
+
+        Parameters
+        ----------
+        n_samples : int or None
+            None gives one draw of shape (B, latent_dim); an int K gives
+            (K, B, latent_dim).
+        generator : torch.Generator or None
+            Source of eps, for reproducible draws.
+        eps : Tensor or None
+            Standard normal noise to use instead of drawing it; it must broadcast
+            against (B, latent_dim) or (K, B, latent_dim).
+        """
+        shape = self.mean.shape if n_samples is None else (n_samples, *self.mean.shape)
+        if eps is None:
+            eps = torch.randn(
+                shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+            )
+        return self.mean + self.std * eps  # (K?, B, latent)
+
+    def kl(self) -> Tensor:
+        """KL(q(z|x) || N(0, I)) in closed form, summed over latent dims. Shape (B,)."""
+        return 0.5 * (self.mean.pow(2) + self.logvar.exp() - 1.0 - self.logvar).sum(dim=-1)
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        """log q(z|x) summed over latent dims; z of shape (..., B, latent) -> (..., B)."""
+        return -0.5 * (
+            LOG_2PI + self.logvar + (z - self.mean).pow(2) / self.logvar.exp()
+        ).sum(dim=-1)
+
+
+@dataclass
+class PointMass:
+    """Deterministic code of a plain autoencoder; ``mean`` has shape (B, latent_dim)."""
+
+    mean: Tensor
+
+    def mode(self) -> Tensor:
+        return self.mean
+
+    def rsample(
+        self,
+        n_samples: int | None = None,
+        generator: torch.Generator | None = None,
+        eps: Tensor | None = None,
+    ) -> Tensor:
+        if n_samples is None:
+            return self.mean
+        return self.mean.expand(n_samples, *self.mean.shape)
+
+    def kl(self) -> Tensor:
+        """A point code has no KL term: zeros of shape (B,)."""
+        return self.mean.new_zeros(self.mean.shape[0])
+
+
+def standard_normal_log_prob(z: Tensor) -> Tensor:
+    """log N(z; 0, I) summed over the last dim; (..., latent) -> (...)."""
+    return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)
+
+
+@dataclass
+class Gaussian:
+    """Gaussian likelihood p(x|z) = N(loc, exp(logvar)), independent per feature.
+
+    With ``logvar = 0`` its negative log-probability is half the squared error plus
+    a constant: the autoencoder's square loss, in nats.
+
+    Parameters
+    ----------
+    loc : Tensor of shape (..., B, *sample_shape)
+    logvar : Tensor broadcastable to ``loc``
+    event_dims : int
+        ``len(sample_shape)``: how many trailing dims one sample spans.
+    """
+
+    loc: Tensor
+    logvar: Tensor
+    event_dims: int = 1
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
+        elementwise = -0.5 * (LOG_2PI + self.logvar + (x - self.loc).pow(2) * torch.exp(-self.logvar))
+        return _sum_event(elementwise.expand_as(self.loc), self.event_dims)
+
+
+@dataclass
+class Bernoulli:
+    """Bernoulli likelihood on logits (never a sigmoid followed by cross-entropy).
+
+    ``log_prob`` accepts any x in [0, 1], as for grey-level pixels.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (..., B, *sample_shape)
+    event_dims : int
+        ``len(sample_shape)``.
+    """
+
+    logits: Tensor
+    event_dims: int = 1
+
+    @property
+    def mean(self) -> Tensor:
+        return torch.sigmoid(self.logits)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
+        elementwise = -F.binary_cross_entropy_with_logits(
+            self.logits, x.expand_as(self.logits), reduction="none"
+        )
+        return _sum_event(elementwise, self.event_dims)
+
+
+Likelihood = Gaussian | Bernoulli

@@ -1,0 +1,243 @@
+"""Encoder and decoder networks built from the data's shape.
+
+* Vectors ``(n, features)`` get a multilayer perceptron.
+* Images ``(n, H, W)`` or ``(n, C, H, W)`` get a convolutional encoder that halves
+  the spatial size with stride-2 convolutions while the image is at least 8 pixels
+  on its short side (at most three times), and a mirrored decoder whose transposed
+  convolutions restore the exact input size, odd or even, square or not.
+
+Every network maps ``(B, *in_shape) -> (B, *out_shape)``; the models decide what the
+outputs mean (a code, mean and log-variance, logits...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    """A fresh activation module from its name (one of :data:`ACTIVATIONS`)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation={name!r} is not one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def default_hidden(n_features: int) -> tuple[int, ...]:
+    """Hidden sizes for an MLP on ``n_features`` inputs: two layers, wide then half.
+
+    6 features -> (64, 32); 64 -> (128, 64); 784 -> (512, 256).
+    """
+    width = min(512, max(64, 2 ** math.ceil(math.log2(max(n_features, 1)))))
+    return (width, width // 2)
+
+
+class MLP(nn.Sequential):
+    """Linear layers with an activation between them (none after the last).
+
+    Maps ``(B, *in_shape) -> (B, *out_shape)``; inputs are flattened first.
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        hidden: Sequence[int],
+        out_shape: Sequence[int],
+        activation: str = "relu",
+    ) -> None:
+        sizes = [math.prod(in_shape), *hidden]
+        layers: list[nn.Module] = [nn.Flatten()]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(n_in, n_out), make_activation(activation)]
+        layers.append(nn.Linear(sizes[-1], math.prod(out_shape)))
+        layers.append(nn.Unflatten(1, tuple(out_shape)))
+        super().__init__(*layers)
+
+
+def conv_stages(height: int, width: int, max_stages: int = 3) -> list[tuple[int, int]]:
+    """Spatial sizes after each stride-2 stage, starting with the input's own.
+
+    >>> conv_stages(28, 20)
+    [(28, 20), (14, 10), (7, 5)]
+    >>> conv_stages(8, 8)
+    [(8, 8), (4, 4)]
+    """
+    sizes = [(height, width)]
+    while len(sizes) <= max_stages and min(sizes[-1]) >= 8:
+        h, w = sizes[-1]
+        sizes.append(((h + 1) // 2, (w + 1) // 2))
+    return sizes
+
+
+def conv_channels(n_stages: int, base: int = 32) -> list[int]:
+    """Channel counts per stage, doubling: 3 stages -> [32, 64, 128]."""
+    return [base * 2**i for i in range(n_stages)]
+
+
+class ConvEncoder(nn.Module):
+    """Stride-2 3x3 convolutions, then a dense layer: ``(B, C, H, W) -> (B, out_features)``.
+
+    ``hidden`` gives the dense layer widths after the convolutions.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        out_features: int,
+        hidden: Sequence[int] = (256,),
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        channels, height, width = image_shape
+        sizes = conv_stages(height, width)
+        widths = conv_channels(len(sizes) - 1)
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip([channels, *widths[:-1]], widths):
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), make_activation(activation)]
+        self.convs = nn.Sequential(*layers)
+        last_h, last_w = sizes[-1]
+        flat = (widths[-1] if widths else channels) * last_h * last_w
+        self.head = MLP((flat,), hidden, (out_features,), activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.convs(x)  # (B, C_last, h, w)
+        return self.head(h.flatten(1))  # (B, out_features)
+
+
+class ConvDecoder(nn.Module):
+    """Mirror of :class:`ConvEncoder`: ``(B, in_features) -> (B, C_out, H, W)``.
+
+    Each transposed convolution picks its output padding so that the spatial size
+    comes back exactly to the encoder's size at that stage.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        image_shape: Sequence[int],
+        hidden: Sequence[int] = (256,),
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        channels, height, width = image_shape
+        sizes = conv_stages(height, width)
+        widths = conv_channels(len(sizes) - 1)
+        first_c = widths[-1] if widths else channels
+        self.start_shape = (first_c, *sizes[-1])
+        self.head = nn.Sequential(
+            MLP((in_features,), hidden, self.start_shape, activation), make_activation(activation)
+        )
+        layers: list[nn.Module] = []
+        c_outs = [*reversed(widths[:-1]), widths[0]] if widths else []
+        for (c_in, c_out), (target_h, target_w) in zip(
+            zip(reversed(widths), c_outs), reversed(sizes[:-1])
+        ):
+            # Conv2d(k=3, s=2, p=1) maps t -> ceil(t / 2); this inverts it exactly.
+            padding = (1 - target_h % 2, 1 - target_w % 2)
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=padding),
+                make_activation(activation),
+            ]
+        self.deconvs = nn.Sequential(*layers)
+        self.out = nn.Conv2d(widths[0] if widths else channels, channels, 3, padding=1)
+
+    def forward(self, z: Tensor) -> Tensor:
+        h = self.head(z)  # (B, C_last, h, w)
+        return self.out(self.deconvs(h))  # (B, C, H, W)
+
+
+class ImageAdapter(nn.Module):
+    """Wraps a network on ``(B, C, H, W)`` so it also takes grey images ``(B, H, W)``."""
+
+    def __init__(self, net: nn.Module, sample_shape: Sequence[int], is_input: bool) -> None:
+        super().__init__()
+        self.net = net
+        self.sample_shape = tuple(sample_shape)
+        self.is_input = is_input
+
+    def forward(self, t: Tensor) -> Tensor:
+        if self.is_input:
+            lead = t.shape[: t.dim() - len(self.sample_shape)]
+            out = self.net(t.reshape(-1, *_as_chw(self.sample_shape)))
+            return out.reshape(*lead, *out.shape[1:])
+        lead = t.shape[:-1]
+        out = self.net(t.reshape(-1, t.shape[-1]))
+        return out.reshape(*lead, *self.sample_shape)
+
+
+def _as_chw(sample_shape: Sequence[int]) -> tuple[int, int, int]:
+    return (1, *sample_shape) if len(sample_shape) == 2 else tuple(sample_shape)  # type: ignore[return-value]
+
+
+def build_encoder(
+    sample_shape: Sequence[int],
+    out_features: int,
+    architecture: str,
+    hidden: Sequence[int],
+    activation: str,
+) -> nn.Module:
+    """Encoder network ``(..., B, *sample_shape) -> (..., B, out_features)``."""
+    if architecture == "conv":
+        conv = ConvEncoder(_as_chw(sample_shape), out_features, hidden, activation)
+        return ImageAdapter(conv, sample_shape, is_input=True)
+    return _Batched(MLP(sample_shape, hidden, (out_features,), activation), len(sample_shape))
+
+
+def build_decoder(
+    latent_dim: int,
+    sample_shape: Sequence[int],
+    architecture: str,
+    hidden: Sequence[int],
+    activation: str,
+) -> nn.Module:
+    """Decoder network ``(..., B, latent_dim) -> (..., B, *sample_shape)``."""
+    hidden_reversed = tuple(reversed(tuple(hidden)))
+    if architecture == "conv":
+        conv = ConvDecoder(latent_dim, _as_chw(sample_shape), hidden_reversed, activation)
+        return ImageAdapter(conv, sample_shape, is_input=False)
+    return _Batched(MLP((latent_dim,), hidden_reversed, sample_shape, activation), 1)
+
+
+class _Batched(nn.Module):
+    """Lets a network on ``(B, *in)`` take extra leading dims ``(K, B, *in)``."""
+
+    def __init__(self, net: nn.Module, in_dims: int) -> None:
+        super().__init__()
+        self.net = net
+        self.in_dims = in_dims
+
+    def forward(self, t: Tensor) -> Tensor:
+        if t.dim() == self.in_dims + 1:
+            return self.net(t)
+        lead = t.shape[: t.dim() - self.in_dims]
+        out = self.net(t.reshape(-1, *t.shape[t.dim() - self.in_dims :]))
+        return out.reshape(*lead, *out.shape[1:])
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+__all__ = [
+    "MLP",
+    "ConvEncoder",
+    "ConvDecoder",
+    "build_encoder",
+    "build_decoder",
+    "default_hidden",
+    "conv_stages",
+    "count_parameters",
+]
