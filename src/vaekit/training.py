@@ -1,0 +1,254 @@
+"""The training loop: one explicit loop over a batch source.
+
+In-memory data takes the fast path, :class:`TensorBatches`: a random permutation
+sliced into batches on the tensor itself, with no per-sample Dataset or collate, so a
+small MLP is limited by its matrix multiplications rather than by Python. Any other
+iterable of ``(B, *sample_shape)`` tensors with a ``__len__`` can stand in for it.
+
+The loop uses Adam, optional KL warm-up (beta rises linearly from 0), optional
+gradient-norm clipping, early stopping on the validation loss with the best weights
+restored, and stops with :class:`TrainingDivergedError` when a loss is NaN or
+infinite, naming the epoch and batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from vaekit.models import AutoEncoderModel
+
+HISTORY_KEYS = (
+    "epoch",
+    "beta",
+    "train_loss",
+    "train_reconstruction",
+    "train_kl",
+    "val_loss",
+    "val_reconstruction",
+    "val_kl",
+    "seconds",
+)
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became NaN or infinite during training."""
+
+
+class BatchSource(Protocol):
+    """What the loop trains on: an iterable of batches with a length."""
+
+    def __iter__(self) -> Iterator[Tensor]: ...
+
+    def __len__(self) -> int: ...
+
+
+class TensorBatches:
+    """Batches of an in-memory tensor, reshuffled on every pass when ``shuffle``.
+
+    Parameters
+    ----------
+    data : Tensor of shape (n, *sample_shape)
+        Already on the training device.
+    batch_size : int
+    shuffle : bool
+    generator : torch.Generator or None
+        Drives the permutation; must live on ``data``'s device.
+    """
+
+    def __init__(
+        self,
+        data: Tensor,
+        batch_size: int,
+        shuffle: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        n = len(self.data)
+        if not self.shuffle:
+            for start in range(0, n, self.batch_size):
+                yield self.data[start : start + self.batch_size]
+            return
+        order = torch.randperm(n, generator=self.generator, device=self.data.device)
+        for start in range(0, n, self.batch_size):
+            yield self.data[order[start : start + self.batch_size]]  # (B, *sample_shape)
+
+
+@dataclass
+class TrainingConfig:
+    """Settings of :func:`train`.
+
+    ``patience=None`` turns early stopping off; ``kl_warmup_epochs=0`` turns warm-up
+    off; ``grad_clip=None`` turns clipping off.
+    """
+
+    epochs: int = 100
+    lr: float = 1e-3
+    beta: float = 1.0
+    kl_warmup_epochs: float = 0.0
+    grad_clip: float | None = None
+    patience: int | None = 10
+    verbose: int = 1
+
+
+@dataclass
+class TrainingResult:
+    """History of a run: one entry per epoch under each of :data:`HISTORY_KEYS`."""
+
+    history: dict[str, list[float]] = field(
+        default_factory=lambda: {key: [] for key in HISTORY_KEYS}
+    )
+    best_epoch: int = 0
+    stopped_early: bool = False
+
+
+@torch.no_grad()
+def evaluate(
+    model: AutoEncoderModel,
+    batches: Iterable[Tensor],
+    beta: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """Mean loss, reconstruction and KL per sample (nats) over ``batches``."""
+    was_training = model.training
+    model.eval()
+    totals = torch.zeros(3)
+    n = 0
+    for x in batches:
+        out = model.loss(x, beta=beta, generator=generator)
+        totals += torch.stack(
+            [out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]
+        ).cpu()
+        n += len(x)
+    model.train(was_training)
+    loss, reconstruction, kl = (totals / max(n, 1)).tolist()
+    return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+
+
+def _beta_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> float:
+    """Linear KL warm-up from 0 to ``config.beta`` over ``kl_warmup_epochs``."""
+    if config.kl_warmup_epochs <= 0:
+        return config.beta
+    progress = (epoch + (batch + 1) / n_batches) / config.kl_warmup_epochs
+    return config.beta * min(1.0, progress)
+
+
+def _check_finite(losses: Tensor, epoch: int) -> None:
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        batch = int(bad[0, 0])
+        raise TrainingDivergedError(
+            f"training diverged: the loss became {losses[batch].item()} at epoch {epoch + 1}, "
+            f"batch {batch + 1} of {len(losses)}. Try a smaller lr, grad_clip=1.0, "
+            "KL warm-up, or check the data for extreme values."
+        )
+
+
+def train(
+    model: AutoEncoderModel,
+    train_batches: BatchSource,
+    val_batches: BatchSource | None,
+    config: TrainingConfig,
+    generator: torch.Generator | None = None,
+    val_seed: int = 0,
+) -> TrainingResult:
+    """Train ``model`` in place and return its history.
+
+    Parameters
+    ----------
+    model : AutoEncoderModel
+        Already on the device of the batches.
+    train_batches, val_batches : BatchSource
+        Batches of shape (B, *sample_shape). Without validation batches, early
+        stopping watches the training loss.
+    config : TrainingConfig
+    generator : torch.Generator or None
+        Drives the reparameterization noise during training.
+    val_seed : int
+        Seed of the noise used for every validation pass, so that epochs compare
+        on the same draws.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    result = TrainingResult()
+    best_loss, best_state, bad_epochs = math.inf, None, 0
+    n_batches = len(train_batches)
+    device = next(model.parameters()).device
+    progress = tqdm(range(config.epochs), desc="training", unit="epoch", disable=config.verbose <= 0)
+    for epoch in progress:
+        started = time.perf_counter()
+        model.train()
+        batch_losses = torch.empty(n_batches, device=device)
+        sums = torch.zeros(2, device=device)
+        n_seen = 0
+        for i, x in enumerate(train_batches):
+            beta = _beta_at(config, epoch, i, n_batches)
+            out = model.loss(x, beta=beta, generator=generator)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            if config.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            batch_losses[i] = out.loss.detach()
+            sums += torch.stack([out.reconstruction.detach().sum(), out.kl.detach().sum()])
+            n_seen += len(x)
+        _check_finite(batch_losses, epoch)
+        train_reconstruction, train_kl = (sums / n_seen).tolist()
+        val_generator = torch.Generator(device).manual_seed(val_seed)
+        val = evaluate(model, val_batches, config.beta, val_generator) if val_batches else None
+        monitored = val["loss"] if val else train_reconstruction + config.beta * train_kl
+        row = {
+            "epoch": epoch + 1,
+            "beta": beta,
+            "train_loss": train_reconstruction + beta * train_kl,
+            "train_reconstruction": train_reconstruction,
+            "train_kl": train_kl,
+            "val_loss": val["loss"] if val else math.nan,
+            "val_reconstruction": val["reconstruction"] if val else math.nan,
+            "val_kl": val["kl"] if val else math.nan,
+            "seconds": time.perf_counter() - started,
+        }
+        for key in HISTORY_KEYS:
+            result.history[key].append(float(row[key]))
+        progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}")
+        if monitored < best_loss:
+            best_loss, bad_epochs, result.best_epoch = monitored, 0, epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        warming_up = epoch + 1 < config.kl_warmup_epochs
+        if config.patience is not None and bad_epochs > config.patience and not warming_up:
+            result.stopped_early = True
+            break
+    progress.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'auto' -> CUDA if available, then Apple MPS, then CPU; anything else as given."""
+    if str(device) != "auto":
+        resolved = torch.device(device)
+        if resolved.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
+        return resolved
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
