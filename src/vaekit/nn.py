@@ -40,7 +40,7 @@ def default_hidden(n_features: int) -> tuple[int, ...]:
 
     6 features -> (64, 32); 64 -> (128, 64); 784 -> (512, 256).
     """
-    width = min(512, max(64, 2 ** math.ceil(math.log2(max(n_features, 1)))))
+    width = min(512, max(64, 2 * 2 ** math.ceil(math.log2(max(n_features, 1)))))
     return (width, width // 2)
 
 

@@ -82,7 +82,7 @@ def check_array(X: Any, name: str = "X", min_samples: int = 1) -> np.ndarray:
     array = _to_numeric(X, name)
     if array.ndim not in (2, 3, 4):
         hint = (
-            " Reshape with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
+            " Reshape your data with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
             if array.ndim == 1
             else ""
         )
