@@ -1,0 +1,132 @@
+"""The training loop: batches, loss decrease, warm-up, early stopping, divergence."""
+
+import math
+
+import pytest
+import torch
+
+from vaekit.models import AutoEncoderModel, VAEModel
+from vaekit.training import (
+    TensorBatches,
+    TrainingConfig,
+    TrainingDivergedError,
+    _beta_at,
+    resolve_device,
+    train,
+)
+
+
+def _data(n: int = 256, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    t = torch.rand(n, 1, generator=g) * 6 - 3
+    return torch.cat([t.sin(), t.cos(), 0.5 * t, t.sin() * t.cos()], dim=1)  # (n, 4)
+
+
+def test_tensor_batches_cover_every_sample_once_per_pass() -> None:
+    data = torch.arange(10.0).unsqueeze(1)
+    batches = TensorBatches(data, 4, shuffle=True, generator=torch.Generator().manual_seed(0))
+    first = [b.squeeze(1).tolist() for b in batches]
+    assert len(batches) == 3 and [len(b) for b in first] == [4, 4, 2]
+    assert sorted(sum(first, [])) == list(range(10))
+    second = [b.squeeze(1).tolist() for b in batches]
+    assert first != second  # reshuffled on each pass
+    ordered = [b.squeeze(1).tolist() for b in TensorBatches(data, 4, shuffle=False)]
+    assert ordered == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+@pytest.mark.parametrize("model_class", [AutoEncoderModel, VAEModel])
+def test_training_lowers_the_loss(model_class: type[AutoEncoderModel]) -> None:
+    torch.manual_seed(0)
+    model = model_class((4,), 2, "gaussian", "mlp", (16,))
+    data = 3 * _data()  # large enough that reconstruction dominates the constant and KL
+    batches = TensorBatches(data, 32, generator=torch.Generator().manual_seed(0))
+    result = train(model, batches, None, TrainingConfig(epochs=30, lr=1e-2, patience=None, verbose=0),
+                   torch.Generator().manual_seed(1))
+    losses = result.history["train_loss"]
+    assert len(losses) == 30
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_every_loss_term_takes_part_in_the_gradient() -> None:
+    torch.manual_seed(0)
+    model = VAEModel((4,), 2, "gaussian", "mlp", (8,))
+    out = model.loss(_data(16))
+    for term in (out.reconstruction.mean(), out.kl.mean()):
+        model.zero_grad()
+        term.backward(retain_graph=True)
+        grads = [p.grad.abs().sum() for p in model.encoder.parameters() if p.grad is not None]
+        assert grads and sum(grads) > 0
+
+
+def test_kl_warmup_schedule() -> None:
+    config = TrainingConfig(beta=2.0, kl_warmup_epochs=4)
+    assert _beta_at(config, 0, 0, 10) == pytest.approx(2.0 * 0.1 / 4)
+    assert _beta_at(config, 1, 9, 10) == pytest.approx(1.0)
+    assert _beta_at(config, 7, 3, 10) == 2.0
+    assert _beta_at(TrainingConfig(beta=0.5), 0, 0, 10) == 0.5
+
+
+def test_warmup_is_recorded_in_history() -> None:
+    torch.manual_seed(0)
+    model = VAEModel((4,), 2, "gaussian", "mlp", (8,))
+    batches = TensorBatches(_data(64), 32, generator=torch.Generator().manual_seed(0))
+    result = train(model, batches, None, TrainingConfig(epochs=4, kl_warmup_epochs=2, patience=None, verbose=0))
+    assert result.history["beta"] == [0.5, 1.0, 1.0, 1.0]
+
+
+def test_divergence_names_epoch_and_batch() -> None:
+    torch.manual_seed(0)
+    model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (8,))
+    data = _data(64)
+    data[40, 2] = math.inf  # reaches the loss in the second batch of the first epoch
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2 of 2"):
+        train(model, TensorBatches(data, 32, shuffle=False), None, TrainingConfig(epochs=3, verbose=0))
+
+
+def test_early_stopping_restores_the_best_weights() -> None:
+    torch.manual_seed(0)
+    model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (16,))
+    data = _data(128)
+    train_batches = TensorBatches(data[:96], 32, generator=torch.Generator().manual_seed(0))
+    val_batches = TensorBatches(data[96:], 1024, shuffle=False)
+    # A huge learning rate makes validation loss bounce, so the last epoch is rarely the best.
+    result = train(model, train_batches, val_batches, TrainingConfig(epochs=60, lr=0.3, patience=3, verbose=0))
+    history = result.history
+    best = min(history["val_loss"])
+    assert result.best_epoch == history["val_loss"].index(best) + 1
+    assert result.stopped_early and len(history["epoch"]) == result.best_epoch + 4
+    from vaekit.training import evaluate
+
+    assert evaluate(model, val_batches)["loss"] == pytest.approx(best, rel=1e-5)
+
+
+def test_gradient_clipping_bounds_the_update() -> None:
+    torch.manual_seed(0)
+    model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (8,))
+    before = [p.detach().clone() for p in model.parameters()]
+    data = _data(32) * 1000
+    train(model, TensorBatches(data, 32, shuffle=False), None,
+          TrainingConfig(epochs=1, lr=1.0, grad_clip=1e-3, patience=None, verbose=0))
+    # Adam's first step moves each weight by about lr whatever the gradient's scale; clipping
+    # only has to keep everything finite here.
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_seeded_training_is_deterministic() -> None:
+    def run() -> list[float]:
+        torch.manual_seed(0)
+        model = VAEModel((4,), 2, "gaussian", "mlp", (8,))
+        batches = TensorBatches(_data(64), 16, generator=torch.Generator().manual_seed(3))
+        return train(model, batches, None, TrainingConfig(epochs=3, patience=None, verbose=0),
+                     torch.Generator().manual_seed(4)).history["train_loss"]
+
+    assert run() == run()
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
