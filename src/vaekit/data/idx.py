@@ -1,0 +1,168 @@
+"""Reader and writer for the IDX format of the MNIST files.
+
+An IDX file (LeCun et al., http://yann.lecun.com/exdb/mnist/) is a 4-byte magic
+number -- two zero bytes, a type code, the number of dimensions -- then one
+big-endian uint32 per dimension, then the values in C order, big-endian. Files may
+be gzip-compressed (``.gz``). Every structural problem is a ``ValueError`` that
+names the file and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+# type code -> big-endian dtype, as in the IDX specification
+IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def _read_content(path: Path) -> bytes:
+    """Return the (decompressed, for ``.gz``) bytes of ``path``."""
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except EOFError as exc:
+        raise ValueError(f"{path}: truncated gzip file (the compressed stream ends early)") from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
+
+
+def parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
+    """Parse the uncompressed bytes of an IDX file.
+
+    Parameters
+    ----------
+    content : bytes
+        The whole uncompressed file.
+    source : str, default="<bytes>"
+        Name used in error messages (usually the file path).
+
+    Returns
+    -------
+    array : ndarray of shape given by the header
+        In native byte order.
+    """
+    if len(content) < 4:
+        raise ValueError(f"{source}: truncated IDX file: {len(content)} bytes, shorter than the 4-byte magic number")
+    zero0, zero1, type_code, ndim = content[:4]
+    if zero0 != 0 or zero1 != 0:
+        raise ValueError(
+            f"{source}: bad magic number 0x{content[:4].hex()}: an IDX file starts with two zero bytes "
+            "(is it an IDX file, or a gzip file without the .gz suffix?)"
+        )
+    if type_code not in IDX_DTYPES:
+        codes = ", ".join(f"0x{code:02X}" for code in IDX_DTYPES)
+        raise ValueError(f"{source}: unknown IDX type code 0x{type_code:02X}; valid codes are {codes}")
+    if ndim == 0:
+        raise ValueError(f"{source}: IDX header declares 0 dimensions")
+    header_size = 4 + 4 * ndim
+    if len(content) < header_size:
+        raise ValueError(
+            f"{source}: truncated IDX header: {ndim} dimensions need {header_size} bytes, file has {len(content)}"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
+    dtype = IDX_DTYPES[type_code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    found = len(content) - header_size
+    if found < expected:
+        raise ValueError(
+            f"{source}: truncated IDX file: shape {shape} of {dtype.name} needs {expected} data bytes, found {found}"
+        )
+    if found > expected:
+        raise ValueError(f"{source}: {found - expected} unexpected bytes after the data of shape {shape}")
+    array = np.frombuffer(content, dtype=dtype, offset=header_size).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=True)  # native order, writable
+
+
+def read_idx(path: str | os.PathLike[str], *, md5: str | None = None) -> np.ndarray:
+    """Read an IDX file, raw or gzip-compressed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; a name ending in ``.gz`` is decompressed.
+    md5 : str or None, default=None
+        Expected md5 hex digest of the *uncompressed* content. Checked after the
+        structure, so a structurally broken file gets the more precise message.
+
+    Returns
+    -------
+    array : ndarray of shape given by the file header
+        E.g. ``(60000, 28, 28)`` uint8 for MNIST training images.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is truncated, has a bad magic number, an unknown type code, a
+        byte count that does not match its header, or the wrong md5.
+    """
+    path = Path(path)
+    content = _read_content(path)
+    array = parse_idx(content, source=str(path))
+    if md5 is not None:
+        found = hashlib.md5(content).hexdigest()
+        if found != md5.lower():
+            raise ValueError(
+                f"{path}: not the expected content of {path.name} (md5 of the uncompressed content is "
+                f"{found}, expected {md5}); the file is corrupt or a different version: "
+                "delete it and copy or download it again"
+            )
+    return array
+
+
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Write ``array`` as an IDX file (gzip-compressed if the name ends in ``.gz``).
+
+    The file is written to a temporary file in the same directory and then renamed,
+    so a reader never sees a partial file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file.
+    array : ndarray of any shape with at least one dimension
+        Of a dtype the format supports (uint8, int8, int16, int32, float32, float64).
+
+    Returns
+    -------
+    path : Path
+        The written file.
+    """
+    path = Path(path)
+    array = np.asarray(array)
+    codes = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
+    code = codes.get(array.dtype.newbyteorder("="))
+    if code is None or array.ndim == 0 or array.ndim > 255:
+        raise ValueError(f"cannot write {array.dtype} array of shape {array.shape} as IDX")
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    content = header + np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
+    if path.name.endswith(".gz"):
+        content = gzip.compress(content, mtime=0)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
