@@ -144,8 +144,8 @@ class Gaussian:
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
-        elementwise = -0.5 * (LOG_2PI + self.logvar + (x - self.loc).pow(2) * torch.exp(-self.logvar))
-        return _sum_event(elementwise.expand_as(self.loc), self.event_dims)
+        elementwise = (x - self.loc).pow(2) * torch.exp(-self.logvar) + self.logvar + LOG_2PI
+        return -0.5 * _sum_event(elementwise.expand_as(self.loc), self.event_dims)
 
 
 @dataclass
@@ -170,10 +170,10 @@ class Bernoulli:
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
-        elementwise = -F.binary_cross_entropy_with_logits(
+        cross_entropy = F.binary_cross_entropy_with_logits(
             self.logits, x.expand_as(self.logits), reduction="none"
         )
-        return _sum_event(elementwise, self.event_dims)
+        return -_sum_event(cross_entropy, self.event_dims)
 
 
 Likelihood = Gaussian | Bernoulli

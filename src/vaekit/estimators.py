@@ -155,7 +155,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             torch.manual_seed(seed)
             self.model_ = self._build_model().to(self.device_)
         generator = torch.Generator(self.device_).manual_seed(seed + 1)
-        train_data = data[torch.as_tensor(np.sort(train_idx), device=self.device_)]
+        train_data = data[torch.as_tensor(np.sort(train_idx), device=self.device_)] if n_val else data
         train_batches = TensorBatches(train_data, self.batch_size, True, generator)
         val_batches = None
         if n_val:
@@ -469,22 +469,25 @@ class VAE(_BaseAutoEncoder):
     def score_samples(self, X: Any, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
         """Per-sample ELBO, log p(x|z) averaged over z ~ q(z|x) minus KL, in nats.
 
-        Every row uses the same ``n_samples`` standard-normal draws (common random
-        numbers), so a row's score does not depend on the rest of the batch.
+        A Monte-Carlo estimate: each row gets its own ``n_samples`` draws from a
+        generator seeded with ``random_state``, so the same X gives the same scores,
+        and the mean over many rows has little noise (one draw shared by all rows
+        would leave the whole mean resting on that single draw).
 
         Returns
         -------
         ndarray of float64, shape (n_samples_X,)
         """
         X_model = self._check_X(X)
-        generator = torch.Generator().manual_seed(random_state)
-        eps = torch.randn(n_samples, 1, self.latent_dim, generator=generator).to(self.device_)  # (K, 1, latent)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        generator = torch.Generator(self.device_).manual_seed(random_state)
         scores = []
         with torch.no_grad():
             for i in range(0, len(X_model), PREDICT_BATCH):
                 x = torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)
                 posterior = self.model_.encode(x)
-                z = posterior.rsample(eps=eps)  # (K, B, latent)
+                z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
                 log_lik = self.model_.decode(z).log_prob(x).mean(dim=0)  # (B,)
                 scores.append((log_lik - posterior.kl()).cpu())
         return torch.cat(scores).double().numpy() + self.scaling_.log_abs_det_jacobian()

@@ -58,11 +58,12 @@ class MLP(nn.Sequential):
         activation: str = "relu",
     ) -> None:
         sizes = [math.prod(in_shape), *hidden]
-        layers: list[nn.Module] = [nn.Flatten()]
+        layers: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(n_in, n_out), make_activation(activation)]
         layers.append(nn.Linear(sizes[-1], math.prod(out_shape)))
-        layers.append(nn.Unflatten(1, tuple(out_shape)))
+        if len(out_shape) > 1:
+            layers.append(nn.Unflatten(1, tuple(out_shape)))
         super().__init__(*layers)
 
 
