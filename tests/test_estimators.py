@@ -218,3 +218,12 @@ def test_bad_params(params: dict, message: str) -> None:
 def test_conv_on_a_table_is_refused() -> None:
     with pytest.raises(ValueError, match="architecture='conv' needs images"):
         VAE(architecture="conv", verbose=0).fit(np.zeros((10, 3)))
+
+
+def test_n_init_keeps_the_run_with_the_lowest_loss() -> None:
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    est = AutoEncoder(latent_dim=2, n_init=3, epochs=5, random_state=0, verbose=0).fit(X)
+    assert len(est.init_losses_) == 3 and len(set(est.init_losses_)) == 3
+    assert min(history_loss for history_loss in est.history_["val_loss"]) == pytest.approx(min(est.init_losses_))
+    single = AutoEncoder(latent_dim=2, n_init=1, epochs=5, random_state=0, verbose=0).fit(X)
+    assert single.init_losses_ == [pytest.approx(min(single.history_["val_loss"]))]

@@ -33,6 +33,7 @@ TUTORIAL_PARAMS = dict(
     batch_size=32,
     lr=1e-3,
     patience=30,
+    n_init=3,
 )
 
 

@@ -21,7 +21,7 @@ from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.models import LIKELIHOODS, MODELS, AutoEncoderModel
 from vaekit.nn import ACTIVATIONS, default_hidden
-from vaekit.training import TensorBatches, TrainingConfig, resolve_device, train
+from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
 
 PREDICT_BATCH = 4096
 
@@ -45,7 +45,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-        for name in ("latent_dim", "epochs", "batch_size"):
+        for name in ("latent_dim", "epochs", "batch_size", "n_init"):
             positive_int(name)
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
@@ -135,7 +135,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._check_params()
         X = check_array(X)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.n_features_in_ = math.prod(self.input_shape_)
         self.architecture_ = self._resolve_architecture(X)
@@ -151,25 +151,32 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 10 else 0
         val_idx, train_idx = order[:n_val], order[n_val:]
         data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.model_ = self._build_model().to(self.device_)
-        generator = torch.Generator(self.device_).manual_seed(seed + 1)
         train_data = data[torch.as_tensor(np.sort(train_idx), device=self.device_)] if n_val else data
-        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
         val_batches = None
         if n_val:
             val_data = data[torch.as_tensor(np.sort(val_idx), device=self.device_)]
             val_batches = TensorBatches(val_data, PREDICT_BATCH, shuffle=False)
-        result = train(
-            self.model_, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2
-        )
+        runs = [self._train_once(seed, train_data, val_batches) for seed in seeds]
+        self.init_losses_ = [result.best_loss for _, result in runs]
+        self.model_, result = runs[int(np.argmin(self.init_losses_))]
         self.model_.eval()
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.n_epochs_ = len(result.history["epoch"])
         self._after_fit(train_data)
         return self
+
+    def _train_once(
+        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
+    ) -> tuple[AutoEncoderModel, TrainingResult]:
+        """One training run from the initialization drawn with ``seed``."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model().to(self.device_)
+        generator = torch.Generator(self.device_).manual_seed(seed + 1)
+        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
+        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
+        return model, result
 
     def _after_fit(self, train_data: torch.Tensor) -> None:
         """Hook for state derived from the trained model (the AE's latent Gaussian)."""
@@ -294,6 +301,10 @@ class AutoEncoder(_BaseAutoEncoder):
         Share of samples held out for early stopping (none below 10 samples).
     patience : int or None, default=10
         Epochs without validation improvement before stopping; None never stops early.
+    n_init : int, default=1
+        Training runs from different random initializations; the one with the lowest
+        (validation) loss is kept. Small networks that can get stuck (a few narrow
+        ReLU layers) gain from 5-10.
     grad_clip : float or None
         Clip the gradient norm to this value.
     device : str, default="auto"
@@ -313,6 +324,8 @@ class AutoEncoder(_BaseAutoEncoder):
     history_ : dict of str to list of float
         Per epoch: train/val loss, reconstruction and KL (nats per sample), seconds.
     best_epoch_, n_epochs_ : int
+    init_losses_ : list of float
+        Best monitored loss of each of the ``n_init`` runs.
     latent_mean_, latent_cov_ : ndarray
         Gaussian fitted to the training codes; :meth:`sample` draws from it.
 
@@ -341,6 +354,7 @@ class AutoEncoder(_BaseAutoEncoder):
         lr: float = 1e-3,
         validation_fraction: float = 0.1,
         patience: int | None = 10,
+        n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -357,10 +371,23 @@ class AutoEncoder(_BaseAutoEncoder):
         self.lr = lr
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.n_init = n_init
         self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def _train_once(
+        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
+    ) -> tuple[AutoEncoderModel, TrainingResult]:
+        """One training run from the initialization drawn with ``seed``."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model().to(self.device_)
+        generator = torch.Generator(self.device_).manual_seed(seed + 1)
+        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
+        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
+        return model, result
 
     def _after_fit(self, train_data: torch.Tensor) -> None:
         codes = self._codes(train_data.cpu().numpy()).astype(np.float64)
@@ -427,6 +454,7 @@ class VAE(_BaseAutoEncoder):
         lr: float = 1e-3,
         validation_fraction: float = 0.1,
         patience: int | None = 10,
+        n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -445,6 +473,7 @@ class VAE(_BaseAutoEncoder):
         self.lr = lr
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.n_init = n_init
         self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state

@@ -114,6 +114,7 @@ class TrainingResult:
         default_factory=lambda: {key: [] for key in HISTORY_KEYS}
     )
     best_epoch: int = 0
+    best_loss: float = math.inf
     stopped_early: bool = False
 
 
@@ -227,6 +228,7 @@ def train(
         progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}")
         if monitored < best_loss:
             best_loss, bad_epochs, result.best_epoch = monitored, 0, epoch + 1
+            result.best_loss = best_loss
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
