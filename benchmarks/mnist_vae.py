@@ -220,7 +220,7 @@ def vaekit_parts(vae: VAE) -> tuple[Encode, Decode]:
 # ---------------------------------------------------------------- the run
 
 
-def fit_vaekit(X_train: np.ndarray, epochs: int) -> tuple[VAE, float]:
+def fit_vaekit(X_train: np.ndarray, epochs: int, seed: int = SEED) -> tuple[VAE, float]:
     vae = VAE(
         latent_dim=LATENT_DIM,
         hidden=(HIDDEN,),
@@ -232,7 +232,7 @@ def fit_vaekit(X_train: np.ndarray, epochs: int) -> tuple[VAE, float]:
         lr=LR,
         validation_fraction=0.0,
         patience=None,
-        random_state=SEED,
+        random_state=seed,
         verbose=0,
         device="cpu",
     )

@@ -227,3 +227,10 @@ def test_n_init_keeps_the_run_with_the_lowest_loss() -> None:
     assert min(history_loss for history_loss in est.history_["val_loss"]) == pytest.approx(min(est.init_losses_))
     single = AutoEncoder(latent_dim=2, n_init=1, epochs=5, random_state=0, verbose=0).fit(X)
     assert single.init_losses_ == [pytest.approx(min(single.history_["val_loss"]))]
+
+
+@pytest.mark.parametrize(("verbose", "shows_bar"), [(0, False), (1, True)])
+def test_progress_bar_follows_verbose(capsys: pytest.CaptureFixture[str], verbose: int, shows_bar: bool) -> None:
+    AutoEncoder(epochs=2, verbose=verbose, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3)))
+    err = capsys.readouterr().err
+    assert ("training" in err and "epoch" in err) is shows_bar

@@ -39,6 +39,10 @@ def _to_numeric(X: Any, name: str) -> np.ndarray:
         raise InputError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind in "biuf":
         return array.astype(np.float32, copy=False)
+    try:
+        return array.astype(np.float32)
+    except (TypeError, ValueError):
+        pass  # find and name the first value that is not a number
     flat = array.ravel()
     for i, value in enumerate(flat):
         try:
@@ -50,7 +54,7 @@ def _to_numeric(X: Any, name: str) -> np.ndarray:
                 f"({type(value).__name__}). Each argument must be a real number or a "
                 "string that reads as a number; drop or encode text columns first."
             ) from None
-    return array.astype(np.float32)
+    raise NonNumericInputError(f"{name} of dtype {array.dtype} cannot be read as numbers")
 
 
 def check_array(X: Any, name: str = "X", min_samples: int = 1) -> np.ndarray:
