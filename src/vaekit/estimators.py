@@ -38,6 +38,55 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     _model_family = "ae"
 
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        *,
+        hidden: tuple[int, ...] | None = None,
+        activation: str = "relu",
+        architecture: str = "auto",
+        likelihood: str = "gaussian",
+        preprocessing: str = "auto",
+        epochs: int = 100,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int | None = 10,
+        n_init: int = 1,
+        grad_clip: float | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.activation = activation
+        self.architecture = architecture
+        self.likelihood = likelihood
+        self.preprocessing = preprocessing
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.n_init = n_init
+        self.grad_clip = grad_clip
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _train_once(
+        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
+    ) -> tuple[AutoEncoderModel, TrainingResult]:
+        """One training run from the initialization drawn with ``seed``."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model().to(self.device_)
+        generator = torch.Generator(self.device_).manual_seed(seed + 1)
+        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
+        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
+        return model, result
+
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         def positive_int(name: str) -> None:
@@ -340,55 +389,6 @@ class AutoEncoder(_BaseAutoEncoder):
 
     _model_family = "ae"
 
-    def __init__(
-        self,
-        latent_dim: int = 2,
-        *,
-        hidden: tuple[int, ...] | None = None,
-        activation: str = "relu",
-        architecture: str = "auto",
-        likelihood: str = "gaussian",
-        preprocessing: str = "auto",
-        epochs: int = 100,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        n_init: int = 1,
-        grad_clip: float | None = None,
-        device: str = "auto",
-        random_state: int | np.random.RandomState | None = None,
-        verbose: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.hidden = hidden
-        self.activation = activation
-        self.architecture = architecture
-        self.likelihood = likelihood
-        self.preprocessing = preprocessing
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.n_init = n_init
-        self.grad_clip = grad_clip
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _train_once(
-        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
-    ) -> tuple[AutoEncoderModel, TrainingResult]:
-        """One training run from the initialization drawn with ``seed``."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = self._build_model().to(self.device_)
-        generator = torch.Generator(self.device_).manual_seed(seed + 1)
-        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
-        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
-        return model, result
-
     def _after_fit(self, train_data: torch.Tensor) -> None:
         codes = self._codes(train_data.cpu().numpy()).astype(np.float64)
         self.latent_mean_ = codes.mean(axis=0)
@@ -460,24 +460,26 @@ class VAE(_BaseAutoEncoder):
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:
-        self.latent_dim = latent_dim
-        self.hidden = hidden
-        self.activation = activation
-        self.architecture = architecture
-        self.likelihood = likelihood
-        self.preprocessing = preprocessing
+        super().__init__(
+            latent_dim,
+            hidden=hidden,
+            activation=activation,
+            architecture=architecture,
+            likelihood=likelihood,
+            preprocessing=preprocessing,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            n_init=n_init,
+            grad_clip=grad_clip,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.n_init = n_init
-        self.grad_clip = grad_clip
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _check_params(self) -> None:
         super()._check_params()

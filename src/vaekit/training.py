@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -160,6 +161,21 @@ def _check_finite(losses: Tensor, epoch: int) -> None:
         )
 
 
+@contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Treat denormal floats as zero on the CPU while training, then switch back off.
+
+    Tiny gradients make Adam's second-moment estimates denormal; CPUs handle those
+    dozens of times slower (a 6-5-5-4 VAE went from 16 s to over 400 s). PyTorch has
+    no getter for this flag, so it is restored to its default, off.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def train(
     model: AutoEncoderModel,
     train_batches: BatchSource,
@@ -169,6 +185,8 @@ def train(
     val_seed: int = 0,
 ) -> TrainingResult:
     """Train ``model`` in place and return its history.
+
+    Denormal floats are flushed to zero during the run (see :func:`flush_denormals`).
 
     Parameters
     ----------
@@ -184,6 +202,18 @@ def train(
         Seed of the noise used for every validation pass, so that epochs compare
         on the same draws.
     """
+    with flush_denormals():
+        return _train(model, train_batches, val_batches, config, generator, val_seed)
+
+
+def _train(
+    model: AutoEncoderModel,
+    train_batches: BatchSource,
+    val_batches: BatchSource | None,
+    config: TrainingConfig,
+    generator: torch.Generator | None,
+    val_seed: int,
+) -> TrainingResult:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     result = TrainingResult()
     best_loss, best_state, bad_epochs = math.inf, None, 0
