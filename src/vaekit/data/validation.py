@@ -49,9 +49,10 @@ def _to_numeric(X: Any, name: str) -> np.ndarray:
             float(value)
         except (TypeError, ValueError):
             where = _first_position(np.arange(flat.size).reshape(array.shape) == i)
+            shown = value.item() if isinstance(value, np.generic) else value
             raise NonNumericInputError(
-                f"{name} holds a non-numeric value at {where}: {value!r} "
-                f"({type(value).__name__}). Each argument must be a real number or a "
+                f"{name} holds a non-numeric value at {where}: {shown!r} "
+                f"({type(shown).__name__}). Each argument must be a real number or a "
                 "string that reads as a number; drop or encode text columns first."
             ) from None
     raise NonNumericInputError(f"{name} of dtype {array.dtype} cannot be read as numbers")
