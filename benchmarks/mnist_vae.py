@@ -149,11 +149,11 @@ class HandRun:
     losses: list[float] = field(default_factory=list)
 
 
-def start_hand_run(data: Tensor) -> HandRun:
-    torch.manual_seed(SEED)
+def start_hand_run(data: Tensor, seed: int = SEED) -> HandRun:
+    torch.manual_seed(seed)
     model = HandVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    return HandRun(data, model, optimizer, torch.Generator().manual_seed(SEED + 1))
+    return HandRun(data, model, optimizer, torch.Generator().manual_seed(seed + 1))
 
 
 def hand_epoch(run: HandRun) -> None:

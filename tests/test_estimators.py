@@ -7,7 +7,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vaekit import VAE, AutoEncoder, datasets
-from vaekit.data.validation import InputError
 
 FAST = dict(epochs=3, verbose=0, random_state=0)
 
