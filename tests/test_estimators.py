@@ -233,3 +233,13 @@ def test_progress_bar_follows_verbose(capsys: pytest.CaptureFixture[str], verbos
     AutoEncoder(epochs=2, verbose=verbose, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3)))
     err = capsys.readouterr().err
     assert ("training" in err and "epoch" in err) is shows_bar
+
+
+def test_larger_latent_reconstructs_better(digits: np.ndarray) -> None:
+    """The tutorial's trade-off: more latent dimensions, smaller reconstruction error."""
+    X = digits.reshape(len(digits), -1)  # as a table: MLP, standardized columns
+    errors = []
+    for latent_dim in (1, 4, 16):
+        ae = AutoEncoder(latent_dim=latent_dim, epochs=40, lr=3e-3, patience=None, random_state=0, verbose=0).fit(X)
+        errors.append(float(((ae.reconstruct(X) - X) ** 2).sum(axis=1).mean()))
+    assert errors[0] > 1.5 * errors[1] > 2.25 * errors[2], errors
