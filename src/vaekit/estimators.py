@@ -75,18 +75,6 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train_once(
-        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
-    ) -> tuple[AutoEncoderModel, TrainingResult]:
-        """One training run from the initialization drawn with ``seed``."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = self._build_model().to(self.device_)
-        generator = torch.Generator(self.device_).manual_seed(seed + 1)
-        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
-        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
-        return model, result
-
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         def positive_int(name: str) -> None:
