@@ -1,0 +1,226 @@
+"""Read the user's data, and write arrays to files: the command line's ``DATA`` and ``-o FILE``.
+
+:func:`read_data` takes a path -- a table (CSV, TSV, Parquet), an array (``.npy``,
+``.npz``, IDX) or a folder of images -- or the name of a built-in dataset, and
+returns a :class:`LoadedData`: float32 features that passed
+:func:`~vaekit.data.validation.check_array`, with optional labels (to colour plots)
+and ids (carried to output files). :func:`write_array` (from
+:mod:`vaekit.data.writing`) writes latents, reconstructions or scores by the
+file's suffix, atomically, and never replaces a file unless asked. Every problem
+with a file is a :class:`DataFileError` whose one-line message names the file,
+where in it, and what to do.
+
+The readers live in :mod:`~vaekit.data.delimited` (text tables),
+:mod:`~vaekit.data.tables` (Parquet, and the column checks of every table),
+:mod:`~vaekit.data.arrays` (NumPy, IDX) and :mod:`~vaekit.data.images` (image
+folders); this module picks one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vaekit.data import datasets
+from vaekit.data.arrays import array_to_loaded, read_idx_file, read_npy, read_npz
+from vaekit.data.delimited import read_text_table
+from vaekit.data.images import parse_image_size, read_image_folder
+from vaekit.data.loaded import DataFileError, LoadedData, quoted
+from vaekit.data.tables import read_parquet_table
+from vaekit.data.writing import SUPPORTED_OUTPUTS, write_array
+
+__all__ = [
+    "SUPPORTED_INPUTS",
+    "SUPPORTED_OUTPUTS",
+    "DataFileError",
+    "LoadedData",
+    "parse_image_size",
+    "read_data",
+    "write_array",
+]
+
+SUPPORTED_INPUTS = (
+    "a CSV/TSV table (.csv, .tsv, .txt, optionally .gz), a Parquet table (.parquet, .pq), "
+    "a NumPy array (.npy, .npz), an IDX file (*-ubyte, .idx, optionally .gz), a folder of PNG/JPEG "
+    "images (sub-folder names become labels), or a built-in dataset name (" + ", ".join(datasets.list()) + ")"
+)
+
+_TEXT_SUFFIX = re.compile(r"\.(csv|tsv|txt)(\.gz)?$", re.IGNORECASE)
+_IDX_SUFFIX = re.compile(r"(-ubyte|\.idx\d?)(\.gz)?$", re.IGNORECASE)
+_FLAGS = {"columns": "--columns", "label": "--label", "id_column": "--id", "key": "--key", "header": "--header",
+          "image_size": "--image-size", "image_mode": "--image-mode", "split": "--split"}  # fmt: skip
+_LABEL_NAMES = {"digits": "digit", "mnist": "digit", "fashion-mnist": "class"}
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _kind_of(path: Path) -> str | None:
+    """Which reader handles ``path``: "folder", "text", "parquet", "npy", "npz", "idx" or None."""
+    name = path.name.lower()
+    if path.is_dir():
+        return "folder"
+    if _TEXT_SUFFIX.search(name):
+        return "text"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".npy", ".npz")):
+        return name[-3:]
+    if _IDX_SUFFIX.search(name):
+        return "idx"
+    return None
+
+
+# options each kind of source accepts; any other option given is an error, not ignored
+_ACCEPTS: dict[str, set[str]] = {
+    "text": {"columns", "label", "id_column", "header"},
+    "parquet": {"columns", "label", "id_column"},
+    "npz": {"columns", "label", "id_column", "key"},
+    "npy": {"columns"},
+    "idx": {"columns"},
+    "folder": {"image_size", "image_mode"},
+    "dataset": {"columns", "split"},
+}
+_WHAT = {"text": "text tables", "parquet": "Parquet files", "npz": ".npz files", "npy": ".npy files",
+         "idx": "IDX files", "folder": "image folders", "dataset": "built-in datasets"}  # fmt: skip
+
+
+def _reject_options(source: str, kind: str, options: dict[str, object]) -> None:
+    """Raise for the first option given (not None) that sources of ``kind`` do not take."""
+    for name, value in options.items():
+        if value is not None and name not in _ACCEPTS[kind]:
+            users = [_WHAT[k] for k, accepted in _ACCEPTS.items() if name in accepted]
+            raise DataFileError(
+                f"{quoted(source)}: {_FLAGS[name]} does not apply to {_WHAT[kind]}; it is for {', '.join(users)}"
+            )
+
+
+def _builtin_name(source: str) -> str | None:
+    """The built-in dataset ``source`` names (as datasets.load spells it), or None."""
+    key = source.strip().lower().replace("_", "-")
+    return key if key in datasets.list() else None
+
+
+def _read_builtin(name: str, source: str, *, columns: Sequence[str | int] | None, split: str | None,
+                  data_dir: str | os.PathLike[str] | None) -> LoadedData:  # fmt: skip
+    """A built-in dataset; ``y`` becomes the labels (factor 1 for latent-factors)."""
+    X, y = datasets.load(name, split=split, data_dir=data_dir)
+    label_name = _LABEL_NAMES.get(name, "class") if y is not None else None
+    if y is not None and y.ndim == 2:  # latent-factors: (n, 2) true factors
+        y, label_name = np.ascontiguousarray(y[:, 0]), "factor 1"
+    return array_to_loaded(X, source=source, columns=columns, labels=y, label_name=label_name)
+
+
+def read_data(
+    source: str | os.PathLike[str],
+    *,
+    columns: Sequence[str | int] | None = None,
+    label: str | None = None,
+    id_column: str | None = None,
+    key: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    split: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    header: bool | None = None,
+    image_mode: str = "auto",
+) -> LoadedData:
+    """Read a data file, an image folder or a built-in dataset.
+
+    An existing path is read by its type (:data:`SUPPORTED_INPUTS`); anything else
+    must name a built-in dataset (:func:`vaekit.data.datasets.list`). An option
+    that does not apply to the source (``--label`` for a ``.npy`` file, ...) is an
+    error rather than silently ignored; ``data_dir`` is only a search path and is
+    ignored for files.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A file, a folder of images, or a dataset name such as ``"digits"``.
+    columns : sequence of str or int, or None, default=None
+        Tables: the feature columns, by name, or by 0-based position: an int, or a
+        string such as ``"3"`` when the file has no header (its columns are then
+        called ``x0``, ``x1``, ...). A single string is split at commas.
+        None: every column except ``label`` and ``id_column``.
+    label : str or None, default=None
+        Tables: the column (for ``.npz``: the array) of labels, used to colour plots.
+    id_column : str or None, default=None
+        Tables: the column (for ``.npz``: the array) of row ids, carried to outputs.
+    key : str or None, default=None
+        ``.npz``: the array of features. None: the only array (besides ``label``
+        and ``id_column``), else the one called ``"X"``, else an error listing them.
+    image_size : (int, int) or None, default=None
+        Image folders: resize every image to ``(height, width)``
+        (see :func:`parse_image_size`).
+    split : str or None, default=None
+        Built-in datasets: ``"train"`` or ``"test"`` where the set has splits.
+    data_dir : str, path-like or None, default=None
+        Built-in datasets: where to look for their files first.
+    header : bool or None, default=None
+        Text tables: whether the first line holds column names; None detects it.
+    image_mode : {"auto", "grey", "rgb"}, default="auto"
+        Image folders: "auto" gives grey images if every image is grey, else RGB.
+
+    Returns
+    -------
+    LoadedData
+        ``X`` float32 of shape (n_samples, n_features) for tables, (n_samples, H, W)
+        or (n_samples, C, H, W) for images (in [0, 1] for image folders, IDX and
+        uint8 arrays).
+
+    Raises
+    ------
+    DataFileError
+        A missing, unreadable or unusable source; the message names the file and,
+        where it applies, the line or row, the column and the value.
+    vaekit.data.datasets.DatasetNotFoundError
+        A built-in dataset whose files are missing; the message lists where it looked.
+
+    Examples
+    --------
+    >>> data = read_data("latent-factors")
+    >>> data.X.shape, data.feature_names[:2], data.label_name, data.kind
+    ((2000, 6), ['x0', 'x1'], 'factor 1', 'table')
+    """
+    text = os.fspath(source)
+    path = Path(text).expanduser()
+    options = {"columns": columns, "label": label, "id_column": id_column, "key": key, "header": header,
+               "image_size": image_size, "image_mode": None if image_mode == "auto" else image_mode,
+               "split": split}  # fmt: skip
+    if not path.exists():
+        name = _builtin_name(text)
+        if name is None:
+            raise _not_found(text)
+        _reject_options(text, "dataset", options)
+        return _read_builtin(name, text, columns=columns, split=split, data_dir=data_dir)
+    kind = _kind_of(path)
+    if kind is None:
+        suffix = path.suffix or "(no suffix)"
+        raise DataFileError(f"{quoted(text)}: unknown kind of file {suffix}; vaekit reads {SUPPORTED_INPUTS}")
+    _reject_options(text, kind, options)
+    if kind == "folder":
+        return read_image_folder(path, source=text, image_size=image_size, image_mode=image_mode)
+    if kind == "text":
+        return read_text_table(path, source=text, columns=columns, label=label, id_column=id_column, header=header)
+    if kind == "parquet":
+        return read_parquet_table(path, source=text, columns=columns, label=label, id_column=id_column)
+    if kind == "npz":
+        X, labels, ids, _ = read_npz(path, source=text, key=key, label=label, id_column=id_column)
+        return array_to_loaded(
+            X, source=text, columns=columns, labels=labels, ids=ids, label_name=label, id_name=id_column
+        )
+    array = read_npy(path, source=text) if kind == "npy" else read_idx_file(path, source=text)
+    return array_to_loaded(array, source=text, columns=columns)
+
+
+def _not_found(source: str) -> DataFileError:
+    names = datasets.list()
+    close = difflib.get_close_matches(source.strip().lower(), names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return DataFileError(
+        f"{quoted(source)}: no such file or folder, and not a built-in dataset ({', '.join(names)}){hint}"
+    )

@@ -1,0 +1,204 @@
+"""Folders of PNG and JPEG images, read with Pillow into :class:`LoadedData`.
+
+A folder holds its images either directly, or in sub-folders whose names become
+the labels (``cats/001.png``, ``dogs/001.png``), not both. Images are taken in
+order of their path; the ids are those paths, relative to the folder. Hidden files
+and folders (names starting with ``.``) are ignored; other files that are not
+``.png``, ``.jpg`` or ``.jpeg`` (a README, a CSV of notes) are skipped, and
+named in the error if no image is left. Deeper sub-folders are not searched.
+
+Greyscale images (Pillow modes ``1``, ``L``, ``LA``, ``I``, ``I;16``) give an array
+``(n, H, W)``; if any image has colour, all are converted to RGB ``(n, 3, H, W)``
+(an alpha channel is dropped). Values are scaled to [0, 1] (8-bit by 255, 16-bit
+by 65535). All images must have the same size unless ``image_size`` resizes them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from vaekit.data.loaded import DataFileError, LoadedData, checked, quoted
+from vaekit.data.validation import InputError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N"})
+IMAGE_MODES = ("auto", "grey", "rgb")
+_RESAMPLE = Image.Resampling.LANCZOS  # sharp when shrinking, no aliasing
+_UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)  # OSError: UnidentifiedImageError
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """Read an image size written ``HxW`` (height by width), or ``N`` for a square.
+
+    Parameters
+    ----------
+    text : str
+        For example ``"28x20"``, ``"28X20"``, ``"28 x 20"`` or ``"32"``.
+
+    Returns
+    -------
+    (height, width) : tuple of int
+
+    Raises
+    ------
+    InputError
+        If ``text`` is not two positive whole numbers joined by ``x``.
+
+    Examples
+    --------
+    >>> parse_image_size("28x20"), parse_image_size("32")
+    ((28, 20), (32, 32))
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?", str(text))
+    if match is None or int(match[1]) == 0 or (match[2] is not None and int(match[2]) == 0):
+        raise InputError(
+            f"invalid image size {text!r}: write it as HEIGHTxWIDTH in pixels, e.g. 28x20 (or 32 for 32x32)"
+        )
+    height = int(match[1])
+    return height, int(match[2]) if match[2] is not None else height
+
+
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir() if not path.name.startswith("."))
+
+
+def find_images(folder: Path, *, source: str) -> tuple[list[Path], list[str] | None]:
+    """The image files of ``folder`` and, when they are in sub-folders, their labels.
+
+    Returns
+    -------
+    files : list of Path
+        In order of their path relative to ``folder``.
+    labels : list of str or None
+        The sub-folder name of each file; None when the images are directly in ``folder``.
+    """
+    entries = _visible(folder)
+    top = [path for path in entries if _is_image(path)]
+    skipped = [path for path in entries if path.is_file() and not _is_image(path)]
+    nested: list[Path] = []
+    labels: list[str] = []
+    for sub in (path for path in entries if path.is_dir()):
+        sub_entries = _visible(sub)
+        images = [path for path in sub_entries if _is_image(path)]
+        skipped += [path for path in sub_entries if path.is_file() and not _is_image(path)]
+        nested += images
+        labels += [sub.name] * len(images)
+    if top and nested:
+        raise DataFileError(
+            f"{quoted(source)}: has images both directly inside (e.g. '{top[0].name}') and in sub-folders "
+            f"(e.g. '{nested[0].parent.name}'); put them all in sub-folders (one per label) or all directly "
+            "in the folder"
+        )
+    if not top and not nested:
+        note = ""
+        if skipped:
+            note = f" ({len(skipped)} other file(s) skipped, e.g. '{skipped[0].relative_to(folder).as_posix()}')"
+        raise DataFileError(
+            f"{quoted(source)}: no PNG or JPEG images (.png, .jpg, .jpeg) in the folder or its sub-folders{note}"
+        )
+    return (top, None) if top else (nested, labels)
+
+
+def _probe(path: Path) -> tuple[str, tuple[int, int]]:
+    """Mode and ``(height, width)`` of an image, from its header only."""
+    try:
+        with Image.open(path) as image:
+            return image.mode, (image.height, image.width)
+    except _UNREADABLE as err:
+        raise DataFileError(f"{quoted(path)}: not a readable image ({err}); remove or replace it") from err
+
+
+def _load(path: Path, *, grey: bool, size: tuple[int, int]) -> np.ndarray:
+    """One image as float32 in [0, 1]: ``(H, W)`` if ``grey`` else ``(3, H, W)``."""
+    height, width = size
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode.startswith("I"):  # 16- or 32-bit grey
+                pixels = np.asarray(image, dtype=np.float32) / np.float32(65535)  # (h, w)
+                image = Image.fromarray(pixels)  # mode "F", which every filter handles
+            else:
+                image = image.convert("L" if grey or image.mode in GREY_MODES else "RGB")
+            if image.size != (width, height):
+                image = image.resize((width, height), _RESAMPLE)
+            pixels = np.asarray(image, dtype=np.float32)  # (H, W) or (H, W, 3)
+    except _UNREADABLE as err:
+        raise DataFileError(f"{quoted(path)}: not a readable image ({err}); remove or replace it") from err
+    if image.mode != "F":
+        pixels = pixels / np.float32(255)
+    pixels = np.clip(pixels, 0, 1)  # Lanczos overshoots a little on float images
+    if grey:
+        return pixels
+    if pixels.ndim == 2:  # a grey image among colour ones
+        return np.broadcast_to(pixels, (3, height, width))
+    return pixels.transpose(2, 0, 1)  # (3, H, W)
+
+
+def _common_size(files: list[Path], sizes: list[tuple[int, int]], folder: Path, source: str) -> tuple[int, int]:
+    """The size every image has, or an error naming two images that differ."""
+    for path, size in zip(files, sizes, strict=True):
+        if size != sizes[0]:
+            (h0, w0), (h1, w1) = sizes[0], size
+            first, other = (p.relative_to(folder).as_posix() for p in (files[0], path))
+            raise DataFileError(
+                f"{quoted(source)}: images differ in size: '{first}' is {h0}x{w0} (height x width) but '{other}' "
+                f"is {h1}x{w1}; resize them all with --image-size HxW (for example --image-size {h0}x{w0})"
+            )
+    return sizes[0]
+
+
+def read_image_folder(
+    folder: Path, *, source: str, image_size: tuple[int, int] | None = None, image_mode: str = "auto"
+) -> LoadedData:
+    """Read every image of a folder (see the module docstring for the layout).
+
+    Parameters
+    ----------
+    folder : Path
+    source : str
+        The folder as the user gave it, for messages.
+    image_size : (int, int) or None, default=None
+        ``(height, width)`` to resize every image to (Lanczos filter); None: all
+        images must already have the same size.
+    image_mode : {"auto", "grey", "rgb"}, default="auto"
+        "auto": grey if every image is grey, else RGB. Fix it to read two folders
+        the same way (a model trained on grey images needs grey input).
+
+    Returns
+    -------
+    LoadedData
+        ``X`` of shape (n_images, H, W) for grey or (n_images, 3, H, W) for RGB,
+        float32 in [0, 1]; ``ids`` the relative paths; ``labels`` the sub-folder
+        names (``label_name="folder"``) or None.
+    """
+    mode = {"gray": "grey"}.get(str(image_mode).lower(), str(image_mode).lower())
+    if mode not in IMAGE_MODES:
+        raise DataFileError(f"{quoted(source)}: image mode {image_mode!r} is none of {', '.join(IMAGE_MODES)}")
+    files, labels = find_images(folder, source=source)
+    probes = [_probe(path) for path in files]
+    grey = mode == "grey" or (mode == "auto" and all(m in GREY_MODES for m, _ in probes))
+    if image_size is None:
+        size = _common_size(files, [s for _, s in probes], folder, source)
+    else:
+        size = (int(image_size[0]), int(image_size[1]))
+    X = np.empty((len(files), *(() if grey else (3,)), *size), dtype=np.float32)  # (n, [3,] H, W)
+    for i, path in enumerate(files):
+        X[i] = _load(path, grey=grey, size=size)
+    return LoadedData(
+        X=checked(X, source),
+        labels=np.array(labels, dtype=str) if labels is not None else None,
+        ids=np.array([path.relative_to(folder).as_posix() for path in files], dtype=str),
+        feature_names=None,
+        label_name="folder" if labels is not None else None,
+        id_name="file",
+        source=source,
+        kind="images",
+    )

@@ -1,0 +1,105 @@
+"""What the data-file readers return, and how they fail.
+
+:class:`LoadedData` is the one result of :func:`vaekit.data.files.read_data`,
+whatever the source: a table, a stack of images, or a built-in dataset, with the
+labels and ids that travel beside the features. :class:`DataFileError` is the one
+error: its message names the file (and the line, row or column where it applies)
+and says what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vaekit.data.validation import InputError, check_array
+
+
+class DataFileError(InputError):
+    """A data file, folder or dataset name cannot be read or used as it is.
+
+    A ``ValueError`` (through :class:`~vaekit.data.validation.InputError`). The
+    message is one line: the file, where in it, what is wrong, and what to do.
+    """
+
+
+@dataclass
+class LoadedData:
+    """Features read from a file, a folder or a built-in dataset.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+        float32, C-contiguous and finite. Images are scaled to [0, 1].
+    labels : ndarray of shape (n_samples,) or None
+        Numbers or strings used only to colour plots.
+    ids : ndarray of shape (n_samples,) or None
+        Row identifiers carried through to output files.
+    feature_names : list of str or None
+        The names of the columns of a table; None for images.
+    label_name, id_name : str or None
+        Where ``labels`` and ``ids`` came from (a column name, ``"folder"``, ...).
+    source : str
+        The path or dataset name as given, for messages.
+    kind : {"table", "images"}
+    """
+
+    X: np.ndarray
+    labels: np.ndarray | None
+    ids: np.ndarray | None
+    feature_names: list[str] | None
+    label_name: str | None
+    id_name: str | None
+    source: str
+    kind: str
+
+    def __post_init__(self) -> None:
+        n_samples = len(self.X)
+        for name in ("labels", "ids"):
+            values = getattr(self, name)
+            if values is not None and values.shape != (n_samples,):
+                raise ValueError(f"{name} must have shape ({n_samples},) like X, got {values.shape}")
+        if self.kind not in ("table", "images"):
+            raise ValueError(f"kind must be 'table' or 'images', got {self.kind!r}")
+        if self.feature_names is not None and (self.X.ndim != 2 or len(self.feature_names) != self.X.shape[1]):
+            raise ValueError(f"{len(self.feature_names)} feature names for X of shape {self.X.shape}")
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples (rows or images)."""
+        return len(self.X)
+
+
+def quoted(source: object) -> str:
+    """``'source'`` in single quotes, as file names appear in messages (no repr escaping)."""
+    return f"'{source}'"
+
+
+def checked(X: np.ndarray, source: str) -> np.ndarray:
+    """Run :func:`~vaekit.data.validation.check_array`, naming ``source`` in any error.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+    source : str
+        The file or dataset the array came from.
+
+    Returns
+    -------
+    ndarray of float32, C-contiguous, same shape as X
+
+    Raises
+    ------
+    DataFileError
+        With check_array's message, which starts with the quoted ``source``.
+    """
+    try:
+        return check_array(X, name=quoted(source))
+    except InputError as err:
+        raise DataFileError(str(err)) from err
+
+
+def feature_names_for(n_features: int) -> list[str]:
+    """``["x0", "x1", ...]``: the names of the columns of a table that has no header."""
+    return [f"x{j}" for j in range(n_features)]

@@ -1,0 +1,170 @@
+"""Write arrays (latents, reconstructions, scores) to files: the command line's ``-o FILE``.
+
+:func:`write_array` picks the format from the suffix (:data:`SUPPORTED_OUTPUTS`),
+writes a temporary file beside the target and renames it into place (so no reader
+sees half a file), and never replaces an existing file unless asked.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.tables import write_table
+
+SUPPORTED_OUTPUTS = ".csv, .tsv (optionally .gz), .parquet, .npy, .npz"
+
+_OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".csv.gz": "csv", ".tsv.gz": "tsv",
+                   ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz"}  # fmt: skip
+
+
+def _output_format(path: Path) -> tuple[str, bool]:
+    """``(format, gzip)`` for an output path, from its suffix."""
+    name = path.name.lower()
+    for suffix, fmt in sorted(_OUTPUT_FORMATS.items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return fmt, suffix.endswith(".gz")
+    suffix = path.suffix or "(none)"
+    raise DataFileError(f"{quoted(path)}: unknown output suffix {suffix}; use one of {SUPPORTED_OUTPUTS}")
+
+
+def _per_row(values: object, n_rows: int, what: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.shape != (n_rows,):
+        raise ValueError(f"{what} must have shape ({n_rows},), one value per row, got {array.shape}")
+    return array.astype(str) if array.dtype == object else array  # str, not pickled objects, in .npz
+
+
+def _table(array: np.ndarray, column_names: Sequence[str] | None, ids: np.ndarray | None, id_name: str,
+           extra: dict[str, np.ndarray]) -> pd.DataFrame:  # fmt: skip
+    """Ids first, then the array's columns (images flattened), then the extra columns."""
+    flat = array.reshape(len(array), -1)  # (n, d), or (n, C*H*W) for images
+    prefix = "z" if array.ndim <= 2 else "p"
+    names = [f"{prefix}{j}" for j in range(flat.shape[1])] if column_names is None else [str(c) for c in column_names]
+    if len(names) != flat.shape[1]:
+        raise ValueError(f"{len(names)} column names for an array of {flat.shape[1]} columns")
+    everything = ([id_name] if ids is not None else []) + names + list(extra)
+    if len(set(everything)) < len(everything):
+        twice = next(name for name in everything if everything.count(name) > 1)
+        raise ValueError(f"column name '{twice}' is used twice (ids, array columns and extra columns)")
+    frame = pd.DataFrame(flat, columns=names)
+    if ids is not None:
+        frame.insert(0, id_name, ids)
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write`` on a new hidden file beside ``path``, then rename it into place."""
+    tmp = path.with_name(f".tmp-{secrets.token_hex(6)}-{path.name}")
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies, unlike mkstemp's 0600
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_array(
+    path: str | os.PathLike[str],
+    array: np.ndarray,
+    *,
+    column_names: Sequence[str] | None = None,
+    ids: np.ndarray | None = None,
+    id_name: str | None = None,
+    extra_columns: dict[str, np.ndarray] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write an array (latents, reconstructions, ...) to a file chosen by its suffix.
+
+    ``.csv``/``.tsv`` (optionally ``.gz``) and ``.parquet`` get a table: the id
+    column first (when ``ids`` is given), then the array's columns, then
+    ``extra_columns``; image stacks are flattened to columns ``p0``, ``p1``, ....
+    ``.npz`` holds the array as ``"X"``, the ids as ``"ids"`` and each extra column
+    under its name. ``.npy`` holds the array only: ``ids`` are dropped there (rows
+    keep the input's order), while ``extra_columns`` raise an error rather than be
+    lost. The file is written beside ``path`` and renamed into place, so no reader
+    sees half a file; parent folders are created.
+
+    Parameters
+    ----------
+    path : str or path-like
+    array : ndarray of shape (n_rows,), (n_rows, n_columns), (n_rows, H, W) or (n_rows, C, H, W)
+    column_names : sequence of str or None, default=None
+        Names of the array's columns in a table; default ``z0``, ``z1``, ...
+        (``p0``, ... for images).
+    ids : ndarray of shape (n_rows,) or None, default=None
+    id_name : str or None, default=None
+        The ids' column name in a table; default ``"id"``.
+    extra_columns : dict of str to ndarray of shape (n_rows,), or None
+        More per-row columns, e.g. ``{"reconstruction_error": errors}``.
+    overwrite : bool, default=False
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False (the file is left untouched).
+    DataFileError
+        An unknown suffix, or ``extra_columns`` for a ``.npy`` file.
+    ValueError
+        Ids, extra columns or column names that do not fit the array.
+    """
+    path = Path(path).expanduser()
+    fmt, compress = _output_format(path)
+    array = np.asarray(array)
+    if array.ndim == 0:
+        raise ValueError(f"cannot write a 0-dimensional array to {quoted(path)}")
+    n_rows = len(array)
+    ids = _per_row(ids, n_rows, "ids") if ids is not None else None
+    extra = {
+        str(name): _per_row(values, n_rows, f"extra column '{name}'") for name, values in (extra_columns or {}).items()
+    }
+    id_name = id_name or "id"
+    if fmt == "npy" and extra:
+        raise DataFileError(
+            f"{quoted(path)}: a .npy file holds one array, so the columns {', '.join(extra)} would be lost; "
+            "write a .npz, .csv or .parquet file instead"
+        )
+    if path.is_dir():
+        raise DataFileError(f"{quoted(path)}: is a folder; give a file name, such as {path / 'output.csv'}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{quoted(path)} already exists; use --force to replace it (overwrite=True in Python)")
+    if fmt == "npz" and {"X", "ids"} & set(extra):
+        raise ValueError(f"extra column names 'X' and 'ids' are taken in a .npz file, got {', '.join(extra)}")
+    if fmt in ("npy", "npz") and array.dtype == object:
+        raise ValueError(f"cannot write an array of Python objects to {quoted(path)}: vaekit writes no pickles")
+    if fmt in ("csv", "tsv", "parquet"):
+        frame = _table(array if array.ndim > 1 else array[:, None], column_names, ids, id_name, extra)
+        writer: Callable[[Path], None] = partial(write_table, frame=frame, fmt=fmt, compress=compress)
+    elif fmt == "npz":
+        writer = partial(_save_npz, arrays={"X": array, **({"ids": ids} if ids is not None else {}), **extra})
+    else:
+        writer = partial(_save_npy, array=array)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, writer)
+    return path
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.save would append .npy to the name
+        np.save(f, array, allow_pickle=False)
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)

@@ -1,0 +1,504 @@
+"""Tests of vaekit.data.files: reading the user's data files and writing arrays.
+
+Each format is written (by write_array, vaekit.data.idx.write_idx or Pillow) and
+read back; each bad input must give a DataFileError whose message names the file
+and the place (column, line or row, value) and says what to do.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from vaekit.data.datasets import DatasetNotFoundError
+from vaekit.data.files import (
+    SUPPORTED_INPUTS,
+    SUPPORTED_OUTPUTS,
+    DataFileError,
+    LoadedData,
+    parse_image_size,
+    read_data,
+    write_array,
+)
+from vaekit.data.idx import write_idx
+from vaekit.data.validation import InputError
+
+RNG = np.random.default_rng(0)
+
+
+def _table(n_rows: int = 5, n_columns: int = 3) -> np.ndarray:
+    return RNG.normal(size=(n_rows, n_columns)).astype(np.float32)  # (n, d)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _save_image(path: Path, pixels: np.ndarray) -> None:
+    """Save (H, W) or (H, W, 3) pixels; the format follows the suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def _grey(height: int = 4, width: int = 6, value: int | None = None) -> np.ndarray:
+    if value is not None:
+        return np.full((height, width), value, dtype=np.uint8)
+    return RNG.integers(0, 256, size=(height, width), dtype=np.uint8)  # (H, W)
+
+
+def _check_contract(data: LoadedData) -> None:
+    assert data.X.dtype == np.float32 and data.X.flags.c_contiguous
+    assert np.isfinite(data.X).all()
+    for values in (data.labels, data.ids):
+        assert values is None or values.shape == (len(data.X),)
+
+
+# ---------------------------------------------------------------- round trips
+
+
+def test_csv_round_trip_with_header_ids_and_extra_columns(tmp_path: Path) -> None:
+    X = _table()
+    ids = np.array([f"row{i}" for i in range(5)])
+    errors = np.arange(5, dtype=np.float64)
+    path = write_array(
+        tmp_path / "out" / "z.csv", X, column_names=["a", "b", "c"], ids=ids, id_name="name",
+        extra_columns={"reconstruction_error": errors},
+    )  # fmt: skip
+    assert path == tmp_path / "out" / "z.csv"
+    assert path.read_text().splitlines()[0] == "name,a,b,c,reconstruction_error"
+    data = read_data(path, id_column="name", label="reconstruction_error", columns=["a", "b", "c"])
+    _check_contract(data)
+    np.testing.assert_array_equal(data.X, X)  # float32 written exactly
+    assert data.ids.tolist() == ids.tolist() and data.id_name == "name"
+    np.testing.assert_array_equal(data.labels, errors)
+    assert (data.feature_names, data.label_name, data.id_name) == (["a", "b", "c"], "reconstruction_error", "name")
+    assert (data.kind, data.source) == ("table", str(path))
+
+
+def test_csv_default_features_leave_out_label_and_id(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "d.csv", "id,x,colour,y\n7,1.5,red,2\n8,3,blue,-4e-1\n")
+    data = read_data(path, label="colour", id_column="id")
+    assert data.feature_names == ["x", "y"]
+    np.testing.assert_array_equal(data.X, np.float32([[1.5, 2], [3, -0.4]]))
+    assert data.labels.tolist() == ["red", "blue"] and data.labels.dtype.kind == "U"
+    assert data.ids.tolist() == [7, 8]
+
+
+def test_csv_without_header_gets_x_names_and_positions(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "numbers.csv", "1,2,3\n4,5,6\n")
+    data = read_data(path)
+    assert data.feature_names == ["x0", "x1", "x2"]
+    np.testing.assert_array_equal(data.X, np.float32([[1, 2, 3], [4, 5, 6]]))
+    selected = read_data(path, columns=["0", "x2"], label="1")
+    assert selected.feature_names == ["x0", "x2"] and selected.labels.tolist() == [2, 5]
+    np.testing.assert_array_equal(selected.X, np.float32([[1, 3], [4, 6]]))
+
+
+def test_header_detection_label_column_without_header(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "labelled.csv", "cat,1,2\ndog,3,4\n")
+    data = read_data(path, label="0")
+    assert data.labels.tolist() == ["cat", "dog"] and data.X.shape == (2, 2)
+    assert read_data(path, label="cat", header=True).X.shape == (1, 2)  # the option overrides detection
+
+
+@pytest.mark.parametrize("name", ["z.tsv", "z.tsv.gz", "z.csv.gz"])
+def test_tsv_and_gzip_round_trip(tmp_path: Path, name: str) -> None:
+    X = _table(4, 2)
+    path = write_array(tmp_path / name, X, ids=np.arange(4))
+    if name.endswith(".gz"):
+        assert gzip.decompress(path.read_bytes()).startswith(b"id")
+    data = read_data(path, id_column="id")
+    np.testing.assert_array_equal(data.X, X)
+    assert data.feature_names == ["z0", "z1"] and data.ids.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("text", ["1;2;3\n4;5;6\n", "1 2 3\n4  5 6\n", "1\t2\t3\n4\t5\t6\n", "1|2|3\n4|5|6\n"])
+def test_txt_separator_is_sniffed(tmp_path: Path, text: str) -> None:
+    data = read_data(_write_text(tmp_path / "t.txt", text))
+    np.testing.assert_array_equal(data.X, np.float32([[1, 2, 3], [4, 5, 6]]))
+
+
+def test_trailing_separator_and_blank_lines_are_ignored(tmp_path: Path) -> None:
+    data = read_data(_write_text(tmp_path / "t.csv", "a,b,\n1,2,\n\n3,4,\n\n"))
+    assert data.feature_names == ["a", "b"] and data.X.tolist() == [[1, 2], [3, 4]]
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    X = _table()
+    path = write_array(tmp_path / "z.parquet", X, ids=np.arange(10, 15), extra_columns={"score": np.ones(5)})
+    data = read_data(path, id_column="id", label="score")
+    np.testing.assert_array_equal(data.X, X)
+    assert data.feature_names == ["z0", "z1", "z2"] and data.ids.tolist() == list(range(10, 15))
+
+
+def test_parquet_named_index_is_not_a_feature(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=pd.Index(["p", "q"], name="sample"))
+    frame.to_parquet(tmp_path / "f.pq")
+    data = read_data(tmp_path / "f.pq", id_column="sample")
+    assert data.feature_names == ["a", "b"] and data.ids.tolist() == ["p", "q"]
+
+
+def test_npy_round_trip(tmp_path: Path) -> None:
+    X = _table()
+    path = write_array(tmp_path / "z.npy", X, ids=np.arange(5))  # ids are dropped in .npy
+    np.testing.assert_array_equal(np.load(path), X)
+    data = read_data(path, columns=["x2", "0"])
+    np.testing.assert_array_equal(data.X, X[:, [2, 0]])
+    assert data.feature_names == ["x2", "x0"] and data.ids is None
+
+
+def test_npy_uint8_images_scaled_and_channels_last_transposed(tmp_path: Path) -> None:
+    images = RNG.integers(0, 256, size=(3, 5, 7, 3), dtype=np.uint8)  # (n, H, W, C)
+    np.save(tmp_path / "im.npy", images)
+    data = read_data(tmp_path / "im.npy")
+    assert data.kind == "images" and data.X.shape == (3, 3, 5, 7) and data.feature_names is None
+    np.testing.assert_allclose(data.X, images.transpose(0, 3, 1, 2) / 255, atol=1e-7)
+
+
+def test_npz_round_trip_with_key_ids_and_labels(tmp_path: Path) -> None:
+    X = _table()
+    ids = np.array(list("abcde"), dtype=object)  # written as str, not pickled
+    path = write_array(tmp_path / "z.npz", X, ids=ids, extra_columns={"y": np.arange(5)})
+    with np.load(path, allow_pickle=False) as archive:
+        assert sorted(archive.files) == ["X", "ids", "y"]
+    data = read_data(path, label="y", id_column="ids")  # several arrays: "X" is the default
+    np.testing.assert_array_equal(data.X, X)
+    assert data.labels.tolist() == list(range(5)) and data.ids.tolist() == list("abcde")
+    assert (data.label_name, data.id_name) == ("y", "ids")
+    np.savez(tmp_path / "two.npz", features=X, other=X[:, :2])
+    np.testing.assert_array_equal(read_data(tmp_path / "two.npz", key="other").X, X[:, :2])
+    np.savez(tmp_path / "one.npz", only=X, y=np.arange(5))
+    assert read_data(tmp_path / "one.npz", label="y").X.shape == (5, 3)  # the only array left
+
+
+@pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz", "x.idx"])
+def test_idx_round_trip(tmp_path: Path, name: str) -> None:
+    images = RNG.integers(0, 256, size=(4, 3, 5), dtype=np.uint8)
+    write_idx(tmp_path / name, images)
+    data = read_data(tmp_path / name)
+    assert data.kind == "images" and data.X.shape == (4, 3, 5)
+    np.testing.assert_allclose(data.X, images / 255, atol=1e-7)
+
+
+def test_grey_image_folder(tmp_path: Path) -> None:
+    pixels = [_grey() for _ in range(3)]
+    for i, image in enumerate(pixels):
+        _save_image(tmp_path / "imgs" / f"img{i}.png", image)
+    _write_text(tmp_path / "imgs" / "README.txt", "not an image")  # skipped
+    _write_text(tmp_path / "imgs" / ".hidden.png", "ignored")
+    data = read_data(tmp_path / "imgs")
+    _check_contract(data)
+    assert data.kind == "images" and data.X.shape == (3, 4, 6) and data.feature_names is None
+    np.testing.assert_allclose(data.X, np.stack(pixels) / 255, atol=1e-7)
+    assert data.ids.tolist() == ["img0.png", "img1.png", "img2.png"] and data.labels is None
+
+
+def test_rgb_image_folder_with_sub_folder_labels(tmp_path: Path) -> None:
+    red = np.zeros((4, 6, 3), dtype=np.uint8)
+    red[..., 0] = 255
+    _save_image(tmp_path / "imgs" / "cats" / "b.png", red)
+    _save_image(tmp_path / "imgs" / "cats" / "a.PNG", _grey(value=51))  # grey among colour: replicated
+    _save_image(tmp_path / "imgs" / "dogs" / "c.jpg", red)
+    data = read_data(tmp_path / "imgs")
+    assert data.X.shape == (3, 3, 4, 6)
+    assert data.ids.tolist() == ["cats/a.PNG", "cats/b.png", "dogs/c.jpg"]
+    assert data.labels.tolist() == ["cats", "cats", "dogs"] and data.label_name == "folder"
+    np.testing.assert_allclose(data.X[0], 0.2, atol=1e-6)
+    np.testing.assert_array_equal(data.X[1, 0], 1.0)
+    np.testing.assert_array_equal(data.X[1, 1:], 0.0)
+    assert data.X[2, 0].mean() > 0.9 and data.X[2, 1:].mean() < 0.1  # JPEG: nearly red
+    assert read_data(tmp_path / "imgs", image_mode="grey").X.shape == (3, 4, 6)
+
+
+def test_image_folder_resize_and_16_bit(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "big.png", _grey(8, 12, value=255))
+    Image.fromarray(np.full((4, 4), 65535, dtype=np.uint16)).save(tmp_path / "imgs" / "deep.png")
+    data = read_data(tmp_path / "imgs", image_size=parse_image_size("3x5"))
+    assert data.X.shape == (2, 3, 5)
+    np.testing.assert_allclose(data.X, 1.0, atol=1e-5)
+
+
+def test_builtin_datasets(tmp_path: Path) -> None:
+    digits = read_data("digits")
+    assert digits.X.shape == (1797, 8, 8) and digits.label_name == "digit" and digits.labels[:3].tolist() == [0, 1, 2]
+    assert digits.kind == "images" and digits.ids is None and digits.feature_names is None
+    factors = read_data("latent-factors", columns=["x0", "x5"])
+    assert factors.X.shape == (2000, 2) and factors.feature_names == ["x0", "x5"]
+    assert factors.label_name == "factor 1" and factors.labels.shape == (2000,)
+    with pytest.raises(DatasetNotFoundError, match="looked in"):
+        read_data("mnist", data_dir=tmp_path)
+
+
+def test_existing_path_wins_over_dataset_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _save_image(tmp_path / "digits" / "one.png", _grey())
+    assert read_data("digits").X.shape == (1, 4, 6)
+
+
+def test_supported_descriptions() -> None:
+    assert ".parquet" in SUPPORTED_INPUTS and "digits" in SUPPORTED_INPUTS
+    assert ".npz" in SUPPORTED_OUTPUTS and ".csv" in SUPPORTED_OUTPUTS
+
+
+def test_parse_image_size() -> None:
+    assert parse_image_size("28x20") == (28, 20)
+    assert parse_image_size(" 28 X 20 ") == (28, 20)
+    assert parse_image_size("32") == (32, 32)
+    for bad in ("28x", "0x5", "a by b", "28x20x3", "-3x4"):
+        with pytest.raises(InputError, match="HEIGHTxWIDTH"):
+            parse_image_size(bad)
+
+
+# ---------------------------------------------------------------- bad tables
+
+
+def test_non_numeric_value_names_file_column_line_and_value(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "bad.csv", "a,b\n1,2\n\n3,oops\n5,6\n")
+    with pytest.raises(DataFileError) as info:
+        read_data(path)
+    message = str(info.value)
+    assert "bad.csv" in message and "line 4" in message and "column 'b'" in message and "'oops'" in message
+    assert "--columns" in message and "--label" in message and "\n" not in message
+
+
+def test_non_numeric_first_problem_in_file_order(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "bad.csv", "a,b\n1,2\n3,x\ny,4\n")
+    with pytest.raises(DataFileError, match=r"line 3, column 'b'.*'x'"):
+        read_data(path)
+
+
+def test_decimal_comma_hint(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match="decimal comma"):
+        read_data(_write_text(tmp_path / "eu.txt", "a;b\n1,5;2\n2,5;3\n"))
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2\n3,\n", "a,b\n1,2\n3,NA\n", "a,b\n1,2\n3\n"])
+def test_missing_value(tmp_path: Path, text: str) -> None:
+    with pytest.raises(DataFileError) as info:
+        read_data(_write_text(tmp_path / "gap.csv", text))
+    message = str(info.value)
+    assert "gap.csv" in message and "line 3" in message and "column 'b'" in message and "missing value" in message
+
+
+def test_infinite_value(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"line 2, column 'a': infinite value 'inf'"):
+        read_data(_write_text(tmp_path / "inf.csv", "a\ninf\n"))
+
+
+@pytest.mark.parametrize(("text", "line"), [("a,b\n1,2\n3,4,5\n", 3), ("a,b\n1,2,3\n4,5\n", 2)])
+def test_ragged_row(tmp_path: Path, text: str, line: int) -> None:
+    with pytest.raises(DataFileError) as info:
+        read_data(_write_text(tmp_path / "ragged.csv", text))
+    message = str(info.value)
+    assert "ragged.csv" in message and f"line {line}: 3 fields" in message and "line 1 has 2" in message
+
+
+@pytest.mark.parametrize(("option", "flag"), [("columns", "--columns"), ("label", "--label"), ("id_column", "--id")])
+def test_unknown_column_lists_columns(tmp_path: Path, option: str, flag: str) -> None:
+    path = _write_text(tmp_path / "t.csv", "alpha,beta\n1,2\n")
+    value = ["gamma"] if option == "columns" else "gamma"
+    with pytest.raises(DataFileError) as info:
+        read_data(path, **{option: value})
+    message = str(info.value)
+    assert "t.csv" in message and "'gamma'" in message and flag in message and "alpha, beta" in message
+
+
+def test_empty_file_and_header_only(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"empty\.csv': the file is empty"):
+        read_data(_write_text(tmp_path / "empty.csv", ""))
+    with pytest.raises(DataFileError, match=r"head\.csv': no data rows \(only the column names a, b\)"):
+        read_data(_write_text(tmp_path / "head.csv", "a,b\n"))
+
+
+def test_parquet_non_numeric_gives_row(tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["1", "2", "3", "four"]}).to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DataFileError, match=r"t\.parquet', row 3, column 'b': non-numeric value 'four'"):
+        read_data(tmp_path / "t.parquet")
+    assert read_data(tmp_path / "t.parquet", columns=["a"]).X.shape == (4, 1)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "latin.csv").write_bytes("caf\xe9,b\n1,2\n".encode("latin-1"))
+    with pytest.raises(DataFileError, match="not UTF-8"):
+        read_data(tmp_path / "latin.csv")
+
+
+# ---------------------------------------------------------------- bad arrays
+
+
+def test_one_dimensional_npy(tmp_path: Path) -> None:
+    np.save(tmp_path / "v.npy", np.arange(5.0))
+    with pytest.raises(DataFileError, match=r"v\.npy': holds a 1-D array of shape \(5,\).*reshape\(-1, 1\)"):
+        read_data(tmp_path / "v.npy")
+
+
+def test_npz_without_key_and_several_arrays(tmp_path: Path) -> None:
+    np.savez(tmp_path / "many.npz", first=_table(), second=_table())
+    with pytest.raises(DataFileError, match=r"many\.npz': holds several arrays \(first, second\).*--key"):
+        read_data(tmp_path / "many.npz")
+    with pytest.raises(DataFileError, match=r"no array 'third' for --key; the arrays are first, second"):
+        read_data(tmp_path / "many.npz", key="third")
+
+
+def test_npz_label_of_wrong_length(tmp_path: Path) -> None:
+    np.savez(tmp_path / "z.npz", X=_table(), y=np.arange(4))
+    with pytest.raises(DataFileError, match=r"array 'y' has shape \(4,\); --label needs .* shape \(5,\)"):
+        read_data(tmp_path / "z.npz", label="y")
+
+
+def test_object_npy_is_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    with pytest.raises(DataFileError, match=r"obj\.npy': the array holds Python objects.*refuses pickles"):
+        read_data(tmp_path / "obj.npy")
+
+
+def test_nan_in_npy_names_file_and_position(tmp_path: Path) -> None:
+    X = _table()
+    X[2, 1] = np.nan
+    np.save(tmp_path / "nan.npy", X)
+    with pytest.raises(DataFileError, match=r"nan\.npy' contains NaN at row 2, column 1"):
+        read_data(tmp_path / "nan.npy")
+
+
+def test_not_a_npy_file(tmp_path: Path) -> None:
+    _write_text(tmp_path / "fake.npy", "hello")
+    with pytest.raises(DataFileError, match=r"fake\.npy': not a NumPy \.npy file"):
+        read_data(tmp_path / "fake.npy")
+
+
+def test_truncated_idx(tmp_path: Path) -> None:
+    (tmp_path / "t-idx3-ubyte").write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 9]))
+    with pytest.raises(DataFileError, match=r"t-idx3-ubyte: truncated IDX header"):
+        read_data(tmp_path / "t-idx3-ubyte")
+
+
+# ---------------------------------------------------------------- bad images
+
+
+def test_corrupt_image_is_named(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "good.png", _grey())
+    (tmp_path / "imgs" / "broken.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(DataFileError, match=r"broken\.png': not a readable image.*remove or replace it"):
+        read_data(tmp_path / "imgs")
+
+
+def test_truncated_image_is_named(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "a.png", _grey(16, 16))
+    content = (tmp_path / "imgs" / "a.png").read_bytes()
+    (tmp_path / "imgs" / "b.png").write_bytes(content[: len(content) // 2])
+    with pytest.raises(DataFileError, match=r"b\.png': not a readable image"):
+        read_data(tmp_path / "imgs")
+
+
+def test_mismatched_image_sizes(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "a.png", _grey(4, 6))
+    _save_image(tmp_path / "imgs" / "b.png", _grey(5, 6))
+    with pytest.raises(DataFileError) as info:
+        read_data(tmp_path / "imgs")
+    message = str(info.value)
+    assert "'a.png' is 4x6" in message and "'b.png' is 5x6" in message and "--image-size 4x6" in message
+
+
+def test_empty_folder_and_folder_without_images(tmp_path: Path) -> None:
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(DataFileError, match=r"nothing': no PNG or JPEG images"):
+        read_data(tmp_path / "nothing")
+    _write_text(tmp_path / "nothing" / "scan.bmp", "x")
+    with pytest.raises(DataFileError, match=r"1 other file\(s\) skipped, e\.g\. 'scan\.bmp'"):
+        read_data(tmp_path / "nothing")
+
+
+def test_images_both_at_top_and_in_sub_folders(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "a.png", _grey())
+    _save_image(tmp_path / "imgs" / "cats" / "b.png", _grey())
+    with pytest.raises(DataFileError, match="both directly inside"):
+        read_data(tmp_path / "imgs")
+
+
+# ---------------------------------------------------------------- bad sources and options
+
+
+def test_unknown_dataset_name() -> None:
+    with pytest.raises(DataFileError) as info:
+        read_data("foo.csv")
+    message = str(info.value)
+    assert message.startswith("'foo.csv': no such file or folder, and not a built-in dataset (digits, latent-factors")
+    with pytest.raises(DataFileError, match="did you mean 'digits'"):
+        read_data("digit")
+
+
+def test_unknown_input_suffix(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"data\.xlsx': unknown kind of file \.xlsx; vaekit reads"):
+        read_data(_write_text(tmp_path / "data.xlsx", "x"))
+
+
+def test_option_that_does_not_apply(tmp_path: Path) -> None:
+    np.save(tmp_path / "a.npy", _table())
+    with pytest.raises(DataFileError, match=r"a\.npy': --label does not apply to \.npy files"):
+        read_data(tmp_path / "a.npy", label="y")
+    with pytest.raises(DataFileError, match="--image-size does not apply to built-in datasets"):
+        read_data("digits", image_size=(4, 4))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_unknown_output_suffix(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"z\.xlsx': unknown output suffix \.xlsx; use one of \.csv"):
+        write_array(tmp_path / "z.xlsx", _table())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["z.csv", "z.parquet", "z.npy", "z.npz"])
+def test_refuses_to_overwrite(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match=rf"{name}' already exists; use --force"):
+        write_array(path, _table())
+    assert path.read_bytes() == b"precious"
+    write_array(path, _table(), overwrite=True)
+    assert path.read_bytes() != b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+def test_images_written_to_a_table_are_flattened(tmp_path: Path) -> None:
+    images = RNG.random((2, 3, 4, 5), dtype=np.float32)
+    frame = pd.read_csv(write_array(tmp_path / "im.csv", images))
+    assert list(frame.columns[:2]) == ["p0", "p1"] and frame.shape == (2, 60)
+    np.testing.assert_array_equal(frame.to_numpy(np.float32), images.reshape(2, -1))
+
+
+def test_npy_refuses_extra_columns(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match="write a .npz, .csv or .parquet file instead"):
+        write_array(tmp_path / "z.npy", _table(), extra_columns={"error": np.zeros(5)})
+    assert not (tmp_path / "z.npy").exists()
+
+
+def test_write_checks_lengths_and_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"ids must have shape \(5,\)"):
+        write_array(tmp_path / "z.csv", _table(), ids=np.arange(4))
+    with pytest.raises(ValueError, match="2 column names for an array of 3 columns"):
+        write_array(tmp_path / "z.csv", _table(), column_names=["a", "b"])
+    with pytest.raises(ValueError, match="'z0' is used twice"):
+        write_array(tmp_path / "z.csv", _table(), extra_columns={"z0": np.zeros(5)})
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_int_positions_and_comma_string_select_columns(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "t.csv", "a,b,c\n1,2,3\n")
+    assert read_data(path, columns=[2, 0]).feature_names == ["c", "a"]  # ints are positions, header or not
+    assert read_data(path, columns="b, c").feature_names == ["b", "c"]
+    with pytest.raises(DataFileError, match="column 'a' is given twice in --columns"):
+        read_data(path, columns=["a", 0])
+
+
+def test_invalid_image_mode(tmp_path: Path) -> None:
+    _save_image(tmp_path / "imgs" / "a.png", _grey())
+    with pytest.raises(DataFileError, match="image mode 'cmyk' is none of auto, grey, rgb"):
+        read_data(tmp_path / "imgs", image_mode="cmyk")
