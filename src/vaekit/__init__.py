@@ -2,11 +2,42 @@
 
 >>> from vaekit import VAE, datasets
 >>> X, y = datasets.load("digits")
+
+The public names are imported on first use, so that ``import vaekit`` (and the
+command line's ``--help``) does not pay for importing torch.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from vaekit._version import __version__
-from vaekit.data import datasets
-from vaekit.estimators import VAE, AutoEncoder
-from vaekit.io import load
+
+if TYPE_CHECKING:
+    from vaekit.data import datasets
+    from vaekit.estimators import VAE, AutoEncoder
+    from vaekit.io import load
 
 __all__ = ["VAE", "AutoEncoder", "__version__", "datasets", "load"]
+
+_LAZY = {
+    "VAE": ("vaekit.estimators", "VAE"),
+    "AutoEncoder": ("vaekit.estimators", "AutoEncoder"),
+    "load": ("vaekit.io", "load"),
+    "datasets": ("vaekit.data.datasets", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,5 +1,430 @@
-"""The vaekit command line (placeholder while it is written)."""
+"""The ``vaekit`` command line: a thin layer over the Python API.
+
+Every command parses its options, calls the library, and prints or writes the
+result. Heavy imports (torch, matplotlib, pandas) happen inside the commands, so
+``vaekit --help`` stays fast. Errors the user can act on (bad data, a missing model,
+a file that would be overwritten) are printed as one line on stderr with exit code
+1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+
+from vaekit._version import __version__
+
+app = typer.Typer(
+    name="vaekit",
+    help="Autoencoders and VAEs for your own data: train, encode, decode, sample, evaluate, plot.\n\n"
+    "Example: vaekit train digits --latent-dim 2 --epochs 50",
+    epilog="DATA is a file (CSV/TSV, Parquet, .npy, .npz, IDX), a folder of images, or a built-in "
+    "dataset name (see `vaekit datasets`). MODEL is a saved model folder or a run folder.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(command: F) -> F:
+    """Run a command; turn the errors a user can act on into one line and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ValueError, OSError, KeyError) as err:
+            if _state["debug"]:
+                traceback.print_exc()
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            if isinstance(err, KeyError):
+                message = f"missing entry {err}"
+            typer.echo(f"vaekit {command.__name__.rstrip('_')}: error: {message}", err=True)
+            if not _state["debug"]:
+                typer.echo("(run again with --debug for the traceback)", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vaekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+# ----------------------------------------------------------------- shared options
+Columns = Annotated[Optional[str], typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id).")]
+Label = Annotated[Optional[str], typer.Option("--label", help="Column (or .npz key) used only to colour plots.")]
+IdColumn = Annotated[Optional[str], typer.Option("--id", help="Column (or .npz key) carried through to outputs.")]
+Key = Annotated[Optional[str], typer.Option("--key", help="Array to read from an .npz file.")]
+ImageSize = Annotated[Optional[str], typer.Option("--image-size", help="Resize a folder of images to HxW, e.g. 28x20.")]
+Split = Annotated[Optional[str], typer.Option("--split", help="Split of a built-in dataset: train or test.")]
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _read(source: str, columns: str | None, label: str | None, id_column: str | None, key: str | None,
+          image_size: str | None, split: str | None, data_dir: Path | None) -> Any:
+    from vaekit.data.files import parse_image_size, read_data
+
+    return read_data(
+        source,
+        columns=_split_list(columns),
+        label=label,
+        id_column=id_column,
+        key=key,
+        image_size=None if image_size is None else parse_image_size(image_size),
+        split=split,
+        data_dir=data_dir,
+    )
+
+
+def _load_model(path: Path) -> Any:
+    """A model folder, or a run folder holding one in model/."""
+    from vaekit.io import load
+
+    if (path / "model" / "config.json").is_file() and not (path / "config.json").is_file():
+        path = path / "model"
+    return load(path)
+
+
+def _check_output(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} already exists; use --force to replace it")
+
+
+# ------------------------------------------------------------------------- train
+@app.command(epilog="Example: vaekit train data.csv --label species --latent-dim 2 --out runs/iris")
+@friendly
+def train(
+    data: Annotated[Optional[str], typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="vae or ae.  [default: vae]", show_default=False)] = None,
+    latent_dim: Annotated[Optional[int], typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
+    hidden: Annotated[Optional[str], typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
+    activation: Annotated[Optional[str], typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
+    architecture: Annotated[Optional[str], typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)] = None,
+    likelihood: Annotated[Optional[str], typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
+    beta: Annotated[Optional[float], typer.Option("--beta", help="KL weight (VAE).  [default: 1]", show_default=False)] = None,
+    kl_warmup: Annotated[Optional[float], typer.Option("--kl-warmup", help="Epochs to raise the KL weight from 0 to beta.", show_default=False)] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
+    patience: Annotated[Optional[int], typer.Option("--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False)] = None,
+    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.  [default: 0]", show_default=False)] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)] = None,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False)] = None,
+    force: Force = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html)."""
+    from vaekit.runconfig import default_config, read_config
+    from vaekit.runs import next_free, train_run
+
+    cfg = read_config(config) if config is not None else default_config()
+    given = {
+        ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
+        ("data", "id"): id_column, ("data", "key"): key, ("data", "image_size"): image_size,
+        ("data", "split"): split, ("data", "data_dir"): None if data_dir is None else str(data_dir),
+        ("data", "test_fraction"): test_fraction, ("model", "model"): model, ("model", "latent_dim"): latent_dim,
+        ("model", "hidden"): None if hidden is None else _parse_hidden(hidden), ("model", "activation"): activation,
+        ("model", "architecture"): architecture, ("model", "likelihood"): likelihood, ("model", "beta"): beta,
+        ("model", "kl_warmup_epochs"): kl_warmup, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
+        ("training", "lr"): lr, ("training", "seed"): seed, ("training", "device"): device,
+    }
+    for (table, name), value in given.items():
+        if value is not None:
+            cfg[table][name] = value
+    if patience is not None:
+        cfg["training"]["patience"] = None if patience == 0 else patience
+    if cfg["data"]["source"] is None:
+        raise ValueError("no DATA: give a file, an image folder or a built-in dataset name (or --config with [data] source)")
+    if out is None:
+        stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
+        out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
+    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1)
+    _print_metrics(metrics)
+    typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
+
+
+def _parse_hidden(text: str) -> list[int]:
+    try:
+        widths = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise ValueError(f"--hidden {text!r} must be comma-separated positive integers, e.g. 256,64") from None
+    if not widths or min(widths) < 1:
+        raise ValueError(f"--hidden {text!r} must be comma-separated positive integers, e.g. 256,64")
+    return widths
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    typer.echo(f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}: "
+               f"{metrics['epochs_run']} epochs (best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s")
+    for part in ("train", "test"):
+        m = metrics.get(part)
+        if m:
+            elbo = f"ELBO {m['elbo']:.3f}, " if m["elbo"] is not None else ""
+            typer.echo(f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats; "
+                       f"squared error {m['squared_error']:.4g} per sample (MSE {m['mse']:.4g})")
+    pca = metrics.get("pca")
+    if pca:
+        typer.echo(f"  PCA with {pca['n_components']} components ({pca['split']}): squared error "
+                   f"{pca['squared_error']:.4g} per sample (MSE {pca['mse']:.4g})")
+
+
+# ------------------------------------------------------------------ encode etc.
+@app.command(epilog="Example: vaekit encode runs/digits-vae digits -o latents.csv")
+@friendly
+def encode(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
+    output: Output,
+    logvar: Annotated[bool, typer.Option("--logvar", help="Also write the log-variances (VAE).")] = False,
+    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+) -> None:
+    """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
+    import numpy as np
+
+    from vaekit.data.files import write_array
+    from vaekit.runs import fit_input
+
+    _check_output(output, force)
+    estimator = _load_model(model)
+    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    names = [f"z{i}" for i in range(estimator.latent_dim)]
+    if logvar:
+        if not hasattr(estimator, "encode"):
+            raise ValueError(f"--logvar needs a VAE; {model} holds a {type(estimator).__name__}, whose codes have no variance")
+        Z, logvars = estimator.encode(fit_input(loaded))
+        Z = np.concatenate([Z, logvars], axis=1)
+        names += [f"logvar{i}" for i in range(estimator.latent_dim)]
+    else:
+        Z = estimator.transform(fit_input(loaded))
+    extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}
+    write_array(output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
+    typer.echo(f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}")
+
+
+@app.command(epilog="Example: vaekit decode runs/digits-vae/model latents.csv -o decoded.png")
+@friendly
+def decode(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    latents: Annotated[str, typer.Argument(help="Latent vectors: CSV/Parquet with columns z0, z1, ... (or .npy).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png for an image grid.")],
+    id_column: IdColumn = None, key: Key = None, force: Force = False,
+) -> None:
+    """Decoded means of latent vectors (e.g. a file written by `vaekit encode`)."""
+    from vaekit.data.files import read_data
+
+    _check_output(output, force)
+    estimator = _load_model(model)
+    names = [f"z{i}" for i in range(estimator.latent_dim)]
+    try:
+        loaded = read_data(latents, columns=names, id_column=id_column, key=key)
+    except ValueError:
+        loaded = read_data(latents, id_column=id_column, key=key)  # no z-named columns: take them all
+    decoded = estimator.inverse_transform(loaded.X)
+    _write_samples(estimator, decoded, output, force, ids=loaded.ids, id_name=loaded.id_name)
+    typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
+
+
+def _write_samples(estimator: Any, X: Any, output: Path, force: bool, ids: Any = None, id_name: str | None = None,
+                   extra: dict[str, Any] | None = None, title: str | None = None) -> None:
+    from vaekit.data.files import write_array
+
+    if output.suffix.lower() == ".png":
+        if len(estimator.input_shape_) < 2:
+            raise ValueError(f"{output}: a PNG grid needs images; this model's samples are table rows (write .csv instead)")
+        from vaekit.plots import image_grid, save_figure
+
+        save_figure(image_grid(X, title=title), output)
+        return
+    names = getattr(estimator, "feature_names_in_", None)
+    write_array(output, X, column_names=None if names is None else list(names), ids=ids, id_name=id_name,
+                extra_columns=extra, overwrite=force)
+
+
+@app.command(epilog="Example: vaekit reconstruct runs/digits-vae digits -o recon.csv")
+@friendly
+def reconstruct(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png (originals above reconstructions).")],
+    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+) -> None:
+    """Reconstructions of DATA, with each row's squared reconstruction error."""
+    from vaekit.evaluation import reconstruction_error
+    from vaekit.runs import fit_input
+
+    _check_output(output, force)
+    estimator = _load_model(model)
+    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    X_hat = estimator.reconstruct(fit_input(loaded))
+    errors = reconstruction_error(loaded.X, X_hat)  # (n,)
+    if output.suffix.lower() == ".png":
+        from vaekit.plots import plot_reconstructions, save_figure
+
+        save_figure(plot_reconstructions(loaded.X[:10], X_hat[:10]), output)
+    else:
+        _write_samples(estimator, X_hat, output, force, ids=loaded.ids, id_name=loaded.id_name,
+                       extra={"reconstruction_error": errors})
+    typer.echo(f"wrote {len(X_hat):,} reconstructions to {output}; squared error per row: "
+               f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})")
+
+
+@app.command(epilog="Example: vaekit sample runs/digits-vae -n 64 -o samples.png")
+@friendly
+def sample(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="PNG grid (images), CSV/Parquet/.npy/.npz.")],
+    n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
+    seed: Seed = 0,
+    force: Force = False,
+) -> None:
+    """Draws from the model's prior, decoded (a VAE's N(0, I); an autoencoder's fitted Gaussian)."""
+    _check_output(output, force)
+    estimator = _load_model(model)
+    X = estimator.sample(n, random_state=seed)
+    _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
+    typer.echo(f"wrote {n} samples to {output}")
+
+
+@app.command(epilog="Example: vaekit evaluate runs/mnist-vae mnist --split test --json")
+@friendly
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
+    samples: Annotated[int, typer.Option("--samples", help="Posterior draws per row for the reconstruction term.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    seed: Seed = 0,
+    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None,
+) -> None:
+    """ELBO, reconstruction and KL in nats per row, and the squared error (per row and per element)."""
+    from vaekit.evaluation import evaluate_model
+    from vaekit.runs import fit_input
+
+    estimator = _load_model(model)
+    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    result = evaluate_model(estimator, fit_input(loaded), n_samples=samples, random_state=seed)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"{type(estimator).__name__} on {data} ({result['n']:,} rows, {result['likelihood']} likelihood):")
+    if result["elbo"] is not None:
+        typer.echo(f"  ELBO            {result['elbo']:12.4f} nats per row ({samples} posterior draw(s) per row)")
+    typer.echo(f"  reconstruction  {result['reconstruction']:12.4f} nats per row (-log p(x|z))")
+    typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
+    typer.echo(f"  squared error   {result['squared_error']:12.6g} per row (sum over features)")
+    typer.echo(f"  MSE             {result['mse']:12.6g} per element")
+
+
+@app.command(epilog="Example: vaekit plot runs/digits-vae digits --kind manifold -o manifold.png")
+@friendly
+def plot(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    data: Annotated[Optional[str], typer.Argument(help="File, folder or dataset (needed by latent, reconstructions, interpolation, feature-errors).", show_default=False)] = None,
+    kind: Annotated[str, typer.Option("--kind", help="history, latent, manifold, reconstructions, samples, interpolation, traversals, feature-errors, layers.")] = "latent",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
+    seed: Seed = 0,
+    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+) -> None:
+    """Draw one figure of a model (on DATA where the figure needs it)."""
+    from vaekit.figures import make_figure
+    from vaekit.plots import save_figure
+
+    output = output if output is not None else Path(f"{kind}.png")
+    _check_output(output, force)
+    estimator = _load_model(model)
+    loaded = None if data is None else _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    save_figure(make_figure(kind, estimator, loaded, seed), output)
+    typer.echo(f"wrote {output}")
+
+
+@app.command(epilog="Example: vaekit summary runs/digits-vae -o layers.png")
+@friendly
+def summary(
+    model: Annotated[Path, typer.Argument(help="Model or run folder.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also draw the layers as a PNG.", show_default=False)] = None,
+    force: Force = False,
+) -> None:
+    """Every layer with its output shape and parameter count (Keras' plot_model(show_shapes=True))."""
+    from vaekit.summary import format_table, layer_table, plot_layers
+
+    if output is not None:
+        _check_output(output, force)
+    estimator = _load_model(model)
+    rows = layer_table(estimator)
+    typer.echo(f"{type(estimator).__name__}: latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
+               f"{estimator.architecture_} {tuple(estimator.hidden_)}, input {tuple(estimator.input_shape_)}")
+    typer.echo(format_table(rows))
+    if output is not None:
+        from vaekit.plots import save_figure
+
+        save_figure(plot_layers(rows, f"{type(estimator).__name__}, latent_dim={estimator.latent_dim}"), output)
+        typer.echo(f"wrote {output}")
+
+
+@app.command(epilog="Example: vaekit datasets --data-dir ~/data")
+@friendly
+def datasets(data_dir: DataDir = None) -> None:
+    """The built-in datasets and where each is read from."""
+    from vaekit.data import datasets as builtin
+
+    for name in builtin.list():
+        info = builtin.describe(name, data_dir)
+        shape = "x".join(str(s) for s in info.sample_shape)
+        sizes = ", ".join(f"{k or 'all'} {v:,}" for k, v in info.n_samples.items())
+        if info.source == "embedded":
+            where = "embedded"
+        elif info.present:
+            where = f"found in {info.where}"
+        else:
+            where = f"missing: put {', '.join(info.files)} in <dir>/{name}/ (--data-dir, $VAEKIT_DATA or ~/.cache/vaekit)"
+        typer.echo(f"{name:15s} {shape:7s} {sizes:38s} {where}")
+        typer.echo(f"{'':15s} {info.description}")
 
 
 def main() -> None:
-    raise SystemExit("vaekit: the command line is being written")
+    """Entry point of the ``vaekit`` console script."""
+    app(prog_name="vaekit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

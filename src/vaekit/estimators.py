@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
@@ -102,6 +102,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         """Validate X at predict time against the shape seen in fit; returns model units."""
         check_is_fitted(self, "model_")
+        _check_feature_names(self, X, reset=False)
         array = check_array(X, name)
         expected = self.input_shape_
         if array.ndim == 2 and len(expected) > 1 and array.shape[1] == math.prod(expected):
@@ -170,6 +171,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self
         """
         self._check_params()
+        _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
         X = check_array(X)
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
@@ -291,6 +293,39 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         raise NotImplementedError
 
+    def loss_terms(self, X: Any, n_samples: int = 1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Reconstruction -log p(x|z) and KL(q(z|x) || p(z)) per sample, in nats.
+
+        The reconstruction term is averaged over ``n_samples`` draws z ~ q(z|x) from a
+        generator seeded with ``random_state`` (a plain autoencoder has one code and
+        no KL), and is in the units of X: the log-Jacobian of the preprocessing is
+        included, so -(reconstruction + kl) is the ELBO of X itself.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, *input_shape_)
+        n_samples : int, default=1
+        random_state : int, default=0
+
+        Returns
+        -------
+        reconstruction, kl : ndarray of float64, shape (n,) each
+        """
+        X_model = self._check_X(X)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        generator = torch.Generator(self.device_).manual_seed(random_state)
+        reconstructions, kls = [], []
+        with torch.no_grad():
+            for i in range(0, len(X_model), PREDICT_BATCH):
+                x = torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)
+                posterior = self.model_.encode(x)
+                z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
+                reconstructions.append(-self.model_.decode(z).log_prob(x).mean(dim=0).cpu())  # (B,)
+                kls.append(posterior.kl().cpu())  # (B,)
+        jacobian = self.scaling_.log_abs_det_jacobian()
+        return torch.cat(reconstructions).double().numpy() - jacobian, torch.cat(kls).double().numpy()
+
     def score(self, X: Any, y: Any = None) -> float:
         """Mean of :meth:`score_samples` over X (nats per sample; higher is better)."""
         return float(np.mean(self.score_samples(X)))
@@ -355,6 +390,9 @@ class AutoEncoder(_BaseAutoEncoder):
     model_ : AutoEncoderModel
     input_shape_ : tuple of int
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Column names when fit on a DataFrame with string column names; then
+        DataFrames given later must have the same columns in the same order.
     likelihood_, architecture_ : str
     hidden_ : tuple of int
     scaling_ : Scaling
@@ -394,13 +432,8 @@ class AutoEncoder(_BaseAutoEncoder):
         -------
         ndarray of float64, shape (n_samples,)
         """
-        X_model = self._check_X(X)
-        scores = []
-        with torch.no_grad():
-            for i in range(0, len(X_model), PREDICT_BATCH):
-                x = torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)
-                scores.append(self.model_.decode(self.model_.encode(x).mode()).log_prob(x).cpu())
-        return torch.cat(scores).double().numpy() + self.scaling_.log_abs_det_jacobian()
+        reconstruction, _ = self.loss_terms(X)
+        return -reconstruction
 
 
 class VAE(_BaseAutoEncoder):
@@ -485,6 +518,22 @@ class VAE(_BaseAutoEncoder):
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
 
+    def encode(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and log-variance of q(z|x) for each sample.
+
+        Returns
+        -------
+        mean, logvar : ndarray of float32, shape (n_samples, latent_dim) each
+        """
+        X_model = self._check_X(X)
+        means, logvars = [], []
+        with torch.no_grad():
+            for i in range(0, len(X_model), PREDICT_BATCH):
+                posterior = self.model_.encode(torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_))
+                means.append(posterior.mean.cpu())
+                logvars.append(posterior.logvar.cpu())
+        return torch.cat(means).numpy(), torch.cat(logvars).numpy()
+
     def score_samples(self, X: Any, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
         """Per-sample ELBO, log p(x|z) averaged over z ~ q(z|x) minus KL, in nats.
 
@@ -497,19 +546,8 @@ class VAE(_BaseAutoEncoder):
         -------
         ndarray of float64, shape (n_samples_X,)
         """
-        X_model = self._check_X(X)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        generator = torch.Generator(self.device_).manual_seed(random_state)
-        scores = []
-        with torch.no_grad():
-            for i in range(0, len(X_model), PREDICT_BATCH):
-                x = torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)
-                posterior = self.model_.encode(x)
-                z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
-                log_lik = self.model_.decode(z).log_prob(x).mean(dim=0)  # (B,)
-                scores.append((log_lik - posterior.kl()).cpu())
-        return torch.cat(scores).double().numpy() + self.scaling_.log_abs_det_jacobian()
+        reconstruction, kl = self.loss_terms(X, n_samples, random_state)
+        return -(reconstruction + kl)
 
 
 ESTIMATORS: dict[str, type[_BaseAutoEncoder]] = {"AutoEncoder": AutoEncoder, "VAE": VAE}

@@ -103,6 +103,8 @@ def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False)
             "history": estimator.history_,
         },
     }
+    if hasattr(estimator, "feature_names_in_"):
+        config["fitted"]["feature_names_in"] = [str(n) for n in estimator.feature_names_in_]
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
     for key, array in estimator.scaling_.arrays().items():
         tensors[f"state.scaling.{key}"] = torch.from_numpy(np.ascontiguousarray(array))
@@ -195,6 +197,8 @@ def load(path: str | Path, device: str | None = None) -> _BaseAutoEncoder:
         estimator.history_ = fitted.get("history", {})
         estimator.best_epoch_ = int(fitted.get("best_epoch", 0))
         estimator.n_epochs_ = int(fitted.get("n_epochs", 0))
+        if fitted.get("feature_names_in") is not None:
+            estimator.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
         scaling_arrays = {
             k.removeprefix("state.scaling."): v.numpy() for k, v in tensors.items() if k.startswith("state.scaling.")
         }

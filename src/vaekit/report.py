@@ -1,0 +1,117 @@
+"""``report.html``: one self-contained page that shows a training run at a glance.
+
+Images are embedded as base64 PNGs, so the page can be mailed or moved on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #eee; }
+th { text-align: left; background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }
+figure img { max-width: 100%; border: 1px solid #eee; } figcaption { font-size: 0.9em; color: #555; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+METRIC_COLUMNS = (
+    ("elbo", "ELBO (nats)"),
+    ("reconstruction", "reconstruction -log p(x|z) (nats)"),
+    ("kl", "KL (nats)"),
+    ("squared_error", "squared error per sample"),
+    ("mse", "MSE per element"),
+)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.1f}"
+    return html.escape(str(value))
+
+
+def metrics_table(metrics: dict[str, Any]) -> str:
+    """HTML table: one row per evaluated split (and PCA), one column per measure."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in METRIC_COLUMNS)
+    rows = []
+    for split in ("train", "test"):
+        if isinstance(metrics.get(split), dict):
+            values = metrics[split]
+            cells = "".join(f'<td class="num">{_number(values.get(key))}</td>' for key, _ in METRIC_COLUMNS)
+            rows.append(f"<tr><th>{split} (n={values.get('n', '?'):,})</th>{cells}</tr>")
+    pca = metrics.get("pca")
+    if isinstance(pca, dict):
+        cells = "".join(
+            f'<td class="num">{_number(pca.get(key)) if key in ("squared_error", "mse") else "&ndash;"}</td>'
+            for key, _ in METRIC_COLUMNS
+        )
+        rows.append(f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))})</th>{cells}</tr>")
+    return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _facts(facts: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items())
+    return f"<table>{rows}</table>"
+
+
+def _figure(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def render_report(
+    title: str,
+    facts: dict[str, Any],
+    metrics: dict[str, Any],
+    figures: Sequence[tuple[Path, str]],
+    layer_text: str,
+    config_text: str,
+) -> str:
+    """The whole page as a string.
+
+    Parameters
+    ----------
+    title : str
+    facts : dict
+        Short key/value lines shown first (data, model, device, wall time, ...).
+    metrics : dict
+        As written to metrics.json (``train``/``test``/``pca`` entries are tabulated).
+    figures : sequence of (png path, caption)
+    layer_text : str
+        The model summary table.
+    config_text : str
+        The run's config.toml.
+    """
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        _facts(facts),
+        "<h2>Measures</h2>",
+        metrics_table(metrics),
+        '<p class="note">Per sample, in nats where stated; ELBO = -(reconstruction + KL), higher is better '
+        "(a plain autoencoder has no ELBO). Squared error: sum over features of (x - x&#770;)&sup2;, x&#770; "
+        "decoded from the posterior mean, in the data's units. PCA: the same error with as many components "
+        "as latent dimensions, fitted on the training part.</p>",
+        "<h2>Figures</h2>",
+        *(_figure(path, caption) for path, caption in figures),
+        "<h2>Model</h2>",
+        f"<pre>{html.escape(layer_text)}</pre>",
+        "<h2>Configuration (config.toml)</h2>",
+        f"<pre>{html.escape(config_text)}</pre>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"

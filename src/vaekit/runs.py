@@ -1,0 +1,265 @@
+"""A training run on disk: ``vaekit train`` as a function.
+
+:func:`train_run` reads the data named in a configuration, holds out a test part,
+trains, measures, and writes a run directory::
+
+    runs/NAME/
+      model/           the saved estimator (config.json + model.safetensors)
+      config.toml      the exact configuration: ``vaekit train --config`` repeats the run
+      history.csv      per-epoch train/validation loss, reconstruction and KL
+      metrics.json     train and test ELBO, reconstruction, KL, squared error, PCA baseline
+      latents.csv      the latent means of every input row, with its id, label and split
+      figures/*.png    training curves, latent scatter, reconstructions, samples, ...
+      report.html      one self-contained page with all of the above
+
+Everything is written into a hidden staging folder first and renamed into place at
+the end, so a failed run leaves nothing behind and never touches an earlier run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaekit._version import __version__
+from vaekit.data.files import LoadedData, read_data, write_array
+from vaekit.runconfig import estimator_params, to_toml
+
+RUN_FILES = ("config.toml", "metrics.json")
+MAX_SCATTER_POINTS = 10_000
+
+
+@dataclass
+class Split:
+    """The rows a run trains on and the rows it is measured on."""
+
+    train: LoadedData
+    test: LoadedData | None
+    how: str  # how the test part was chosen, for the report
+
+
+def is_run_dir(path: Path) -> bool:
+    """True for a directory written by :func:`train_run` (so --force may replace it)."""
+    return path.is_dir() and all((path / name).is_file() for name in RUN_FILES)
+
+
+def next_free(path: Path) -> Path:
+    """``path`` if it does not exist, else ``path-2``, ``path-3``, ..."""
+    if not path.exists():
+        return path
+    i = 2
+    while path.with_name(f"{path.name}-{i}").exists():
+        i += 1
+    return path.with_name(f"{path.name}-{i}")
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Raise unless ``out`` may be written: absent, or a run directory and ``force``."""
+    if not out.exists():
+        return
+    if not force:
+        raise FileExistsError(f"{out} already exists; use --force to replace it, or --out to choose another folder")
+    if not is_run_dir(out):
+        raise FileExistsError(f"{out} exists and is not a vaekit run directory; refusing to replace it even with --force")
+
+
+@contextmanager
+def staged_directory(out: Path, force: bool) -> Iterator[Path]:
+    """Yield a staging folder beside ``out``; on success it becomes ``out``."""
+    check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield staging
+        check_target(out, force)  # nothing appeared meanwhile that we may not replace
+        if out.exists():
+            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
+    def pick(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[rows]
+
+    return LoadedData(
+        X=np.ascontiguousarray(data.X[rows]),
+        labels=pick(data.labels),
+        ids=pick(data.ids),
+        feature_names=data.feature_names,
+        label_name=data.label_name,
+        id_name=data.id_name,
+        source=data.source,
+        kind=data.kind,
+    )
+
+
+def load_split(data_config: dict[str, Any], seed: int) -> Split:
+    """Read the data and choose the test part.
+
+    A built-in set with its own test split (MNIST) is measured on it; otherwise a
+    seeded ``test_fraction`` of the rows is held out (none when it is 0, or for fewer
+    than 20 rows).
+    """
+    from vaekit.data import datasets
+
+    source = str(data_config["source"])
+    options = {
+        "columns": data_config["columns"],
+        "label": data_config["label"],
+        "id_column": data_config["id"],
+        "key": data_config["key"],
+        "image_size": _image_size(data_config["image_size"]),
+        "data_dir": data_config["data_dir"],
+    }
+    if not Path(source).exists() and source in datasets.list() and data_config["split"] is None:
+        if "test" in datasets.describe(source, data_config["data_dir"]).splits:
+            train = read_data(source, split="train", **options)
+            return Split(train, read_data(source, split="test", **options), f"the data set's own test split")
+    data = read_data(source, split=data_config["split"], **options)
+    fraction = float(data_config["test_fraction"])
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")
+    n_test = int(round(fraction * len(data.X))) if len(data.X) >= 20 else 0
+    if n_test == 0:
+        return Split(data, None, "none held out")
+    order = np.random.default_rng(seed).permutation(len(data.X))
+    test_rows, train_rows = np.sort(order[:n_test]), np.sort(order[n_test:])
+    return Split(_subset(data, train_rows), _subset(data, test_rows), f"{fraction:.0%} of the rows, drawn with seed {seed}")
+
+
+def _image_size(value: Any) -> tuple[int, int] | None:
+    from vaekit.data.files import parse_image_size
+
+    return None if value is None else parse_image_size(str(value))
+
+
+def fit_input(data: LoadedData) -> Any:
+    """X as the estimator should see it: a DataFrame for tables, so names are kept."""
+    if data.kind == "table" and data.feature_names is not None:
+        import pandas as pd
+
+        return pd.DataFrame(data.X, columns=[str(n) for n in data.feature_names], copy=False)
+    return data.X
+
+
+def write_history(history: dict[str, list[float]], path: Path) -> None:
+    """history_ as CSV: one row per epoch, one column per key."""
+    keys = list(history)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(keys)
+        for row in zip(*(history[k] for k in keys)):
+            writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
+
+
+def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
+    """ELBO, reconstruction, KL and squared error on train and test; PCA beside them."""
+    from vaekit.evaluation import evaluate_model, pca_reconstruction_error
+
+    metrics: dict[str, Any] = {"train": evaluate_model(estimator, fit_input(split.train), random_state=seed)}
+    held = split.test if split.test is not None else split.train
+    metrics["test"] = evaluate_model(estimator, fit_input(split.test), random_state=seed) if split.test else None
+    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
+    pca_error = pca_reconstruction_error(split.train.X, held.X, n_components)
+    metrics["pca"] = {
+        "n_components": n_components,
+        "split": "test" if split.test is not None else "train",
+        "squared_error": float(pca_error.mean()),
+        "mse": float(pca_error.mean() / estimator.n_features_in_),
+    }
+    return metrics
+
+
+def write_latents(estimator: Any, split: Split, path: Path) -> None:
+    """Latent means of every row (train, then test) with id, label and split columns."""
+    parts = [("train", split.train)] + ([("test", split.test)] if split.test is not None else [])
+    Z = np.concatenate([estimator.transform(fit_input(d)) for _, d in parts])  # (n, latent)
+    extra: dict[str, np.ndarray] = {}
+    first = split.train
+    if first.labels is not None:
+        extra[first.label_name or "label"] = np.concatenate([d.labels for _, d in parts])  # type: ignore[misc]
+    extra["split"] = np.concatenate([np.full(len(d.X), name) for name, d in parts])
+    ids = np.concatenate([d.ids for _, d in parts]) if first.ids is not None else None  # type: ignore[misc]
+    names = [f"z{i}" for i in range(Z.shape[1])]
+    write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
+
+
+def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
+    """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
+    from vaekit.estimators import ESTIMATORS
+    from vaekit.figures import run_figures
+    from vaekit.nn import count_parameters
+    from vaekit.report import render_report
+    from vaekit.summary import format_table, layer_table
+
+    check_target(out, force)  # fail before a long training, not after it
+    seed = int(config["training"]["seed"])
+    class_name, params = estimator_params(config)
+    split = load_split(config["data"], seed)
+    estimator = ESTIMATORS[class_name](verbose=verbose, **params)
+    started = time.perf_counter()
+    estimator.fit(fit_input(split.train))
+    wall = time.perf_counter() - started
+
+    metrics: dict[str, Any] = {
+        "vaekit_version": __version__,
+        "model": class_name,
+        "data": {
+            "source": config["data"]["source"],
+            "kind": split.train.kind,
+            "sample_shape": list(estimator.input_shape_),
+            "n_train": len(split.train.X),
+            "n_test": 0 if split.test is None else len(split.test.X),
+            "test_part": split.how,
+        },
+        "likelihood": estimator.likelihood_,
+        "architecture": estimator.architecture_,
+        "hidden": list(estimator.hidden_),
+        "preprocessing": estimator.scaling_.kind,
+        "n_parameters": count_parameters(estimator.model_),
+        "device": str(estimator.device_),
+        "wall_time_s": round(wall, 3),
+        "epochs_run": estimator.n_epochs_,
+        "best_epoch": estimator.best_epoch_,
+        "python": platform.python_version(),
+        **measure(estimator, split, seed),
+    }
+    config_text = to_toml(config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE")
+    layers = format_table(layer_table(estimator))
+    with staged_directory(out, force) as stage:
+        estimator.save(stage / "model")
+        (stage / "config.toml").write_text(config_text)
+        write_history(estimator.history_, stage / "history.csv")
+        (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        write_latents(estimator, split, stage / "latents.csv")
+        figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
+        facts = {
+            "data": f"{config['data']['source']} ({split.train.kind}, sample shape {tuple(estimator.input_shape_)})",
+            "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
+            "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
+            f"{metrics['n_parameters']:,} parameters",
+            "likelihood": estimator.likelihood_,
+            "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
+        }
+        page = render_report(f"vaekit run: {out.name}", facts, metrics, [(stage / "figures" / f, c) for f, c in figures], layers, config_text)
+        (stage / "report.html").write_text(page, encoding="utf-8")
+    return metrics
