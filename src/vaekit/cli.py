@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
+import numpy as np
 import typer
 
 from vaekit._version import __version__
@@ -50,8 +51,6 @@ def friendly(command: F) -> F:
             if isinstance(err, KeyError):
                 message = f"missing entry {err}"
             typer.echo(f"vaekit {command.__name__.rstrip('_')}: error: {message}", err=True)
-            if not _state["debug"]:
-                typer.echo("(run again with --debug for the traceback)", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -82,6 +81,8 @@ DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where built
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+Header = Annotated[Optional[bool], typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
+ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
 
 
 def _split_list(text: str | None) -> list[str] | None:
@@ -89,7 +90,8 @@ def _split_list(text: str | None) -> list[str] | None:
 
 
 def _read(source: str, columns: str | None, label: str | None, id_column: str | None, key: str | None,
-          image_size: str | None, split: str | None, data_dir: Path | None) -> Any:
+          image_size: str | None, split: str | None, data_dir: Path | None, header: bool | None = None,
+          image_mode: str = "auto") -> Any:
     from vaekit.data.files import parse_image_size, read_data
 
     return read_data(
@@ -101,6 +103,8 @@ def _read(source: str, columns: str | None, label: str | None, id_column: str | 
         image_size=None if image_size is None else parse_image_size(image_size),
         split=split,
         data_dir=data_dir,
+        header=header,
+        image_mode=image_mode,
     )
 
 
@@ -111,6 +115,42 @@ def _load_model(path: Path) -> Any:
     if (path / "model" / "config.json").is_file() and not (path / "config.json").is_file():
         path = path / "model"
     return load(path)
+
+
+def _match(estimator: Any, loaded: Any) -> Any:
+    """Fit ``loaded`` to the model: pick its columns by name, or say what does not fit.
+
+    A table with the model's columns (in any order, among others) gets exactly those;
+    a file without a header (columns x0, x1, ...) is taken in order. Otherwise a
+    one-line error names the file, what the model expects and what to do.
+    """
+    import dataclasses
+
+    from vaekit.data.files import DataFileError
+
+    names = getattr(estimator, "feature_names_in_", None)
+    if loaded.kind == "table" and names is not None and loaded.feature_names is not None:
+        want, have = [str(n) for n in names], [str(n) for n in loaded.feature_names]
+        headerless = have == [f"x{i}" for i in range(len(have))]
+        if headerless and len(have) == len(want):
+            return dataclasses.replace(loaded, feature_names=want)
+        if have != want and not headerless:
+            missing = [n for n in want if n not in have]
+            if missing:
+                raise DataFileError(
+                    f"{loaded.source}: the model was trained on the columns {', '.join(want)}, and this data lacks "
+                    f"{', '.join(missing)}; give a file with those columns (or choose them with --columns)"
+                )
+            rows = [have.index(n) for n in want]
+            return dataclasses.replace(loaded, X=loaded.X[:, rows].copy(), feature_names=want)
+    expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
+    flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
+    if got != expected and not flattened:
+        hint = "resize them with --image-size HxW" if len(expected) >= 2 else "choose the model's columns with --columns"
+        what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
+        want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
+        raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
+    return loaded
 
 
 def _check_output(path: Path, force: bool) -> None:
@@ -146,6 +186,8 @@ def train(
     image_size: ImageSize = None,
     split: Split = None,
     data_dir: DataDir = None,
+    header: Header = None,
+    image_mode: Annotated[Optional[str], typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False)] = None,
     force: Force = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -158,7 +200,7 @@ def train(
     given = {
         ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
         ("data", "id"): id_column, ("data", "key"): key, ("data", "image_size"): image_size,
-        ("data", "split"): split, ("data", "data_dir"): None if data_dir is None else str(data_dir),
+        ("data", "split"): split, ("data", "header"): header, ("data", "image_mode"): image_mode, ("data", "data_dir"): None if data_dir is None else str(data_dir),
         ("data", "test_fraction"): test_fraction, ("model", "model"): model, ("model", "latent_dim"): latent_dim,
         ("model", "hidden"): None if hidden is None else _parse_hidden(hidden), ("model", "activation"): activation,
         ("model", "architecture"): architecture, ("model", "likelihood"): likelihood, ("model", "beta"): beta,
@@ -214,17 +256,16 @@ def encode(
     output: Output,
     logvar: Annotated[bool, typer.Option("--logvar", help="Also write the log-variances (VAE).")] = False,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    image_mode: ImageMode = "auto", force: Force = False,
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
-    import numpy as np
-
     from vaekit.data.files import write_array
     from vaekit.runs import fit_input
 
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
         if not hasattr(estimator, "encode"):
@@ -247,7 +288,7 @@ def decode(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png for an image grid.")],
     id_column: IdColumn = None, key: Key = None, force: Force = False,
 ) -> None:
-    """Decoded means of latent vectors (e.g. a file written by `vaekit encode`)."""
+    """Decoded means of latent vectors, e.g. a file written by `vaekit encode`."""
     from vaekit.data.files import read_data
 
     _check_output(output, force)
@@ -285,7 +326,8 @@ def reconstruct(
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png (originals above reconstructions).")],
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    image_mode: ImageMode = "auto", force: Force = False,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     from vaekit.evaluation import reconstruction_error
@@ -293,7 +335,7 @@ def reconstruct(
 
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
     X_hat = estimator.reconstruct(fit_input(loaded))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
     if output.suffix.lower() == ".png":
@@ -333,14 +375,15 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     seed: Seed = 0,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    image_mode: ImageMode = "auto",
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, and the squared error (per row and per element)."""
     from vaekit.evaluation import evaluate_model
     from vaekit.runs import fit_input
 
     estimator = _load_model(model)
-    loaded = _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
     result = evaluate_model(estimator, fit_input(loaded), n_samples=samples, random_state=seed)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -363,7 +406,8 @@ def plot(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
     seed: Seed = 0,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, force: Force = False,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    image_mode: ImageMode = "auto", force: Force = False,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
     from vaekit.figures import make_figure
@@ -372,7 +416,9 @@ def plot(
     output = output if output is not None else Path(f"{kind}.png")
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = None if data is None else _read(data, columns, label, id_column, key, image_size, split, data_dir)
+    loaded = None if data is None else _match(
+        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+    )
     save_figure(make_figure(kind, estimator, loaded, seed), output)
     typer.echo(f"wrote {output}")
 

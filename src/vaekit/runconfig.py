@@ -3,7 +3,8 @@
 A run's configuration has three tables -- ``[data]``, ``[model]``, ``[training]`` --
 holding exactly what ``vaekit train`` was given (and the defaults it filled in), so
 ``vaekit train --config runs/NAME/config.toml`` repeats the run. TOML has no null,
-so an option that is off (``patience``, ``grad_clip``...) is written as ``"none"``.
+so an option that is off (``patience``, ``grad_clip``...) is written as ``"none"``, and
+an option that was not given is written as a comment.
 Reading checks every key and names the file and the key when one is wrong.
 """
 
@@ -31,6 +32,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "image_size": None,
         "split": None,
         "data_dir": None,
+        "header": None,
+        "image_mode": "auto",
         "test_fraction": 0.1,
     },
     "model": {
@@ -87,7 +90,12 @@ def to_toml(config: dict[str, dict[str, Any]], header: str = "") -> str:
     lines = [f"# {line}" for line in header.splitlines()]
     for table in DEFAULTS:
         lines += ["", f"[{table}]"]
-        lines += [f"{key} = {_toml_value(config[table][key])}" for key in DEFAULTS[table]]
+        for key in DEFAULTS[table]:
+            value = config[table][key]
+            if value is None and DEFAULTS[table][key] is None:
+                lines.append(f"# {key} = ...  (not set)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

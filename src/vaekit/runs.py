@@ -38,7 +38,6 @@ from vaekit.data.files import LoadedData, read_data, write_array
 from vaekit.runconfig import estimator_params, to_toml
 
 RUN_FILES = ("config.toml", "metrics.json")
-MAX_SCATTER_POINTS = 10_000
 
 
 @dataclass
@@ -129,11 +128,13 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         "key": data_config["key"],
         "image_size": _image_size(data_config["image_size"]),
         "data_dir": data_config["data_dir"],
+        "header": data_config["header"],
+        "image_mode": data_config["image_mode"],
     }
     if not Path(source).exists() and source in datasets.list() and data_config["split"] is None:
         if "test" in datasets.describe(source, data_config["data_dir"]).splits:
             train = read_data(source, split="train", **options)
-            return Split(train, read_data(source, split="test", **options), f"the data set's own test split")
+            return Split(train, read_data(source, split="test", **options), "the data set's own test split")
     data = read_data(source, split=data_config["split"], **options)
     fraction = float(data_config["test_fraction"])
     if not 0.0 <= fraction < 1.0:

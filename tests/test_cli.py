@@ -1,0 +1,360 @@
+"""End-to-end tests of the installed ``vaekit`` command, run in a subprocess as a user would.
+
+Two small models are trained once per module (a VAE on the built-in digits, a VAE
+on a CSV table made here) and shared by the tests that only read them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+VAEKIT = Path(sys.executable).with_name("vaekit")
+TINY = ["--epochs", "2", "--hidden", "16", "--quiet"]
+
+
+def run(*args: str | Path, cwd: Path | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``vaekit ARGS``; with ok=True assert success, else assert exit code 1."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [str(VAEKIT), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+    if ok:
+        assert result.returncode == 0, f"vaekit {args} failed:\n{result.stdout}\n{result.stderr}"
+    else:
+        assert result.returncode == 1, f"vaekit {args} gave {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one-line error a failing command printed."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
+    assert "error:" in lines[0]
+    return lines[0]
+
+
+def assert_png(path: Path, min_side: int = 100) -> None:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert min(image.size) >= min_side, f"{path.name} is only {image.size}"
+        assert max(image.size) <= 4000
+
+
+@pytest.fixture(scope="module")
+def table_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200 rows: id column 'name', 4 numeric features, label column 'group' (text)."""
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=(200, 1))
+    features = np.hstack([t, 2 * t + 0.1 * rng.normal(size=(200, 1)), np.sin(t), rng.normal(size=(200, 1))])
+    frame = pd.DataFrame(features, columns=["a", "b", "c", "d"])
+    frame.insert(0, "name", [f"row{i}" for i in range(200)])
+    frame["group"] = np.where(t[:, 0] > 0, "high", "low")
+    path = tmp_path_factory.mktemp("table") / "measurements.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_run(table_csv: Path) -> Path:
+    out = table_csv.parent / "runs" / "table"
+    run("train", table_csv, "--id", "name", "--label", "group", "--out", out, *TINY)
+    return out
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("digits") / "runs" / "digits"
+    return out, run("train", "digits", "--out", out, "--latent-dim", "2", *TINY)
+
+
+# ---------------------------------------------------------------- start-up and help
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys\nfrom vaekit.cli import main\nsys.argv = ['vaekit', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'matplotlib' not in sys.modules and 'pandas' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "train" in result.stdout and "encode" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command", ["train", "encode", "decode", "reconstruct", "sample", "evaluate", "plot", "summary", "datasets"]
+)
+def test_every_command_help_shows_an_example(command: str) -> None:
+    assert "Example: vaekit " + command in run(command, "--help").stdout
+
+
+def test_version() -> None:
+    from vaekit import __version__
+
+    assert run("--version").stdout.strip() == f"vaekit {__version__}"
+
+
+def test_datasets_lists_every_builtin_set() -> None:
+    out = run("datasets").stdout
+    for name in ("digits", "latent-factors", "mnist", "fashion-mnist", "frey-faces"):
+        assert name in out
+    assert "embedded" in out
+
+
+# ---------------------------------------------------------------------- train
+def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, result = digits_run
+    for name in ("config.toml", "history.csv", "metrics.json", "latents.csv", "report.html", "model/config.json", "model/model.safetensors"):
+        assert (out / name).is_file(), name
+    assert "report.html" in result.stdout.strip().splitlines()[-1]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["likelihood"] == "bernoulli" and metrics["data"]["sample_shape"] == [8, 8]
+    assert metrics["data"]["n_train"] + metrics["data"]["n_test"] == 1797
+    for part in ("train", "test"):
+        assert np.isclose(metrics[part]["elbo"], -(metrics[part]["reconstruction"] + metrics[part]["kl"]))
+        assert metrics[part]["mse"] == pytest.approx(metrics[part]["squared_error"] / 64)
+    assert metrics["pca"]["n_components"] == 2 and metrics["pca"]["squared_error"] > 0
+    history = pd.read_csv(out / "history.csv")
+    assert len(history) == 2 and {"train_reconstruction", "train_kl", "val_loss"} <= set(history.columns)
+    latents = pd.read_csv(out / "latents.csv")
+    assert list(latents.columns) == ["z0", "z1", "digit", "split"] and len(latents) == 1797
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert figures == sorted(
+        f"{k}.png" for k in ("history", "latent", "manifold", "reconstructions", "samples", "interpolation", "traversals", "layers")
+    )
+    for png in (out / "figures").glob("*.png"):
+        assert_png(png)
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(figures) and "<table>" in page
+
+
+def test_config_repeats_the_run(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    out, _ = digits_run
+    again = tmp_path / "again"
+    run("train", "--config", out / "config.toml", "--out", again, "--quiet")
+    first = json.loads((out / "metrics.json").read_text())
+    second = json.loads((again / "metrics.json").read_text())
+    assert second["train"] == first["train"] and second["test"] == first["test"]
+    assert (again / "config.toml").read_text() == (out / "config.toml").read_text()
+
+
+def test_train_refuses_to_overwrite_without_force(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    out, _ = digits_run
+    before = (out / "metrics.json").read_bytes()
+    line = error_line(run("train", "digits", "--out", out, *TINY, ok=False))
+    assert "already exists" in line and "--force" in line
+    assert (out / "metrics.json").read_bytes() == before
+    # a folder that is not a run is never replaced, even with --force
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    line = error_line(run("train", "digits", "--out", precious, "--force", *TINY, ok=False))
+    assert "not a vaekit run" in line and (precious / "notes.txt").read_text() == "mine"
+
+
+def test_train_force_replaces_a_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run("train", "digits", "--out", out, *TINY)
+    run("train", "digits", "--out", out, "--force", "--seed", "5", *TINY)
+    assert 'seed = 5' in (out / "config.toml").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folders left behind"
+
+
+def test_default_run_folder_is_numbered_not_overwritten(tmp_path: Path) -> None:
+    first = run("train", "digits", *TINY, cwd=tmp_path).stdout
+    second = run("train", "digits", *TINY, cwd=tmp_path).stdout
+    assert "runs/digits-vae/" in first and "runs/digits-vae-2/" in second
+
+
+# ----------------------------------------------------------------- a user's CSV
+def test_columns_are_matched_by_name(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+    shuffled = tmp_path / "shuffled.csv"
+    frame = pd.read_csv(table_csv)
+    frame[["d", "c", "name", "b", "a"]].to_csv(shuffled, index=False)  # no label column, other order
+    run("encode", table_run, shuffled, "--id", "name", "-o", tmp_path / "z1.csv")
+    run("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", tmp_path / "z2.csv")
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "z1.csv")[["z0", "z1"]], pd.read_csv(tmp_path / "z2.csv")[["z0", "z1"]])
+
+
+def test_csv_table_round_trip(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+    metrics = json.loads((table_run / "metrics.json").read_text())
+    assert metrics["data"]["kind"] == "table" and metrics["data"]["sample_shape"] == [4]
+    latents = tmp_path / "z.csv"
+    run("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", latents, "--logvar")
+    z = pd.read_csv(latents)
+    assert list(z.columns) == ["name", "z0", "z1", "logvar0", "logvar1", "group"]
+    assert len(z) == 200 and z["name"].iloc[7] == "row7"
+    decoded = tmp_path / "decoded.csv"
+    run("decode", table_run, latents, "--id", "name", "-o", decoded)
+    x_hat = pd.read_csv(decoded)
+    assert list(x_hat.columns) == ["name", "a", "b", "c", "d"] and len(x_hat) == 200
+    recon = tmp_path / "recon.csv"
+    out = run("reconstruct", table_run, table_csv, "--id", "name", "--label", "group", "-o", recon).stdout
+    r = pd.read_csv(recon)
+    assert {"a", "b", "c", "d", "reconstruction_error"} <= set(r.columns)
+    # decoding the latent means gives the reconstruction
+    np.testing.assert_allclose(r[["a", "b", "c", "d"]].to_numpy(), x_hat[["a", "b", "c", "d"]].to_numpy(), rtol=1e-4, atol=1e-5)
+    original = pd.read_csv(table_csv)[["a", "b", "c", "d"]].to_numpy()
+    np.testing.assert_allclose(r["reconstruction_error"], ((original - r[["a", "b", "c", "d"]].to_numpy()) ** 2).sum(1), rtol=1e-4)
+    assert "squared error per row" in out
+
+
+def test_table_figures_and_samples(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+    figures = sorted(p.name for p in (table_run / "figures").glob("*.png"))
+    assert figures == ["feature-errors.png", "history.png", "latent.png", "layers.png"]
+    samples = tmp_path / "s.csv"
+    run("sample", table_run, "-n", "7", "-o", samples)
+    assert list(pd.read_csv(samples).columns) == ["a", "b", "c", "d"] and len(pd.read_csv(samples)) == 7
+    line = error_line(run("plot", table_run, "--kind", "manifold", "-o", tmp_path / "m.png", ok=False))
+    assert "images only" in line
+    line = error_line(run("sample", table_run, "-n", "4", "-o", tmp_path / "s.png", ok=False))
+    assert "needs images" in line
+
+
+def test_evaluate_json(table_run: Path, table_csv: Path) -> None:
+    result = json.loads(run("evaluate", table_run, table_csv, "--id", "name", "--label", "group", "--json").stdout)
+    assert result["n"] == 200 and result["likelihood"] == "gaussian"
+    assert np.isclose(result["elbo"], -(result["reconstruction"] + result["kl"]))
+    text = run("evaluate", table_run, table_csv, "--id", "name", "--label", "group").stdout
+    assert "ELBO" in text and "MSE" in text
+
+
+# ------------------------------------------------------------ images and formats
+def test_image_outputs(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    out, _ = digits_run
+    run("sample", out, "-n", "16", "-o", tmp_path / "s.png")
+    assert_png(tmp_path / "s.png")
+    run("sample", out, "-n", "5", "-o", tmp_path / "s.npy")
+    assert np.load(tmp_path / "s.npy").shape == (5, 8, 8)
+    run("reconstruct", out, "digits", "-o", tmp_path / "r.png")
+    assert_png(tmp_path / "r.png")
+    for kind in ("history", "latent", "manifold", "traversals", "interpolation", "layers"):
+        run("plot", out, "digits", "--kind", kind, "-o", tmp_path / f"{kind}.png")
+        assert_png(tmp_path / f"{kind}.png")
+    text = run("summary", out, "-o", tmp_path / "summary.png").stdout
+    assert "total parameters" in text and "Conv2d" in text
+    assert_png(tmp_path / "summary.png")
+
+
+@pytest.mark.parametrize("fmt", ["npy", "npz", "idx.gz", "idx", "parquet", "pngs"])
+def test_every_input_format_encodes(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path, fmt: str) -> None:
+    from vaekit import datasets
+    from vaekit.data.idx import write_idx
+
+    out, _ = digits_run
+    X, y = datasets.load("digits")
+    X, y = X[:30], y[:30]
+    pixels = np.round(X * 255).astype(np.uint8)  # (30, 8, 8)
+    extra: list[str] = []
+    if fmt == "npy":
+        path = tmp_path / "x.npy"
+        np.save(path, X)
+    elif fmt == "npz":
+        path = tmp_path / "x.npz"
+        np.savez(path, images=X, labels=y)
+        extra = ["--key", "images", "--label", "labels"]
+    elif fmt.startswith("idx"):
+        path = tmp_path / ("x-idx3-ubyte" + (".gz" if fmt == "idx.gz" else ""))
+        write_idx(path, pixels)
+    elif fmt == "parquet":
+        path = tmp_path / "x.parquet"
+        pd.DataFrame(X.reshape(30, 64), columns=[f"p{i}" for i in range(64)]).to_parquet(path)
+    else:
+        path = tmp_path / "pngs"
+        for i, image in enumerate(pixels):
+            folder = path / f"digit{y[i]}"
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{i:02d}.png")
+    target = tmp_path / "z.csv"
+    run("encode", out, path, *extra, "-o", target)
+    z = pd.read_csv(target)
+    assert len(z) == 30 and {"z0", "z1"} <= set(z.columns)
+    if fmt == "pngs":
+        assert set(z["folder"]) == {f"digit{d}" for d in y}
+    else:  # the same pixels give the same codes as the built-in set
+        expected = pd.read_csv(out / "latents.csv")
+        assert np.isfinite(z[["z0", "z1"]].to_numpy()).all() and len(expected) == 1797
+
+
+def test_train_on_an_image_folder(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        folder = tmp_path / "faces" / ("a" if i % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (14, 10, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    run("train", tmp_path / "faces", "--out", out, *TINY)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["sample_shape"] == [3, 14, 10]
+    assert_png(out / "figures" / "reconstructions.png")
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.fixture()
+def model_4(table_run: Path) -> Path:
+    return table_run
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("a,b,c,d\n1,2,3,4\n5,oops,7,8\n", ["bad.csv", "'b'", "line 3", "oops"]),
+        ("a,b,c,d\n1,2,3,4\n5,6,7\n", ["bad.csv", "missing", "line 3"]),
+        ("a,b,c,d\n1,2,3,4\n5,6,7,8,9\n", ["bad.csv", "line 3"]),
+        ("a,b,c\n1,2,3\n", ["bad.csv", "lacks d"]),
+        ("1,2,3\n4,5,6\n", ["bad.csv", "3 features", "trained on 4 features"]),
+    ],
+    ids=["non-numeric", "missing", "ragged", "missing-column", "feature-count"],
+)
+def test_bad_csv_gives_one_line_error(model_4: Path, tmp_path: Path, content: str, expected: list[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    line = error_line(run("encode", model_4, path, "-o", tmp_path / "z.csv", ok=False))
+    for piece in expected:
+        assert piece in line, f"{piece!r} not in {line!r}"
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_unreadable_image_names_the_file(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    out, _ = digits_run
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "good.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    line = error_line(run("encode", out, folder, "-o", tmp_path / "z.csv", ok=False))
+    assert "broken.png" in line
+
+
+def test_debug_shows_the_traceback(model_4: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,x\n")
+    result = subprocess.run(
+        [str(VAEKIT), "--debug", "encode", str(model_4), str(path), "-o", str(tmp_path / "z.csv")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_missing_model_and_unknown_data(tmp_path: Path, table_run: Path) -> None:
+    line = error_line(run("encode", tmp_path / "nowhere", "digits", "-o", tmp_path / "z.csv", ok=False))
+    assert "nowhere" in line
+    line = error_line(run("encode", table_run, "no-such-thing.csv", "-o", tmp_path / "z.csv", ok=False))
+    assert "no-such-thing.csv" in line
+
+
+def test_outputs_are_not_overwritten_without_force(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+    target = tmp_path / "z.csv"
+    target.write_text("precious\n")
+    args = ("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", target)
+    line = error_line(run(*args, ok=False))
+    assert "--force" in line and target.read_text() == "precious\n"
+    run(*args, "--force")
+    assert len(pd.read_csv(target)) == 200
