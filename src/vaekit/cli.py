@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import typer
@@ -71,17 +71,17 @@ def main_options(
 
 
 # ----------------------------------------------------------------- shared options
-Columns = Annotated[Optional[str], typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id).")]
-Label = Annotated[Optional[str], typer.Option("--label", help="Column (or .npz key) used only to colour plots.")]
-IdColumn = Annotated[Optional[str], typer.Option("--id", help="Column (or .npz key) carried through to outputs.")]
-Key = Annotated[Optional[str], typer.Option("--key", help="Array to read from an .npz file.")]
-ImageSize = Annotated[Optional[str], typer.Option("--image-size", help="Resize a folder of images to HxW, e.g. 28x20.")]
-Split = Annotated[Optional[str], typer.Option("--split", help="Split of a built-in dataset: train or test.")]
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
+Columns = Annotated[str | None, typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id).")]
+Label = Annotated[str | None, typer.Option("--label", help="Column (or .npz key) used only to colour plots.")]
+IdColumn = Annotated[str | None, typer.Option("--id", help="Column (or .npz key) carried through to outputs.")]
+Key = Annotated[str | None, typer.Option("--key", help="Array to read from an .npz file.")]
+ImageSize = Annotated[str | None, typer.Option("--image-size", help="Resize a folder of images to HxW, e.g. 28x20.")]
+Split = Annotated[str | None, typer.Option("--split", help="Split of a built-in dataset: train or test.")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
-Header = Annotated[Optional[bool], typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
+Header = Annotated[bool | None, typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
 ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
 
 
@@ -162,23 +162,23 @@ def _check_output(path: Path, force: bool) -> None:
 @app.command(epilog="Example: vaekit train data.csv --label species --latent-dim 2 --out runs/iris")
 @friendly
 def train(
-    data: Annotated[Optional[str], typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="vae or ae.  [default: vae]", show_default=False)] = None,
-    latent_dim: Annotated[Optional[int], typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
-    hidden: Annotated[Optional[str], typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
-    activation: Annotated[Optional[str], typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
-    architecture: Annotated[Optional[str], typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)] = None,
-    likelihood: Annotated[Optional[str], typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
-    beta: Annotated[Optional[float], typer.Option("--beta", help="KL weight (VAE).  [default: 1]", show_default=False)] = None,
-    kl_warmup: Annotated[Optional[float], typer.Option("--kl-warmup", help="Epochs to raise the KL weight from 0 to beta.", show_default=False)] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
-    patience: Annotated[Optional[int], typer.Option("--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False)] = None,
-    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.  [default: 0]", show_default=False)] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)] = None,
+    data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="vae or ae.  [default: vae]", show_default=False)] = None,
+    latent_dim: Annotated[int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
+    hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
+    activation: Annotated[str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
+    architecture: Annotated[str | None, typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)] = None,
+    likelihood: Annotated[str | None, typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
+    beta: Annotated[float | None, typer.Option("--beta", help="KL weight (VAE).  [default: 1]", show_default=False)] = None,
+    kl_warmup: Annotated[float | None, typer.Option("--kl-warmup", help="Epochs to raise the KL weight from 0 to beta.", show_default=False)] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
+    patience: Annotated[int | None, typer.Option("--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False)] = None,
+    test_fraction: Annotated[float | None, typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.  [default: 0]", show_default=False)] = None,
+    device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)] = None,
     columns: Columns = None,
     label: Label = None,
     id_column: IdColumn = None,
@@ -187,8 +187,8 @@ def train(
     split: Split = None,
     data_dir: DataDir = None,
     header: Header = None,
-    image_mode: Annotated[Optional[str], typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False)] = None,
+    image_mode: Annotated[str | None, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False)] = None,
     force: Force = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -401,9 +401,9 @@ def evaluate(
 @friendly
 def plot(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    data: Annotated[Optional[str], typer.Argument(help="File, folder or dataset (needed by latent, reconstructions, interpolation, feature-errors).", show_default=False)] = None,
+    data: Annotated[str | None, typer.Argument(help="File, folder or dataset (needed by latent, reconstructions, interpolation, feature-errors).", show_default=False)] = None,
     kind: Annotated[str, typer.Option("--kind", help="history, latent, manifold, reconstructions, samples, interpolation, traversals, feature-errors, layers.")] = "latent",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
     seed: Seed = 0,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
     image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
@@ -427,7 +427,7 @@ def plot(
 @friendly
 def summary(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also draw the layers as a PNG.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also draw the layers as a PNG.", show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Every layer with its output shape and parameter count (Keras' plot_model(show_shapes=True))."""

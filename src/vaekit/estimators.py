@@ -13,7 +13,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
@@ -21,7 +25,13 @@ from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.models import LIKELIHOODS, MODELS, AutoEncoderModel
 from vaekit.nn import ACTIVATIONS, default_hidden
-from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
+from vaekit.training import (
+    TensorBatches,
+    TrainingConfig,
+    TrainingResult,
+    resolve_device,
+    train,
+)
 
 PREDICT_BATCH = 4096
 

@@ -8,7 +8,7 @@ samples, interpolation, traversals), one only for tables (feature-errors).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
