@@ -131,3 +131,20 @@ def test_a_newer_format_is_refused(tmp_path: Path, fitted: VAE) -> None:
 def test_load_errors_are_value_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         load(tmp_path)
+
+
+def test_feature_names_are_saved_and_checked(tmp_path: Path, table: np.ndarray) -> None:
+    import pandas as pd
+
+    names = [f"col_{i}" for i in range(table.shape[1])]
+    frame = pd.DataFrame(table, columns=names)
+    vae = VAE(epochs=1, verbose=0, random_state=0).fit(frame)
+    assert list(vae.feature_names_in_) == names
+    same = load(vae.save(tmp_path / "m"))
+    assert list(same.feature_names_in_) == names and same.feature_names_in_.dtype == object
+    np.testing.assert_array_equal(same.transform(frame), vae.transform(frame))
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        same.transform(frame[names[::-1]])
+    fitted_on_array = VAE(epochs=1, verbose=0, random_state=0).fit(table)
+    assert not hasattr(fitted_on_array, "feature_names_in_")
+    assert "feature_names_in" not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]
