@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.runconfig import ConfigError, default_config, estimator_params, read_config, to_toml
+from vaekit.runconfig import (
+    ConfigError,
+    default_config,
+    estimator_params,
+    read_config,
+    to_toml,
+)
 
 
 def test_round_trip_keeps_every_value(tmp_path: Path) -> None:

@@ -44,12 +44,11 @@ def friendly(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ValueError, OSError, KeyError) as err:
+        except (ValueError, OSError) as err:
             if _state["debug"]:
                 traceback.print_exc()
-            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            if isinstance(err, KeyError):
-                message = f"missing entry {err}"
+            # The first line says what is wrong; a few messages add lines on how to fix it.
+            message = str(err).strip() or type(err).__name__
             typer.echo(f"vaekit {command.__name__.rstrip('_')}: error: {message}", err=True)
             raise typer.Exit(1) from None
 

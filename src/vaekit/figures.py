@@ -107,6 +107,18 @@ def make_figure(kind: str, estimator: _BaseAutoEncoder, data: LoadedData | None 
     return plots.plot_feature_errors(data.X, estimator.reconstruct(X), data.feature_names)
 
 
+def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:
+    """Train rows followed by test rows (labels kept only if both parts have them)."""
+    if test is None:
+        return train
+    import dataclasses
+
+    labels = None
+    if train.labels is not None and test.labels is not None:
+        labels = np.concatenate([train.labels, test.labels])
+    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=None)
+
+
 def run_figures(
     estimator: _BaseAutoEncoder, train: LoadedData, test: LoadedData | None, folder: Path, seed: int = 0
 ) -> list[tuple[str, str]]:
@@ -124,9 +136,11 @@ def run_figures(
     for kind in available_kinds(estimator):
         if kind == "reconstructions" and not _is_images(estimator):
             continue  # for tables the same error is the feature-errors figure
-        figure = make_figure(kind, estimator, data, seed)
+        if kind == "latent":  # every row: the scatter shows the whole data set
+            figure, on = make_figure(kind, estimator, _combined(train, test), seed), " (all rows)"
+        else:
+            figure, on = make_figure(kind, estimator, data, seed), f" ({part} data)" if kind in NEEDS_DATA else ""
         name = f"{kind}.png"
         save_figure(figure, folder / name)
-        on = f" ({part} data)" if kind in NEEDS_DATA else ""
         written.append((name, f"{kind}{on}: {KINDS[kind]}"))
     return written

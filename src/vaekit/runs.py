@@ -204,6 +204,17 @@ def write_latents(estimator: Any, split: Split, path: Path) -> None:
     write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
 
 
+def _against_pca(metrics: dict[str, Any]) -> str:
+    """One line: the model's squared error beside PCA's on the same rows."""
+    pca = metrics["pca"]
+    ours = metrics[pca["split"]]["squared_error"]
+    change = "lower" if ours < pca["squared_error"] else "higher"
+    return (
+        f"squared error per sample {ours:.4g} ({pca['split']}) vs PCA's {pca['squared_error']:.4g} with "
+        f"{pca['n_components']} components: {abs(1 - ours / pca['squared_error']):.0%} {change}"
+    )
+
+
 def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
     from vaekit.estimators import ESTIMATORS
@@ -260,6 +271,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
             f"{metrics['n_parameters']:,} parameters",
             "likelihood": estimator.likelihood_,
             "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
+            "against PCA": _against_pca(metrics),
         }
         page = render_report(f"vaekit run: {out.name}", facts, metrics, [(stage / "figures" / f, c) for f, c in figures], layers, config_text)
         (stage / "report.html").write_text(page, encoding="utf-8")
