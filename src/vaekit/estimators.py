@@ -165,7 +165,16 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             self.architecture_,
             self.hidden_,
             self.activation,
+            n_conditions=self._n_conditions(),
         )
+
+    def _n_conditions(self) -> int:
+        """Width of the condition vector the model takes (0: unconditional)."""
+        return 0
+
+    def _fit_conditions(self, y: Any, n_samples: int) -> np.ndarray | None:
+        """The condition of each training sample, (n, k) float32, or None (hook)."""
+        return None
 
     # ------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any = None) -> _BaseAutoEncoder:
@@ -183,6 +192,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._check_params()
         _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
         X = check_array(X)
+        conditions = self._fit_conditions(y, len(X))  # (n, k) or None
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
@@ -200,12 +210,16 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 10 else 0
         val_idx, train_idx = order[:n_val], order[n_val:]
         data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
-        train_data = data[torch.as_tensor(np.sort(train_idx), device=self.device_)] if n_val else data
+        condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
+        train_rows = torch.as_tensor(np.sort(train_idx), device=self.device_)
+        train_data = data[train_rows] if n_val else data
+        train_condition = condition[train_rows] if n_val and condition is not None else condition
         val_batches = None
         if n_val:
-            val_data = data[torch.as_tensor(np.sort(val_idx), device=self.device_)]
-            val_batches = TensorBatches(val_data, PREDICT_BATCH, shuffle=False)
-        runs = [self._train_once(seed, train_data, val_batches) for seed in seeds]
+            val_rows = torch.as_tensor(np.sort(val_idx), device=self.device_)
+            val_condition = None if condition is None else condition[val_rows]
+            val_batches = TensorBatches(data[val_rows], PREDICT_BATCH, shuffle=False, condition=val_condition)
+        runs = [self._train_once(seed, train_data, val_batches, train_condition) for seed in seeds]
         self.init_losses_ = [result.best_loss for _, result in runs]
         self.model_, result = runs[int(np.argmin(self.init_losses_))]
         self.model_.eval()
@@ -216,14 +230,18 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self
 
     def _train_once(
-        self, seed: int, train_data: torch.Tensor, val_batches: TensorBatches | None
+        self,
+        seed: int,
+        train_data: torch.Tensor,
+        val_batches: TensorBatches | None,
+        train_condition: torch.Tensor | None = None,
     ) -> tuple[AutoEncoderModel, TrainingResult]:
         """One training run from the initialization drawn with ``seed``."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model().to(self.device_)
         generator = torch.Generator(self.device_).manual_seed(seed + 1)
-        train_batches = TensorBatches(train_data, self.batch_size, True, generator)
+        train_batches = TensorBatches(train_data, self.batch_size, True, generator, condition=train_condition)
         result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
         return model, result
 
@@ -231,20 +249,26 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """Hook for state derived from the trained model (the AE's latent Gaussian)."""
 
     # ------------------------------------------------------- batched inference
+    def _rows(self, array: np.ndarray | None, start: int) -> torch.Tensor | None:
+        """Rows start..start+PREDICT_BATCH of an array, as a tensor on the model's device."""
+        return None if array is None else torch.from_numpy(array[start : start + PREDICT_BATCH]).to(self.device_)
+
     @torch.no_grad()
-    def _codes(self, X_model: np.ndarray) -> np.ndarray:
+    def _codes(self, X_model: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
+        """Posterior modes of X in model units (C: conditions, (n, k))."""
         self.model_.eval()
         out = [
-            self.model_.encode(torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)).mode().cpu()
+            self.model_.encode(self._rows(X_model, i), self._rows(C, i)).mode().cpu()
             for i in range(0, len(X_model), PREDICT_BATCH)
         ]
         return torch.cat(out).numpy()
 
     @torch.no_grad()
-    def _decode_means(self, Z: np.ndarray) -> np.ndarray:
+    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
+        """Decoded means of codes Z (n, latent), in the user's units."""
         self.model_.eval()
         out = [
-            self.model_.decode(torch.from_numpy(Z[i : i + PREDICT_BATCH]).to(self.device_)).mean.cpu()
+            self.model_.decode(self._rows(Z, i), self._rows(C, i)).mean.cpu()
             for i in range(0, len(Z), PREDICT_BATCH)
         ]
         return self.scaling_.inverse_transform(torch.cat(out).numpy())
@@ -303,7 +327,9 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         raise NotImplementedError
 
-    def loss_terms(self, X: Any, n_samples: int = 1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def loss_terms(
+        self, X: Any, n_samples: int = 1, random_state: int = 0, *, _C: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Reconstruction -log p(x|z) and KL(q(z|x) || p(z)) per sample, in nats.
 
         The reconstruction term is averaged over ``n_samples`` draws z ~ q(z|x) from a
@@ -328,10 +354,11 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         reconstructions, kls = [], []
         with torch.no_grad():
             for i in range(0, len(X_model), PREDICT_BATCH):
-                x = torch.from_numpy(X_model[i : i + PREDICT_BATCH]).to(self.device_)
-                posterior = self.model_.encode(x)
+                x, c = self._rows(X_model, i), self._rows(_C, i)
+                assert x is not None
+                posterior = self.model_.encode(x, c)
                 z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
-                reconstructions.append(-self.model_.decode(z).log_prob(x).mean(dim=0).cpu())  # (B,)
+                reconstructions.append(-self.model_.decode(z, c).log_prob(x).mean(dim=0).cpu())  # (B,)
                 kls.append(posterior.kl().cpu())  # (B,)
         jacobian = self.scaling_.log_abs_det_jacobian()
         return torch.cat(reconstructions).double().numpy() - jacobian, torch.cat(kls).double().numpy()
@@ -457,6 +484,13 @@ class VAE(_BaseAutoEncoder):
         Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.
     kl_warmup_epochs : float, default=0
         Raise the KL weight linearly from 0 to beta over this many epochs.
+    capacity : float or None, default=None
+        Train on Burgess et al.'s (2018) capacity objective instead:
+        reconstruction + gamma * |KL - C|, with C (nats) rising linearly from 0 to
+        ``capacity`` over ``capacity_epochs`` (beta is then unused). Early stopping
+        waits until C has reached its final value.
+    capacity_epochs : float, default=0
+    gamma : float, default=1000
 
     Examples
     --------
@@ -480,6 +514,9 @@ class VAE(_BaseAutoEncoder):
         preprocessing: str = "auto",
         beta: float = 1.0,
         kl_warmup_epochs: float = 0.0,
+        capacity: float | None = None,
+        capacity_epochs: float = 0.0,
+        gamma: float = 1000.0,
         epochs: int = 100,
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -511,6 +548,9 @@ class VAE(_BaseAutoEncoder):
         )
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs
+        self.capacity = capacity
+        self.capacity_epochs = capacity_epochs
+        self.gamma = gamma
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -518,11 +558,21 @@ class VAE(_BaseAutoEncoder):
             raise ValueError(f"beta must be a number >= 0, got {self.beta!r}")
         if not (isinstance(self.kl_warmup_epochs, (int, float)) and self.kl_warmup_epochs >= 0):
             raise ValueError(f"kl_warmup_epochs must be >= 0, got {self.kl_warmup_epochs!r}")
+        if self.capacity is not None and not (isinstance(self.capacity, (int, float)) and self.capacity >= 0):
+            raise ValueError(f"capacity must be a number of nats >= 0 or None, got {self.capacity!r}")
+        for name in ("capacity_epochs", "gamma"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
 
     def _training_config(self) -> TrainingConfig:
         config = super()._training_config()
         config.beta = float(self.beta)
         config.kl_warmup_epochs = float(self.kl_warmup_epochs)
+        if self.capacity is not None:
+            config.capacity = float(self.capacity)
+            config.capacity_epochs = float(self.capacity_epochs)
+            config.gamma = float(self.gamma)
         return config
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:

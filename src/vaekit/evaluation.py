@@ -6,8 +6,13 @@
   nearby codes have nearby factors, so it asks "is the factor in the code?".
 * :func:`pca_reconstruction_error` -- the linear baseline at the same latent size,
   measured the same way as the model's reconstruction error.
-* :func:`evaluate_model` -- ELBO, reconstruction and KL in nats, and squared error,
+* :func:`pca_baseline` -- the same, as the summary figures a run reports.
+* :func:`evaluate_model` -- ELBO, reconstruction and KL in nats, squared error, and
+  for VAEs the active units and, on request, the importance-sampled log-likelihood,
   of a fitted estimator on some data.
+
+The likelihood tools (:func:`log_likelihood`, :func:`bits_per_dim`,
+:func:`active_units`) live in :mod:`vaekit.likelihood` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,14 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
+
+from vaekit.likelihood import (
+    _check_positive_int,
+    active_units,
+    bits_per_dim,
+    is_variational,
+    log_likelihood,
+)
 
 if TYPE_CHECKING:
     from vaekit.estimators import _BaseAutoEncoder
@@ -77,6 +90,31 @@ def pca_reconstruction_error(
     return ((test - reconstructed) ** 2).sum(axis=1)
 
 
+def pca_baseline(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> dict[str, Any]:
+    """PCA fitted on ``X_train``, scored on ``X_test`` as :func:`evaluate_model` scores a model.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_train, *sample_shape)
+    X_test : ndarray of shape (n_test, *sample_shape)
+    n_components : int
+
+    Returns
+    -------
+    dict with
+        ``n_components``; ``squared_error`` (mean over test samples of the sum over
+        features of (x - x_hat)^2, in the data's units) and ``mse`` (the same per
+        element).
+    """
+    squared = pca_reconstruction_error(X_train, X_test, n_components)  # (n_test,)
+    n_features = int(np.prod(np.shape(X_test)[1:]))
+    return {
+        "n_components": int(n_components),
+        "squared_error": float(squared.mean()),
+        "mse": float(squared.mean() / n_features),
+    }
+
+
 def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
     """Sum over features of (x - x_hat)^2 per sample; shapes (n, *sample_shape) -> (n,)."""
     diff = X.reshape(len(X), -1).astype(np.float64) - X_hat.reshape(len(X_hat), -1)
@@ -84,7 +122,12 @@ def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(
-    estimator: _BaseAutoEncoder, X: Any, n_samples: int = 1, random_state: int = 0
+    estimator: _BaseAutoEncoder,
+    X: Any,
+    n_samples: int = 1,
+    random_state: int = 0,
+    *,
+    log_likelihood_samples: int | None = None,
 ) -> dict[str, Any]:
     """Means over X of what a fitted model achieves, per sample unless said.
 
@@ -95,6 +138,10 @@ def evaluate_model(
     n_samples : int, default=1
         Posterior draws per sample for the reconstruction term (VAEs).
     random_state : int, default=0
+    log_likelihood_samples : int or None, default=None
+        When given, also estimate log p(x) of a VAE by importance sampling with this
+        many draws per sample (:func:`log_likelihood`; 1000 is the usual figure, and
+        costs about K decoder passes over X).
 
     Returns
     -------
@@ -103,15 +150,27 @@ def evaluate_model(
         ``reconstruction`` (-log p(x|z), nats) and ``kl`` (nats, 0 for an
         autoencoder); ``squared_error`` (sum over features of (x - x_hat)^2, with
         x_hat the decoded posterior mean, in the data's units) and ``mse`` (the same
-        per element); ``likelihood``.
+        per element); ``likelihood``; ``active_units`` (number of latent dimensions
+        whose posterior mean varies over X by more than 0.01, see
+        :func:`active_units`; None for an autoencoder).
+
+        With ``log_likelihood_samples`` also: ``log_likelihood`` (mean importance-
+        sampled log p(x), nats, in X's units; >= ``elbo`` up to Monte-Carlo noise),
+        ``log_likelihood_samples`` (the K used) and ``bits_per_dim``
+        (:func:`bits_per_dim` of -log_likelihood over ``n_features_in_``
+        dimensions: a continuous-density figure, not the 256-level bits/dim of
+        image models). The three are None for an autoencoder. For the ELBO in
+        bits per dimension, use ``bits_per_dim(-result["elbo"], n_features_in_)``.
     """
     from vaekit.data.validation import check_array
 
+    if log_likelihood_samples is not None:
+        log_likelihood_samples = _check_positive_int("log_likelihood_samples", log_likelihood_samples)
     reconstruction, kl = estimator.loss_terms(X, n_samples, random_state)  # (n,), (n,)
     data = check_array(X)
     squared = reconstruction_error(data, estimator.reconstruct(data))  # (n,)
-    variational = estimator._model_family != "ae"
-    return {
+    variational = is_variational(estimator)
+    result: dict[str, Any] = {
         "n": len(data),
         "elbo": float(-(reconstruction + kl).mean()) if variational else None,
         "reconstruction": float(reconstruction.mean()),
@@ -119,4 +178,26 @@ def evaluate_model(
         "squared_error": float(squared.mean()),
         "mse": float(squared.mean() / estimator.n_features_in_),
         "likelihood": estimator.likelihood_,
+        "active_units": active_units(estimator, data)[0] if variational else None,
     }
+    if log_likelihood_samples is not None:
+        mean_log_p = None
+        if variational:
+            mean_log_p = float(log_likelihood(estimator, data, log_likelihood_samples, random_state=random_state).mean())
+        result["log_likelihood"] = mean_log_p
+        result["log_likelihood_samples"] = log_likelihood_samples
+        result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)
+    return result
+
+
+__all__ = [
+    "active_units",
+    "bits_per_dim",
+    "evaluate_model",
+    "factor_recovery_r2",
+    "is_variational",
+    "log_likelihood",
+    "pca_baseline",
+    "pca_reconstruction_error",
+    "reconstruction_error",
+]

@@ -30,6 +30,7 @@ from safetensors.torch import save as save_safetensors
 
 from vaekit._version import __version__
 from vaekit.data.preprocessing import Scaling
+import vaekit.family  # noqa: F401  (registers the model family in ESTIMATORS)
 from vaekit.estimators import ESTIMATORS, _BaseAutoEncoder
 from vaekit.training import resolve_device
 
@@ -38,7 +39,7 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 # Fitted arrays other than the network's weights, per attribute name.
-STATE_ARRAYS = ("latent_mean_", "latent_cov_")
+STATE_ARRAYS = ("latent_mean_", "latent_cov_", "class_prior_")
 
 
 class ModelFileError(ValueError):
@@ -105,6 +106,8 @@ def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False)
     }
     if hasattr(estimator, "feature_names_in_"):
         config["fitted"]["feature_names_in"] = [str(n) for n in estimator.feature_names_in_]
+    if hasattr(estimator, "classes_"):
+        config["fitted"]["classes"] = np.asarray(estimator.classes_).tolist()
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
     for key, array in estimator.scaling_.arrays().items():
         tensors[f"state.scaling.{key}"] = torch.from_numpy(np.ascontiguousarray(array))
@@ -197,6 +200,8 @@ def load(path: str | Path, device: str | None = None) -> _BaseAutoEncoder:
         estimator.history_ = fitted.get("history", {})
         estimator.best_epoch_ = int(fitted.get("best_epoch", 0))
         estimator.n_epochs_ = int(fitted.get("n_epochs", 0))
+        if fitted.get("classes") is not None:
+            estimator.classes_ = np.asarray(fitted["classes"])
         if fitted.get("feature_names_in") is not None:
             estimator.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
         scaling_arrays = {

@@ -43,10 +43,13 @@ class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite during training."""
 
 
+Batch = Tensor | tuple[Tensor, Tensor]  # x, or x with its condition c
+
+
 class BatchSource(Protocol):
     """What the loop trains on: an iterable of batches with a length."""
 
-    def __iter__(self) -> Iterator[Tensor]: ...
+    def __iter__(self) -> Iterator[Batch]: ...
 
     def __len__(self) -> int: ...
 
@@ -62,6 +65,9 @@ class TensorBatches:
     shuffle : bool
     generator : torch.Generator or None
         Drives the permutation; must live on ``data``'s device.
+    condition : Tensor of shape (n, k) or None
+        A condition per sample (conditional models); then each batch is a pair
+        ``(x, c)`` sliced with the same rows.
     """
 
     def __init__(
@@ -70,24 +76,36 @@ class TensorBatches:
         batch_size: int,
         shuffle: bool = True,
         generator: torch.Generator | None = None,
+        condition: Tensor | None = None,
     ) -> None:
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.condition = condition
 
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.batch_size)
 
-    def __iter__(self) -> Iterator[Tensor]:
+    def _rows(self, rows: slice | Tensor) -> Batch:
+        if self.condition is None:
+            return self.data[rows]  # (B, *sample_shape)
+        return self.data[rows], self.condition[rows]  # (B, *sample_shape), (B, k)
+
+    def __iter__(self) -> Iterator[Batch]:
         n = len(self.data)
         if not self.shuffle:
             for start in range(0, n, self.batch_size):
-                yield self.data[start : start + self.batch_size]
+                yield self._rows(slice(start, start + self.batch_size))
             return
         order = torch.randperm(n, generator=self.generator, device=self.data.device)
         for start in range(0, n, self.batch_size):
-            yield self.data[order[start : start + self.batch_size]]  # (B, *sample_shape)
+            yield self._rows(order[start : start + self.batch_size])
+
+
+def split_batch(batch: Batch) -> tuple[Tensor, Tensor | None]:
+    """``x`` or ``(x, c)`` -> ``(x, c or None)``."""
+    return batch if isinstance(batch, tuple) else (batch, None)
 
 
 @dataclass
@@ -96,6 +114,13 @@ class TrainingConfig:
 
     ``patience=None`` turns early stopping off; ``kl_warmup_epochs=0`` turns warm-up
     off; ``grad_clip=None`` turns clipping off.
+
+    ``capacity`` (nats) switches the objective to Burgess et al.'s (2018)
+    reconstruction + gamma * |KL - C(t)|, C rising linearly from 0 to ``capacity``
+    over ``capacity_epochs``. ``corruption`` ("gaussian" or "mask") corrupts the
+    encoder's input while training (the denoising autoencoder of Vincent et al.,
+    2008): Gaussian noise with standard deviation ``noise_level``, or each value set
+    to 0 with probability ``noise_level``; validation sees clean inputs.
     """
 
     epochs: int = 100
@@ -105,6 +130,11 @@ class TrainingConfig:
     grad_clip: float | None = None
     patience: int | None = 10
     verbose: int = 1
+    capacity: float | None = None
+    capacity_epochs: float = 0.0
+    gamma: float = 1000.0
+    corruption: str | None = None
+    noise_level: float = 0.0
 
 
 @dataclass
@@ -131,8 +161,9 @@ def evaluate(
     model.eval()
     totals = torch.zeros(3)
     n = 0
-    for x in batches:
-        out = model.loss(x, beta=beta, generator=generator)
+    for batch in batches:
+        x, condition = split_batch(batch)
+        out = model.loss(x, beta=beta, generator=generator, condition=condition)
         totals += torch.stack(
             [out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]
         ).cpu()
@@ -148,6 +179,26 @@ def _beta_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> 
         return config.beta
     progress = (epoch + (batch + 1) / n_batches) / config.kl_warmup_epochs
     return config.beta * min(1.0, progress)
+
+
+def _capacity_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> float:
+    """C(t): linear from 0 to ``config.capacity`` nats over ``capacity_epochs``."""
+    assert config.capacity is not None
+    if config.capacity_epochs <= 0:
+        return config.capacity
+    progress = (epoch + (batch + 1) / n_batches) / config.capacity_epochs
+    return config.capacity * min(1.0, progress)
+
+
+def corrupt(x: Tensor, config: TrainingConfig, generator: torch.Generator | None) -> Tensor:
+    """A corrupted copy of x (same shape) for the denoising autoencoder's encoder."""
+    noise = torch.rand if config.corruption == "mask" else torch.randn
+    draw = noise(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    if config.corruption == "mask":
+        return x * (draw >= config.noise_level)  # each value dropped with probability noise_level
+    if config.corruption == "gaussian":
+        return x + config.noise_level * draw
+    raise ValueError(f"corruption must be 'gaussian' or 'mask', got {config.corruption!r}")
 
 
 def _check_finite(losses: Tensor, epoch: int) -> None:
@@ -226,15 +277,21 @@ def _train(
         batch_losses = torch.empty(n_batches, device=device)
         sums = torch.zeros(2, device=device)
         n_seen = 0
-        for i, x in enumerate(train_batches):
+        for i, batch in enumerate(train_batches):
+            x, condition = split_batch(batch)
             beta = _beta_at(config, epoch, i, n_batches)
-            out = model.loss(x, beta=beta, generator=generator)
+            x_input = corrupt(x, config, generator) if config.corruption else None
+            out = model.loss(x, beta=beta, generator=generator, condition=condition, x_input=x_input)
+            objective = out.loss
+            if config.capacity is not None:
+                target = _capacity_at(config, epoch, i, n_batches)
+                objective = out.reconstruction.mean() + config.gamma * (out.kl.mean() - target).abs()
             optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
+            objective.backward()
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            batch_losses[i] = out.loss.detach()
+            batch_losses[i] = objective.detach()
             sums += torch.stack([out.reconstruction.detach().sum(), out.kl.detach().sum()])
             n_seen += len(x)
         _check_finite(batch_losses, epoch)
@@ -242,6 +299,10 @@ def _train(
         val_generator = torch.Generator(device).manual_seed(val_seed)
         val = evaluate(model, val_batches, config.beta, val_generator) if val_batches else None
         monitored = val["loss"] if val else train_reconstruction + config.beta * train_kl
+        if config.capacity is not None:  # the objective being minimized, at this epoch's C
+            watched = val if val else {"reconstruction": train_reconstruction, "kl": train_kl}
+            target = _capacity_at(config, epoch, n_batches - 1, n_batches)
+            monitored = watched["reconstruction"] + config.gamma * abs(watched["kl"] - target)
         row = {
             "epoch": epoch + 1,
             "beta": beta,
@@ -262,7 +323,7 @@ def _train(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
-        warming_up = epoch + 1 < config.kl_warmup_epochs
+        warming_up = epoch + 1 < max(config.kl_warmup_epochs, config.capacity_epochs if config.capacity else 0)
         if config.patience is not None and bad_epochs > config.patience and not warming_up:
             result.stopped_early = True
             break

@@ -1,8 +1,9 @@
 """Model families, one file each, registered by name."""
 
 from vaekit.models.ae import LIKELIHOODS, AutoEncoderModel, LossOutput
+from vaekit.models.iwae import IWAEModel
 from vaekit.models.vae import VAEModel
 
-MODELS: dict[str, type[AutoEncoderModel]] = {"ae": AutoEncoderModel, "vae": VAEModel}
+MODELS: dict[str, type[AutoEncoderModel]] = {"ae": AutoEncoderModel, "vae": VAEModel, "iwae": IWAEModel}
 
-__all__ = ["LIKELIHOODS", "MODELS", "AutoEncoderModel", "LossOutput", "VAEModel"]
+__all__ = ["LIKELIHOODS", "MODELS", "AutoEncoderModel", "IWAEModel", "LossOutput", "VAEModel"]

@@ -57,6 +57,10 @@ class AutoEncoderModel(nn.Module):
     hidden : sequence of int
         Encoder hidden widths; the decoder mirrors them.
     activation : str
+    n_conditions : int, default=0
+        Width of a condition vector c (a one-hot class for the conditional VAE of
+        Sohn et al., 2015) given to both networks: appended to a table's features,
+        or as constant extra channels of an image, and appended to z. 0: none.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class AutoEncoderModel(nn.Module):
         architecture: str = "mlp",
         hidden: Sequence[int] = (64, 32),
         activation: str = "relu",
+        n_conditions: int = 0,
     ) -> None:
         super().__init__()
         if likelihood not in LIKELIHOODS:
@@ -74,10 +79,11 @@ class AutoEncoderModel(nn.Module):
         self.sample_shape = tuple(sample_shape)
         self.latent_dim = latent_dim
         self.likelihood = likelihood
+        self.n_conditions = n_conditions
         self.encoder = build_encoder(
-            self.sample_shape, self.encoder_outputs(latent_dim), architecture, hidden, activation
+            self._encoder_input_shape(), self.encoder_outputs(latent_dim), architecture, hidden, activation
         )
-        self.decoder = build_decoder(latent_dim, self.sample_shape, architecture, hidden, activation)
+        self.decoder = build_decoder(latent_dim + n_conditions, self.sample_shape, architecture, hidden, activation)
         if likelihood == "gaussian-learned":
             self.decoder_logvar = nn.Parameter(torch.zeros(self.sample_shape))
         else:
@@ -87,23 +93,70 @@ class AutoEncoderModel(nn.Module):
         """How many numbers the encoder emits per sample."""
         return latent_dim
 
-    def encode(self, x: Tensor) -> PointMass:
-        """x of shape (B, *sample_shape) -> code of shape (B, latent_dim)."""
-        return PointMass(self.encoder(x))
+    # ------------------------------------------------------------ conditioning
+    def _encoder_input_shape(self) -> tuple[int, ...]:
+        """One sample as the encoder sees it: with the condition appended."""
+        k = self.n_conditions
+        if k == 0:
+            return self.sample_shape
+        if len(self.sample_shape) == 1:
+            return (self.sample_shape[0] + k,)
+        channels = 1 if len(self.sample_shape) == 2 else self.sample_shape[0]
+        return (channels + k, *self.sample_shape[-2:])
 
-    def decode(self, z: Tensor) -> Likelihood:
+    def _check_condition(self, condition: Tensor | None, batch: int) -> None:
+        if self.n_conditions and (condition is None or condition.shape != (batch, self.n_conditions)):
+            got = None if condition is None else tuple(condition.shape)
+            raise ValueError(f"this model needs a condition of shape ({batch}, {self.n_conditions}); got {got}")
+
+    def encoder_input(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
+        """x (B, *sample_shape) with the condition c (B, n_conditions) appended."""
+        if not self.n_conditions:
+            return x
+        self._check_condition(condition, len(x))
+        assert condition is not None
+        if len(self.sample_shape) == 1:
+            return torch.cat([x, condition], dim=-1)  # (B, features + k)
+        images = x.unsqueeze(1) if len(self.sample_shape) == 2 else x  # (B, C, H, W)
+        planes = condition[:, :, None, None].expand(-1, -1, *images.shape[-2:])  # (B, k, H, W)
+        return torch.cat([images, planes], dim=1)  # (B, C + k, H, W)
+
+    def decoder_input(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        """z (..., B, latent) with the condition appended: (..., B, latent + k)."""
+        if not self.n_conditions:
+            return z
+        self._check_condition(condition, z.shape[-2])
+        assert condition is not None
+        return torch.cat([z, condition.expand(*z.shape[:-1], self.n_conditions)], dim=-1)
+
+    # ------------------------------------------------------------------ parts
+    def encode(self, x: Tensor, condition: Tensor | None = None) -> PointMass:
+        """x of shape (B, *sample_shape) -> code of shape (B, latent_dim)."""
+        return PointMass(self.encoder(self.encoder_input(x, condition)))
+
+    def decode(self, z: Tensor, condition: Tensor | None = None) -> Likelihood:
         """z of shape (..., B, latent_dim) -> p(x|z) over (..., B, *sample_shape)."""
-        params = self.decoder(z)
+        params = self.decoder(self.decoder_input(z, condition))
         event_dims = len(self.sample_shape)
         if self.likelihood == "bernoulli":
             return Bernoulli(params, event_dims)
         return Gaussian(params, self.decoder_logvar, event_dims)
 
     def loss(
-        self, x: Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+        self,
+        x: Tensor,
+        beta: float = 1.0,
+        generator: torch.Generator | None = None,
+        condition: Tensor | None = None,
+        x_input: Tensor | None = None,
     ) -> LossOutput:
-        """Objective on a batch x of shape (B, *sample_shape)."""
-        posterior = self.encode(x)
-        reconstruction = -self.decode(posterior.rsample(generator=generator)).log_prob(x)  # (B,)
+        """Objective on a batch x of shape (B, *sample_shape).
+
+        ``x_input`` is what the encoder sees when it differs from the target x (a
+        corrupted copy, for the denoising autoencoder); ``condition`` is c (B, k).
+        """
+        posterior = self.encode(x if x_input is None else x_input, condition)
+        z = posterior.rsample(generator=generator)  # (B, latent)
+        reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
         kl = posterior.kl()  # (B,)
         return LossOutput((reconstruction + beta * kl).mean(), reconstruction, kl)

@@ -1,0 +1,221 @@
+"""Likelihood of a fitted VAE: importance sampling, bits per dimension, active units.
+
+* :func:`log_likelihood` -- the importance-sampled estimate of log p(x) of Burda,
+  Grosse & Salakhutdinov, "Importance Weighted Autoencoders" (ICLR 2016,
+  arXiv:1509.00519), with the encoder's q(z|x) as proposal::
+
+      log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
+
+  For every K it is a lower bound in expectation (the IWAE bound L_K), it rises
+  with K, equals the ELBO at K = 1 and tends to log p(x) as K grows.
+* :func:`bits_per_dim` -- nats per sample to bits per dimension.
+* :func:`active_units` -- Burda et al.'s count of latent dimensions the model uses:
+  those whose posterior mean varies over the data, Cov_x(E_q[z_j]) > threshold.
+
+Everything here needs a variational model (an encoder that gives a
+:class:`~vaekit.distributions.DiagonalGaussian`); a plain autoencoder's code is a
+point, which defines no density p(x).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vaekit.distributions import DiagonalGaussian, standard_normal_log_prob
+
+if TYPE_CHECKING:
+    from vaekit.estimators import _BaseAutoEncoder
+
+MAX_CHUNK_FLOATS = 2**25
+"""Largest (K, B, *sample_shape) decoder output evaluated at once: 128 MiB of float32."""
+
+ENCODE_BATCH = 4096
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def is_variational(estimator: _BaseAutoEncoder) -> bool:
+    """Whether a fitted estimator's encoder gives a Gaussian q(z|x) (and so a p(x))."""
+    x = torch.zeros((1, *estimator.input_shape_), device=estimator.device_)  # (1, *sample)
+    estimator.model_.eval()
+    with torch.inference_mode():
+        return isinstance(estimator.model_.encode(x), DiagonalGaussian)
+
+
+def _gaussian_posterior(estimator: _BaseAutoEncoder, x: Tensor, caller: str) -> DiagonalGaussian:
+    """q(z|x) for a batch x of shape (B, *sample_shape); ValueError for a point code."""
+    posterior = estimator.model_.encode(x)
+    if not isinstance(posterior, DiagonalGaussian):  # the wrong kind of model: a ValueError
+        raise ValueError(  # noqa: TRY004
+            f"{caller} needs a variational model whose encoder gives a Gaussian q(z|x); "
+            f"{type(estimator).__name__} has a deterministic code, which defines no "
+            "likelihood p(x). Use its score_samples (log p(x|z) at the code, the negative "
+            "reconstruction loss) or fit a VAE."
+        )
+    return posterior
+
+
+def _chunk_sizes(n_samples: int, n_features: int, batch_size: int | None) -> tuple[int, int]:
+    """Rows per data batch and draws per decoder call, keeping K*B*n_features bounded."""
+    if batch_size is None:
+        batch_size = max(1, min(ENCODE_BATCH, MAX_CHUNK_FLOATS // (n_samples * n_features)))
+    draws = max(1, min(n_samples, MAX_CHUNK_FLOATS // (batch_size * n_features)))
+    return batch_size, draws
+
+
+def log_likelihood(
+    estimator: _BaseAutoEncoder,
+    X: Any,
+    n_samples: int = 1000,
+    batch_size: int | None = None,
+    random_state: int = 0,
+) -> np.ndarray:
+    """Importance-sampled log p(x) per sample, in nats, in the units of X.
+
+    ``logmeanexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)]`` with K = ``n_samples``
+    draws z_k ~ q(z|x) per row (Burda et al., 2016). In expectation it is the IWAE
+    lower bound L_K: at K = 1 it is the ELBO, and it rises towards log p(x) as K grows
+    (K = 1000 is the usual figure for MNIST). The log-Jacobian of the estimator's
+    preprocessing is added, as in ``loss_terms``, so the density is that of X itself.
+
+    The K draws of a batch of rows go through the decoder together, as a
+    (K, B, latent_dim) tensor, in pieces of at most ``MAX_CHUNK_FLOATS`` decoded
+    values, so memory stays bounded for any K.
+
+    Parameters
+    ----------
+    estimator : a fitted VAE
+        Any estimator whose model encodes to a DiagonalGaussian.
+    X : array-like of shape (n, *estimator.input_shape_)
+    n_samples : int, default=1000
+        K, importance samples per row.
+    batch_size : int or None, default=None
+        Rows per batch; None picks it from K and the number of features so that one
+        (K, B, n_features) decoder output stays under ``MAX_CHUNK_FLOATS``.
+    random_state : int, default=0
+        Seed of the draws. The same X, K, batch size and seed give the same numbers;
+        the draws a row gets depend on the batch it falls in.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        The estimate of log p(x) for each row, in nats.
+
+    Raises
+    ------
+    ValueError
+        For a plain AutoEncoder (a deterministic code has no likelihood), bad
+        ``n_samples`` or ``batch_size``, or invalid X.
+    """
+    n_samples = _check_positive_int("n_samples", n_samples)
+    if batch_size is not None:
+        batch_size = _check_positive_int("batch_size", batch_size)
+    X_model = estimator._check_X(X)  # (n, *sample_shape), model units
+    n_features = math.prod(X_model.shape[1:])
+    batch_size, draws = _chunk_sizes(n_samples, n_features, batch_size)
+    model, device = estimator.model_, estimator.device_
+    model.eval()
+    generator = torch.Generator(device).manual_seed(int(random_state))
+    results = []
+    with torch.inference_mode():
+        for start in range(0, len(X_model), batch_size):
+            x = torch.from_numpy(X_model[start : start + batch_size]).to(device)  # (B, *sample)
+            posterior = _gaussian_posterior(estimator, x, "log_likelihood")
+            z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
+            pieces = []
+            for k in range(0, n_samples, draws):
+                z_k = z[k : k + draws]  # (k, B, latent)
+                log_weight = (
+                    model.decode(z_k).log_prob(x)  # log p(x|z), (k, B)
+                    + standard_normal_log_prob(z_k)  # log p(z)
+                    - posterior.log_prob(z_k)  # log q(z|x)
+                )
+                pieces.append(torch.logsumexp(log_weight.double(), dim=0))  # (B,)
+            log_mean_weight = torch.logsumexp(torch.stack(pieces), dim=0) - math.log(n_samples)
+            results.append(log_mean_weight.cpu())
+    return torch.cat(results).numpy() + estimator.scaling_.log_abs_det_jacobian()
+
+
+def bits_per_dim(nats_per_sample: float | np.ndarray, n_dims: int) -> float | np.ndarray:
+    """Negative log-likelihood in nats per sample -> bits per dimension.
+
+    ``nats / (n_dims * ln 2)``. Lower is better.
+
+    This is -log2 p(x) of the model's density over X as given, per dimension. For
+    pixels scaled to [0, 1] and modelled with a Bernoulli (which is not even a
+    normalized density over grey levels) or a Gaussian likelihood, it is NOT the
+    discrete 256-level bits/dim of the image-modelling literature (PixelCNN, Glow,
+    ...), which is -log2 P(x) of the integer pixel values. A continuous density on
+    [0, 1] converts to that scale (by adding log2 256 = 8 bits per dimension) only when
+    it was fitted to uniformly dequantized pixels, which the models here are not. Do
+    not put the two kinds of figure side by side.
+
+    Parameters
+    ----------
+    nats_per_sample : float or ndarray of shape (n,)
+        -log p(x) per sample, in nats (e.g. ``-log_likelihood(...)``).
+    n_dims : int
+        Dimensions per sample (``estimator.n_features_in_``, e.g. 784 for MNIST).
+
+    Returns
+    -------
+    float, or ndarray of float64 of the same shape as ``nats_per_sample``
+
+    Examples
+    --------
+    >>> round(bits_per_dim(784 * math.log(2), 784), 6)
+    1.0
+    """
+    n_dims = _check_positive_int("n_dims", n_dims)
+    bits = np.asarray(nats_per_sample, dtype=np.float64) / (n_dims * math.log(2.0))
+    return float(bits) if bits.ndim == 0 else bits
+
+
+def active_units(
+    estimator: _BaseAutoEncoder, X: Any, threshold: float = 0.01
+) -> tuple[int, np.ndarray]:
+    """Latent dimensions a VAE uses, after Burda et al. (2016), section 5.2.
+
+    The activity of dimension j is A_j = Var_x(E_{q(z|x)}[z_j]), the variance over the
+    rows of X of the posterior mean; a unit is active when A_j > ``threshold``. An
+    inactive unit has a posterior that does not depend on x (it usually sits on the
+    prior N(0, 1)), so the decoder cannot read anything from it.
+
+    Parameters
+    ----------
+    estimator : a fitted VAE
+    X : array-like of shape (n, *estimator.input_shape_)
+    threshold : float, default=0.01
+        Burda et al.'s value, on the scale of the unit-variance prior.
+
+    Returns
+    -------
+    n_active : int
+    variances : ndarray of float64, shape (latent_dim,)
+        A_j for each latent dimension (population variance, ddof=0).
+
+    Raises
+    ------
+    ValueError
+        For a plain AutoEncoder, a negative threshold, or invalid X.
+    """
+    if not (isinstance(threshold, (int, float, np.floating)) and threshold >= 0):
+        raise ValueError(f"threshold must be a number >= 0, got {threshold!r}")
+    X_model = estimator._check_X(X)
+    estimator.model_.eval()
+    means = []
+    with torch.inference_mode():
+        for start in range(0, len(X_model), ENCODE_BATCH):
+            x = torch.from_numpy(X_model[start : start + ENCODE_BATCH]).to(estimator.device_)
+            means.append(_gaussian_posterior(estimator, x, "active_units").mean.double().cpu())
+    variances = torch.cat(means).var(dim=0, correction=0).numpy()  # (latent,)
+    return int((variances > threshold).sum()), variances
