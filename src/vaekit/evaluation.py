@@ -128,6 +128,7 @@ def evaluate_model(
     random_state: int = 0,
     *,
     log_likelihood_samples: int | None = None,
+    y: Any = None,
 ) -> dict[str, Any]:
     """Means over X of what a fitted model achieves, per sample unless said.
 
@@ -138,6 +139,9 @@ def evaluate_model(
     n_samples : int, default=1
         Posterior draws per sample for the reconstruction term (VAEs).
     random_state : int, default=0
+    y : array-like of shape (n,) or None
+        The labels of X, for a conditional model (whose encoder sees them); its
+        likelihood and active units are then not estimated (None).
     log_likelihood_samples : int or None, default=None
         When given, also estimate log p(x) of a VAE by importance sampling with this
         many draws per sample (:func:`log_likelihood`; 1000 is the usual figure, and
@@ -166,10 +170,14 @@ def evaluate_model(
 
     if log_likelihood_samples is not None:
         log_likelihood_samples = _check_positive_int("log_likelihood_samples", log_likelihood_samples)
-    reconstruction, kl = estimator.loss_terms(X, n_samples, random_state)  # (n,), (n,)
+    labels = () if y is None else (y,)  # a conditional model's encoder sees the labels
+    if y is None:
+        reconstruction, kl = estimator.loss_terms(X, n_samples, random_state)  # (n,), (n,)
+    else:
+        reconstruction, kl = estimator.loss_terms(X, n_samples, random_state, y=y)
     data = check_array(X)
-    squared = reconstruction_error(data, estimator.reconstruct(data))  # (n,)
-    variational = is_variational(estimator)
+    squared = reconstruction_error(data, estimator.reconstruct(X, *labels))  # (n,)
+    variational = is_variational(estimator) and y is None
     result: dict[str, Any] = {
         "n": len(data),
         "elbo": float(-(reconstruction + kl).mean()) if variational else None,
@@ -178,7 +186,7 @@ def evaluate_model(
         "squared_error": float(squared.mean()),
         "mse": float(squared.mean() / estimator.n_features_in_),
         "likelihood": estimator.likelihood_,
-        "active_units": active_units(estimator, data)[0] if variational else None,
+        "active_units": active_units(estimator, X)[0] if variational else None,
     }
     if log_likelihood_samples is not None:
         mean_log_p = None
