@@ -45,10 +45,13 @@ def _check_positive_int(name: str, value: Any) -> int:
 
 def is_variational(estimator: _BaseAutoEncoder) -> bool:
     """Whether a fitted estimator's encoder gives a Gaussian q(z|x) (and so a p(x))."""
+    model = estimator.model_
     x = torch.zeros((1, *estimator.input_shape_), device=estimator.device_)  # (1, *sample)
-    estimator.model_.eval()
+    n_conditions = getattr(model, "n_conditions", 0)  # a conditional model needs some c
+    condition = torch.zeros((1, n_conditions), device=estimator.device_) if n_conditions else None
+    model.eval()
     with torch.inference_mode():
-        return isinstance(estimator.model_.encode(x), DiagonalGaussian)
+        return isinstance(model.encode(x, condition), DiagonalGaussian)
 
 
 def _gaussian_posterior(estimator: _BaseAutoEncoder, x: Tensor, caller: str) -> DiagonalGaussian:
