@@ -41,7 +41,7 @@ def test_estimator_params_follow_the_model_kind() -> None:
     name, params = estimator_params(config)
     assert name == "AutoEncoder" and "beta" not in params
     config["model"]["beta"] = 4.0
-    with pytest.raises(ConfigError, match="beta applies to --model vae"):
+    with pytest.raises(ConfigError, match=r"--beta \(beta\) applies to --model vae or cvae, not to --model ae"):
         estimator_params(config)
     config["model"]["model"] = "gan"
     with pytest.raises(ConfigError, match="'gan' is not one of"):

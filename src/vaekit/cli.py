@@ -152,6 +152,22 @@ def _match(estimator: Any, loaded: Any) -> Any:
     return loaded
 
 
+def _class_label(estimator: Any, text: str | None) -> Any:
+    """The class of a conditional model named by ``text`` (None for other models)."""
+    from vaekit.runs import is_conditional
+
+    if not is_conditional(estimator):
+        if text is not None:
+            raise ValueError(f"--class applies to a conditional model (--model cvae); this is a {type(estimator).__name__}")
+        return None
+    if text is None:
+        return None
+    for value in estimator.classes_:
+        if str(value) == text:
+            return value
+    raise ValueError(f"--class {text!r} is not a class of this model; its classes: {', '.join(map(str, estimator.classes_))}")
+
+
 def _check_output(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise FileExistsError(f"{path} already exists; use --force to replace it")
@@ -163,7 +179,7 @@ def _check_output(path: Path, force: bool) -> None:
 def train(
     data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="vae or ae.  [default: vae]", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="vae, ae, dae (denoising), iwae or cvae (conditional on --label).  [default: vae]", show_default=False)] = None,
     latent_dim: Annotated[int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
@@ -171,6 +187,12 @@ def train(
     likelihood: Annotated[str | None, typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (VAE).  [default: 1]", show_default=False)] = None,
     kl_warmup: Annotated[float | None, typer.Option("--kl-warmup", help="Epochs to raise the KL weight from 0 to beta.", show_default=False)] = None,
+    capacity: Annotated[float | None, typer.Option("--capacity", help="VAE: train on reconstruction + gamma*|KL - C| with C rising to this many nats (Burgess et al. 2018).", show_default=False)] = None,
+    capacity_epochs: Annotated[float | None, typer.Option("--capacity-epochs", help="Epochs over which C rises from 0.", show_default=False)] = None,
+    gamma: Annotated[float | None, typer.Option("--gamma", help="Weight of |KL - C|.  [default: 1000]", show_default=False)] = None,
+    corruption: Annotated[str | None, typer.Option("--corruption", help="dae: gaussian or mask.", show_default=False)] = None,
+    noise_level: Annotated[float | None, typer.Option("--noise-level", help="dae: noise std (gaussian) or drop probability (mask).  [default: 0.2]", show_default=False)] = None,
+    n_importance: Annotated[int | None, typer.Option("--k", help="iwae: importance samples per input.  [default: 5]", show_default=False)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
@@ -203,9 +225,22 @@ def train(
         ("data", "test_fraction"): test_fraction, ("model", "model"): model, ("model", "latent_dim"): latent_dim,
         ("model", "hidden"): None if hidden is None else _parse_hidden(hidden), ("model", "activation"): activation,
         ("model", "architecture"): architecture, ("model", "likelihood"): likelihood, ("model", "beta"): beta,
-        ("model", "kl_warmup_epochs"): kl_warmup, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
+        ("model", "kl_warmup_epochs"): kl_warmup, ("model", "capacity"): capacity,
+        ("model", "capacity_epochs"): capacity_epochs, ("model", "gamma"): gamma, ("model", "corruption"): corruption,
+        ("model", "noise_level"): noise_level, ("model", "n_importance"): n_importance, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
         ("training", "lr"): lr, ("training", "seed"): seed, ("training", "device"): device,
     }
+    _apply(cfg, given, patience)
+    if out is None:
+        stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
+        out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
+    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1)
+    _print_metrics(metrics)
+    typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
+
+
+def _apply(cfg: dict[str, dict[str, Any]], given: dict[tuple[str, str], Any], patience: int | None) -> None:
+    """Options given on the command line override the configuration file's values."""
     for (table, name), value in given.items():
         if value is not None:
             cfg[table][name] = value
@@ -213,12 +248,6 @@ def train(
         cfg["training"]["patience"] = None if patience == 0 else patience
     if cfg["data"]["source"] is None:
         raise ValueError("no DATA: give a file, an image folder or a built-in dataset name (or --config with [data] source)")
-    if out is None:
-        stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
-        out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
-    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1)
-    _print_metrics(metrics)
-    typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
 
 
 def _parse_hidden(text: str) -> list[int]:
@@ -246,6 +275,55 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
                    f"{pca['squared_error']:.4g} per sample (MSE {pca['mse']:.4g})")
 
 
+@app.command(epilog="Example: vaekit sweep digits --latent-dims 1,2,4,8,16 --models ae,vae --epochs 100")
+@friendly
+def sweep(
+    data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
+    latent_dims: Annotated[str, typer.Option("--latent-dims", help="Latent sizes to train, comma-separated.")] = "1,2,4,8,16,32",
+    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size: ae, vae, dae, iwae.")] = "ae,vae",
+    config: Annotated[Path | None, typer.Option("--config", help="A config.toml for everything but model and latent size.")] = None,
+    hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", show_default=False)] = None,
+    lr: Annotated[float | None, typer.Option("--lr", show_default=False)] = None,
+    patience: Annotated[int | None, typer.Option("--patience", help="0 never stops early.", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]", show_default=False)] = None,
+    device: Annotated[str | None, typer.Option("--device", show_default=False)] = None,
+    test_fraction: Annotated[float | None, typer.Option("--test-fraction", show_default=False)] = None,
+    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
+    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Sweep folder (default: runs/sweep-<data>).", show_default=False)] = None,
+    force: Force = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
+    from vaekit.plots import save_figure
+    from vaekit.runconfig import MODEL_CLASSES, default_config, read_config
+    from vaekit.sweep import format_table, parse_dims, plot_sweep, run_sweep, write_table
+
+    dims = parse_dims(latent_dims)
+    kinds = [m.strip() for m in models.split(",") if m.strip()]
+    unknown = [m for m in kinds if m not in MODEL_CLASSES or m == "cvae"]
+    if unknown or not kinds:
+        raise ValueError(f"--models {models!r}: choose among ae, vae, dae, iwae")
+    cfg = read_config(config) if config is not None else default_config()
+    _apply(cfg, {
+        ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
+        ("data", "id"): id_column, ("data", "key"): key, ("data", "image_size"): image_size, ("data", "split"): split,
+        ("data", "data_dir"): None if data_dir is None else str(data_dir), ("data", "header"): header,
+        ("data", "test_fraction"): test_fraction, ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
+        ("training", "epochs"): epochs, ("training", "batch_size"): batch_size, ("training", "lr"): lr,
+        ("training", "seed"): seed, ("training", "device"): device,
+    }, patience)
+    if out is None:
+        out = Path("runs") / f"sweep-{Path(str(cfg['data']['source'])).name.split('.')[0] or 'data'}"
+    rows = run_sweep(cfg, dims, kinds, out, force=force, verbose=0 if quiet else 1)
+    write_table(rows, out / "sweep.csv")
+    save_figure(plot_sweep(rows, f"{cfg['data']['source']}: reconstruction error against latent size"), out / "sweep.png")
+    typer.echo(format_table(rows))
+    typer.echo(f"Sweep written to {out}/ -- sweep.png, sweep.csv and one run folder per model and size")
+
+
 # ------------------------------------------------------------------ encode etc.
 @app.command(epilog="Example: vaekit encode runs/digits-vae digits -o latents.csv")
 @friendly
@@ -260,20 +338,20 @@ def encode(
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
     from vaekit.data.files import write_array
-    from vaekit.runs import fit_input
+    from vaekit.runs import fit_input, is_conditional, model_args
 
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
-        if not hasattr(estimator, "encode"):
-            raise ValueError(f"--logvar needs a VAE; {model} holds a {type(estimator).__name__}, whose codes have no variance")
+        if not hasattr(estimator, "encode") or is_conditional(estimator):
+            raise ValueError(f"--logvar needs a VAE or IWAE; {model} holds a {type(estimator).__name__}")
         Z, logvars = estimator.encode(fit_input(loaded))
         Z = np.concatenate([Z, logvars], axis=1)
         names += [f"logvar{i}" for i in range(estimator.latent_dim)]
     else:
-        Z = estimator.transform(fit_input(loaded))
+        Z = estimator.transform(*model_args(estimator, loaded))
     extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}
     write_array(output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
     typer.echo(f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}")
@@ -286,6 +364,7 @@ def decode(
     latents: Annotated[str, typer.Argument(help="Latent vectors: CSV/Parquet with columns z0, z1, ... (or .npy).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png for an image grid.")],
     id_column: IdColumn = None, key: Key = None, force: Force = False,
+    label: Annotated[str | None, typer.Option("--class", help="Conditional models: the class to decode for.", show_default=False)] = None,
 ) -> None:
     """Decoded means of latent vectors, e.g. a file written by `vaekit encode`."""
     from vaekit.data.files import read_data
@@ -297,7 +376,10 @@ def decode(
         loaded = read_data(latents, columns=names, id_column=id_column, key=key)
     except ValueError:
         loaded = read_data(latents, id_column=id_column, key=key)  # no z-named columns: take them all
-    decoded = estimator.inverse_transform(loaded.X)
+    chosen = _class_label(estimator, label)
+    if chosen is None and getattr(estimator, "classes_", None) is not None:
+        raise ValueError("this conditional model decodes for a class: give one with --class")
+    decoded = estimator.inverse_transform(loaded.X) if chosen is None else estimator.inverse_transform(loaded.X, chosen)
     _write_samples(estimator, decoded, output, force, ids=loaded.ids, id_name=loaded.id_name)
     typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
 
@@ -330,12 +412,12 @@ def reconstruct(
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     from vaekit.evaluation import reconstruction_error
-    from vaekit.runs import fit_input
+    from vaekit.runs import model_args
 
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
-    X_hat = estimator.reconstruct(fit_input(loaded))
+    X_hat = estimator.reconstruct(*model_args(estimator, loaded))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
     if output.suffix.lower() == ".png":
         from vaekit.plots import plot_reconstructions, save_figure
@@ -354,13 +436,15 @@ def sample(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG grid (images), CSV/Parquet/.npy/.npz.")],
     n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
+    label: Annotated[str | None, typer.Option("--class", help="Conditional models: the class to generate (default: drawn as in training).", show_default=False)] = None,
     seed: Seed = 0,
     force: Force = False,
 ) -> None:
     """Draws from the model's prior, decoded (a VAE's N(0, I); an autoencoder's fitted Gaussian)."""
     _check_output(output, force)
     estimator = _load_model(model)
-    X = estimator.sample(n, random_state=seed)
+    chosen = _class_label(estimator, label)
+    X = estimator.sample(n, random_state=seed, y=chosen) if chosen is not None else estimator.sample(n, random_state=seed)
     _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
     typer.echo(f"wrote {n} samples to {output}")
 

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.validation import InputError, check_array
-from vaekit.estimators import ESTIMATORS, AutoEncoder, VAE, _BaseAutoEncoder
+from vaekit.estimators import ESTIMATORS, VAE, AutoEncoder, _BaseAutoEncoder
 from vaekit.models import AutoEncoderModel
 from vaekit.training import TrainingConfig
 
@@ -203,7 +203,13 @@ class ConditionalVAE(VAE):
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != n_samples:
             raise InputError(f"y must have one label per sample: shape ({n_samples},), got {labels.shape}")
-        self.classes_, counts = np.unique(labels, return_counts=True)
+        classes, counts = np.unique(labels, return_counts=True)
+        if len(classes) > 20 and len(classes) > n_samples // 2:
+            raise InputError(
+                f"y has {len(classes)} distinct values for {n_samples} samples: a conditional VAE needs class "
+                "labels (a few values, each shared by many samples), not a continuous target"
+            )
+        self.classes_ = classes
         self.class_prior_ = counts / counts.sum()
         return self._one_hot(labels)
 

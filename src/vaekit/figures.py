@@ -50,7 +50,16 @@ def _latent_center(estimator: _BaseAutoEncoder) -> np.ndarray:
 
 
 def available_kinds(estimator: _BaseAutoEncoder) -> list[str]:
-    """The kinds that apply to this model's data (images or tables)."""
+    """The kinds that apply to this model's data (images or tables).
+
+    A conditional model decodes a code only together with a class, so the figures
+    that walk the latent space alone (manifold, interpolation, traversals) are left
+    out; its samples are drawn class by class.
+    """
+    from vaekit.runs import is_conditional
+
+    if is_conditional(estimator):
+        return [k for k in KINDS if k not in ("manifold", "interpolation", "traversals", "feature-errors" if _is_images(estimator) else "samples")]
     if _is_images(estimator):
         return [k for k in KINDS if k != "feature-errors"]
     return [k for k in KINDS if k not in IMAGE_KINDS]
@@ -65,7 +74,7 @@ def make_figure(kind: str, estimator: _BaseAutoEncoder, data: LoadedData | None 
         The kind is unknown, does not apply to this data, or needs data not given.
     """
     from vaekit import plots
-    from vaekit.runs import fit_input
+    from vaekit.runs import is_conditional, model_args
     from vaekit.summary import layer_table, plot_layers
 
     if kind not in KINDS:
@@ -82,17 +91,22 @@ def make_figure(kind: str, estimator: _BaseAutoEncoder, data: LoadedData | None 
     decode = _decoder(estimator)
     if kind == "manifold":
         return plots.plot_manifold(decode, estimator.latent_dim)
+    if kind == "samples" and is_conditional(estimator):
+        classes = list(estimator.classes_)[:10]
+        images = np.concatenate([estimator.sample(8, random_state=seed, y=c) for c in classes])
+        return plots.image_grid(images, n_cols=8, title="Samples from the prior, one row per class",
+                                row_titles=[str(c) for c in classes])
     if kind == "samples":
         return plots.plot_samples(estimator.sample(64, random_state=seed))
     if kind == "traversals":
         return plots.plot_traversals(decode, _latent_center(estimator))
     assert data is not None
-    X = fit_input(data)
+    args = model_args(estimator, data)  # (X,) or (X, labels)
     if kind == "latent":
         rows = np.arange(len(data.X))
         if len(rows) > MAX_SCATTER_POINTS:
             rows = np.sort(np.random.default_rng(seed).choice(rows, MAX_SCATTER_POINTS, replace=False))
-        Z = estimator.transform(X[rows] if isinstance(X, np.ndarray) else X.iloc[rows])
+        Z = estimator.transform(*(a[rows] if isinstance(a, np.ndarray) else a.iloc[rows] for a in args))
         labels = None if data.labels is None else data.labels[rows]
         title = f"latent means of {len(rows):,} rows" + (f" (a random {len(rows):,} of {len(data.X):,})" if len(rows) < len(data.X) else "")
         return plots.plot_latent_scatter(Z, labels, data.label_name, title=title)
@@ -103,8 +117,8 @@ def make_figure(kind: str, estimator: _BaseAutoEncoder, data: LoadedData | None 
         return plots.plot_interpolation(decode, Z[0], Z[1])
     if kind == "reconstructions" and _is_images(estimator):
         originals = data.X[:10]
-        return plots.plot_reconstructions(originals, estimator.reconstruct(originals))
-    return plots.plot_feature_errors(data.X, estimator.reconstruct(X), data.feature_names)
+        return plots.plot_reconstructions(originals, estimator.reconstruct(originals, *(a[:10] for a in args[1:])))
+    return plots.plot_feature_errors(data.X, estimator.reconstruct(*args), data.feature_names)
 
 
 def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:

@@ -46,6 +46,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "preprocessing": "auto",
         "beta": 1.0,
         "kl_warmup_epochs": 0.0,
+        "capacity": None,
+        "capacity_epochs": 0.0,
+        "gamma": 1000.0,
+        "corruption": "gaussian",
+        "noise_level": 0.2,
+        "n_importance": 5,
     },
     "training": {
         "epochs": 100,
@@ -59,7 +65,31 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "device": "auto",
     },
 }
-MODEL_CLASSES = {"vae": "VAE", "ae": "AutoEncoder"}
+MODEL_CLASSES = {
+    "vae": "VAE",
+    "ae": "AutoEncoder",
+    "dae": "DenoisingAutoEncoder",
+    "iwae": "IWAE",
+    "cvae": "ConditionalVAE",
+}
+# The [model] options each kind takes beyond the shared ones, and the flag that sets each.
+MODEL_OPTIONS = {
+    "vae": ("beta", "kl_warmup_epochs", "capacity", "capacity_epochs", "gamma"),
+    "cvae": ("beta", "kl_warmup_epochs", "capacity", "capacity_epochs", "gamma"),
+    "ae": (),
+    "dae": ("corruption", "noise_level"),
+    "iwae": ("n_importance",),
+}
+FLAGS = {
+    "beta": "--beta",
+    "kl_warmup_epochs": "--kl-warmup",
+    "capacity": "--capacity",
+    "capacity_epochs": "--capacity-epochs",
+    "gamma": "--gamma",
+    "corruption": "--corruption",
+    "noise_level": "--noise-level",
+    "n_importance": "--k",
+}
 NONE = "none"
 
 
@@ -167,9 +197,10 @@ def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[str, dict[str, 
         "device": training["device"],
         "random_state": training["seed"],
     }
-    if kind == "vae":
-        params["beta"] = model["beta"]
-        params["kl_warmup_epochs"] = model["kl_warmup_epochs"]
-    elif model["beta"] != DEFAULTS["model"]["beta"]:
-        raise ConfigError("beta applies to --model vae only (a plain autoencoder has no KL term)")
+    for name, flag in FLAGS.items():
+        if name in MODEL_OPTIONS[kind]:
+            params[name] = model[name]
+        elif model[name] != DEFAULTS["model"][name]:
+            takers = [k for k, names in MODEL_OPTIONS.items() if name in names]
+            raise ConfigError(f"{flag} ({name}) applies to --model {' or '.join(takers)}, not to --model {kind}")
     return MODEL_CLASSES[kind], params

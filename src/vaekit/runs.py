@@ -162,6 +162,22 @@ def fit_input(data: LoadedData) -> Any:
     return data.X
 
 
+def is_conditional(estimator: Any) -> bool:
+    """True for a model whose encoder and decoder take the label (ConditionalVAE)."""
+    from vaekit.family import ConditionalVAE
+
+    return isinstance(estimator, ConditionalVAE)
+
+
+def model_args(estimator: Any, data: LoadedData) -> tuple[Any, ...]:
+    """What the estimator's encoding methods take: (X,) or, for a conditional model, (X, labels)."""
+    if not is_conditional(estimator):
+        return (fit_input(data),)
+    if data.labels is None:
+        raise ValueError(f"{data.source}: a conditional model needs the label of each row; name its column with --label")
+    return fit_input(data), data.labels
+
+
 def write_history(history: dict[str, list[float]], path: Path) -> None:
     """history_ as CSV: one row per epoch, one column per key."""
     keys = list(history)
@@ -176,9 +192,13 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     """ELBO, reconstruction, KL and squared error on train and test; PCA beside them."""
     from vaekit.evaluation import evaluate_model, pca_reconstruction_error
 
-    metrics: dict[str, Any] = {"train": evaluate_model(estimator, fit_input(split.train), random_state=seed)}
+    def evaluate(data: LoadedData) -> dict[str, Any]:
+        X, *y = model_args(estimator, data)
+        return evaluate_model(estimator, X, random_state=seed, y=y[0] if y else None)
+
+    metrics: dict[str, Any] = {"train": evaluate(split.train)}
     held = split.test if split.test is not None else split.train
-    metrics["test"] = evaluate_model(estimator, fit_input(split.test), random_state=seed) if split.test else None
+    metrics["test"] = evaluate(split.test) if split.test else None
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     pca_error = pca_reconstruction_error(split.train.X, held.X, n_components)
     metrics["pca"] = {
@@ -193,7 +213,7 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
 def write_latents(estimator: Any, split: Split, path: Path) -> None:
     """Latent means of every row (train, then test) with id, label and split columns."""
     parts = [("train", split.train)] + ([("test", split.test)] if split.test is not None else [])
-    Z = np.concatenate([estimator.transform(fit_input(d)) for _, d in parts])  # (n, latent)
+    Z = np.concatenate([estimator.transform(*model_args(estimator, d)) for _, d in parts])  # (n, latent)
     extra: dict[str, np.ndarray] = {}
     first = split.train
     if first.labels is not None:
@@ -217,7 +237,7 @@ def _against_pca(metrics: dict[str, Any]) -> str:
 
 def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
-    from vaekit.estimators import ESTIMATORS
+    from vaekit.family import ESTIMATORS
     from vaekit.figures import run_figures
     from vaekit.nn import count_parameters
     from vaekit.report import render_report
@@ -229,7 +249,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
     split = load_split(config["data"], seed)
     estimator = ESTIMATORS[class_name](verbose=verbose, **params)
     started = time.perf_counter()
-    estimator.fit(fit_input(split.train))
+    estimator.fit(*model_args(estimator, split.train))
     wall = time.perf_counter() - started
 
     metrics: dict[str, Any] = {
