@@ -358,3 +358,67 @@ def test_outputs_are_not_overwritten_without_force(table_run: Path, table_csv: P
     assert "--force" in line and target.read_text() == "precious\n"
     run(*args, "--force")
     assert len(pd.read_csv(target)) == 200
+
+
+# ------------------------------------------------------------- the model family
+@pytest.mark.parametrize("kind, extra", [("ae", []), ("dae", ["--noise-level", "0.3"]), ("iwae", ["--k", "3"])])
+def test_train_each_model_kind(table_csv: Path, tmp_path: Path, kind: str, extra: list[str]) -> None:
+    out = tmp_path / kind
+    run("train", table_csv, "--id", "name", "--label", "group", "--model", kind, *extra, "--out", out, *TINY)
+    metrics = json.loads((out / "metrics.json").read_text())
+    names = {"ae": "AutoEncoder", "dae": "DenoisingAutoEncoder", "iwae": "IWAE"}
+    assert metrics["model"] == names[kind]
+    assert (metrics["test"]["elbo"] is None) == (kind in ("ae", "dae"))
+    config = (out / "config.toml").read_text()
+    assert f'model = "{kind}"' in config
+
+
+def test_option_of_another_model_is_refused(tmp_path: Path) -> None:
+    line = error_line(run("train", "digits", "--model", "ae", "--beta", "4", "--out", tmp_path / "x", *TINY, ok=False))
+    assert "--beta" in line and "--model ae" in line
+    assert not (tmp_path / "x").exists()
+
+
+def test_conditional_vae_generates_a_chosen_class(tmp_path: Path) -> None:
+    out = tmp_path / "cvae"
+    run("train", "digits", "--model", "cvae", "--out", out, *TINY)
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert "samples.png" in figures and "manifold.png" not in figures
+    run("sample", out, "-n", "6", "--class", "3", "-o", tmp_path / "threes.npy")
+    assert np.load(tmp_path / "threes.npy").shape == (6, 8, 8)
+    line = error_line(run("sample", out, "-n", "2", "--class", "11", "-o", tmp_path / "x.npy", ok=False))
+    assert "'11' is not a class" in line
+    z = tmp_path / "z.csv"
+    run("encode", out, "digits", "-o", z)  # the built-in set brings its labels
+    assert len(pd.read_csv(z)) == 1797
+    line = error_line(run("decode", out, z, "-o", tmp_path / "d.npy", ok=False))
+    assert "--class" in line
+    run("decode", out, z, "--class", "5", "-o", tmp_path / "d.npy")
+
+
+def test_cvae_needs_a_label(table_csv: Path, tmp_path: Path) -> None:
+    line = error_line(run("train", table_csv, "--id", "name", "--columns", "a,b,c,d", "--model", "cvae", "--out", tmp_path / "c", *TINY, ok=False))
+    assert "--label" in line
+
+
+def test_sweep_draws_error_against_latent_size(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    text = run("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae,vae", "--out", out, *TINY).stdout
+    table = pd.read_csv(out / "sweep.csv")
+    assert sorted(zip(table["model"], table["latent_dim"])) == [
+        ("ae", 1), ("ae", 2), ("pca", 1), ("pca", 2), ("vae", 1), ("vae", 2)
+    ]
+    pca = table[table["model"] == "pca"].set_index("latent_dim")["squared_error"]
+    assert pca[2] < pca[1]  # PCA with more components reconstructs better
+    assert_png(out / "sweep.png")
+    assert (out / "ae-z2" / "metrics.json").is_file() and "latent_dim" in text
+    line = error_line(run("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae", "--out", out, *TINY, ok=False))
+    assert "already exists" in line
+
+
+def test_evaluate_log_likelihood_and_pca(digits_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = digits_run
+    result = json.loads(run("evaluate", out, "digits", "-k", "20", "--json").stdout)
+    assert result["log_likelihood"] >= result["elbo"] - 0.5 and result["log_likelihood_samples"] == 20
+    assert result["pca_in_sample"]["n_components"] == 2 and result["bits_per_dim"] > 0
+    assert 0 <= result["active_units"] <= 2

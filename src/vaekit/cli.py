@@ -299,7 +299,13 @@ def sweep(
     """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
     from vaekit.plots import save_figure
     from vaekit.runconfig import MODEL_CLASSES, default_config, read_config
-    from vaekit.sweep import format_table, parse_dims, plot_sweep, run_sweep, write_table
+    from vaekit.sweep import (
+        format_table,
+        parse_dims,
+        plot_sweep,
+        run_sweep,
+        write_table,
+    )
 
     dims = parse_dims(latent_dims)
     kinds = [m.strip() for m in models.split(",") if m.strip()]
@@ -455,29 +461,43 @@ def evaluate(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     samples: Annotated[int, typer.Option("--samples", help="Posterior draws per row for the reconstruction term.")] = 1,
+    log_likelihood: Annotated[int, typer.Option("--log-likelihood", "-k", help="Importance samples per row for log p(x) (0: skip; 1000 is the usual figure).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     seed: Seed = 0,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
     image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
     image_mode: ImageMode = "auto",
 ) -> None:
-    """ELBO, reconstruction and KL in nats per row, and the squared error (per row and per element)."""
-    from vaekit.evaluation import evaluate_model
-    from vaekit.runs import fit_input
+    """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
+    from vaekit.evaluation import evaluate_model, pca_baseline
+    from vaekit.runs import model_args
 
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
-    result = evaluate_model(estimator, fit_input(loaded), n_samples=samples, random_state=seed)
+    X, *y = model_args(estimator, loaded)
+    result = evaluate_model(
+        estimator, X, n_samples=samples, random_state=seed, y=y[0] if y else None,
+        log_likelihood_samples=log_likelihood or None,
+    )
+    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(loaded.X))
+    result["pca_in_sample"] = pca_baseline(loaded.X, loaded.X, n_components)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
     typer.echo(f"{type(estimator).__name__} on {data} ({result['n']:,} rows, {result['likelihood']} likelihood):")
     if result["elbo"] is not None:
         typer.echo(f"  ELBO            {result['elbo']:12.4f} nats per row ({samples} posterior draw(s) per row)")
+    if result.get("log_likelihood") is not None:
+        typer.echo(f"  log p(x)        {result['log_likelihood']:12.4f} nats per row (importance-sampled, K={log_likelihood}); "
+                   f"{result['bits_per_dim']:.4f} bits per dimension")
     typer.echo(f"  reconstruction  {result['reconstruction']:12.4f} nats per row (-log p(x|z))")
     typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
-    typer.echo(f"  squared error   {result['squared_error']:12.6g} per row (sum over features)")
-    typer.echo(f"  MSE             {result['mse']:12.6g} per element")
+    if result.get("active_units") is not None:
+        typer.echo(f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)")
+    typer.echo(f"  squared error   {result['squared_error']:12.6g} per row (sum over features); MSE {result['mse']:.6g} per element")
+    pca = result["pca_in_sample"]
+    typer.echo(f"  PCA, {pca['n_components']} comp.   {pca['squared_error']:12.6g} per row; MSE {pca['mse']:.6g} "
+               "(fitted on these same rows: in-sample, so flattering to PCA)")
 
 
 @app.command(epilog="Example: vaekit plot runs/digits-vae digits --kind manifold -o manifold.png")

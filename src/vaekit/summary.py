@@ -64,13 +64,16 @@ def layer_table(estimator: _BaseAutoEncoder) -> list[LayerRow]:
     model = estimator.model_
     device = next(model.parameters()).device
     x = torch.zeros((1, *estimator.input_shape_), device=device)  # (1, *sample_shape)
-    rows = [LayerRow("input", "x", "Input", tuple(estimator.input_shape_), 0)]
-    encoder_rows, encoded = _leaf_rows("encoder", model.encoder, x)
+    k = getattr(model, "n_conditions", 0)
+    condition = torch.zeros((1, k), device=device) if k else None  # a conditional model's label
+    rows = [LayerRow("input", "x", "Input" + (f" + condition ({k})" if k else ""), tuple(estimator.input_shape_), 0)]
+    encoder_rows, encoded = _leaf_rows("encoder", model.encoder, model.encoder_input(x, condition))
     rows += encoder_rows
     variational = encoded.shape[-1] == 2 * estimator.latent_dim
     latent = "mean, log-variance" if variational else "code"
     rows.append(LayerRow("latent", "z", f"Latent ({latent})", (estimator.latent_dim,), 0))
-    decoder_rows, decoded = _leaf_rows("decoder", model.decoder, torch.zeros((1, estimator.latent_dim), device=device))
+    z = model.decoder_input(torch.zeros((1, estimator.latent_dim), device=device), condition)  # (1, latent + k)
+    decoder_rows, decoded = _leaf_rows("decoder", model.decoder, z)
     rows += decoder_rows
     extra = sum(p.numel() for name, p in model.named_parameters() if not name.startswith(("encoder.", "decoder.")))
     rows.append(
