@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vaekit import VAE, AutoEncoder, datasets
-from vaekit.family import IWAE, DenoisingAutoEncoder
+from vaekit.family import IWAE, VQVAE, DenoisingAutoEncoder
 
 FAST = dict(epochs=3, verbose=0, random_state=0)
 
@@ -28,7 +28,7 @@ def _expected_failed_checks(estimator):  # type: ignore[no-untyped-def]
 
 # ConditionalVAE is left out: its transform needs the labels y, which the checks do not give.
 @parametrize_with_checks(
-    [AutoEncoder(**FAST), VAE(**FAST), DenoisingAutoEncoder(**FAST), IWAE(**FAST)],
+    [AutoEncoder(**FAST), VAE(**FAST), DenoisingAutoEncoder(**FAST), IWAE(**FAST), VQVAE(**FAST)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,9 @@
 * :class:`ConditionalVAE` -- encoder and decoder both see a class label (Sohn et al.,
   "Learning structured output representation using deep conditional generative
   models", NeurIPS 2015), so ``sample(n, y=...)`` draws a chosen class.
+* :class:`VQVAE` -- an :class:`~vaekit.AutoEncoder` whose code is quantized to a
+  learned codebook (van den Oord et al., "Neural Discrete Representation Learning",
+  NeurIPS 2017; :mod:`vaekit.models.vqvae`).
 
 The beta-VAE, with beta != 1 or Burgess et al.'s capacity objective, is
 :class:`~vaekit.VAE` with ``beta`` or ``capacity`` set: a parameter, not a class.
@@ -17,15 +20,23 @@ an estimator's parameters from its ``__init__`` signature.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.validation import InputError, check_array
-from vaekit.estimators import ESTIMATORS, VAE, AutoEncoder, _BaseAutoEncoder
-from vaekit.models import AutoEncoderModel
+from vaekit.estimators import (
+    ESTIMATORS,
+    PREDICT_BATCH,
+    VAE,
+    AutoEncoder,
+    _BaseAutoEncoder,
+)
+from vaekit.models import AutoEncoderModel, VQVAEModel
 from vaekit.training import TrainingConfig
 
 CORRUPTIONS = ("gaussian", "mask")
@@ -298,9 +309,224 @@ class ConditionalVAE(VAE):
         return float(np.mean(self.score_samples(X, y)))
 
 
+class VQVAE(AutoEncoder):
+    """Vector-quantized autoencoder (VQ-VAE): each slot of the code is a codebook entry.
+
+    The encoder's ``latent_dim`` outputs are cut into ``latent_dim // code_dim`` slots;
+    each slot is replaced by its nearest of ``codebook_size`` learned vectors, so a
+    sample is coded by ``n_slots`` integers (``codes``) and ``transform`` gives the
+    quantized latent vectors (codebook vectors laid end to end). Trained on the
+    reconstruction loss plus the codebook and commitment terms of van den Oord et al.
+    (2017); see :mod:`vaekit.models.vqvae`.
+
+    Takes the parameters of :class:`~vaekit.AutoEncoder`, with ``likelihood="auto"``
+    by default (Bernoulli for pixel-like data in [0, 1], Gaussian otherwise), and:
+
+    codebook_size : int, default=128
+        K, the number of codebook vectors.
+    code_dim : int, default=2
+        Dimension of one codebook vector; ``latent_dim`` must be a multiple of it.
+    commitment_cost : float, default=0.25
+        Weight of the commitment term ||z_e - sg(e)||^2.
+    ema : bool, default=False
+        Update the codebook by exponential moving averages of the encoder outputs
+        assigned to each code (decay 0.99) instead of by the codebook loss.
+
+    ``score_samples`` is -(reconstruction + n_slots * log K) per sample: the paper's
+    bound log p(x|z_q) - KL, where the KL of the one-hot posterior from the uniform
+    prior over K codes per slot is the constant n_slots * log K nats. The training
+    history records that constant as ``train_kl``/``val_kl``, so ``train_loss`` is
+    reconstruction + n_slots * log K, while ``val_loss`` is the minimized objective
+    (reconstruction + codebook + commitment terms, without the constant). ``inverse_transform`` decodes any latent vector as given (it does not
+    quantize it); ``decode_codes`` decodes code indices.
+
+    Attributes
+    ----------
+    code_frequencies_ : ndarray of float64, shape (codebook_size,)
+        Share of all slots of the training samples assigned to each code (sums to 1);
+        :meth:`sample` draws each slot uniformly from the codes with a non-zero share.
+
+    Other attributes as :class:`~vaekit.AutoEncoder`; ``latent_mean_`` and
+    ``latent_cov_`` describe the quantized training codes (figures centre on them),
+    but :meth:`sample` does not use them.
+
+    Examples
+    --------
+    >>> from vaekit import datasets
+    >>> from vaekit.family import VQVAE
+    >>> X, _ = datasets.load("digits")
+    >>> vq = VQVAE(latent_dim=8, code_dim=2, codebook_size=32, epochs=2, random_state=0, verbose=0).fit(X)
+    >>> vq.codes(X).shape, vq.transform(X).shape, vq.likelihood_
+    ((1797, 4), (1797, 8), 'bernoulli')
+    >>> usage = vq.codebook_usage(X)
+    >>> 1.0 <= usage["perplexity"] <= usage["used_codes"] <= 32
+    True
+    """
+
+    _model_family = "vqvae"
+
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        *,
+        hidden: tuple[int, ...] | None = None,
+        activation: str = "relu",
+        architecture: str = "auto",
+        likelihood: str = "auto",
+        preprocessing: str = "auto",
+        codebook_size: int = 128,
+        code_dim: int = 2,
+        commitment_cost: float = 0.25,
+        ema: bool = False,
+        epochs: int = 100,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int | None = 10,
+        n_init: int = 1,
+        grad_clip: float | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 1,
+    ) -> None:
+        _store(self, locals())
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        for name in ("codebook_size", "code_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.latent_dim % self.code_dim:
+            raise ValueError(
+                f"latent_dim={self.latent_dim} is not a multiple of code_dim={self.code_dim}: the latent "
+                "vector is cut into slots of code_dim numbers, each quantized to one codebook vector"
+            )
+        cost = self.commitment_cost
+        if isinstance(cost, bool) or not (isinstance(cost, (int, float)) and cost >= 0):
+            raise ValueError(f"commitment_cost must be a number >= 0, got {cost!r}")
+        if self.ema not in (True, False):
+            raise ValueError(f"ema must be True or False, got {self.ema!r}")
+
+    def _build_model(self) -> AutoEncoderModel:
+        model = super()._build_model()
+        assert isinstance(model, VQVAEModel)
+        return model.configure(int(self.codebook_size), int(self.code_dim), float(self.commitment_cost), bool(self.ema))
+
+    @property
+    def n_slots(self) -> int:
+        """Number of code indices per sample, ``latent_dim // code_dim``."""
+        return self.latent_dim // self.code_dim
+
+    def _after_fit(self, train_data: torch.Tensor) -> None:
+        super()._after_fit(train_data)  # latent_mean_, latent_cov_ of the quantized codes (for figures)
+        counts = np.bincount(self._indices(train_data.cpu().numpy()).ravel(), minlength=self.codebook_size)
+        self.code_frequencies_ = counts / counts.sum()  # (K,)
+
+    # -------------------------------------------------------------- codes
+    @torch.no_grad()
+    def _indices(self, X_model: np.ndarray) -> np.ndarray:
+        """Code indices (n, n_slots) of X in model units."""
+        self.model_.eval()
+        out = [self.model_.encode_indices(self._rows(X_model, i)).cpu() for i in range(0, len(X_model), PREDICT_BATCH)]
+        return torch.cat(out).numpy()
+
+    def codes(self, X: Any) -> np.ndarray:
+        """Index of the codebook vector chosen for each slot of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, *input_shape_)
+
+        Returns
+        -------
+        ndarray of int64, shape (n_samples, n_slots)
+            Values in [0, codebook_size).
+        """
+        return self._indices(self._check_X(X))
+
+    def decode_codes(self, codes: Any) -> np.ndarray:
+        """Decoded means of code indices, in the units of the training data.
+
+        Parameters
+        ----------
+        codes : array-like of int, shape (n_samples, n_slots)
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        check_is_fitted(self, "model_")
+        indices = np.asarray(codes)
+        if indices.ndim != 2 or indices.shape[1] != self.n_slots or indices.dtype.kind not in "iu":
+            raise InputError(
+                f"codes must be integers of shape (n_samples, {self.n_slots}); got {indices.dtype} {indices.shape}"
+            )
+        if indices.size and (indices.min() < 0 or indices.max() >= self.codebook_size):
+            raise InputError(f"codes must lie in [0, {self.codebook_size}); got {indices.min()}..{indices.max()}")
+        return self._decode_means(self._lookup(indices))
+
+    def _lookup(self, indices: np.ndarray) -> np.ndarray:
+        """Code indices (n, n_slots) -> quantized latent vectors (n, latent_dim), float32."""
+        with torch.no_grad():
+            Z = self.model_.lookup(torch.as_tensor(indices, dtype=torch.long, device=self.device_))  # (n, latent)
+        return Z.cpu().numpy()
+
+    def codebook_usage(self, X: Any) -> dict[str, float | int]:
+        """How evenly X uses the codebook, over all slots of all samples.
+
+        Returns
+        -------
+        dict with ``perplexity`` (exp of the entropy of the average code usage: from 1,
+        one code for everything, to K, all codes equally), ``used_codes`` (entries
+        chosen at least once) and ``codebook_size`` (K).
+        """
+        counts = np.bincount(self.codes(X).ravel(), minlength=self.codebook_size)  # (K,)
+        share = counts[counts > 0] / counts.sum()
+        return {
+            "perplexity": float(np.exp(-(share * np.log(share)).sum())),
+            "used_codes": int((counts > 0).sum()),
+            "codebook_size": int(self.codebook_size),
+        }
+
+    # ----------------------------------------------------------- generating
+    def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
+        """Each slot's code drawn uniformly from the codes used on the training data."""
+        used = np.flatnonzero(self.code_frequencies_)  # (n_used,)
+        return self._lookup(used[rng.randint(len(used), size=(n_samples, self.n_slots))])  # (n, latent)
+
+    # -------------------------------------------------------------- scoring
+    def loss_terms(
+        self, X: Any, n_samples: int = 1, random_state: int = 0, *, _C: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Reconstruction -log p(x|z_q) and the constant KL n_slots * log K, per sample, in nats.
+
+        The code is deterministic, so ``n_samples`` and ``random_state`` change
+        nothing; the reconstruction includes the preprocessing's log-Jacobian, as in
+        :meth:`~vaekit.AutoEncoder.loss_terms`.
+
+        Returns
+        -------
+        reconstruction, kl : ndarray of float64, shape (n,) each
+        """
+        reconstruction, _ = super().loss_terms(X, n_samples, random_state, _C=_C)
+        return reconstruction, np.full(len(reconstruction), self.n_slots * math.log(self.codebook_size))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """log p(x|z_q) - n_slots * log K per sample, in nats (the paper's bound on log p(x)).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples,)
+        """
+        reconstruction, kl = self.loss_terms(X)
+        return -(reconstruction + kl)
+
+
 FAMILY: dict[str, type[_BaseAutoEncoder]] = {
     "DenoisingAutoEncoder": DenoisingAutoEncoder,
     "IWAE": IWAE,
     "ConditionalVAE": ConditionalVAE,
+    "VQVAE": VQVAE,
 }
 ESTIMATORS.update(FAMILY)

@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 # Fitted arrays other than the network's weights, per attribute name.
-STATE_ARRAYS = ("latent_mean_", "latent_cov_", "class_prior_")
+STATE_ARRAYS = ("latent_mean_", "latent_cov_", "class_prior_", "code_frequencies_")
 
 
 class ModelFileError(ValueError):
