@@ -422,3 +422,14 @@ def test_evaluate_log_likelihood_and_pca(digits_run: tuple[Path, subprocess.Comp
     assert result["log_likelihood"] >= result["elbo"] - 0.5 and result["log_likelihood_samples"] == 20
     assert result["pca_in_sample"]["n_components"] == 2 and result["bits_per_dim"] > 0
     assert 0 <= result["active_units"] <= 2
+
+
+def test_vqvae_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "vq"
+    run("train", "digits", "--model", "vqvae", "--latent-dim", "4", "--code-dim", "2", "--codebook-size", "16", "--out", out, *TINY)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "VQVAE" and 1 <= metrics["codebook"]["used_codes"] <= 16
+    assert metrics["test"]["kl"] == pytest.approx(2 * np.log(16))  # the uniform prior over 16 codes, 2 slots
+    assert "codebook" in run("evaluate", out, "digits").stdout
+    line = error_line(run("train", "digits", "--model", "vqvae", "--latent-dim", "3", "--out", tmp_path / "bad", *TINY, ok=False))
+    assert "multiple of code_dim" in line

@@ -179,7 +179,7 @@ def _check_output(path: Path, force: bool) -> None:
 def train(
     data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="vae, ae, dae (denoising), iwae or cvae (conditional on --label).  [default: vae]", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="vae, ae, dae (denoising), iwae, cvae (conditional on --label) or vqvae.  [default: vae]", show_default=False)] = None,
     latent_dim: Annotated[int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
@@ -193,6 +193,10 @@ def train(
     corruption: Annotated[str | None, typer.Option("--corruption", help="dae: gaussian or mask.", show_default=False)] = None,
     noise_level: Annotated[float | None, typer.Option("--noise-level", help="dae: noise std (gaussian) or drop probability (mask).  [default: 0.2]", show_default=False)] = None,
     n_importance: Annotated[int | None, typer.Option("--k", help="iwae: importance samples per input.  [default: 5]", show_default=False)] = None,
+    codebook_size: Annotated[int | None, typer.Option("--codebook-size", help="vqvae: codebook vectors.  [default: 128]", show_default=False)] = None,
+    code_dim: Annotated[int | None, typer.Option("--code-dim", help="vqvae: size of each quantized slot (divides --latent-dim).  [default: 2]", show_default=False)] = None,
+    commitment_cost: Annotated[float | None, typer.Option("--commitment-cost", help="vqvae: weight of the commitment loss.  [default: 0.25]", show_default=False)] = None,
+    ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help="vqvae: update the codebook by moving averages.", show_default=False)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
@@ -227,7 +231,8 @@ def train(
         ("model", "architecture"): architecture, ("model", "likelihood"): likelihood, ("model", "beta"): beta,
         ("model", "kl_warmup_epochs"): kl_warmup, ("model", "capacity"): capacity,
         ("model", "capacity_epochs"): capacity_epochs, ("model", "gamma"): gamma, ("model", "corruption"): corruption,
-        ("model", "noise_level"): noise_level, ("model", "n_importance"): n_importance, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
+        ("model", "noise_level"): noise_level, ("model", "n_importance"): n_importance, ("model", "codebook_size"): codebook_size,
+        ("model", "code_dim"): code_dim, ("model", "commitment_cost"): commitment_cost, ("model", "ema"): ema, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
         ("training", "lr"): lr, ("training", "seed"): seed, ("training", "device"): device,
     }
     _apply(cfg, given, patience)
@@ -280,7 +285,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 def sweep(
     data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
     latent_dims: Annotated[str, typer.Option("--latent-dims", help="Latent sizes to train, comma-separated.")] = "1,2,4,8,16,32",
-    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size: ae, vae, dae, iwae.")] = "ae,vae",
+    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size: ae, vae, dae, iwae, vqvae.")] = "ae,vae",
     config: Annotated[Path | None, typer.Option("--config", help="A config.toml for everything but model and latent size.")] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)] = None,
@@ -311,7 +316,7 @@ def sweep(
     kinds = [m.strip() for m in models.split(",") if m.strip()]
     unknown = [m for m in kinds if m not in MODEL_CLASSES or m == "cvae"]
     if unknown or not kinds:
-        raise ValueError(f"--models {models!r}: choose among ae, vae, dae, iwae")
+        raise ValueError(f"--models {models!r}: choose among ae, vae, dae, iwae, vqvae")
     cfg = read_config(config) if config is not None else default_config()
     _apply(cfg, {
         ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
@@ -481,6 +486,8 @@ def evaluate(
     )
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(loaded.X))
     result["pca_in_sample"] = pca_baseline(loaded.X, loaded.X, n_components)
+    if hasattr(estimator, "codebook_usage"):
+        result["codebook"] = estimator.codebook_usage(X)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -494,6 +501,9 @@ def evaluate(
     typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
     if result.get("active_units") is not None:
         typer.echo(f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)")
+    if "codebook" in result:
+        usage = result["codebook"]
+        typer.echo(f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}")
     typer.echo(f"  squared error   {result['squared_error']:12.6g} per row (sum over features); MSE {result['mse']:.6g} per element")
     pca = result["pca_in_sample"]
     typer.echo(f"  PCA, {pca['n_components']} comp.   {pca['squared_error']:12.6g} per row; MSE {pca['mse']:.6g} "

@@ -52,6 +52,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "corruption": "gaussian",
         "noise_level": 0.2,
         "n_importance": 5,
+        "codebook_size": 128,
+        "code_dim": 2,
+        "commitment_cost": 0.25,
+        "ema": False,
     },
     "training": {
         "epochs": 100,
@@ -71,6 +75,7 @@ MODEL_CLASSES = {
     "dae": "DenoisingAutoEncoder",
     "iwae": "IWAE",
     "cvae": "ConditionalVAE",
+    "vqvae": "VQVAE",
 }
 # The [model] options each kind takes beyond the shared ones, and the flag that sets each.
 MODEL_OPTIONS = {
@@ -79,6 +84,7 @@ MODEL_OPTIONS = {
     "ae": (),
     "dae": ("corruption", "noise_level"),
     "iwae": ("n_importance",),
+    "vqvae": ("codebook_size", "code_dim", "commitment_cost", "ema"),
 }
 FLAGS = {
     "beta": "--beta",
@@ -89,6 +95,10 @@ FLAGS = {
     "corruption": "--corruption",
     "noise_level": "--noise-level",
     "n_importance": "--k",
+    "codebook_size": "--codebook-size",
+    "code_dim": "--code-dim",
+    "commitment_cost": "--commitment-cost",
+    "ema": "--ema",
 }
 NONE = "none"
 
@@ -134,7 +144,11 @@ def _check_value(path: Path, table: str, key: str, value: Any) -> Any:
         return None
     default = DEFAULTS[table][key]
     where = f"{path}: [{table}] {key} = {value!r}"
-    if isinstance(default, bool) or default is None:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return value
+    if default is None:
         return value
     if isinstance(default, int) and not (isinstance(value, int) and not isinstance(value, bool)):
         raise ConfigError(f"{where} must be an integer")

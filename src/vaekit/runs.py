@@ -201,6 +201,8 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     metrics["test"] = evaluate(split.test) if split.test else None
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     pca_error = pca_reconstruction_error(split.train.X, held.X, n_components)
+    if hasattr(estimator, "codebook_usage"):  # VQ-VAE: how much of the codebook the data uses
+        metrics["codebook"] = estimator.codebook_usage(fit_input(held))
     metrics["pca"] = {
         "n_components": n_components,
         "split": "test" if split.test is not None else "train",
