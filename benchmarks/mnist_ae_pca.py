@@ -28,9 +28,10 @@ probe's; the budget verdict uses that sum, not the estimate. Other processes on 
 shared machine slow the fit down after the epochs were chosen, so a busy machine can
 overrun the budget: the load average is printed before and after.
 
-Threads: on a 2-core machine shared with other jobs (load average ~6), two torch
-threads measured ~8x *slower* per epoch than one (OpenMP threads waiting on each
-other while the cores are taken), so ``--threads`` defaults to 1.
+Threads: on the 2-core machine shared with other jobs where this was written, two
+torch threads measured 8-10x *slower* per epoch than one (at load average 1 as well
+as 6; OpenMP threads waiting on each other while the cores are taken), so
+``--threads`` defaults to 1.
 
 Run it from the repository root::
 
@@ -62,17 +63,17 @@ from vaekit import AutoEncoder, datasets
 from vaekit.evaluation import pca_reconstruction_error, reconstruction_error
 
 # The settings chosen for the full run (see RESULTS.md for what was tried).
-SETTINGS: dict[str, object] = dict(
-    hidden=(1000, 500, 250),
-    activation="relu",
-    architecture="mlp",
-    likelihood="bernoulli",
-    preprocessing="none",
-    batch_size=256,
-    lr=1e-3,
-    validation_fraction=0.05,
-    patience=None,
-)
+SETTINGS: dict[str, object] = {
+    "hidden": (1000, 500, 250),
+    "activation": "elu",
+    "architecture": "mlp",
+    "likelihood": "bernoulli",
+    "preprocessing": "none",
+    "batch_size": 128,
+    "lr": 5e-4,
+    "validation_fraction": 0.05,
+    "patience": None,
+}
 SEED = 0
 BUDGET_SECONDS = 900.0
 TARGET_SIZE, TARGET_ERROR = 30, 3.00
@@ -197,8 +198,8 @@ def measure_size(
     else:
         epochs, probe_seconds, per_epoch = fixed_epochs, 0.0, math.nan
     print(
-        f"<!-- size {size}: PCA {pca_error:.3f}; {epochs} epochs (estimated {per_epoch:.1f} s each, "
-        f"probe {probe_seconds:.1f} s); training... -->",
+        f"[size {size}] PCA {pca_error:.3f}; training {epochs} epochs (estimated {per_epoch:.1f} s each, "
+        f"probe {probe_seconds:.1f} s)...",
         file=sys.stderr,
         flush=True,
     )
@@ -265,7 +266,7 @@ def report(rows: list[Row], args: argparse.Namespace, command: str, n_train: int
     print("| latent size | PCA error | AE error | AE / PCA | training s | epochs run | settings |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        probe = f"probe {r.probe_seconds:.0f} s + fit {r.fit_seconds:.0f} s, " if r.probe_seconds else ""
+        probe = f"probe {r.probe_seconds:.1f} s + fit {r.fit_seconds:.1f} s, " if r.probe_seconds else ""
         estimate = f", est. {r.estimated_epoch:.1f} s/epoch" if not math.isnan(r.estimated_epoch) else ""
         print(
             f"| {r.size} | {r.pca_error:.2f} | {r.ae_error:.2f} | {r.ratio:.3f} | {r.train_seconds:.0f} | "
