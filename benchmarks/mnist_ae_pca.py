@@ -59,7 +59,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaekit import AutoEncoder, datasets
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mnist_vae  # the MNIST loader and machine helpers of the reference benchmark
+from mnist_vae import default_data_dir, load_average, usable_cpus
+
+from vaekit import AutoEncoder
 from vaekit.evaluation import pca_reconstruction_error, reconstruction_error
 
 # The settings chosen for the full run (see RESULTS.md for what was tried).
@@ -81,41 +85,15 @@ PCA_REFERENCE = {2: 43.64, 10: 26.71, 16: 21.06, 20: 18.45, 30: 13.87, 32: 13.19
 PROBE_FRACTION, PROBE_EPOCHS = 0.1, 2
 SAFETY = 0.9  # share of the remaining budget that the estimated epochs may fill
 QUICK_SUBSET, QUICK_SECONDS = 6000, 15.0
-MNIST_FILES = ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 
 
 # ---------------------------------------------------------------- machine and data
 
 
-def default_data_dir() -> Path:
-    """``$VAEKIT_DATA`` if set, else ``<repo>/../shared/datasets``."""
-    if env := os.environ.get("VAEKIT_DATA"):
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-
-
 def load_mnist(data_dir: Path, subset: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Float32 train (first ``subset`` images) and test images in [0, 1], shape (n, 28, 28)."""
-    missing = [name for name in MNIST_FILES if not (data_dir / "mnist" / name).is_file()]
-    if missing:
-        sys.exit(
-            f"error: MNIST not found: {data_dir / 'mnist'} lacks {', '.join(missing)} "
-            "(pass --data-dir DIR or set VAEKIT_DATA=DIR, where DIR/mnist/ holds the IDX .gz files)"
-        )
-    try:
-        X_train, _ = datasets.load("mnist", split="train", data_dir=data_dir)  # (60000, 28, 28)
-        X_test, _ = datasets.load("mnist", split="test", data_dir=data_dir)  # (10000, 28, 28)
-    except ValueError as exc:  # corrupt or unexpected files; the message names the file
-        sys.exit(f"error: {str(exc).splitlines()[0]}")
-    return (X_train[:subset] if subset else X_train), X_test
-
-
-def usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def load_average() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    X_train, X_test = mnist_vae.load_mnist(data_dir, subset)  # (n, 784) each; exits with a message if absent
+    return X_train.reshape(-1, 28, 28), X_test.reshape(-1, 28, 28)
 
 
 def machine_is_busy() -> bool:

@@ -58,11 +58,13 @@ def available_kinds(estimator: _BaseAutoEncoder) -> list[str]:
     """
     from vaekit.runs import is_conditional
 
-    if is_conditional(estimator):
-        return [k for k in KINDS if k not in ("manifold", "interpolation", "traversals", "feature-errors" if _is_images(estimator) else "samples")]
     if _is_images(estimator):
-        return [k for k in KINDS if k != "feature-errors"]
-    return [k for k in KINDS if k not in IMAGE_KINDS]
+        kinds = [k for k in KINDS if k != "feature-errors"]
+    else:
+        kinds = [k for k in KINDS if k not in IMAGE_KINDS]
+    if is_conditional(estimator):
+        kinds = [k for k in kinds if k not in ("manifold", "interpolation", "traversals")]
+    return kinds
 
 
 def make_figure(kind: str, estimator: _BaseAutoEncoder, data: LoadedData | None = None, seed: int = 0) -> Figure:

@@ -28,9 +28,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+import vaekit.family  # noqa: F401  (registers the model family in ESTIMATORS)
 from vaekit._version import __version__
 from vaekit.data.preprocessing import Scaling
-import vaekit.family  # noqa: F401  (registers the model family in ESTIMATORS)
 from vaekit.estimators import ESTIMATORS, _BaseAutoEncoder
 from vaekit.training import resolve_device
 
@@ -63,6 +63,21 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.random.RandomState):
         return None  # a generator's state is not a hyperparameter worth keeping
     return value
+
+
+def move_into_place(staging: Path, path: Path) -> None:
+    """Rename the finished directory ``staging`` to ``path``, replacing what is there.
+
+    The old directory is first renamed aside and removed only after the new one is in
+    place, so ``path`` always holds a complete directory.
+    """
+    if path.exists():
+        retired = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.replace(path, retired)
+        os.replace(staging, path)
+        shutil.rmtree(retired)
+    else:
+        os.replace(staging, path)
 
 
 def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False) -> Path:
@@ -120,13 +135,7 @@ def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False)
     try:
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, allow_nan=True) + "\n")
         (staging / WEIGHTS_NAME).write_bytes(save_safetensors(tensors, metadata={"format": "pt"}))
-        if path.exists():
-            retired = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, retired)
-            os.replace(staging, path)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, path)
+        move_into_place(staging, path)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

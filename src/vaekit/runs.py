@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ import numpy as np
 
 from vaekit._version import __version__
 from vaekit.data.files import LoadedData, read_data, write_array
+from vaekit.io import move_into_place
 from vaekit.runconfig import estimator_params, to_toml
 
 RUN_FILES = ("config.toml", "metrics.json")
@@ -83,13 +83,7 @@ def staged_directory(out: Path, force: bool) -> Iterator[Path]:
     try:
         yield staging
         check_target(out, force)  # nothing appeared meanwhile that we may not replace
-        if out.exists():
-            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, retired)
-            os.replace(staging, out)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, out)
+        move_into_place(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -190,7 +184,7 @@ def write_history(history: dict[str, list[float]], path: Path) -> None:
 
 def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     """ELBO, reconstruction, KL and squared error on train and test; PCA beside them."""
-    from vaekit.evaluation import evaluate_model, pca_reconstruction_error
+    from vaekit.evaluation import evaluate_model, pca_baseline
 
     def evaluate(data: LoadedData) -> dict[str, Any]:
         X, *y = model_args(estimator, data)
@@ -199,15 +193,12 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     metrics: dict[str, Any] = {"train": evaluate(split.train)}
     held = split.test if split.test is not None else split.train
     metrics["test"] = evaluate(split.test) if split.test else None
-    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
-    pca_error = pca_reconstruction_error(split.train.X, held.X, n_components)
     if hasattr(estimator, "codebook_usage"):  # VQ-VAE: how much of the codebook the data uses
         metrics["codebook"] = estimator.codebook_usage(fit_input(held))
+    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
-        "n_components": n_components,
+        **pca_baseline(split.train.X, held.X, n_components),
         "split": "test" if split.test is not None else "train",
-        "squared_error": float(pca_error.mean()),
-        "mse": float(pca_error.mean() / estimator.n_features_in_),
     }
     return metrics
 
