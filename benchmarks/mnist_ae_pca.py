@@ -74,7 +74,8 @@ SETTINGS: dict[str, object] = {
     "likelihood": "bernoulli",
     "preprocessing": "none",
     "batch_size": 128,
-    "lr": 5e-4,
+    "lr": 1e-3,
+    "lr_schedule": "cosine",
     "validation_fraction": 0.05,
     "patience": None,
 }
@@ -209,7 +210,7 @@ def settings_text() -> str:
     return (
         f"MLP 784-{hidden}-k (decoder mirrored), {SETTINGS['activation']}, {SETTINGS['likelihood']} likelihood "
         f"(cross-entropy on logits; decoded mean = sigmoid), preprocessing {SETTINGS['preprocessing']}, "
-        f"Adam lr {SETTINGS['lr']}, batch {SETTINGS['batch_size']}, "
+        f"Adam lr {SETTINGS['lr']} with {SETTINGS['lr_schedule']} schedule, batch {SETTINGS['batch_size']}, "
         f"validation_fraction {SETTINGS['validation_fraction']} (best validation epoch kept), "
         f"patience {SETTINGS['patience']}, seed {SEED}"
     )

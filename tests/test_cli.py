@@ -382,6 +382,17 @@ def test_option_of_another_model_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_lr_schedule_flag_reaches_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "cosine"
+    run("train", "digits", "--model", "ae", "--lr-schedule", "cosine", "--patience", "0", "--out", out, *TINY)
+    assert 'lr_schedule = "cosine"' in (out / "config.toml").read_text()
+    lrs = pd.read_csv(out / "history.csv")["lr"].tolist()
+    assert len(lrs) == 2 and 0 < lrs[0] < 1e-3 and lrs[1] == pytest.approx(0.0, abs=1e-12)
+    line = error_line(run("train", "digits", "--lr-schedule", "step", "--out", tmp_path / "bad", *TINY, ok=False))
+    assert "lr_schedule must be one of" in line and "'step'" in line
+    assert not (tmp_path / "bad").exists()
+
+
 def test_conditional_vae_generates_a_chosen_class(tmp_path: Path) -> None:
     out = tmp_path / "cvae"
     run("train", "digits", "--model", "cvae", "--out", out, *TINY)

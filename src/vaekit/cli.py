@@ -79,6 +79,7 @@ Split = Annotated[str | None, typer.Option("--split", help="Split of a built-in 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+LrSchedule = Annotated[str | None, typer.Option("--lr-schedule", help="constant, cosine (to 0 at the last epoch) or plateau (/10 when the validation loss stalls).  [default: constant]", show_default=False)]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 Header = Annotated[bool | None, typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
 ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
@@ -200,6 +201,7 @@ def train(
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
+    lr_schedule: LrSchedule = None,
     patience: Annotated[int | None, typer.Option("--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False)] = None,
     test_fraction: Annotated[float | None, typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.  [default: 0]", show_default=False)] = None,
@@ -233,7 +235,8 @@ def train(
         ("model", "capacity_epochs"): capacity_epochs, ("model", "gamma"): gamma, ("model", "corruption"): corruption,
         ("model", "noise_level"): noise_level, ("model", "n_importance"): n_importance, ("model", "codebook_size"): codebook_size,
         ("model", "code_dim"): code_dim, ("model", "commitment_cost"): commitment_cost, ("model", "ema"): ema, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
-        ("training", "lr"): lr, ("training", "seed"): seed, ("training", "device"): device,
+        ("training", "lr"): lr, ("training", "lr_schedule"): lr_schedule, ("training", "seed"): seed,
+        ("training", "device"): device,
     }
     _apply(cfg, given, patience)
     if out is None:
@@ -291,6 +294,7 @@ def sweep(
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", show_default=False)] = None,
+    lr_schedule: LrSchedule = None,
     patience: Annotated[int | None, typer.Option("--patience", help="0 never stops early.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]", show_default=False)] = None,
     device: Annotated[str | None, typer.Option("--device", show_default=False)] = None,
@@ -324,7 +328,7 @@ def sweep(
         ("data", "data_dir"): None if data_dir is None else str(data_dir), ("data", "header"): header,
         ("data", "test_fraction"): test_fraction, ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
         ("training", "epochs"): epochs, ("training", "batch_size"): batch_size, ("training", "lr"): lr,
-        ("training", "seed"): seed, ("training", "device"): device,
+        ("training", "lr_schedule"): lr_schedule, ("training", "seed"): seed, ("training", "device"): device,
     }, patience)
     if out is None:
         out = Path("runs") / f"sweep-{Path(str(cfg['data']['source'])).name.split('.')[0] or 'data'}"

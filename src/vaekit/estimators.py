@@ -26,6 +26,7 @@ from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.models import LIKELIHOODS, MODELS, AutoEncoderModel
 from vaekit.nn import ACTIVATIONS, default_hidden
 from vaekit.training import (
+    LR_SCHEDULES,
     TensorBatches,
     TrainingConfig,
     TrainingResult,
@@ -60,6 +61,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         epochs: int = 100,
         batch_size: int = 128,
         lr: float = 1e-3,
+        lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
         patience: int | None = 10,
         n_init: int = 1,
@@ -77,6 +79,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_init = n_init
@@ -96,6 +99,8 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             positive_int(name)
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if self.patience is not None and self.patience < 0:
@@ -150,6 +155,7 @@ class _BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return TrainingConfig(
             epochs=self.epochs,
             lr=self.lr,
+            lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             patience=self.patience,
             verbose=self.verbose,
@@ -406,6 +412,11 @@ class AutoEncoder(_BaseAutoEncoder):
     preprocessing : {"auto", "standardize", "none"}
         "auto" standardizes tables modelled with a Gaussian likelihood.
     epochs, batch_size, lr : training length, batch size and Adam learning rate.
+    lr_schedule : {"constant", "cosine", "plateau"}, default="constant"
+        "cosine" lowers the rate after every batch on a half cosine from ``lr`` to 0
+        at the last epoch; "plateau" divides it by 10 when the validation loss has
+        not improved for ``min(5, patience // 2)`` epochs. A decaying rate gets
+        closer to the optimum than a constant one when training is long.
     validation_fraction : float, default=0.1
         Share of samples held out for early stopping (none below 10 samples).
     patience : int or None, default=10
@@ -520,6 +531,7 @@ class VAE(_BaseAutoEncoder):
         epochs: int = 100,
         batch_size: int = 128,
         lr: float = 1e-3,
+        lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
         patience: int | None = 10,
         n_init: int = 1,
@@ -538,6 +550,7 @@ class VAE(_BaseAutoEncoder):
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
+            lr_schedule=lr_schedule,
             validation_fraction=validation_fraction,
             patience=patience,
             n_init=n_init,

@@ -5,7 +5,8 @@ sliced into batches on the tensor itself, with no per-sample Dataset or collate,
 small MLP is limited by its matrix multiplications rather than by Python. Any other
 iterable of ``(B, *sample_shape)`` tensors with a ``__len__`` can stand in for it.
 
-The loop uses Adam, optional KL warm-up (beta rises linearly from 0), optional
+The loop uses Adam with an optional learning-rate schedule (cosine decay or
+reduce-on-plateau), optional KL warm-up (beta rises linearly from 0), optional
 gradient-norm clipping, early stopping on the validation loss with the best weights
 restored, and stops with :class:`TrainingDivergedError` when a loss is NaN or
 infinite, naming the epoch and batch.
@@ -35,8 +36,12 @@ HISTORY_KEYS = (
     "val_loss",
     "val_reconstruction",
     "val_kl",
+    "lr",
     "seconds",
 )
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+PLATEAU_FACTOR = 0.1  # "plateau": the rate is multiplied by this ...
+PLATEAU_PATIENCE = 5  # ... after this many epochs without improvement (or patience // 2)
 
 
 class TrainingDivergedError(ValueError):
@@ -121,10 +126,18 @@ class TrainingConfig:
     encoder's input while training (the denoising autoencoder of Vincent et al.,
     2008): Gaussian noise with standard deviation ``noise_level``, or each value set
     to 0 with probability ``noise_level``; validation sees clean inputs.
+
+    ``lr_schedule``: "constant" keeps ``lr``; "cosine" lowers it after every batch on
+    a half cosine from ``lr`` to 0 at the end of ``epochs`` (Loshchilov & Hutter,
+    2017, without restarts); "plateau" multiplies it by :data:`PLATEAU_FACTOR` when
+    the monitored loss (validation, else training) has not improved for
+    ``min(PLATEAU_PATIENCE, patience // 2)`` epochs (at least 1), so that the rate
+    drops before early stopping gives up.
     """
 
     epochs: int = 100
     lr: float = 1e-3
+    lr_schedule: str = "constant"
     beta: float = 1.0
     kl_warmup_epochs: float = 0.0
     grad_clip: float | None = None
@@ -201,6 +214,26 @@ def corrupt(x: Tensor, config: TrainingConfig, generator: torch.Generator | None
     raise ValueError(f"corruption must be 'gaussian' or 'mask', got {config.corruption!r}")
 
 
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainingConfig, n_batches: int
+) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    """The scheduler of ``config.lr_schedule`` (see :class:`TrainingConfig`), or None.
+
+    The cosine one is stepped after every batch, over ``epochs * n_batches`` steps;
+    the plateau one once per epoch with the monitored loss.
+    """
+    if config.lr_schedule == "constant":
+        return None
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs * n_batches))
+    if config.lr_schedule == "plateau":
+        patience = PLATEAU_PATIENCE if config.patience is None else min(PLATEAU_PATIENCE, config.patience // 2)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=PLATEAU_FACTOR, patience=max(1, patience)
+        )
+    raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
+
+
 def _check_finite(losses: Tensor, epoch: int) -> None:
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
@@ -266,6 +299,7 @@ def _train(
     val_seed: int,
 ) -> TrainingResult:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = make_scheduler(optimizer, config, len(train_batches))
     result = TrainingResult()
     best_loss, best_state, bad_epochs = math.inf, None, 0
     n_batches = len(train_batches)
@@ -291,6 +325,8 @@ def _train(
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
+            if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+                scheduler.step()
             batch_losses[i] = objective.detach()
             sums += torch.stack([out.reconstruction.detach().sum(), out.kl.detach().sum()])
             n_seen += len(x)
@@ -312,6 +348,7 @@ def _train(
             "val_loss": val["loss"] if val else math.nan,
             "val_reconstruction": val["reconstruction"] if val else math.nan,
             "val_kl": val["kl"] if val else math.nan,
+            "lr": optimizer.param_groups[0]["lr"],
             "seconds": time.perf_counter() - started,
         }
         for key in HISTORY_KEYS:
@@ -323,6 +360,8 @@ def _train(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(monitored)
         warming_up = epoch + 1 < max(config.kl_warmup_epochs, config.capacity_epochs if config.capacity else 0)
         if config.patience is not None and bad_epochs > config.patience and not warming_up:
             result.stopped_early = True
