@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-import vaekit.training as training
-from vaekit import AutoEncoder, load
+from vaekit import AutoEncoder, load, training
 from vaekit.models import AutoEncoderModel
 from vaekit.training import PLATEAU_FACTOR, TensorBatches, TrainingConfig, train
 
@@ -93,7 +93,7 @@ def test_estimator_schedule_reaches_training_and_survives_save(tmp_path: Path) -
     ae = AutoEncoder(latent_dim=2, epochs=3, lr=0.01, lr_schedule="cosine", patience=None,
                      random_state=0, verbose=0).fit(X)
     lrs = ae.history_["lr"]
-    assert lrs[0] < 0.01 and all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[-1] == pytest.approx(0.0, abs=1e-12)
+    assert lrs[0] < 0.01 and all(a > b for a, b in pairwise(lrs)) and lrs[-1] == pytest.approx(0.0, abs=1e-12)
     ae.save(tmp_path / "m")
     same = load(tmp_path / "m")
     assert same.lr_schedule == "cosine" and same.get_params() == ae.get_params()
