@@ -138,3 +138,17 @@ def test_resolve_device() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_without_validation_the_model_own_loss_is_monitored() -> None:
+    """An IWAE trained without validation keeps the epoch with the best -L_k, not the best ELBO."""
+    from vaekit.models import IWAEModel
+
+    torch.manual_seed(0)
+    model = IWAEModel((4,), 2, "gaussian", "mlp", (8,))
+    model.n_importance = 50
+    batches = TensorBatches(_data(128), 64, generator=torch.Generator().manual_seed(0))
+    result = train(model, batches, None, TrainingConfig(epochs=3, lr=1e-3, patience=None, verbose=0),
+                   torch.Generator().manual_seed(1))
+    negative_elbos = result.history["train_loss"]  # reconstruction + KL: -ELBO >= -L_50
+    assert result.best_loss < min(negative_elbos) - 0.1, (result.best_loss, negative_elbos)

@@ -309,7 +309,7 @@ def _train(
         started = time.perf_counter()
         model.train()
         batch_losses = torch.empty(n_batches, device=device)
-        sums = torch.zeros(2, device=device)
+        sums = torch.zeros(3, device=device)  # reconstruction, KL, model loss at the full beta
         n_seen = 0
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
@@ -328,13 +328,17 @@ def _train(
             if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
                 scheduler.step()
             batch_losses[i] = objective.detach()
-            sums += torch.stack([out.reconstruction.detach().sum(), out.kl.detach().sum()])
+            kl_sum = out.kl.detach().sum()
+            full_beta_loss = out.loss.detach() * len(x) + (config.beta - beta) * kl_sum
+            sums += torch.stack([out.reconstruction.detach().sum(), kl_sum, full_beta_loss])
             n_seen += len(x)
         _check_finite(batch_losses, epoch)
-        train_reconstruction, train_kl = (sums / n_seen).tolist()
+        train_reconstruction, train_kl, train_objective = (sums / n_seen).tolist()
         val_generator = torch.Generator(device).manual_seed(val_seed)
         val = evaluate(model, val_batches, config.beta, val_generator) if val_batches else None
-        monitored = val["loss"] if val else train_reconstruction + config.beta * train_kl
+        # The model's own loss (-L_k for the IWAE, with the codebook terms for the VQ-VAE),
+        # at the full beta during a KL warm-up.
+        monitored = val["loss"] if val else train_objective
         if config.capacity is not None:  # the objective being minimized, at this epoch's C
             watched = val if val else {"reconstruction": train_reconstruction, "kl": train_kl}
             target = _capacity_at(config, epoch, n_batches - 1, n_batches)
