@@ -22,6 +22,7 @@ import csv
 import json
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -228,6 +229,28 @@ def _against_pca(metrics: dict[str, Any]) -> str:
     )
 
 
+SLOW_CONV_VALUES = 5_000_000  # image values per epoch above which a conv net on a CPU is slow
+
+
+def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
+    """A hint to use an MLP when a convolutional network would train on a large image stack on the CPU.
+
+    ``shape`` is the training data's, (n, H, W) or (n, C, H, W); ``params`` the estimator's.
+    Measured on 2 CPU cores: 75-80 s per 60,000-image MNIST epoch for the conv net,
+    under 20 s for a 784-1000-500-250 MLP.
+    """
+    from vaekit.training import resolve_device
+
+    if params["architecture"] != "auto" or len(shape) < 3 or int(np.prod(shape)) <= SLOW_CONV_VALUES:
+        return None
+    if resolve_device(params["device"]).type != "cpu":
+        return None
+    return (
+        f"vaekit train: note: a convolutional network on {shape[0]:,} images trains on the CPU here, "
+        "which can take minutes per epoch; --architecture mlp is several times faster"
+    )
+
+
 def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
     from vaekit.family import ESTIMATORS
@@ -241,6 +264,9 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
     class_name, params = estimator_params(config)
     split = load_split(config["data"], seed)
     estimator = ESTIMATORS[class_name](verbose=verbose, **params)
+    note = slow_conv_note(params, split.train.X.shape)
+    if note and verbose:
+        print(note, file=sys.stderr, flush=True)
     started = time.perf_counter()
     estimator.fit(*model_args(estimator, split.train))
     wall = time.perf_counter() - started
