@@ -325,6 +325,18 @@ def test_history_spanning_orders_of_magnitude_is_on_a_log_scale() -> None:
     assert fig.axes[1].get_yscale() == "log" and fig.axes[0].get_yscale() == "linear"
 
 
+def test_history_shows_a_changing_learning_rate_and_hides_a_constant_one() -> None:
+    values = history()
+    values["lr"] = [1e-3] * 5
+    assert len(plot_history(values).axes) == 3  # constant: nothing added
+    values["lr"] = [1e-3, 1e-3, 1e-4, 1e-4, 1e-5]  # a plateau schedule's cuts
+    fig = plot_history(values)
+    assert len(fig.axes) == 4
+    rate_ax = fig.axes[-1]
+    assert rate_ax.get_ylabel().startswith("learning rate")
+    np.testing.assert_allclose(rate_ax.get_lines()[0].get_ydata(), values["lr"])
+
+
 # ------------------------------------------------------------ plot_feature_errors
 def test_feature_errors_show_the_worst_features_with_their_variance() -> None:
     rng = np.random.default_rng(8)

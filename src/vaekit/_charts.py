@@ -43,7 +43,9 @@ def plot_history(history: Mapping[str, Sequence[float]]) -> Figure:
     Returns
     -------
     Figure
-        One panel per loss term (no KL panel when the KL is all zeros: an autoencoder).
+        One panel per loss term (no KL panel when the KL is all zeros: an autoencoder);
+        when ``lr`` changed over the epochs (a schedule), the last panel also shows it,
+        dotted, on a right-hand axis.
     """
     if "train_loss" not in history:
         raise ValueError(f"history has no 'train_loss'; its keys are {sorted(history)}")
@@ -87,6 +89,14 @@ def plot_history(history: Mapping[str, Sequence[float]]) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    if "lr" in history:
+        rates = _series(history, "lr", n_epochs)
+        if np.isfinite(rates).all() and np.ptp(rates) > 0:  # a schedule changed the rate: show it
+            rate_ax = axes[-1].twinx()
+            rate_ax.plot(epochs, rates, color="grey", linestyle=":", linewidth=1.5, label="learning rate")
+            rate_ax.set_ylabel("learning rate (dotted)", color="dimgrey")
+            rate_ax.set_ylim(bottom=0)
+            rate_ax.tick_params(axis="y", labelsize=8, colors="dimgrey")
     which = "lowest validation loss" if has_val else "lowest training loss; no validation data"
     fig.suptitle(f"Training history: best epoch {epochs[best]:g} of {n_epochs} ({which})", fontsize=11)
     return fig
