@@ -502,3 +502,28 @@ def test_invalid_image_mode(tmp_path: Path) -> None:
     _save_image(tmp_path / "imgs" / "a.png", _grey())
     with pytest.raises(DataFileError, match="image mode 'cmyk' is none of auto, grey, rgb"):
         read_data(tmp_path / "imgs", image_mode="cmyk")
+
+
+# ------------------------------------------------------------ text tables by pyarrow
+@pytest.mark.parametrize("name, sep", [("t.csv", ","), ("t.tsv.gz", "\t")])
+def test_text_tables_quote_only_what_needs_it_and_round_trip_exactly(tmp_path: Path, name: str, sep: str) -> None:
+    X = np.random.default_rng(3).random((50, 4), dtype=np.float32)
+    X[0, 1] = np.nan
+    ids = np.array(["plain"] * 48 + ["a,b", 'say "hi"'])
+    path = write_array(tmp_path / name, X, ids=ids, id_name="name", column_names=["w", "x y", "z,1", "q"])
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    quoted_col = '"z,1"' if sep == "," else "z,1"
+    assert lines[0] == sep.join(["name", "w", "x y", quoted_col, "q"])
+    assert lines[1].split(sep)[2] == ""  # NaN is an empty field
+    back = pd.read_csv(path, sep=sep)
+    assert back["name"].tolist() == ids.tolist()
+    np.testing.assert_array_equal(back.iloc[:, 1:].to_numpy(np.float32), X)  # bit-exact floats
+
+
+def test_text_table_with_a_mixed_object_column_is_still_written(tmp_path: Path) -> None:
+    path = write_array(tmp_path / "m.csv", np.ones((3, 1)), extra_columns={"tag": np.array([1, "a", 2.5], dtype=object)})
+    lines = Path(path).read_text().splitlines()
+    assert lines[0] == "z0,tag" and [line.split(",")[1] for line in lines[1:]] == ["1", "a", "2.5"]
+    assert [float(line.split(",")[0]) for line in lines[1:]] == [1.0, 1.0, 1.0]
