@@ -414,9 +414,11 @@ class AutoEncoder(_BaseAutoEncoder):
     epochs, batch_size, lr : training length, batch size and Adam learning rate.
     lr_schedule : {"constant", "cosine", "plateau"}, default="constant"
         "cosine" lowers the rate after every batch on a half cosine from ``lr`` to 0
-        at the last epoch; "plateau" divides it by 10 when the validation loss has
-        not improved for ``min(5, patience // 2)`` epochs. A decaying rate gets
-        closer to the optimum than a constant one when training is long.
+        at the last epoch; "plateau" divides it by 10 when the validation loss (the
+        training loss without validation) has not improved for
+        ``max(1, min(5, patience // 2))`` epochs (5 with ``patience=None``). A
+        decaying rate gets closer to the optimum than a constant one when training
+        is long. ``history_["lr"]`` holds the rate at the end of each epoch.
     validation_fraction : float, default=0.1
         Share of samples held out for early stopping (none below 10 samples).
     patience : int or None, default=10
