@@ -447,7 +447,7 @@ class AutoEncoder(_BaseAutoEncoder):
     hidden_ : tuple of int
     scaling_ : Scaling
     history_ : dict of str to list of float
-        Per epoch: train/val loss, reconstruction and KL (nats per sample), seconds.
+        Per epoch: train/val loss, reconstruction and KL (nats per sample), beta, learning rate, seconds.
     best_epoch_, n_epochs_ : int
     init_losses_ : list of float
         Best monitored loss of each of the ``n_init`` runs.
