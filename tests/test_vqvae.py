@@ -193,3 +193,25 @@ def test_sample_shapes_and_codes(digits: np.ndarray, digits_vq: VQVAE) -> None:
     np.testing.assert_array_equal(one_code.sample(4, random_state=0), one_code.decode_codes(np.full((4, 4), 3)))
     with pytest.raises(ValueError, match="codes must lie in"):
         digits_vq.decode_codes(np.full((2, 4), 32))
+
+
+def test_quantize_snaps_each_slot_to_its_nearest_code(digits: np.ndarray, digits_vq: VQVAE) -> None:
+    codebook = digits_vq.model_._checked_codebook().detach().numpy()  # (32, 2)
+    Z = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32) * 2
+    Q = digits_vq.quantize(Z)
+    assert Q.shape == (20, 8) and Q.dtype == np.float32
+    slots, q_slots = Z.reshape(-1, 2), Q.reshape(-1, 2)  # (80, 2) each
+    nearest = ((slots[:, None, :] - codebook[None]) ** 2).sum(-1).argmin(1)  # brute force
+    np.testing.assert_allclose(q_slots, codebook[nearest], rtol=1e-6)
+    codes = digits_vq.transform(digits[:10])  # already codebook vectors: unchanged
+    np.testing.assert_array_equal(digits_vq.quantize(codes), codes)
+    with pytest.raises(ValueError, match=r"Z must have shape \(n_samples, 8\)"):
+        digits_vq.quantize(Z[:, :6])
+
+
+def test_latent_walk_figures_decode_codes_not_raw_points(digits_vq: VQVAE) -> None:
+    from vaekit.figures import _decoder
+
+    Z = np.random.default_rng(1).normal(size=(5, 8)).astype(np.float32)
+    np.testing.assert_array_equal(_decoder(digits_vq)(Z), digits_vq.inverse_transform(digits_vq.quantize(Z)))
+    assert not np.allclose(_decoder(digits_vq)(Z), digits_vq.inverse_transform(Z))

@@ -340,7 +340,7 @@ class VQVAE(AutoEncoder):
     history records that constant as ``train_kl``/``val_kl``, so ``train_loss`` is
     reconstruction + n_slots * log K, while ``val_loss`` is the minimized objective
     (reconstruction + codebook + commitment terms, without the constant). ``inverse_transform`` decodes any latent vector as given (it does not
-    quantize it); ``decode_codes`` decodes code indices.
+    quantize it; :meth:`quantize` does); ``decode_codes`` decodes code indices.
 
     Attributes
     ----------
@@ -468,6 +468,28 @@ class VQVAE(AutoEncoder):
         if indices.size and (indices.min() < 0 or indices.max() >= self.codebook_size):
             raise InputError(f"codes must lie in [0, {self.codebook_size}); got {indices.min()}..{indices.max()}")
         return self._decode_means(self._lookup(indices))
+
+    def quantize(self, Z: Any) -> np.ndarray:
+        """Each slot of each latent vector replaced by its nearest codebook vector.
+
+        The decoder was trained on codebook vectors only; the figures that walk the
+        latent space (manifold, interpolation, traversals) decode quantized points.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim)
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, latent_dim)
+        """
+        check_is_fitted(self, "model_")
+        Z = check_array(Z, "Z")
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise InputError(f"Z must have shape (n_samples, {self.latent_dim}); got {Z.shape}")
+        with torch.no_grad():
+            indices = self.model_.nearest(torch.as_tensor(Z, dtype=torch.float32, device=self.device_))
+        return self._lookup(indices.cpu().numpy())
 
     def _lookup(self, indices: np.ndarray) -> np.ndarray:
         """Code indices (n, n_slots) -> quantized latent vectors (n, latent_dim), float32."""

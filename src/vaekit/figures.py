@@ -40,6 +40,10 @@ def _is_images(estimator: _BaseAutoEncoder) -> bool:
 
 
 def _decoder(estimator: _BaseAutoEncoder):  # type: ignore[no-untyped-def]
+    """Latent points (n, latent_dim) -> decoded means; a VQ-VAE's points are snapped to its codes first."""
+    quantize = getattr(estimator, "quantize", None)
+    if quantize is not None:
+        return lambda Z: estimator.inverse_transform(quantize(np.asarray(Z, dtype=np.float32)))
     return lambda Z: estimator.inverse_transform(np.asarray(Z, dtype=np.float32))
 
 
