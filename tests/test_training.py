@@ -152,3 +152,22 @@ def test_without_validation_the_model_own_loss_is_monitored() -> None:
                    torch.Generator().manual_seed(1))
     negative_elbos = result.history["train_loss"]  # reconstruction + KL: -ELBO >= -L_50
     assert result.best_loss < min(negative_elbos) - 0.1, (result.best_loss, negative_elbos)
+
+
+def test_progress_updates_are_sparse_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from vaekit.training import LOG_PROGRESS_INTERVAL, progress_interval
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert progress_interval() == 0.1
+    log = io.StringIO()  # a file or a pipe: not a terminal
+    monkeypatch.setattr("sys.stderr", log)
+    assert progress_interval() == LOG_PROGRESS_INTERVAL
+    model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (4,))
+    train(model, TensorBatches(_data(64), 32), None, TrainingConfig(epochs=30, patience=None, verbose=1))
+    assert log.getvalue().count("\r") <= 3, log.getvalue()  # start and end, not one per epoch

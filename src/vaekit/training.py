@@ -15,6 +15,7 @@ infinite, naming the epoch and batch.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -214,6 +215,19 @@ def corrupt(x: Tensor, config: TrainingConfig, generator: torch.Generator | None
     raise ValueError(f"corruption must be 'gaussian' or 'mask', got {config.corruption!r}")
 
 
+LOG_PROGRESS_INTERVAL = 10.0  # seconds between progress updates written to a file or pipe
+
+
+def progress_interval() -> float:
+    """Seconds between progress-bar updates: tqdm's 0.1 on a terminal or in a notebook,
+    :data:`LOG_PROGRESS_INTERVAL` when stderr is a file or a pipe, so that a log gets a
+    line every few seconds instead of one per epoch."""
+    if any(cls.__name__ == "tqdm_notebook" for cls in tqdm.__mro__):  # a widget redraws in place
+        return 0.1
+    isatty = getattr(sys.stderr, "isatty", None)
+    return 0.1 if isatty is not None and isatty() else LOG_PROGRESS_INTERVAL
+
+
 def make_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainingConfig, n_batches: int
 ) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None:
@@ -304,7 +318,10 @@ def _train(
     best_loss, best_state, bad_epochs = math.inf, None, 0
     n_batches = len(train_batches)
     device = next(model.parameters()).device
-    progress = tqdm(range(config.epochs), desc="training", unit="epoch", disable=config.verbose <= 0)
+    progress = tqdm(
+        range(config.epochs), desc="training", unit="epoch", disable=config.verbose <= 0,
+        mininterval=progress_interval(),
+    )
     for epoch in progress:
         started = time.perf_counter()
         model.train()
@@ -357,7 +374,7 @@ def _train(
         }
         for key in HISTORY_KEYS:
             result.history[key].append(float(row[key]))
-        progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}")
+        progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}", refresh=False)
         if monitored < best_loss:
             best_loss, bad_epochs, result.best_epoch = monitored, 0, epoch + 1
             result.best_loss = best_loss
