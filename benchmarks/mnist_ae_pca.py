@@ -49,8 +49,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import math
-import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -61,7 +59,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mnist_vae  # the MNIST loader and machine helpers of the reference benchmark
-from mnist_vae import default_data_dir, load_average, usable_cpus
+from mnist_vae import default_data_dir, load_average, machine, machine_was_busy
 
 from vaekit import AutoEncoder
 from vaekit.evaluation import pca_reconstruction_error, reconstruction_error
@@ -95,26 +93,6 @@ def load_mnist(data_dir: Path, subset: int | None) -> tuple[np.ndarray, np.ndarr
     """Float32 train (first ``subset`` images) and test images in [0, 1], shape (n, 28, 28)."""
     X_train, X_test = mnist_vae.load_mnist(data_dir, subset)  # (n, 784) each; exits with a message if absent
     return X_train.reshape(-1, 28, 28), X_test.reshape(-1, 28, 28)
-
-
-def machine_is_busy() -> bool:
-    """True when the 1-minute load average exceeds the usable CPUs."""
-    return hasattr(os, "getloadavg") and os.getloadavg()[0] > usable_cpus()
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}; {os.cpu_count()} CPUs ({usable_cpus()} usable); torch {torch.__version__}, "
-        f"{torch.get_num_threads()} intra-op thread(s); Python {platform.python_version()}, {platform.system()}"
-    )
 
 
 def verdict(ok: bool) -> str:
@@ -316,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     command = " ".join([".venv/bin/python benchmarks/mnist_ae_pca.py", *(sys.argv[1:] if argv is None else argv)])
     X_train, X_test = load_mnist((args.data_dir or default_data_dir()).expanduser(), args.subset)
-    load_start, busy = load_average(), machine_is_busy()
+    load_start, busy = load_average(), machine_was_busy()
     rows = [measure_size(X_train, X_test, size, args.seconds, args.seed, args.epochs) for size in args.size_list]
     report(rows, args, command, len(X_train), len(X_test), load_start, load_average(), busy)
 

@@ -65,7 +65,6 @@ import numpy as np
 import torch
 from mnist_vae import (
     BATCH_SIZE,
-    HIDDEN,
     LATENT_DIM,
     LR,
     SEED,
@@ -94,25 +93,8 @@ DEFAULTS = {"subset": None, "epochs": 10, "test_subset": None, "ll_samples": 100
 
 def fit_iwae(X_train: np.ndarray, epochs: int, k: int, seed: int = SEED, lr: float = LR) -> tuple[IWAE, float]:
     """The IWAE twin of ``mnist_vae.fit_vaekit``: the same settings, k importance samples."""
-    iwae = IWAE(
-        latent_dim=LATENT_DIM,
-        hidden=(HIDDEN,),
-        architecture="mlp",
-        likelihood="bernoulli",
-        preprocessing="none",
-        n_importance=k,
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        lr=lr,
-        validation_fraction=0.0,
-        patience=None,
-        random_state=seed,
-        verbose=0,
-        device="cpu",
-    )
-    started = time.perf_counter()
-    iwae.fit(X_train)
-    return iwae, time.perf_counter() - started
+    iwae, seconds = fit_vaekit(X_train, epochs, seed, IWAE, n_importance=k, lr=lr)
+    return iwae, seconds  # type: ignore[return-value]
 
 
 def same_initialization(X_train: np.ndarray, k: int) -> float:
@@ -123,11 +105,7 @@ def same_initialization(X_train: np.ndarray, k: int) -> float:
     different initial weights would differ by ~1e-2. See :data:`SAME_INIT_TOLERANCE`.
     """
     one_batch = X_train[:BATCH_SIZE]
-    vae = VAE(
-        latent_dim=LATENT_DIM, hidden=(HIDDEN,), architecture="mlp", likelihood="bernoulli",
-        preprocessing="none", epochs=1, batch_size=BATCH_SIZE, lr=INIT_CHECK_LR, validation_fraction=0.0,
-        patience=None, random_state=SEED, verbose=0, device="cpu",
-    ).fit(one_batch)
+    vae, _ = fit_vaekit(one_batch, 1, SEED, lr=INIT_CHECK_LR)
     iwae, _ = fit_iwae(one_batch, 1, k, lr=INIT_CHECK_LR)
     ours, theirs = vae.model_.state_dict(), iwae.model_.state_dict()
     if ours.keys() != theirs.keys():

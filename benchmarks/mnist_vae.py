@@ -55,6 +55,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -220,22 +221,24 @@ def vaekit_parts(vae: VAE) -> tuple[Encode, Decode]:
 # ---------------------------------------------------------------- the run
 
 
-def fit_vaekit(X_train: np.ndarray, epochs: int, seed: int = SEED) -> tuple[VAE, float]:
-    vae = VAE(
-        latent_dim=LATENT_DIM,
-        hidden=(HIDDEN,),
-        architecture="mlp",
-        likelihood="bernoulli",
-        preprocessing="none",
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        lr=LR,
-        validation_fraction=0.0,
-        patience=None,
-        random_state=seed,
-        verbose=0,
-        device="cpu",
-    )
+def fit_vaekit(
+    X_train: np.ndarray, epochs: int, seed: int = SEED, estimator: type[VAE] = VAE, **params: Any
+) -> tuple[VAE, float]:
+    """Fit the reference setup (``params`` add to or override it, e.g. an IWAE's k); returns (model, seconds)."""
+    settings: dict[str, Any] = {
+        "latent_dim": LATENT_DIM,
+        "hidden": (HIDDEN,),
+        "architecture": "mlp",
+        "likelihood": "bernoulli",
+        "preprocessing": "none",
+        "batch_size": BATCH_SIZE,
+        "lr": LR,
+        "validation_fraction": 0.0,
+        "patience": None,
+        "verbose": 0,
+        "device": "cpu",
+    }
+    vae = estimator(**{**settings, **params}, epochs=epochs, random_state=seed)
     started = time.perf_counter()
     vae.fit(X_train)
     return vae, time.perf_counter() - started

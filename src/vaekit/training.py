@@ -312,11 +312,13 @@ def _train(
     generator: torch.Generator | None,
     val_seed: int,
 ) -> TrainingResult:
+    n_batches = len(train_batches)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = make_scheduler(optimizer, config, len(train_batches))
+    scheduler = make_scheduler(optimizer, config, n_batches)
+    plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
+    per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
     result = TrainingResult()
     best_loss, best_state, bad_epochs = math.inf, None, 0
-    n_batches = len(train_batches)
     device = next(model.parameters()).device
     progress = tqdm(
         range(config.epochs), desc="training", unit="epoch", disable=config.verbose <= 0,
@@ -342,8 +344,8 @@ def _train(
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
-                scheduler.step()
+            if per_batch is not None:
+                per_batch.step()
             batch_losses[i] = objective.detach()
             kl_sum = out.kl.detach().sum()
             full_beta_loss = out.loss.detach() * len(x) + (config.beta - beta) * kl_sum
@@ -381,8 +383,8 @@ def _train(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(monitored)
+        if plateau is not None:
+            plateau.step(monitored)
         warming_up = epoch + 1 < max(config.kl_warmup_epochs, config.capacity_epochs if config.capacity else 0)
         if config.patience is not None and bad_epochs > config.patience and not warming_up:
             result.stopped_early = True
