@@ -15,17 +15,24 @@ from typing import TYPE_CHECKING, Any
 from vaekit._version import __version__
 
 if TYPE_CHECKING:
-    from vaekit.data import datasets
-    from vaekit.estimators import VAE, AutoEncoder
-    from vaekit.io import load
+    from vaekit.data import builtin as datasets
+    from vaekit.estimators import (
+        IWAE,
+        VAE,
+        VQVAE,
+        AutoEncoder,
+        BetaTCVAE,
+        ConditionalVAE,
+        DenoisingAutoEncoder,
+        load,
+    )
 
-__all__ = ["VAE", "AutoEncoder", "__version__", "datasets", "load"]
+_ESTIMATORS = ("VAE", "AutoEncoder", "DenoisingAutoEncoder", "IWAE", "ConditionalVAE", "VQVAE", "BetaTCVAE", "load")
+__all__ = [*_ESTIMATORS, "__version__", "datasets"]
 
 _LAZY = {
-    "VAE": ("vaekit.estimators", "VAE"),
-    "AutoEncoder": ("vaekit.estimators", "AutoEncoder"),
-    "load": ("vaekit.io", "load"),
-    "datasets": ("vaekit.data.datasets", None),
+    **{name: ("vaekit.estimators", name) for name in _ESTIMATORS},
+    "datasets": ("vaekit.data.builtin", None),
 }
 
 

@@ -24,16 +24,11 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 
-from vaekit.likelihood import (
-    _check_positive_int,
-    active_units,
-    bits_per_dim,
-    is_variational,
-    log_likelihood,
-)
+from vaekit.estimators._params import check_positive_int
+from vaekit.likelihood import active_units, bits_per_dim, log_likelihood
 
 if TYPE_CHECKING:
-    from vaekit.estimators import _BaseAutoEncoder
+    from vaekit.estimators import BaseAutoEncoder
 
 
 def factor_recovery_r2(
@@ -122,7 +117,7 @@ def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(
-    estimator: _BaseAutoEncoder,
+    estimator: BaseAutoEncoder,
     X: Any,
     n_samples: int = 1,
     random_state: int = 0,
@@ -141,7 +136,7 @@ def evaluate_model(
     random_state : int, default=0
     y : array-like of shape (n,) or None
         The labels of X, for a conditional model (whose encoder sees them); its
-        likelihood and active units are then not estimated (None).
+        figures are then those of p(x | y).
     log_likelihood_samples : int or None, default=None
         When given, also estimate log p(x) of a VAE by importance sampling with this
         many draws per sample (:func:`log_likelihood`; 1000 is the usual figure, and
@@ -165,19 +160,18 @@ def evaluate_model(
         dimensions: a continuous-density figure, not the 256-level bits/dim of
         image models). The three are None for an autoencoder. For the ELBO in
         bits per dimension, use ``bits_per_dim(-result["elbo"], n_features_in_)``.
-    """
-    from vaekit.data.validation import check_array
 
+        ``pca_in_sample``: PCA with as many components as latent dimensions, fitted
+        and scored on X itself (:func:`pca_baseline`; in-sample, so flattering to
+        PCA). Whatever the model adds about itself (:meth:`diagnostics`: a VQ-VAE's
+        ``codebook`` usage) is merged in.
+    """
     if log_likelihood_samples is not None:
-        log_likelihood_samples = _check_positive_int("log_likelihood_samples", log_likelihood_samples)
-    labels = () if y is None else (y,)  # a conditional model's encoder sees the labels
-    if y is None:
-        reconstruction, kl = estimator.loss_terms(X, n_samples, random_state)  # (n,), (n,)
-    else:
-        reconstruction, kl = estimator.loss_terms(X, n_samples, random_state, y=y)
-    data = check_array(X)
-    squared = reconstruction_error(data, estimator.reconstruct(X, *labels))  # (n,)
-    variational = is_variational(estimator) and y is None
+        log_likelihood_samples = check_positive_int("log_likelihood_samples", log_likelihood_samples)
+    reconstruction, kl = estimator.loss_terms(X, y, n_samples=n_samples, random_state=random_state)  # (n,), (n,)
+    data = estimator.validate_input(X)  # (n, *input_shape_), in the training columns' order
+    squared = reconstruction_error(data, estimator.reconstruct(X, y))  # (n,)
+    variational = estimator.variational
     result: dict[str, Any] = {
         "n": len(data),
         "elbo": float(-(reconstruction + kl).mean()) if variational else None,
@@ -186,15 +180,18 @@ def evaluate_model(
         "squared_error": float(squared.mean()),
         "mse": float(squared.mean() / estimator.n_features_in_),
         "likelihood": estimator.likelihood_,
-        "active_units": active_units(estimator, X)[0] if variational else None,
+        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
     }
     if log_likelihood_samples is not None:
         mean_log_p = None
         if variational:
-            mean_log_p = float(log_likelihood(estimator, data, log_likelihood_samples, random_state=random_state).mean())
+            mean_log_p = float(log_likelihood(estimator, X, log_likelihood_samples, random_state=random_state, y=y).mean())
         result["log_likelihood"] = mean_log_p
         result["log_likelihood_samples"] = log_likelihood_samples
         result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)
+    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
+    result["pca_in_sample"] = pca_baseline(data, data, n_components)
+    result.update(estimator.diagnostics(X, y))
     return result
 
 
@@ -203,7 +200,6 @@ __all__ = [
     "bits_per_dim",
     "evaluate_model",
     "factor_recovery_r2",
-    "is_variational",
     "log_likelihood",
     "pca_baseline",
     "pca_reconstruction_error",

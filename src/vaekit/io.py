@@ -1,26 +1,30 @@
-"""Save and load fitted estimators as a directory, without pickle.
+"""Save and restore fitted estimators as a directory, without pickle.
 
 A saved model is a directory with two files:
 
-* ``config.json``: the estimator class, vaekit and torch versions, the
-  hyperparameters, the data shape, the likelihood, the preprocessing kind and the
-  training history;
-* ``model.safetensors``: the network weights (``model.*``) and every fitted array
-  (``state.*``: preprocessing, the autoencoder's latent Gaussian).
+* ``config.json``: the estimator class and kind, vaekit and torch versions, the
+  hyperparameters (``get_params()``) and every *declared* fitted attribute that JSON
+  can hold (shapes, names, the likelihood, the training history, ...);
+* ``model.safetensors``: the network weights (``model.*``) and every declared fitted
+  array (``state.<attribute>``, ``state.<attribute>.<part>``).
 
-Loading a file never runs code. The directory is written next to its destination
-and renamed into place, so a crash never leaves a half-written model; an existing
-directory is only replaced with ``overwrite=True`` and only if it is a vaekit model.
+Nothing here knows the estimator classes: an estimator declares its fitted state as
+``{attribute name: codec}`` (``declared_state()``), and this module writes and reads
+whatever is declared. Loading a file never runs code. Format 1 (vaekit before the
+declarations) is read by :func:`_upgrade_v1`.
+
+The directory is written next to its destination and renamed into place, so a crash
+never leaves a half-written model; an existing directory is only replaced with
+``overwrite=True`` and only if it is a vaekit model.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -28,60 +32,108 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-import vaekit.family  # noqa: F401  (registers the model family in ESTIMATORS)
 from vaekit._version import __version__
+from vaekit.data.atomic import replace_dir, staging_dir
 from vaekit.data.preprocessing import Scaling
-from vaekit.estimators import ESTIMATORS, _BaseAutoEncoder
 from vaekit.training import resolve_device
 
 FORMAT = "vaekit-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-# Fitted arrays other than the network's weights, per attribute name.
-STATE_ARRAYS = ("latent_mean_", "latent_cov_", "class_prior_", "code_frequencies_")
 
 
 class ModelFileError(ValueError):
     """A saved model directory is missing, incomplete, corrupt or inconsistent."""
 
 
-def _is_vaekit_model(path: Path) -> bool:
+# ------------------------------------------------------------------------ codecs
+class Codec(Protocol):
+    """How one fitted attribute is written: a JSON value, and named arrays."""
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]: ...
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any: ...
+
+
+class _Value:
+    """A JSON value (number, string, list, dict), optionally converted when read."""
+
+    def __init__(self, convert: Any = None) -> None:
+        self.convert = convert
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
+        return _jsonable(value), {}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        return value if self.convert is None else self.convert(value)
+
+
+class _Array:
+    """A numeric array, stored in the safetensors file."""
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
+        return None, {"": np.ascontiguousarray(value)}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        return arrays[""]
+
+
+class _Scaling:
+    """The preprocessing: its kind in JSON, its statistics as arrays."""
+
+    def dump(self, value: Scaling) -> tuple[Any, dict[str, np.ndarray]]:
+        return value.kind, {k: np.ascontiguousarray(v) for k, v in value.arrays().items()}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Scaling:
+        return Scaling.from_saved(value, dict(arrays))
+
+
+def _int_tuple(value: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in value)
+
+
+VALUE: Codec = _Value()
+INT: Codec = _Value(int)
+INT_TUPLE: Codec = _Value(_int_tuple)
+LABELS: Codec = _Value(np.asarray)
+NAMES: Codec = _Value(lambda names: np.asarray(names, dtype=object))
+ARRAY: Codec = _Array()
+SCALING: Codec = _Scaling()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.random.RandomState):
+        return None  # a generator's state is not a hyperparameter worth keeping
+    if isinstance(value, torch.device):
+        return str(value)
+    return value
+
+
+# -------------------------------------------------------------------------- save
+def is_model_dir(path: Path) -> bool:
+    """True for a directory holding a vaekit model's ``config.json``."""
     try:
         return json.loads((path / CONFIG_NAME).read_text()).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
         return False
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, np.random.RandomState):
-        return None  # a generator's state is not a hyperparameter worth keeping
-    return value
-
-
-def move_into_place(staging: Path, path: Path) -> None:
-    """Rename the finished directory ``staging`` to ``path``, replacing what is there.
-
-    The old directory is first renamed aside and removed only after the new one is in
-    place, so ``path`` always holds a complete directory.
-    """
-    if path.exists():
-        retired = path.with_name(f".{path.name}.old-{os.getpid()}")
-        os.replace(path, retired)
-        os.replace(staging, path)
-        shutil.rmtree(retired)
-    else:
-        os.replace(staging, path)
-
-
-def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False) -> Path:
+def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
     """Save a fitted estimator into the directory ``path``; returns the path.
+
+    Writes ``get_params()``, every attribute of ``declared_state()`` that the
+    estimator has, and ``model_``'s weights.
 
     Raises
     ------
@@ -94,55 +146,67 @@ def save(estimator: _BaseAutoEncoder, path: str | Path, overwrite: bool = False)
     path = Path(path)
     if path.exists():
         if not overwrite:
-            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-        if not (path.is_dir() and (_is_vaekit_model(path) or not any(path.iterdir()))):
-            raise FileExistsError(
-                f"{path} exists and is not a vaekit model directory; refusing to replace it"
-            )
+            raise FileExistsError(f"{path} already exists; pass `overwrite`=True to replace it")
+        if not (path.is_dir() and (is_model_dir(path) or not any(path.iterdir()))):
+            raise FileExistsError(f"{path} exists and is not a vaekit model directory; refusing to replace it")
+    fitted: dict[str, Any] = {}
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
+    for name, codec in type(estimator).declared_state().items():
+        if not hasattr(estimator, name):
+            continue
+        value, arrays = codec.dump(getattr(estimator, name))
+        fitted[name] = value
+        for part, array in arrays.items():
+            tensors[f"state.{name}.{part}" if part else f"state.{name}"] = torch.from_numpy(array)
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "class": type(estimator).__name__,
+        "kind": type(estimator).kind,
         "vaekit_version": __version__,
         "torch_version": torch.__version__,
+        "trained_on_device": str(getattr(estimator, "device_", "cpu")),
         "params": {k: _jsonable(v) for k, v in estimator.get_params().items()},
-        "fitted": {
-            "input_shape": list(estimator.input_shape_),
-            "n_features_in": estimator.n_features_in_,
-            "likelihood": estimator.likelihood_,
-            "architecture": estimator.architecture_,
-            "hidden": list(estimator.hidden_),
-            "preprocessing": estimator.scaling_.kind,
-            "trained_on_device": str(estimator.device_),
-            "best_epoch": estimator.best_epoch_,
-            "n_epochs": estimator.n_epochs_,
-            "history": estimator.history_,
-        },
+        "fitted": fitted,
     }
-    if hasattr(estimator, "feature_names_in_"):
-        config["fitted"]["feature_names_in"] = [str(n) for n in estimator.feature_names_in_]
-    if hasattr(estimator, "classes_"):
-        config["fitted"]["classes"] = np.asarray(estimator.classes_).tolist()
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
-    for key, array in estimator.scaling_.arrays().items():
-        tensors[f"state.scaling.{key}"] = torch.from_numpy(np.ascontiguousarray(array))
-    for name in STATE_ARRAYS:
-        if hasattr(estimator, name):
-            tensors[f"state.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
+    with staging_dir(path) as staging:
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, allow_nan=True) + "\n")
         (staging / WEIGHTS_NAME).write_bytes(save_safetensors(tensors, metadata={"format": "pt"}))
-        move_into_place(staging, path)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        replace_dir(staging, path)
     return path
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+# -------------------------------------------------------------------------- read
+@dataclass
+class SavedModel:
+    """A model directory as read: its config and its tensors (weights and state)."""
+
+    path: Path
+    config: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+    @property
+    def class_name(self) -> str:
+        return str(self.config["class"])
+
+
+def model_dir(path: str | Path) -> Path:
+    """``path`` itself, or ``path/model`` for a run folder written by ``vaekit train``."""
+    path = Path(path)
+    if not (path / CONFIG_NAME).is_file() and (path / "model" / CONFIG_NAME).is_file():
+        return path / "model"
+    return path
+
+
+def read(path: str | Path) -> SavedModel:
+    """Read and check a model directory (or a run folder holding one in ``model/``).
+
+    Raises
+    ------
+    ModelFileError
+        The directory is missing, incomplete or corrupt; the message names the file.
+    """
+    path = model_dir(path)
     if not path.exists():
         raise ModelFileError(f"no saved model at {path}: the directory does not exist")
     if not path.is_dir():
@@ -164,67 +228,69 @@ def _read_config(path: Path) -> dict[str, Any]:
     missing = {"class", "params", "fitted"} - set(config)
     if missing:
         raise ModelFileError(f"{path / CONFIG_NAME} lacks the entries {sorted(missing)}")
-    if config["class"] not in ESTIMATORS:
-        raise ModelFileError(f"{path / CONFIG_NAME} names an unknown class {config['class']!r}; known: {sorted(ESTIMATORS)}")
-    return config
-
-
-def load(path: str | Path, device: str | None = None) -> _BaseAutoEncoder:
-    """Load an estimator saved with :func:`save`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The model directory.
-    device : str or None
-        Where to put the model; None uses the saved ``device`` parameter ("auto" by
-        default: CUDA, then MPS, then CPU).
-
-    Raises
-    ------
-    ModelFileError
-        The directory is missing, incomplete, corrupt, or its weights do not match its
-        config. The message names the file.
-    """
-    path = Path(path)
-    config = _read_config(path)
     weights_file = path / WEIGHTS_NAME
     try:
         tensors = load_safetensors(weights_file.read_bytes())
     except (SafetensorError, ValueError, OSError) as err:
         raise ModelFileError(f"{weights_file} cannot be read ({err}); the file is truncated or corrupt") from err
+    if config.get("format_version", 1) < 2:
+        config, tensors = _upgrade_v1(config, tensors)
+    return SavedModel(path, config, tensors)
 
-    estimator = ESTIMATORS[config["class"]]()
+
+# Format 1 wrote these fitted entries without the trailing underscore, and the
+# preprocessing as "preprocessing" with its arrays under "state.scaling.".
+_V1_RENAMES = {"preprocessing": "scaling_", "trained_on_device": None}
+
+
+def _upgrade_v1(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """A format-1 config and tensors in the form of format 2."""
+    fitted: dict[str, Any] = {}
+    for key, value in dict(config["fitted"]).items():
+        name = _V1_RENAMES.get(key, key if key.endswith("_") else f"{key}_")
+        if name is not None:
+            fitted[name] = value
+    config = {**config, "fitted": fitted, "trained_on_device": config["fitted"].get("trained_on_device")}
+    renamed = {
+        (f"state.scaling_.{key.removeprefix('state.scaling.')}" if key.startswith("state.scaling.") else key): value
+        for key, value in tensors.items()
+    }
+    return config, renamed
+
+
+def restore(estimator: Any, saved: SavedModel, device: str | None = None) -> Any:
+    """Set a fresh estimator's parameters and declared state from ``saved``; build its model.
+
+    Parameters
+    ----------
+    estimator : an unfitted estimator of the saved class
+    saved : SavedModel
+    device : str or None
+        Where to put the model; None uses the saved ``device`` parameter.
+
+    Raises
+    ------
+    ModelFileError
+        The weights or state do not match the config.
+    """
+    path = saved.path
     try:
-        params = dict(config["params"])
-        if params.get("hidden") is not None:
-            params["hidden"] = tuple(params["hidden"])
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.config["params"].items()}
         estimator.set_params(**params)
-        fitted = config["fitted"]
-        estimator.input_shape_ = tuple(int(s) for s in fitted["input_shape"])
-        estimator.n_features_in_ = int(fitted["n_features_in"])
-        estimator.likelihood_ = fitted["likelihood"]
-        estimator.architecture_ = fitted["architecture"]
-        estimator.hidden_ = tuple(int(h) for h in fitted["hidden"])
-        estimator.history_ = fitted.get("history", {})
-        estimator.best_epoch_ = int(fitted.get("best_epoch", 0))
-        estimator.n_epochs_ = int(fitted.get("n_epochs", 0))
-        if fitted.get("classes") is not None:
-            estimator.classes_ = np.asarray(fitted["classes"])
-        if fitted.get("feature_names_in") is not None:
-            estimator.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
-        scaling_arrays = {
-            k.removeprefix("state.scaling."): v.numpy() for k, v in tensors.items() if k.startswith("state.scaling.")
-        }
-        estimator.scaling_ = Scaling.from_saved(fitted["preprocessing"], scaling_arrays)
-        for name in STATE_ARRAYS:
-            if f"state.{name}" in tensors:
-                setattr(estimator, name, tensors[f"state.{name}"].numpy())
+        for name, codec in type(estimator).declared_state().items():
+            prefix = f"state.{name}"
+            arrays = {
+                key.removeprefix(prefix).removeprefix("."): tensor.numpy()
+                for key, tensor in saved.tensors.items()
+                if key == prefix or key.startswith(prefix + ".")
+            }
+            if name in saved.config["fitted"] or arrays:
+                setattr(estimator, name, codec.load(saved.config["fitted"].get(name), arrays))
         estimator.device_ = resolve_device(device if device is not None else estimator.device)
         model = estimator._build_model()
-        weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+        weights = {k.removeprefix("model."): v for k, v in saved.tensors.items() if k.startswith("model.")}
         model.load_state_dict(weights, strict=True)
-    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
         if isinstance(err, ModelFileError):
             raise
         raise ModelFileError(

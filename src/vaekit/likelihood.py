@@ -24,63 +24,44 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
-from vaekit.distributions import DiagonalGaussian, standard_normal_log_prob
+from vaekit.distributions import standard_normal_log_prob
+from vaekit.estimators import PREDICT_BATCH
+from vaekit.estimators._params import check_positive_int
 
 if TYPE_CHECKING:
-    from vaekit.estimators import _BaseAutoEncoder
+    from vaekit.estimators import BaseAutoEncoder
 
 MAX_CHUNK_FLOATS = 2**25
 """Largest (K, B, *sample_shape) decoder output evaluated at once: 128 MiB of float32."""
 
-ENCODE_BATCH = 4096
 
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def is_variational(estimator: _BaseAutoEncoder) -> bool:
-    """Whether a fitted estimator's encoder gives a Gaussian q(z|x) (and so a p(x))."""
-    model = estimator.model_
-    x = torch.zeros((1, *estimator.input_shape_), device=estimator.device_)  # (1, *sample)
-    n_conditions = getattr(model, "n_conditions", 0)  # a conditional model needs some c
-    condition = torch.zeros((1, n_conditions), device=estimator.device_) if n_conditions else None
-    model.eval()
-    with torch.inference_mode():
-        return isinstance(model.encode(x, condition), DiagonalGaussian)
-
-
-def _gaussian_posterior(estimator: _BaseAutoEncoder, x: Tensor, caller: str) -> DiagonalGaussian:
-    """q(z|x) for a batch x of shape (B, *sample_shape); ValueError for a point code."""
-    posterior = estimator.model_.encode(x)
-    if not isinstance(posterior, DiagonalGaussian):  # the wrong kind of model: a ValueError
-        raise ValueError(  # noqa: TRY004
+def _check_variational(estimator: BaseAutoEncoder, caller: str) -> None:
+    """A ValueError unless the estimator declares a Gaussian q(z|x) (``variational``)."""
+    if not estimator.variational:
+        raise ValueError(
             f"{caller} needs a variational model whose encoder gives a Gaussian q(z|x); "
             f"{type(estimator).__name__} has a deterministic code, which defines no "
             "likelihood p(x). Use its score_samples (log p(x|z) at the code, the negative "
             "reconstruction loss) or fit a VAE."
         )
-    return posterior
 
 
 def _chunk_sizes(n_samples: int, n_features: int, batch_size: int | None) -> tuple[int, int]:
     """Rows per data batch and draws per decoder call, keeping K*B*n_features bounded."""
     if batch_size is None:
-        batch_size = max(1, min(ENCODE_BATCH, MAX_CHUNK_FLOATS // (n_samples * n_features)))
+        batch_size = max(1, min(PREDICT_BATCH, MAX_CHUNK_FLOATS // (n_samples * n_features)))
     draws = max(1, min(n_samples, MAX_CHUNK_FLOATS // (batch_size * n_features)))
     return batch_size, draws
 
 
 def log_likelihood(
-    estimator: _BaseAutoEncoder,
+    estimator: BaseAutoEncoder,
     X: Any,
     n_samples: int = 1000,
     batch_size: int | None = None,
     random_state: int = 0,
+    y: Any = None,
 ) -> np.ndarray:
     """Importance-sampled log p(x) per sample, in nats, in the units of X.
 
@@ -107,6 +88,7 @@ def log_likelihood(
     random_state : int, default=0
         Seed of the draws. The same X, K, batch size and seed give the same numbers;
         the draws a row gets depend on the batch it falls in.
+    y : labels of X, for a conditional model (then the estimate is of log p(x | y))
 
     Returns
     -------
@@ -119,26 +101,26 @@ def log_likelihood(
         For a plain AutoEncoder (a deterministic code has no likelihood), bad
         ``n_samples`` or ``batch_size``, or invalid X.
     """
-    n_samples = _check_positive_int("n_samples", n_samples)
+    n_samples = check_positive_int("n_samples", n_samples)
     if batch_size is not None:
-        batch_size = _check_positive_int("batch_size", batch_size)
+        batch_size = check_positive_int("batch_size", batch_size)
+    _check_variational(estimator, "log_likelihood")
     X_model = estimator._check_X(X)  # (n, *sample_shape), model units
-    n_features = math.prod(X_model.shape[1:])
-    batch_size, draws = _chunk_sizes(n_samples, n_features, batch_size)
-    model, device = estimator.model_, estimator.device_
+    C = estimator._conditions(y, len(X_model), "log_likelihood")  # (n, k) or None
+    batch_size, draws = _chunk_sizes(n_samples, math.prod(X_model.shape[1:]), batch_size)
+    model = estimator.model_
     model.eval()
-    generator = torch.Generator(device).manual_seed(int(random_state))
+    generator = torch.Generator(estimator.device_).manual_seed(int(random_state))
     results = []
     with torch.inference_mode():
-        for start in range(0, len(X_model), batch_size):
-            x = torch.from_numpy(X_model[start : start + batch_size]).to(device)  # (B, *sample)
-            posterior = _gaussian_posterior(estimator, x, "log_likelihood")
+        for x, c in estimator._batches(X_model, C, batch_size=batch_size):  # (B, *sample), (B, k) or None
+            posterior = model.encode(x, c)
             z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
             pieces = []
             for k in range(0, n_samples, draws):
                 z_k = z[k : k + draws]  # (k, B, latent)
                 log_weight = (
-                    model.decode(z_k).log_prob(x)  # log p(x|z), (k, B)
+                    model.decode(z_k, c).log_prob(x)  # log p(x|z), (k, B)
                     + standard_normal_log_prob(z_k)  # log p(z)
                     - posterior.log_prob(z_k)  # log q(z|x)
                 )
@@ -178,13 +160,13 @@ def bits_per_dim(nats_per_sample: float | np.ndarray, n_dims: int) -> float | np
     >>> round(bits_per_dim(784 * math.log(2), 784), 6)
     1.0
     """
-    n_dims = _check_positive_int("n_dims", n_dims)
+    n_dims = check_positive_int("n_dims", n_dims)
     bits = np.asarray(nats_per_sample, dtype=np.float64) / (n_dims * math.log(2.0))
     return float(bits) if bits.ndim == 0 else bits
 
 
 def active_units(
-    estimator: _BaseAutoEncoder, X: Any, threshold: float = 0.01
+    estimator: BaseAutoEncoder, X: Any, threshold: float = 0.01, y: Any = None
 ) -> tuple[int, np.ndarray]:
     """Latent dimensions a VAE uses, after Burda et al. (2016), section 5.2.
 
@@ -199,6 +181,7 @@ def active_units(
     X : array-like of shape (n, *estimator.input_shape_)
     threshold : float, default=0.01
         Burda et al.'s value, on the scale of the unit-variance prior.
+    y : labels of X, for a conditional model
 
     Returns
     -------
@@ -213,12 +196,7 @@ def active_units(
     """
     if not (isinstance(threshold, (int, float, np.floating)) and threshold >= 0):
         raise ValueError(f"threshold must be a number >= 0, got {threshold!r}")
-    X_model = estimator._check_X(X)
-    estimator.model_.eval()
-    means = []
-    with torch.inference_mode():
-        for start in range(0, len(X_model), ENCODE_BATCH):
-            x = torch.from_numpy(X_model[start : start + ENCODE_BATCH]).to(estimator.device_)
-            means.append(_gaussian_posterior(estimator, x, "active_units").mean.double().cpu())
-    variances = torch.cat(means).var(dim=0, correction=0).numpy()  # (latent,)
+    _check_variational(estimator, "active_units")
+    means, _ = estimator.encode(X, y)  # (n, latent)
+    variances = means.astype(np.float64).var(axis=0)  # (latent,), ddof=0
     return int((variances > threshold).sum()), variances

@@ -121,12 +121,7 @@ class TrainingConfig:
     ``patience=None`` turns early stopping off; ``kl_warmup_epochs=0`` turns warm-up
     off; ``grad_clip=None`` turns clipping off.
 
-    ``capacity`` (nats) switches the objective to Burgess et al.'s (2018)
-    reconstruction + gamma * |KL - C(t)|, C rising linearly from 0 to ``capacity``
-    over ``capacity_epochs``. ``corruption`` ("gaussian" or "mask") corrupts the
-    encoder's input while training (the denoising autoencoder of Vincent et al.,
-    2008): Gaussian noise with standard deviation ``noise_level``, or each value set
-    to 0 with probability ``noise_level``; validation sees clean inputs.
+    What is minimized is the model's own ``loss``: the loop knows no model variant.
 
     ``lr_schedule``: "constant" keeps ``lr``; "cosine" lowers it after every batch on
     a half cosine from ``lr`` to 0 at the end of ``epochs`` (Loshchilov & Hutter,
@@ -144,11 +139,6 @@ class TrainingConfig:
     grad_clip: float | None = None
     patience: int | None = 10
     verbose: int = 1
-    capacity: float | None = None
-    capacity_epochs: float = 0.0
-    gamma: float = 1000.0
-    corruption: str | None = None
-    noise_level: float = 0.0
 
 
 @dataclass
@@ -169,15 +159,20 @@ def evaluate(
     batches: Iterable[Tensor],
     beta: float = 1.0,
     generator: torch.Generator | None = None,
+    progress: float = math.inf,
 ) -> dict[str, float]:
-    """Mean loss, reconstruction and KL per sample (nats) over ``batches``."""
+    """Mean loss, reconstruction and KL per sample (nats) over ``batches``, in eval mode.
+
+    ``progress`` (epochs trained) is passed to the model's loss, for objectives that
+    change over training.
+    """
     was_training = model.training
     model.eval()
     totals = torch.zeros(3)
     n = 0
     for batch in batches:
         x, condition = split_batch(batch)
-        out = model.loss(x, beta=beta, generator=generator, condition=condition)
+        out = model.loss(x, condition, beta=beta, generator=generator, progress=progress)
         totals += torch.stack(
             [out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]
         ).cpu()
@@ -193,26 +188,6 @@ def _beta_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> 
         return config.beta
     progress = (epoch + (batch + 1) / n_batches) / config.kl_warmup_epochs
     return config.beta * min(1.0, progress)
-
-
-def _capacity_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> float:
-    """C(t): linear from 0 to ``config.capacity`` nats over ``capacity_epochs``."""
-    assert config.capacity is not None
-    if config.capacity_epochs <= 0:
-        return config.capacity
-    progress = (epoch + (batch + 1) / n_batches) / config.capacity_epochs
-    return config.capacity * min(1.0, progress)
-
-
-def corrupt(x: Tensor, config: TrainingConfig, generator: torch.Generator | None) -> Tensor:
-    """A corrupted copy of x (same shape) for the denoising autoencoder's encoder."""
-    noise = torch.rand if config.corruption == "mask" else torch.randn
-    draw = noise(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    if config.corruption == "mask":
-        return x * (draw >= config.noise_level)  # each value dropped with probability noise_level
-    if config.corruption == "gaussian":
-        return x + config.noise_level * draw
-    raise ValueError(f"corruption must be 'gaussian' or 'mask', got {config.corruption!r}")
 
 
 LOG_PROGRESS_INTERVAL = 10.0  # seconds between progress updates written to a file or pipe
@@ -333,20 +308,15 @@ def _train(
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
             beta = _beta_at(config, epoch, i, n_batches)
-            x_input = corrupt(x, config, generator) if config.corruption else None
-            out = model.loss(x, beta=beta, generator=generator, condition=condition, x_input=x_input)
-            objective = out.loss
-            if config.capacity is not None:
-                target = _capacity_at(config, epoch, i, n_batches)
-                objective = out.reconstruction.mean() + config.gamma * (out.kl.mean() - target).abs()
+            out = model.loss(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
             optimizer.zero_grad(set_to_none=True)
-            objective.backward()
+            out.loss.backward()
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            batch_losses[i] = objective.detach()
+            batch_losses[i] = out.loss.detach()
             kl_sum = out.kl.detach().sum()
             full_beta_loss = out.loss.detach() * len(x) + (config.beta - beta) * kl_sum
             sums += torch.stack([out.reconstruction.detach().sum(), kl_sum, full_beta_loss])
@@ -354,14 +324,10 @@ def _train(
         _check_finite(batch_losses, epoch)
         train_reconstruction, train_kl, train_objective = (sums / n_seen).tolist()
         val_generator = torch.Generator(device).manual_seed(val_seed)
-        val = evaluate(model, val_batches, config.beta, val_generator) if val_batches else None
+        val = evaluate(model, val_batches, config.beta, val_generator, progress=epoch + 1) if val_batches else None
         # The model's own loss (-L_k for the IWAE, with the codebook terms for the VQ-VAE),
         # at the full beta during a KL warm-up.
         monitored = val["loss"] if val else train_objective
-        if config.capacity is not None:  # the objective being minimized, at this epoch's C
-            watched = val if val else {"reconstruction": train_reconstruction, "kl": train_kl}
-            target = _capacity_at(config, epoch, n_batches - 1, n_batches)
-            monitored = watched["reconstruction"] + config.gamma * abs(watched["kl"] - target)
         row = {
             "epoch": epoch + 1,
             "beta": beta,
@@ -385,7 +351,7 @@ def _train(
             bad_epochs += 1
         if plateau is not None:
             plateau.step(monitored)
-        warming_up = epoch + 1 < max(config.kl_warmup_epochs, config.capacity_epochs if config.capacity else 0)
+        warming_up = epoch + 1 < max(config.kl_warmup_epochs, model.schedule_epochs())
         if config.patience is not None and bad_epochs > config.patience and not warming_up:
             result.stopped_early = True
             break

@@ -1,15 +1,9 @@
-"""Model families, one file each, registered by name."""
+"""The networks of each model kind, one ``nn.Module`` per file, each owning its loss.
+
+An estimator class (:mod:`vaekit.estimators`) names the module it trains; nothing
+here keeps a list of kinds.
+"""
 
 from vaekit.models.ae import LIKELIHOODS, AutoEncoderModel, LossOutput
-from vaekit.models.iwae import IWAEModel
-from vaekit.models.vae import VAEModel
-from vaekit.models.vqvae import VQVAEModel
 
-MODELS: dict[str, type[AutoEncoderModel]] = {
-    "ae": AutoEncoderModel,
-    "vae": VAEModel,
-    "iwae": IWAEModel,
-    "vqvae": VQVAEModel,
-}
-
-__all__ = ["LIKELIHOODS", "MODELS", "AutoEncoderModel", "IWAEModel", "LossOutput", "VAEModel", "VQVAEModel"]
+__all__ = ["LIKELIHOODS", "AutoEncoderModel", "LossOutput"]

@@ -11,6 +11,7 @@ This module also holds what every model shares: the likelihood head and the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -142,20 +143,33 @@ class AutoEncoderModel(nn.Module):
             return Bernoulli(params, event_dims)
         return Gaussian(params, self.decoder_logvar, event_dims)
 
+    def schedule_epochs(self) -> float:
+        """Epochs over which the objective itself changes (0: it does not); early
+        stopping waits for them to pass."""
+        return 0.0
+
+    def encoder_view(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """What the encoder sees of a batch x while training (x itself; a corrupted
+        copy for the denoising autoencoder)."""
+        return x
+
     def loss(
         self,
         x: Tensor,
+        condition: Tensor | None = None,
+        *,
         beta: float = 1.0,
         generator: torch.Generator | None = None,
-        condition: Tensor | None = None,
-        x_input: Tensor | None = None,
+        progress: float = math.inf,
     ) -> LossOutput:
-        """Objective on a batch x of shape (B, *sample_shape).
+        """Objective on a batch x of shape (B, *sample_shape), with its condition c (B, k).
 
-        ``x_input`` is what the encoder sees when it differs from the target x (a
-        corrupted copy, for the denoising autoencoder); ``condition`` is c (B, k).
+        ``beta`` weighs the KL term (the training loop lowers it during a KL warm-up);
+        ``progress`` is the number of epochs trained so far (fractional), read by
+        objectives that change over training; ``math.inf`` means their final form.
         """
-        posterior = self.encode(x if x_input is None else x_input, condition)
+        x_input = self.encoder_view(x, generator) if self.training else x
+        posterior = self.encode(x_input, condition)
         z = posterior.rsample(generator=generator)  # (B, latent)
         reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
         kl = posterior.kl()  # (B,)

@@ -13,6 +13,7 @@ history stays comparable with a VAE's; the loss is -L_k.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -25,20 +26,34 @@ from vaekit.models.vae import VAEModel
 class IWAEModel(VAEModel):
     """A :class:`VAEModel` trained on the importance-weighted bound with ``n_importance`` draws."""
 
-    n_importance: int = 5
+    def __init__(
+        self,
+        sample_shape: Sequence[int],
+        latent_dim: int,
+        likelihood: str = "gaussian",
+        architecture: str = "mlp",
+        hidden: Sequence[int] = (64, 32),
+        activation: str = "relu",
+        n_conditions: int = 0,
+        *,
+        n_importance: int = 5,
+    ) -> None:
+        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        self.n_importance = int(n_importance)
 
     def loss(
         self,
         x: Tensor,
+        condition: Tensor | None = None,
+        *,
         beta: float = 1.0,
         generator: torch.Generator | None = None,
-        condition: Tensor | None = None,
-        x_input: Tensor | None = None,
+        progress: float = math.inf,
     ) -> LossOutput:
         """-L_k on a batch x of shape (B, *sample_shape); ``beta`` must be 1."""
         if beta != 1.0:
             raise ValueError(f"the IWAE bound has no KL weight; beta must be 1, got {beta}")
-        posterior = self.encode(x if x_input is None else x_input, condition)
+        posterior = self.encode(x, condition)
         z = posterior.rsample(self.n_importance, generator=generator)  # (k, B, latent)
         log_lik = self.decode(z, condition).log_prob(x)  # (k, B)
         log_w = log_lik + standard_normal_log_prob(z) - posterior.log_prob(z)  # (k, B)

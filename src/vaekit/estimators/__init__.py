@@ -1,0 +1,91 @@
+"""scikit-learn estimators, one module per family, each declaring its model kind.
+
+==================== ======== ==============================================
+class                kind     module
+==================== ======== ==============================================
+AutoEncoder          ae       :mod:`vaekit.estimators.ae`
+DenoisingAutoEncoder dae      :mod:`vaekit.estimators.ae`
+VAE                  vae      :mod:`vaekit.estimators.vae`
+IWAE                 iwae     :mod:`vaekit.estimators.iwae`
+ConditionalVAE       cvae     :mod:`vaekit.estimators.cvae`
+VQVAE                vqvae    :mod:`vaekit.estimators.vqvae`
+BetaTCVAE            btcvae   :mod:`vaekit.estimators.btcvae`
+==================== ======== ==============================================
+
+They follow the scikit-learn contract: ``__init__`` only stores its keyword
+arguments, ``fit(X, y=None)`` validates and returns ``self``, fitted state ends in
+``_``, ``transform`` gives the posterior mean and ``inverse_transform`` decodes.
+:data:`REGISTRY` maps each kind to its class; it is filled by the declarations
+themselves (:mod:`vaekit.estimators._base`), so importing this package is enough.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vaekit import io
+from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
+from vaekit.estimators.vae import VAE  # isort: skip  (the import order is the order of the kinds)
+from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder  # isort: skip
+from vaekit.estimators.iwae import IWAE  # isort: skip
+from vaekit.estimators.cvae import ConditionalVAE  # isort: skip
+from vaekit.estimators.vqvae import VQVAE  # isort: skip
+from vaekit.estimators.btcvae import BetaTCVAE  # isort: skip
+
+
+def estimator_class(name: str) -> type[BaseAutoEncoder]:
+    """The estimator class of a kind ("vae") or a class name ("VAE").
+
+    Raises
+    ------
+    ValueError
+        The name is neither; the message lists the kinds.
+    """
+    if name in REGISTRY:
+        return REGISTRY[name]
+    for cls in REGISTRY.values():
+        if cls.__name__ == name:
+            return cls
+    raise ValueError(f"unknown model kind {name!r}; the kinds are {', '.join(REGISTRY)}")
+
+
+def load(path: str | Path, device: str | None = None) -> BaseAutoEncoder:
+    """Load an estimator saved with ``save``, from its folder or from a run folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory, or a run directory written by ``vaekit train`` (its
+        ``model/`` is loaded).
+    device : str or None
+        Where to put the model; None uses the saved ``device`` parameter ("auto" by
+        default: CUDA, then MPS, then CPU).
+
+    Raises
+    ------
+    vaekit.io.ModelFileError
+        The directory is missing, incomplete, corrupt, names an unknown class, or
+        its weights do not match its config. The message names the file.
+    """
+    saved = io.read(path)
+    try:
+        cls = estimator_class(saved.class_name)
+    except ValueError as err:
+        raise io.ModelFileError(f"{saved.path / io.CONFIG_NAME} names an unknown class {saved.class_name!r} ({err})") from None
+    return io.restore(cls(), saved, device)
+
+
+__all__ = [
+    "PREDICT_BATCH",
+    "REGISTRY",
+    "IWAE",
+    "VAE",
+    "VQVAE",
+    "AutoEncoder",
+    "BaseAutoEncoder",
+    "BetaTCVAE",
+    "ConditionalVAE",
+    "DenoisingAutoEncoder",
+    "estimator_class",
+    "load",
+]

@@ -1,0 +1,500 @@
+"""What every estimator shares: fit, batched inference, conditioning, and the declaration
+of a model kind.
+
+A model kind is declared once, by its estimator class::
+
+    class VQVAE(AutoEncoder):
+        kind = "vqvae"                       # config.toml's and the CLI's name for it
+        module = VQVAEModel                  # the nn.Module it trains
+        module_params = ("codebook_size", "code_dim", "commitment_cost", "ema")
+        fitted_state = {"code_frequencies_": ARRAY}   # saved and loaded with the model
+        variational = False                  # does its encoder give a Gaussian q(z|x)?
+
+Subclassing registers the kind (:data:`REGISTRY`); the CLI's ``--model`` choices, the
+keys of ``config.toml``, and save/load are all derived from these declarations.
+
+Conditioning (the conditional VAE of Sohn et al., 2015) is a capability of this base:
+every method takes ``y=None``; a class with ``conditional = True`` needs the labels,
+one-hot encodes them in :meth:`_conditions`, and hands them to its module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from torch import Tensor
+
+from vaekit import io
+from vaekit.data.columns import align_columns
+from vaekit.data.preprocessing import Scaling
+from vaekit.data.validation import InputError, check_array, check_sample_shape
+from vaekit.estimators._params import check_positive_int, fill_docstring
+from vaekit.models import AutoEncoderModel
+from vaekit.nn import default_hidden
+from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
+
+PREDICT_BATCH = 4096
+"""Rows per forward pass in every batched inference (transform, scores, likelihoods)."""
+
+REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
+"""Estimator classes by kind ("vae", "vqvae", ...), filled as classes are declared."""
+
+# Fields of TrainingConfig that an estimator parameter of the same name sets.
+_TRAINING_FIELDS = ("epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose")
+
+
+def looks_like_pixels(X: np.ndarray) -> bool:
+    """True for data in [0, 1] that is an image stack or has many exact 0s and 1s."""
+    if X.min() < 0.0 or X.max() > 1.0:
+        return False
+    return X.ndim >= 3 or float(np.isin(X, (0.0, 1.0)).mean()) >= 0.1
+
+
+class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """The shared machinery; a subclass declares its kind (see the module docstring)."""
+
+    kind: ClassVar[str] = ""
+    module: ClassVar[type[AutoEncoderModel]] = AutoEncoderModel
+    module_params: ClassVar[tuple[str, ...]] = ()
+    fitted_state: ClassVar[dict[str, io.Codec]] = {
+        "input_shape_": io.INT_TUPLE,
+        "n_features_in_": io.INT,
+        "feature_names_in_": io.NAMES,
+        "likelihood_": io.VALUE,
+        "architecture_": io.VALUE,
+        "hidden_": io.INT_TUPLE,
+        "scaling_": io.SCALING,
+        "history_": io.VALUE,
+        "best_epoch_": io.INT,
+        "n_epochs_": io.INT,
+        "n_train_": io.INT,
+        "init_losses_": io.VALUE,
+        "classes_": io.LABELS,
+        "class_prior_": io.ARRAY,
+    }
+    variational: ClassVar[bool] = False
+    conditional: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = fill_docstring(cls.__doc__)
+        if "kind" in cls.__dict__:
+            if cls.kind in REGISTRY:
+                raise TypeError(f"model kind {cls.kind!r} is declared twice: {REGISTRY[cls.kind]} and {cls}")
+            REGISTRY[cls.kind] = cls
+
+    @classmethod
+    def declared_state(cls) -> dict[str, io.Codec]:
+        """Every fitted attribute saved with the model, from this class and its bases."""
+        state: dict[str, io.Codec] = {}
+        for klass in reversed(cls.__mro__):
+            state.update(klass.__dict__.get("fitted_state", {}))
+        return state
+
+    def _set_params_from(self, arguments: dict[str, Any]) -> None:
+        """Store each ``__init__`` argument as an attribute of the same name (scikit-learn style)."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        """Declared constraints, then the checks that involve several parameters."""
+        self._validate_params()
+        if self.hidden is not None and any(isinstance(h, bool) or int(h) < 1 for h in self.hidden):
+            raise ValueError(f"hidden must be a sequence of positive widths, got {self.hidden!r}")
+
+    def validate_input(self, X: Any, name: str = "X") -> np.ndarray:
+        """X as the fitted model reads it, in X's own units.
+
+        Checked against what fit saw: a DataFrame is matched to the training columns
+        by name (reordered columns and extra columns are fine, missing ones are an
+        error naming them); flattened images are reshaped; NaN, infinite values and
+        a wrong shape are errors that say where.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        check_is_fitted(self, "model_")
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and hasattr(X, "columns"):
+            X = align_columns(X, [str(n) for n in names], source=name)
+        _check_feature_names(self, X, reset=False)
+        array = check_array(X, name)
+        expected = self.input_shape_
+        if array.ndim == 2 and len(expected) > 1 and array.shape[1] == math.prod(expected):
+            array = array.reshape(len(array), *expected)  # flattened images are accepted
+        check_sample_shape(array, expected, type(self).__name__, name)
+        return array
+
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        """:meth:`validate_input`, in model units (the preprocessing applied)."""
+        return self.scaling_.transform(self.validate_input(X, name))
+
+    def _conditions(self, y: Any, n_rows: int, method: str) -> np.ndarray | None:
+        """The one place that reads labels: one-hot (n_rows, n_classes) float32, or None.
+
+        A conditional model needs y (one label, repeated, or one per row); any other
+        model takes none.
+        """
+        if not self.conditional:
+            if y is not None:
+                raise InputError(f"{type(self).__name__}.{method} takes no labels y: the model is not conditional")
+            return None
+        if y is None:
+            raise InputError(f"{type(self).__name__}.{method} needs the labels y (its encoder and decoder see them)")
+        labels = np.asarray(y)
+        if labels.ndim == 0:
+            labels = np.full(n_rows, labels.item(), dtype=labels.dtype)
+        if labels.ndim != 1 or len(labels) != n_rows:
+            raise InputError(f"y must hold one label per row ({n_rows} rows), got shape {labels.shape}")
+        index = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != labels
+        if unknown.any():
+            raise InputError(f"y holds the label {labels[unknown][0]!r}, unseen in fit; known classes: {list(self.classes_)}")
+        one_hot = np.zeros((n_rows, len(self.classes_)), np.float32)
+        one_hot[np.arange(n_rows), index] = 1.0
+        return one_hot
+
+    def _fit_classes(self, y: Any, n_samples: int) -> None:
+        """classes_ and class_prior_ of a conditional model's training labels."""
+        if y is None:
+            raise InputError(f"{type(self).__name__}.fit needs the labels y (one per sample of X)")
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != n_samples:
+            raise InputError(f"y must have one label per sample: shape ({n_samples},), got {labels.shape}")
+        classes, counts = np.unique(labels, return_counts=True)
+        if len(classes) > 20 and len(classes) > n_samples // 2:
+            raise InputError(
+                f"y has {len(classes)} distinct values for {n_samples} samples: a conditional model needs class "
+                "labels (a few values, each shared by many samples), not a continuous target"
+            )
+        self.classes_, self.class_prior_ = classes, counts / counts.sum()
+
+    # ------------------------------------------------------------ resolution
+    def _resolve_architecture(self, X: np.ndarray) -> str:
+        if self.architecture == "auto":
+            return "conv" if X.ndim >= 3 else "mlp"
+        if self.architecture == "conv" and X.ndim == 2:
+            raise InputError(
+                "architecture='conv' needs images (n, H, W) or (n, C, H, W); X is a table "
+                f"of shape {X.shape}. Reshape it, or use architecture='mlp'."
+            )
+        return self.architecture
+
+    def _resolve_likelihood(self, X: np.ndarray) -> str:
+        if self.likelihood == "auto":
+            return "bernoulli" if looks_like_pixels(X) else "gaussian"
+        if self.likelihood == "bernoulli" and (X.min() < 0.0 or X.max() > 1.0):
+            raise InputError(
+                f"likelihood='bernoulli' needs data in [0, 1]; X ranges from {X.min():g} to "
+                f"{X.max():g}. Scale it to [0, 1] or use likelihood='gaussian'."
+            )
+        return self.likelihood
+
+    def _resolve_hidden(self, architecture: str) -> tuple[int, ...]:
+        if self.hidden is not None:
+            return tuple(int(h) for h in self.hidden)
+        return (256,) if architecture == "conv" else default_hidden(math.prod(self.input_shape_))
+
+    def _training_config(self) -> TrainingConfig:
+        params = self.get_params()
+        return TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
+
+    def _module_kwargs(self) -> dict[str, Any]:
+        """The kind's extra constructor arguments of its module (``module_params``)."""
+        return {name: getattr(self, name) for name in self.module_params}
+
+    def _build_model(self) -> AutoEncoderModel:
+        """A fresh module from the fitted shape attributes (used by fit and load)."""
+        return self.module(
+            self.input_shape_,
+            self.latent_dim,
+            self.likelihood_,
+            self.architecture_,
+            self.hidden_,
+            self.activation,
+            n_conditions=len(self.classes_) if self.conditional else 0,
+            **self._module_kwargs(),
+        )
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any = None) -> BaseAutoEncoder:
+        """Train on X (and, for a conditional model, its labels y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+        y : array-like of shape (n_samples,) or None
+            Class labels, needed by a conditional model; ignored by the others.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
+        X = check_array(X)
+        if self.conditional:
+            self._fit_classes(y, len(X))
+        conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
+        rng = check_random_state(self.random_state)
+        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
+        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.n_features_in_ = math.prod(self.input_shape_)
+        self.architecture_ = self._resolve_architecture(X)
+        self.likelihood_ = self._resolve_likelihood(X)
+        self.hidden_ = self._resolve_hidden(self.architecture_)
+        kind = self.preprocessing
+        if kind == "auto":
+            kind = "standardize" if self.likelihood_ != "bernoulli" and X.ndim == 2 else "none"
+        self.scaling_ = Scaling.fit(X, kind)
+        self.device_ = resolve_device(self.device)
+
+        order = rng.permutation(len(X))
+        n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 10 else 0
+        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+        data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
+        condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
+
+        def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
+            return None if t is None or not n_val else t[torch.as_tensor(index, device=self.device_)]
+
+        train_data = rows(data, train_rows) if n_val else data
+        train_condition = rows(condition, train_rows) if n_val else condition
+        val_data = rows(data, val_rows)
+        val_batches = None if val_data is None else TensorBatches(val_data, PREDICT_BATCH, False, condition=rows(condition, val_rows))
+        self.n_train_ = len(train_data)
+        runs = [self._train_once(seed, train_data, val_batches, train_condition) for seed in seeds]
+        self.init_losses_ = [result.best_loss for _, result in runs]
+        self.model_, result = runs[int(np.argmin(self.init_losses_))]
+        self.model_.eval()
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.n_epochs_ = len(result.history["epoch"])
+        self._after_fit(train_data, train_condition)
+        return self
+
+    def _train_once(
+        self, seed: int, train_data: Tensor, val_batches: TensorBatches | None, train_condition: Tensor | None
+    ) -> tuple[AutoEncoderModel, TrainingResult]:
+        """One training run from the initialization drawn with ``seed``."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model().to(self.device_)
+        generator = torch.Generator(self.device_).manual_seed(seed + 1)
+        train_batches = TensorBatches(train_data, self.batch_size, True, generator, condition=train_condition)
+        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
+        return model, result
+
+    def _after_fit(self, train_data: Tensor, train_condition: Tensor | None) -> None:
+        """Hook for state derived from the trained model (the AE's latent Gaussian)."""
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """``fit(X, y).transform(X)``, passing y on to a conditional model's transform."""
+        return self.fit(X, y, **fit_params).transform(X, y if self.conditional else None)
+
+    # ------------------------------------------------------- batched inference
+    def _batches(self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH) -> Iterator[tuple[Tensor | None, ...]]:
+        """Aligned row slices of ``arrays`` (None stays None), as tensors on the model's device."""
+        n = next(len(a) for a in arrays if a is not None)
+        for start in range(0, n, batch_size):
+            yield tuple(
+                None if a is None else torch.from_numpy(np.ascontiguousarray(a[start : start + batch_size])).to(self.device_)
+                for a in arrays
+            )
+
+    @torch.no_grad()
+    def _map_batches(self, fn: Callable[..., Any], *arrays: np.ndarray | None) -> Any:
+        """``fn`` over the batches of ``arrays`` in eval mode; tensor outputs concatenated on the CPU.
+
+        ``fn`` returns a tensor or a tuple of tensors per batch; the result is an
+        ndarray or a tuple of ndarrays.
+        """
+        self.model_.eval()
+        outputs = [fn(*batch) for batch in self._batches(*arrays)]
+        if isinstance(outputs[0], tuple):
+            return tuple(torch.cat([o[i].cpu() for o in outputs]).numpy() for i in range(len(outputs[0])))
+        return torch.cat([o.cpu() for o in outputs]).numpy()
+
+    def _codes(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        """Posterior modes (n, latent) of X in model units."""
+        return self._map_batches(lambda x, c: self.model_.encode(x, c).mode(), X_model, C)
+
+    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        """Decoded means of codes Z (n, latent), in the user's units."""
+        return self.scaling_.inverse_transform(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
+
+    def _check_latent(self, Z: Any, name: str = "latent array") -> np.ndarray:
+        check_is_fitted(self, "model_")
+        Z = check_array(Z, name)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise InputError(
+                f"{name} has shape {Z.shape}, but {type(self).__name__} decodes (n_samples, {self.latent_dim}) latent vectors"
+            )
+        return Z
+
+    # --------------------------------------------------------------- public
+    def transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Posterior means (the codes for a plain autoencoder).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, *input_shape_)
+        y : array-like of shape (n_samples,), one label, or None
+            Labels, for a conditional model only.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, latent_dim)
+        """
+        X_model = self._check_X(X)
+        return self._codes(X_model, self._conditions(y, len(X_model), "transform"))
+
+    def inverse_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Decoded means of latent vectors, in the units of the training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+        y : labels (one, or one per row) for a conditional model, else None
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        Z = self._check_latent(X)
+        return self._decode_means(Z, self._conditions(y, len(Z), "inverse_transform"))
+
+    def reconstruct(self, X: Any, y: Any = None) -> np.ndarray:
+        """Decode the posterior mean of each sample: same shape as X (images stay images).
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        X_model = self._check_X(X)
+        C = self._conditions(y, len(X_model), "reconstruct")
+        return self._decode_means(self._codes(X_model, C), C)
+
+    def project_latent(self, Z: Any) -> np.ndarray:
+        """The latent points the decoder was trained on nearest to Z: Z itself here.
+
+        Figures that walk the latent space decode ``project_latent(Z)``; a VQ-VAE
+        snaps each slot to its nearest codebook vector.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, latent_dim)
+        """
+        return self._check_latent(Z, "Z")
+
+    def sample(self, n_samples: int = 1, random_state: int | np.random.RandomState | None = None, y: Any = None) -> np.ndarray:
+        """Decoded means of codes drawn from the model's prior.
+
+        A conditional model decodes for the labels y (one, or one per sample); without
+        y, classes are drawn in proportion to the training labels.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        check_is_fitted(self, "model_")
+        n_samples = check_positive_int("n_samples", n_samples)
+        rng = check_random_state(random_state)
+        Z = self._draw_prior(n_samples, rng)
+        if self.conditional and y is None:
+            y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
+        return self._decode_means(Z, self._conditions(y, n_samples, "sample"))
+
+    def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
+        """Codes (n_samples, latent_dim) float32 from the model's prior."""
+        return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
+
+    def loss_terms(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Reconstruction -log p(x|z) and KL(q(z|x) || p(z)) per sample, in nats.
+
+        The reconstruction term is averaged over ``n_samples`` draws z ~ q(z|x) from a
+        generator seeded with ``random_state`` (a plain autoencoder has one code and
+        no KL), and is in the units of X: the log-Jacobian of the preprocessing is
+        included, so -(reconstruction + kl) is the ELBO of X itself.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, *input_shape_)
+        y : labels of X, for a conditional model only
+        n_samples : int, default=1
+        random_state : int, default=0
+
+        Returns
+        -------
+        reconstruction, kl : ndarray of float64, shape (n,) each
+        """
+        X_model = self._check_X(X)
+        C = self._conditions(y, len(X_model), "loss_terms")
+        n_samples = check_positive_int("n_samples", n_samples)
+        generator = torch.Generator(self.device_).manual_seed(random_state)
+
+        def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
+            posterior = self.model_.encode(x, c)
+            z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
+            return -self.model_.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
+
+        reconstruction, kl = self._map_batches(terms, X_model, C)
+        return reconstruction.astype(np.float64) - self.scaling_.log_abs_det_jacobian(), kl.astype(np.float64)
+
+    def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
+        """Per-sample -(reconstruction + KL) in nats (see :meth:`loss_terms`); higher is better.
+
+        For a VAE this is the ELBO, a Monte-Carlo estimate: each row gets its own
+        ``n_samples`` draws from a generator seeded with ``random_state``, so the same
+        X gives the same scores. For a plain autoencoder it is log p(x | z = code(x)).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples_X,)
+        """
+        reconstruction, kl = self.loss_terms(X, y, n_samples=n_samples, random_state=random_state)
+        return -(reconstruction + kl)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean of :meth:`score_samples` over X (nats per sample; higher is better).
+
+        y is the labels of X for a conditional model, and ignored otherwise.
+        """
+        return float(np.mean(self.score_samples(X, y if self.conditional else None)))
+
+    def diagnostics(self, X: Any, y: Any = None) -> dict[str, Any]:
+        """Measures particular to this kind of model on X, by name ({} here).
+
+        :func:`vaekit.evaluation.evaluate_model` and every run report them.
+        """
+        return {}
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` into the directory ``path``.
+
+        See :func:`vaekit.io.save`.
+        """
+        return io.save(self, path, overwrite=overwrite)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.latent_dim
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        tags.target_tags.required = self.conditional
+        return tags

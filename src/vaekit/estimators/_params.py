@@ -1,0 +1,135 @@
+"""The parameters every estimator shares: their constraints and their documentation.
+
+Constraints use scikit-learn's declarative form (``_parameter_constraints``, checked
+by ``BaseEstimator._validate_params``), so every bad value gets a message of the same
+form: "The 'lr' parameter of VAE must be a float in the range (0.0, inf). Got -1
+instead." The documentation of the shared parameters is written once here and put
+into each class's docstring where it says ``{network_parameters}`` and
+``{training_parameters}``, so ``help(VAE)`` shows every parameter.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from vaekit.models import LIKELIHOODS
+from vaekit.nn import ACTIVATIONS
+from vaekit.training import LR_SCHEDULES
+
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+
+NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
+    "latent_dim": [POSITIVE_INT],
+    "hidden": [None, "array-like"],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "architecture": [StrOptions({"auto", "mlp", "conv"})],
+    "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
+    "preprocessing": [StrOptions({"auto", "standardize", "none"})],
+}
+TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
+    "epochs": [POSITIVE_INT],
+    "batch_size": [POSITIVE_INT],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "patience": [Interval(Integral, 0, None, closed="left"), None],
+    "n_init": [POSITIVE_INT],
+    "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` (for method arguments)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+NETWORK_DOC = """\
+    latent_dim : int, default=2
+        Size of the latent code z.
+    hidden : sequence of int or None, default=None
+        Encoder widths (the decoder mirrors them). None picks two layers from the
+        input size for tables, one dense layer of 256 after the convolutions for images.
+    activation : str, default="relu"
+        One of relu, elu, gelu, tanh, leaky_relu, silu, sigmoid.
+    architecture : {"auto", "mlp", "conv"}, default="auto"
+        "auto" uses convolutions for image stacks, an MLP for tables.
+    likelihood : {"auto", "gaussian", "gaussian-learned", "bernoulli"}
+        p(x|z). "gaussian" has unit variance (the square loss up to a constant),
+        "gaussian-learned" one learned variance per feature, "bernoulli" reads the
+        decoder's output as logits (data in [0, 1]). "auto" picks Bernoulli for
+        pixel-like data in [0, 1], Gaussian otherwise; ``likelihood_`` says which.
+    preprocessing : {"auto", "standardize", "none"}, default="auto"
+        "auto" standardizes tables modelled with a Gaussian likelihood; it is undone
+        on every output."""
+
+TRAINING_DOC = """\
+    epochs : int, default=100
+        Most passes over the data (early stopping may end sooner).
+    batch_size : int, default=128
+    lr : float, default=1e-3
+        Adam's learning rate.
+    lr_schedule : {"constant", "cosine", "plateau"}, default="constant"
+        "cosine" lowers the rate after every batch on a half cosine from ``lr`` to 0
+        at the last epoch; "plateau" divides it by 10 when the validation loss (the
+        training loss without validation) has not improved for
+        ``max(1, min(5, patience // 2))`` epochs (5 with ``patience=None``).
+        ``history_["lr"]`` holds the rate at the end of each epoch.
+    validation_fraction : float, default=0.1
+        Share of samples held out for early stopping (none below 10 samples).
+    patience : int or None, default=10
+        Epochs without validation improvement before stopping (best weights are
+        restored); None never stops early.
+    n_init : int, default=1
+        Training runs from different random initializations; the one with the lowest
+        (validation) loss is kept. Small networks that can get stuck gain from 5-10.
+    grad_clip : float or None, default=None
+        Clip the gradient norm to this value.
+    device : str, default="auto"
+        "auto" picks CUDA, then Apple MPS, then CPU.
+    random_state : int, RandomState or None, default=None
+        Seeds the initialization, the validation split, the batches and the draws.
+    verbose : int, default=1
+        0 hides the progress bar."""
+
+ATTRIBUTES_DOC = """\
+    model_ : torch.nn.Module
+        The trained network (``kind``'s module).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Column names when fit on a DataFrame with string column names; DataFrames
+        given later are matched to them by name (reordered or wider tables work).
+    likelihood_, architecture_ : str
+    hidden_ : tuple of int
+    scaling_ : Scaling
+    history_ : dict of str to list of float
+        Per epoch: train/val loss, reconstruction and KL (nats per sample), beta,
+        learning rate, seconds.
+    best_epoch_, n_epochs_ : int
+    n_train_ : int
+        Rows trained on (after the validation split).
+    init_losses_ : list of float
+        Best monitored loss of each of the ``n_init`` runs."""
+
+
+def fill_docstring(doc: str | None) -> str | None:
+    """Put the shared parameter and attribute documentation into a class docstring."""
+    if doc is None:
+        return None
+    return (
+        doc.replace("    {network_parameters}", NETWORK_DOC)
+        .replace("    {training_parameters}", TRAINING_DOC)
+        .replace("    {shared_attributes}", ATTRIBUTES_DOC)
+    )

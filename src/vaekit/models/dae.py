@@ -1,0 +1,59 @@
+"""Denoising autoencoder (Vincent, Larochelle, Bengio & Manzagol, "Extracting and
+composing robust features with denoising autoencoders", ICML 2008).
+
+While training, the encoder sees a corrupted copy of x and the decoder is scored on
+the clean x: Gaussian noise with standard deviation ``noise_level`` ("gaussian"), or
+each value set to 0 with probability ``noise_level`` ("mask"). In evaluation mode the
+encoder sees x itself, so validation, transform and reconstruct use clean inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from vaekit.models.ae import AutoEncoderModel
+
+CORRUPTIONS = ("gaussian", "mask")
+
+
+def corrupt(x: Tensor, corruption: str, noise_level: float, generator: torch.Generator | None = None) -> Tensor:
+    """A corrupted copy of x (same shape): ``x + noise_level * N(0, 1)`` or x masked."""
+    if corruption == "mask":
+        keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= noise_level
+        return x * keep  # each value dropped with probability noise_level
+    if corruption == "gaussian":
+        return x + noise_level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}")
+
+
+class DenoisingAutoEncoderModel(AutoEncoderModel):
+    """An :class:`AutoEncoderModel` whose encoder sees a corrupted input while training.
+
+    Takes the parameters of :class:`AutoEncoderModel`, and keyword-only
+    ``corruption`` ("gaussian" or "mask") and ``noise_level``.
+    """
+
+    def __init__(
+        self,
+        sample_shape: Sequence[int],
+        latent_dim: int,
+        likelihood: str = "gaussian",
+        architecture: str = "mlp",
+        hidden: Sequence[int] = (64, 32),
+        activation: str = "relu",
+        n_conditions: int = 0,
+        *,
+        corruption: str = "gaussian",
+        noise_level: float = 0.2,
+    ) -> None:
+        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        if corruption not in CORRUPTIONS:
+            raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}")
+        self.corruption = corruption
+        self.noise_level = float(noise_level)
+
+    def encoder_view(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return corrupt(x, self.corruption, self.noise_level, generator)
