@@ -25,10 +25,11 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.preprocessing import StandardScaler
 
-from vaekit.data import datasets, download
-from vaekit.data.datasets import DatasetNotFoundError, describe, load
+from vaekit.data import atomic
+from vaekit.data import builtin as datasets
+from vaekit.data.builtin import DatasetNotFoundError, describe, download, load
+from vaekit.data.builtin.synthetic import make_latent_factors
 from vaekit.data.idx import read_idx, write_idx
-from vaekit.data.synthetic import make_latent_factors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 IDX_FILES = {  # name -> shape, as in MNIST and Fashion-MNIST
@@ -159,7 +160,7 @@ def test_digits() -> None:
 
 @pytest.mark.parametrize("split", ["train", "test", ""])
 def test_digits_rejects_split(split: str) -> None:
-    with pytest.raises(ValueError, match="has no splits: split must be None"):
+    with pytest.raises(ValueError, match="has no splits: `split` must be None"):
         load("digits", split)
 
 
@@ -352,7 +353,7 @@ def test_missing_files_error_lists_directories_and_files(tmp_path: Path, monkeyp
         assert str(tmp_path / folder / "fashion-mnist") in message
     assert "missing t10k-images-idx3-ubyte.gz\n" in message  # the labels file is there
     assert "t10k-labels-idx1-ubyte.gz" in message and "train-images" not in message  # only what the split needs
-    for hint in ("data_dir=", "VAEKIT_DATA=", "download=True", "copy the files into"):
+    for hint in ("`data_dir`=", "VAEKIT_DATA=", "download=True", "copy the files into"):
         assert hint in message
 
 
@@ -396,7 +397,7 @@ def test_download_file_is_atomic_and_checked(server, tmp_path: Path, monkeypatch
         renames.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(download.os, "replace", spy_replace)
+    monkeypatch.setattr(atomic.os, "replace", spy_replace)
     dest = tmp_path / "data" / "x.gz"
     download.download_file(base_url + "x.gz", dest, md5=hashlib.md5(b"hello idx").hexdigest())
     assert dest.read_bytes() == (served / "x.gz").read_bytes()

@@ -1,8 +1,9 @@
-"""Tests of vaekit.data.files: reading the user's data files and writing arrays.
+"""Tests of vaekit.data.read and vaekit.data.write: reading the user's data files, writing arrays.
 
 Each format is written (by write_array, vaekit.data.idx.write_idx or Pillow) and
 read back; each bad input must give a DataFileError whose message names the file
-and the place (column, line or row, value) and says what to do.
+and the place (column, line or row, value) and says what to do, naming options as
+the Python parameters in backticks (never as command-line flags).
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vaekit.data.datasets import DatasetNotFoundError
-from vaekit.data.files import (
-    SUPPORTED_INPUTS,
-    SUPPORTED_OUTPUTS,
-    DataFileError,
-    LoadedData,
-    parse_image_size,
-    read_data,
-    write_array,
-)
+from vaekit.data.builtin import DatasetNotFoundError
 from vaekit.data.idx import write_idx
+from vaekit.data.read import SUPPORTED_INPUTS, DataFileError, LoadedData, parse_image_size, read_data
 from vaekit.data.validation import InputError
+from vaekit.data.write import SUPPORTED_OUTPUTS, write_array
 
 RNG = np.random.default_rng(0)
 
@@ -264,7 +258,8 @@ def test_non_numeric_value_names_file_column_line_and_value(tmp_path: Path) -> N
         read_data(path)
     message = str(info.value)
     assert "bad.csv" in message and "line 4" in message and "column 'b'" in message and "'oops'" in message
-    assert "--columns" in message and "--label" in message and "\n" not in message
+    assert "`columns`" in message and "`label`" in message and "`id_column`" in message and "\n" not in message
+    assert "--" not in message
 
 
 def test_non_numeric_first_problem_in_file_order(tmp_path: Path) -> None:
@@ -299,14 +294,14 @@ def test_ragged_row(tmp_path: Path, text: str, line: int) -> None:
     assert "ragged.csv" in message and f"line {line}: 3 fields" in message and "line 1 has 2" in message
 
 
-@pytest.mark.parametrize(("option", "flag"), [("columns", "--columns"), ("label", "--label"), ("id_column", "--id")])
-def test_unknown_column_lists_columns(tmp_path: Path, option: str, flag: str) -> None:
+@pytest.mark.parametrize("option", ["columns", "label", "id_column"])
+def test_unknown_column_lists_columns(tmp_path: Path, option: str) -> None:
     path = _write_text(tmp_path / "t.csv", "alpha,beta\n1,2\n")
     value = ["gamma"] if option == "columns" else "gamma"
     with pytest.raises(DataFileError) as info:
         read_data(path, **{option: value})
     message = str(info.value)
-    assert "t.csv" in message and "'gamma'" in message and flag in message and "alpha, beta" in message
+    assert "t.csv" in message and "'gamma'" in message and f"`{option}`" in message and "alpha, beta" in message
 
 
 def test_empty_file_and_header_only(tmp_path: Path) -> None:
@@ -340,15 +335,15 @@ def test_one_dimensional_npy(tmp_path: Path) -> None:
 
 def test_npz_without_key_and_several_arrays(tmp_path: Path) -> None:
     np.savez(tmp_path / "many.npz", first=_table(), second=_table())
-    with pytest.raises(DataFileError, match=r"many\.npz': holds several arrays \(first, second\).*--key"):
+    with pytest.raises(DataFileError, match=r"many\.npz': holds several arrays \(first, second\); .* `key`"):
         read_data(tmp_path / "many.npz")
-    with pytest.raises(DataFileError, match=r"no array 'third' for --key; the arrays are first, second"):
+    with pytest.raises(DataFileError, match=r"no array 'third' for `key`; the arrays are first, second"):
         read_data(tmp_path / "many.npz", key="third")
 
 
 def test_npz_label_of_wrong_length(tmp_path: Path) -> None:
     np.savez(tmp_path / "z.npz", X=_table(), y=np.arange(4))
-    with pytest.raises(DataFileError, match=r"array 'y' has shape \(4,\); --label needs .* shape \(5,\)"):
+    with pytest.raises(DataFileError, match=r"array 'y' has shape \(4,\); `label` needs .* shape \(5,\)"):
         read_data(tmp_path / "z.npz", label="y")
 
 
@@ -402,7 +397,7 @@ def test_mismatched_image_sizes(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as info:
         read_data(tmp_path / "imgs")
     message = str(info.value)
-    assert "'a.png' is 4x6" in message and "'b.png' is 5x6" in message and "--image-size 4x6" in message
+    assert "'a.png' is 4x6" in message and "'b.png' is 5x6" in message and "`image_size`=(4, 6)" in message
 
 
 def test_empty_folder_and_folder_without_images(tmp_path: Path) -> None:
@@ -440,9 +435,9 @@ def test_unknown_input_suffix(tmp_path: Path) -> None:
 
 def test_option_that_does_not_apply(tmp_path: Path) -> None:
     np.save(tmp_path / "a.npy", _table())
-    with pytest.raises(DataFileError, match=r"a\.npy': --label does not apply to \.npy files"):
+    with pytest.raises(DataFileError, match=r"a\.npy': `label` does not apply to \.npy files"):
         read_data(tmp_path / "a.npy", label="y")
-    with pytest.raises(DataFileError, match="--image-size does not apply to built-in datasets"):
+    with pytest.raises(DataFileError, match="`image_size` does not apply to built-in datasets"):
         read_data("digits", image_size=(4, 4))
 
 
@@ -459,7 +454,7 @@ def test_unknown_output_suffix(tmp_path: Path) -> None:
 def test_refuses_to_overwrite(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(b"precious")
-    with pytest.raises(FileExistsError, match=rf"{name}' already exists; use --force"):
+    with pytest.raises(FileExistsError, match=rf"{name}' already exists; use `overwrite` to replace it"):
         write_array(path, _table())
     assert path.read_bytes() == b"precious"
     write_array(path, _table(), overwrite=True)
@@ -494,13 +489,13 @@ def test_int_positions_and_comma_string_select_columns(tmp_path: Path) -> None:
     path = _write_text(tmp_path / "t.csv", "a,b,c\n1,2,3\n")
     assert read_data(path, columns=[2, 0]).feature_names == ["c", "a"]  # ints are positions, header or not
     assert read_data(path, columns="b, c").feature_names == ["b", "c"]
-    with pytest.raises(DataFileError, match="column 'a' is given twice in --columns"):
+    with pytest.raises(DataFileError, match="column 'a' is given twice in `columns`"):
         read_data(path, columns=["a", 0])
 
 
 def test_invalid_image_mode(tmp_path: Path) -> None:
     _save_image(tmp_path / "imgs" / "a.png", _grey())
-    with pytest.raises(DataFileError, match="image mode 'cmyk' is none of auto, grey, rgb"):
+    with pytest.raises(DataFileError, match="`image_mode` 'cmyk' is none of auto, grey, rgb"):
         read_data(tmp_path / "imgs", image_mode="cmyk")
 
 

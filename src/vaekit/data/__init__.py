@@ -1,7 +1,26 @@
-"""Data sources for vaekit: built-in datasets, file readers and preprocessing.
+"""Data for vaekit: a user's files in and out, the built-in datasets, preprocessing.
 
-The built-in datasets live in :mod:`vaekit.data.datasets` (``load``, ``list``,
-``describe``); the IDX reader in :mod:`vaekit.data.idx`; the opt-in downloader in
-:mod:`vaekit.data.download`; the generated ``latent-factors`` set in
-:mod:`vaekit.data.synthetic`.
+Read from the small parts up:
+
+- :mod:`~vaekit.data.validation` -- :func:`check_array` and :class:`InputError`,
+  the checks every array passes;
+- :mod:`~vaekit.data.loaded` -- :class:`LoadedData`, what reading gives, and
+  :class:`DataFileError`, how it fails;
+- :mod:`~vaekit.data.columns` -- choosing a table's columns by name or position,
+  and aligning a table to a model's training columns;
+- :mod:`~vaekit.data.atomic` -- the one atomic writer (a file or a folder appears
+  whole or not at all), used by every module that writes;
+- one module per format: :mod:`~vaekit.data.delimited` (CSV/TSV),
+  :mod:`~vaekit.data.parquet`, :mod:`~vaekit.data.npy` (``.npy``/``.npz``),
+  :mod:`~vaekit.data.idx`, :mod:`~vaekit.data.images` (image folders), with
+  :mod:`~vaekit.data.tables` turning a data frame into checked features;
+- :mod:`~vaekit.data.read` -- :func:`read_data`, the one entry for a user's file,
+  folder or dataset name; :mod:`~vaekit.data.write` -- :func:`write_array`;
+- :mod:`~vaekit.data.builtin` -- the built-in datasets (``vaekit.datasets``):
+  digits, latent-factors, MNIST, Fashion-MNIST, Frey faces;
+- :mod:`~vaekit.data.preprocessing` -- the scaling fitted and saved with a model.
+
+Messages below the command line name Python parameters in backticks
+(```columns```, ```overwrite```); the command line shows its flags there instead.
+Nothing is imported here, so that importing one module costs only that module.
 """

@@ -149,7 +149,7 @@ def read_text_table(
     path: Path,
     *,
     source: str,
-    columns: Sequence[str | int] | None = None,
+    columns: Sequence[str | int] | str | None = None,
     label: str | None = None,
     id_column: str | None = None,
     header: bool | None = None,
@@ -161,7 +161,7 @@ def read_text_table(
     path : Path
     source : str
         The path as the user gave it, for messages.
-    columns, label, id_column : see :func:`vaekit.data.files.read_data`
+    columns, label, id_column : see :func:`vaekit.data.read.read_data`
     header : bool or None, default=None
         Whether the first line holds column names; None detects it (module docstring).
 

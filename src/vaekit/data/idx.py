@@ -4,7 +4,8 @@ An IDX file (LeCun et al., http://yann.lecun.com/exdb/mnist/) is a 4-byte magic
 number -- two zero bytes, a type code, the number of dimensions -- then one
 big-endian uint32 per dimension, then the values in C order, big-endian. Files may
 be gzip-compressed (``.gz``). Every structural problem is a ``ValueError`` that
-names the file and says what is wrong.
+names the file and says what is wrong; :func:`read_idx_file`, the reader behind
+:func:`~vaekit.data.read.read_data`, turns it into a :class:`DataFileError`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from vaekit.data.atomic import write_atomic
+from vaekit.data.loaded import DataFileError, quoted
+
+__all__ = ["IDX_DTYPES", "parse_idx", "read_idx", "read_idx_file", "write_idx"]
 
 # type code -> big-endian dtype, as in the IDX specification
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -132,8 +137,8 @@ def read_idx(path: str | os.PathLike[str], *, md5: str | None = None) -> np.ndar
 def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     """Write ``array`` as an IDX file (gzip-compressed if the name ends in ``.gz``).
 
-    The file is written to a temporary file in the same directory and then renamed,
-    so a reader never sees a partial file.
+    The file is written atomically (:func:`vaekit.data.atomic.write_atomic`), so a
+    reader never sees a partial file; an existing file is replaced.
 
     Parameters
     ----------
@@ -157,12 +162,37 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     content = header + np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     if path.name.endswith(".gz"):
         content = gzip.compress(content, mtime=0)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
+    return write_atomic(path, content, overwrite=True)
+
+
+def read_idx_file(path: Path, *, source: str) -> np.ndarray:
+    """The array of a user's IDX file (raw or ``.gz``), as :func:`read_idx` reads it.
+
+    Parameters
+    ----------
+    path : Path
+    source : str
+        The path as the user gave it, for messages.
+
+    Returns
+    -------
+    ndarray of shape given by the file header, at least 2-D
+        E.g. ``(n, 28, 28)`` uint8 for an images file.
+
+    Raises
+    ------
+    DataFileError
+        A file that cannot be read or is not IDX, or a 1-D array (a labels file).
+    """
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        array = read_idx(path)
+    except ValueError as err:  # read_idx's messages start with the path
+        raise DataFileError(str(err)) from err
+    except OSError as err:
+        raise DataFileError(f"{quoted(source)}: cannot be read ({err})") from err
+    if array.ndim == 1:
+        raise DataFileError(
+            f"{quoted(source)}: holds a 1-D array of shape {array.shape}, like the labels file of an IDX set; "
+            "give the images file (...-idx3-ubyte) instead"
+        )
+    return array

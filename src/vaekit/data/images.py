@@ -15,51 +15,20 @@ by 65535). All images must have the same size unless ``image_size`` resizes them
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from vaekit.data.loaded import DataFileError, LoadedData, checked, quoted
-from vaekit.data.validation import InputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N"})
 IMAGE_MODES = ("auto", "grey", "rgb")
+
+__all__ = ["IMAGE_MODES", "IMAGE_SUFFIXES", "find_images", "read_image_folder"]
 _RESAMPLE = Image.Resampling.LANCZOS  # sharp when shrinking, no aliasing
 _UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)  # OSError: UnidentifiedImageError
-
-
-def parse_image_size(text: str) -> tuple[int, int]:
-    """Read an image size written ``HxW`` (height by width), or ``N`` for a square.
-
-    Parameters
-    ----------
-    text : str
-        For example ``"28x20"``, ``"28X20"``, ``"28 x 20"`` or ``"32"``.
-
-    Returns
-    -------
-    (height, width) : tuple of int
-
-    Raises
-    ------
-    InputError
-        If ``text`` is not two positive whole numbers joined by ``x``.
-
-    Examples
-    --------
-    >>> parse_image_size("28x20"), parse_image_size("32")
-    ((28, 20), (32, 32))
-    """
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?", str(text))
-    if match is None or int(match[1]) == 0 or (match[2] is not None and int(match[2]) == 0):
-        raise InputError(
-            f"invalid image size {text!r}: write it as HEIGHTxWIDTH in pixels, e.g. 28x20 (or 32 for 32x32)"
-        )
-    height = int(match[1])
-    return height, int(match[2]) if match[2] is not None else height
 
 
 def _is_image(path: Path) -> bool:
@@ -150,7 +119,7 @@ def _common_size(files: list[Path], sizes: list[tuple[int, int]], folder: Path, 
             first, other = (p.relative_to(folder).as_posix() for p in (files[0], path))
             raise DataFileError(
                 f"{quoted(source)}: images differ in size: '{first}' is {h0}x{w0} (height x width) but '{other}' "
-                f"is {h1}x{w1}; resize them all with --image-size HxW (for example --image-size {h0}x{w0})"
+                f"is {h1}x{w1}; resize them all with `image_size` (for example `image_size`=({h0}, {w0}))"
             )
     return sizes[0]
 
@@ -181,7 +150,7 @@ def read_image_folder(
     """
     mode = {"gray": "grey"}.get(str(image_mode).lower(), str(image_mode).lower())
     if mode not in IMAGE_MODES:
-        raise DataFileError(f"{quoted(source)}: image mode {image_mode!r} is none of {', '.join(IMAGE_MODES)}")
+        raise DataFileError(f"{quoted(source)}: `image_mode` {image_mode!r} is none of {', '.join(IMAGE_MODES)}")
     files, labels = find_images(folder, source=source)
     probes = [_probe(path) for path in files]
     grey = mode == "grey" or (mode == "auto" and all(m in GREY_MODES for m, _ in probes))

@@ -1,6 +1,6 @@
 """What the data-file readers return, and how they fail.
 
-:class:`LoadedData` is the one result of :func:`vaekit.data.files.read_data`,
+:class:`LoadedData` is the one result of :func:`vaekit.data.read.read_data`,
 whatever the source: a table, a stack of images, or a built-in dataset, with the
 labels and ids that travel beside the features. :class:`DataFileError` is the one
 error: its message names the file (and the line, row or column where it applies)

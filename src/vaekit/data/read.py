@@ -1,19 +1,25 @@
-"""Read the user's data, and write arrays to files: the command line's ``DATA`` and ``-o FILE``.
+"""Read a user's data: one entry, :func:`read_data`, for every file, folder or dataset name.
 
 :func:`read_data` takes a path -- a table (CSV, TSV, Parquet), an array (``.npy``,
 ``.npz``, IDX) or a folder of images -- or the name of a built-in dataset, and
 returns a :class:`LoadedData`: float32 features that passed
 :func:`~vaekit.data.validation.check_array`, with optional labels (to colour plots)
-and ids (carried to output files). :func:`write_array` (from
-:mod:`vaekit.data.writing`) writes latents, reconstructions or scores by the
-file's suffix, atomically, and never replaces a file unless asked. Every problem
-with a file is a :class:`DataFileError` whose one-line message names the file,
-where in it, and what to do.
+and ids (carried to output files). Every problem with a file is a
+:class:`DataFileError` whose one-line message names the file, where in it, and what
+to do; options are named there as the Python parameters, in backticks.
 
-The readers live in :mod:`~vaekit.data.delimited` (text tables),
-:mod:`~vaekit.data.tables` (Parquet, and the column checks of every table),
-:mod:`~vaekit.data.arrays` (NumPy, IDX) and :mod:`~vaekit.data.images` (image
-folders); this module picks one.
+One module reads each format, and this one picks it by the path:
+
+========================  =====================================
+text tables               :mod:`vaekit.data.delimited`
+Parquet tables            :mod:`vaekit.data.parquet`
+``.npy``, ``.npz``        :mod:`vaekit.data.npy`
+IDX (``*-ubyte``)         :mod:`vaekit.data.idx`
+image folders             :mod:`vaekit.data.images`
+built-in datasets         :mod:`vaekit.data.builtin`
+========================  =====================================
+
+Writing is :func:`vaekit.data.write.write_array`.
 """
 
 from __future__ import annotations
@@ -21,43 +27,62 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from vaekit.data import datasets
-from vaekit.data.arrays import array_to_loaded, read_idx_file, read_npy, read_npz
+from vaekit.data import builtin
 from vaekit.data.delimited import read_text_table
-from vaekit.data.images import parse_image_size, read_image_folder
+from vaekit.data.idx import read_idx_file
+from vaekit.data.images import read_image_folder
 from vaekit.data.loaded import DataFileError, LoadedData, quoted
-from vaekit.data.tables import read_parquet_table
-from vaekit.data.writing import SUPPORTED_OUTPUTS, write_array
+from vaekit.data.npy import array_to_loaded, read_npy, read_npz
+from vaekit.data.parquet import read_parquet_table
+from vaekit.data.validation import InputError
 
-__all__ = [
-    "SUPPORTED_INPUTS",
-    "SUPPORTED_OUTPUTS",
-    "DataFileError",
-    "LoadedData",
-    "parse_image_size",
-    "read_data",
-    "write_array",
-]
+__all__ = ["SUPPORTED_INPUTS", "DataFileError", "LoadedData", "parse_image_size", "read_data"]
 
 SUPPORTED_INPUTS = (
     "a CSV/TSV table (.csv, .tsv, .txt, optionally .gz), a Parquet table (.parquet, .pq), "
     "a NumPy array (.npy, .npz), an IDX file (*-ubyte, .idx, optionally .gz), a folder of PNG/JPEG "
-    "images (sub-folder names become labels), or a built-in dataset name (" + ", ".join(datasets.list()) + ")"
+    "images (sub-folder names become labels), or a built-in dataset name (" + ", ".join(builtin.list()) + ")"
 )
 
 _TEXT_SUFFIX = re.compile(r"\.(csv|tsv|txt)(\.gz)?$", re.IGNORECASE)
 _IDX_SUFFIX = re.compile(r"(-ubyte|\.idx\d?)(\.gz)?$", re.IGNORECASE)
-_FLAGS = {"columns": "--columns", "label": "--label", "id_column": "--id", "key": "--key", "header": "--header",
-          "image_size": "--image-size", "image_mode": "--image-mode", "split": "--split"}  # fmt: skip
 _LABEL_NAMES = {"digits": "digit", "mnist": "digit", "fashion-mnist": "class"}
 
 
-# ---------------------------------------------------------------- reading
+def parse_image_size(text: str) -> tuple[int, int]:
+    """Read an image size written ``HxW`` (height by width), or ``N`` for a square.
+
+    Parameters
+    ----------
+    text : str
+        For example ``"28x20"``, ``"28X20"``, ``"28 x 20"`` or ``"32"``.
+
+    Returns
+    -------
+    (height, width) : tuple of int
+
+    Raises
+    ------
+    InputError
+        If ``text`` is not two positive whole numbers joined by ``x``.
+
+    Examples
+    --------
+    >>> parse_image_size("28x20"), parse_image_size("32")
+    ((28, 20), (32, 32))
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?", str(text))
+    if match is None or int(match[1]) == 0 or (match[2] is not None and int(match[2]) == 0):
+        raise InputError(
+            f"invalid image size {text!r}: write it as HEIGHTxWIDTH in pixels, e.g. 28x20 (or 32 for 32x32)"
+        )
+    height = int(match[1])
+    return height, int(match[2]) if match[2] is not None else height
 
 
 def _kind_of(path: Path) -> str | None:
@@ -90,26 +115,26 @@ _WHAT = {"text": "text tables", "parquet": "Parquet files", "npz": ".npz files",
          "idx": "IDX files", "folder": "image folders", "dataset": "built-in datasets"}  # fmt: skip
 
 
-def _reject_options(source: str, kind: str, options: dict[str, object]) -> None:
+def _reject_options(source: str, kind: str, options: Mapping[str, object]) -> None:
     """Raise for the first option given (not None) that sources of ``kind`` do not take."""
     for name, value in options.items():
         if value is not None and name not in _ACCEPTS[kind]:
             users = [_WHAT[k] for k, accepted in _ACCEPTS.items() if name in accepted]
             raise DataFileError(
-                f"{quoted(source)}: {_FLAGS[name]} does not apply to {_WHAT[kind]}; it is for {', '.join(users)}"
+                f"{quoted(source)}: `{name}` does not apply to {_WHAT[kind]}; it is for {', '.join(users)}"
             )
 
 
 def _builtin_name(source: str) -> str | None:
-    """The built-in dataset ``source`` names (as datasets.load spells it), or None."""
+    """The built-in dataset ``source`` names (as builtin.load spells it), or None."""
     key = source.strip().lower().replace("_", "-")
-    return key if key in datasets.list() else None
+    return key if key in builtin.list() else None
 
 
-def _read_builtin(name: str, source: str, *, columns: Sequence[str | int] | None, split: str | None,
+def _read_builtin(name: str, source: str, *, columns: Sequence[str | int] | str | None, split: str | None,
                   data_dir: str | os.PathLike[str] | None) -> LoadedData:  # fmt: skip
     """A built-in dataset; ``y`` becomes the labels (factor 1 for latent-factors)."""
-    X, y = datasets.load(name, split=split, data_dir=data_dir)
+    X, y = builtin.load(name, split=split, data_dir=data_dir)
     label_name = _LABEL_NAMES.get(name, "class") if y is not None else None
     if y is not None and y.ndim == 2:  # latent-factors: (n, 2) true factors
         y, label_name = np.ascontiguousarray(y[:, 0]), "factor 1"
@@ -119,7 +144,7 @@ def _read_builtin(name: str, source: str, *, columns: Sequence[str | int] | None
 def read_data(
     source: str | os.PathLike[str],
     *,
-    columns: Sequence[str | int] | None = None,
+    columns: Sequence[str | int] | str | None = None,
     label: str | None = None,
     id_column: str | None = None,
     key: str | None = None,
@@ -132,8 +157,8 @@ def read_data(
     """Read a data file, an image folder or a built-in dataset.
 
     An existing path is read by its type (:data:`SUPPORTED_INPUTS`); anything else
-    must name a built-in dataset (:func:`vaekit.data.datasets.list`). An option
-    that does not apply to the source (``--label`` for a ``.npy`` file, ...) is an
+    must name a built-in dataset (:func:`vaekit.data.builtin.list`). An option
+    that does not apply to the source (``label`` for a ``.npy`` file, ...) is an
     error rather than silently ignored; ``data_dir`` is only a search path and is
     ignored for files.
 
@@ -141,7 +166,7 @@ def read_data(
     ----------
     source : str or path-like
         A file, a folder of images, or a dataset name such as ``"digits"``.
-    columns : sequence of str or int, or None, default=None
+    columns : sequence of str or int, str, or None, default=None
         Tables: the feature columns, by name, or by 0-based position: an int, or a
         string such as ``"3"`` when the file has no header (its columns are then
         called ``x0``, ``x1``, ...). A single string is split at commas.
@@ -177,7 +202,7 @@ def read_data(
     DataFileError
         A missing, unreadable or unusable source; the message names the file and,
         where it applies, the line or row, the column and the value.
-    vaekit.data.datasets.DatasetNotFoundError
+    vaekit.data.builtin.DatasetNotFoundError
         A built-in dataset whose files are missing; the message lists where it looked.
 
     Examples
@@ -218,7 +243,7 @@ def read_data(
 
 
 def _not_found(source: str) -> DataFileError:
-    names = datasets.list()
+    names = builtin.list()
     close = difflib.get_close_matches(source.strip().lower(), names, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return DataFileError(

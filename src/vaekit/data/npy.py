@@ -1,6 +1,8 @@
-"""Arrays from NumPy (``.npy``, ``.npz``) and IDX files, read into :class:`LoadedData`.
+"""NumPy arrays as :class:`LoadedData`: ``.npy`` and ``.npz`` files, and any array read.
 
-A 2-D array is a table ``(n_samples, n_features)`` whose columns are called ``x0``,
+:func:`read_npy` and :func:`read_npz` read the files; :func:`array_to_loaded` turns
+an array -- from those, from an IDX file or from a built-in dataset -- into checked
+features. A 2-D array is a table ``(n_samples, n_features)`` whose columns are called ``x0``,
 ``x1``, ...; a 3-D or 4-D array is a stack of images ``(n, H, W)`` or
 ``(n, C, H, W)``. Two conversions make image files usable as they come:
 
@@ -20,14 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit.data.idx import read_idx
-from vaekit.data.loaded import (
-    DataFileError,
-    LoadedData,
-    checked,
-    feature_names_for,
-    quoted,
-)
+from vaekit.data.columns import feature_positions
+from vaekit.data.loaded import DataFileError, LoadedData, checked, feature_names_for, quoted
+
+__all__ = ["array_to_loaded", "read_npy", "read_npz"]
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK"
@@ -74,7 +72,7 @@ def read_npz(
     key : str or None
         The features' array. None: the only array not named by ``label`` or
         ``id_column``; if there are several, the one called ``"X"`` (as
-        :func:`vaekit.data.files.write_array` writes), else an error lists them.
+        :func:`vaekit.data.write.write_array` writes), else an error lists them.
     label, id_column : str or None
         Names of arrays of shape (n_samples,) in the same file.
 
@@ -90,10 +88,10 @@ def read_npz(
         with np.load(path, allow_pickle=False) as archive:
             keys = list(archive.files)
 
-            def get(name: str, flag: str) -> np.ndarray:
+            def get(name: str, param: str) -> np.ndarray:
                 if name not in archive.files:
                     raise DataFileError(
-                        f"{quoted(source)}: no array '{name}' for {flag}; the arrays are {', '.join(keys) or 'none'}"
+                        f"{quoted(source)}: no array '{name}' for `{param}`; the arrays are {', '.join(keys) or 'none'}"
                     )
                 try:
                     return archive[name]
@@ -104,17 +102,17 @@ def read_npz(
 
             if key is None:
                 key = _choose_key(keys, source, exclude={label, id_column})
-            X = get(key, "--key")
-            labels = get(label, "--label") if label is not None else None
-            ids = get(id_column, "--id") if id_column is not None else None
+            X = get(key, "key")
+            labels = get(label, "label") if label is not None else None
+            ids = get(id_column, "id_column") if id_column is not None else None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
         if isinstance(err, DataFileError):
             raise
         raise DataFileError(f"{quoted(source)}: not a readable .npz file ({err})") from err
-    for values, name, flag in ((labels, label, "--label"), (ids, id_column, "--id")):
+    for values, name, param in ((labels, label, "label"), (ids, id_column, "id_column")):
         if values is not None and (values.ndim != 1 or len(values) != len(X)):
             raise DataFileError(
-                f"{quoted(source)}: array '{name}' has shape {values.shape}; {flag} needs one value per "
+                f"{quoted(source)}: array '{name}' has shape {values.shape}; `{param}` needs one value per "
                 f"sample, shape ({len(X)},)"
             )
     return X, labels, ids, key
@@ -129,30 +127,14 @@ def _choose_key(keys: list[str], source: str, exclude: set[str | None]) -> str:
     if not candidates:
         raise DataFileError(f"{quoted(source)}: holds no array of features (arrays: {', '.join(keys) or 'none'})")
     found = ", ".join(keys)
-    raise DataFileError(f"{quoted(source)}: holds several arrays ({found}); choose the features with --key NAME")
-
-
-def read_idx_file(path: Path, *, source: str) -> np.ndarray:
-    """The array of an IDX file (raw or ``.gz``), as :func:`vaekit.data.idx.read_idx` reads it."""
-    try:
-        array = read_idx(path)
-    except ValueError as err:  # read_idx's messages start with the path
-        raise DataFileError(str(err)) from err
-    except OSError as err:
-        raise DataFileError(f"{quoted(source)}: cannot be read ({err})") from err
-    if array.ndim == 1:
-        raise DataFileError(
-            f"{quoted(source)}: holds a 1-D array of shape {array.shape}, like the labels file of an IDX set; "
-            "give the images file (...-idx3-ubyte) instead"
-        )
-    return array
+    raise DataFileError(f"{quoted(source)}: holds several arrays ({found}); choose the features with `key`")
 
 
 def array_to_loaded(
     array: np.ndarray,
     *,
     source: str,
-    columns: Sequence[str | int] | None = None,
+    columns: Sequence[str | int] | str | None = None,
     labels: np.ndarray | None = None,
     ids: np.ndarray | None = None,
     label_name: str | None = None,
@@ -165,8 +147,9 @@ def array_to_loaded(
     array : ndarray of shape (n, d), (n, H, W) or (n, C, H, W)
     source : str
         The file, for messages.
-    columns : sequence of str or None
-        For a table: the columns to keep, by name (``"x3"``) or 0-based position (``"3"``).
+    columns : sequence of str or int, str, or None
+        For a table: the columns to keep, by name (``"x3"``) or 0-based position
+        (``3`` or ``"3"``); see :func:`vaekit.data.columns.feature_positions`.
     labels, ids : ndarray of shape (n,) or None
     label_name, id_name : str or None
 
@@ -188,9 +171,10 @@ def array_to_loaded(
     X = checked(array, source)
     feature_names = feature_names_for(X.shape[1]) if X.ndim == 2 else None
     if columns is not None:
-        if X.ndim != 2:
-            raise DataFileError(f"{quoted(source)}: holds images of shape {X.shape}; --columns applies to tables only")
-        X, feature_names = _select(X, feature_names or [], columns, source)
+        if X.ndim != 2 or feature_names is None:
+            raise DataFileError(f"{quoted(source)}: holds images of shape {X.shape}; `columns` applies to tables only")
+        chosen = feature_positions(feature_names, columns, source=source, positional=True)
+        X, feature_names = np.ascontiguousarray(X[:, chosen]), [feature_names[j] for j in chosen]
     return LoadedData(
         X=X,
         labels=labels,
@@ -201,26 +185,3 @@ def array_to_loaded(
         source=source,
         kind="table" if X.ndim == 2 else "images",
     )
-
-
-def _select(X: np.ndarray, names: list[str], columns: Sequence[str | int], source: str) -> tuple[np.ndarray, list[str]]:
-    """Keep the columns named (``"x3"``) or numbered (``"3"``) in ``columns``."""
-    if isinstance(columns, str):
-        columns = columns.split(",")
-    chosen = []
-    for column in columns:
-        text = str(column).strip()
-        if isinstance(column, (int, np.integer)) and not isinstance(column, bool) and 0 <= column < len(names):
-            chosen.append(int(column))
-        elif text in names:
-            chosen.append(names.index(text))
-        elif text.isdigit() and int(text) < len(names):
-            chosen.append(int(text))
-        else:
-            raise DataFileError(
-                f"{quoted(source)}: no column '{text}' for --columns; the array has {len(names)} columns, "
-                f"x0 to x{len(names) - 1} (or 0 to {len(names) - 1})"
-            )
-    if not chosen:
-        raise DataFileError(f"{quoted(source)}: --columns names no column")
-    return np.ascontiguousarray(X[:, chosen]), [names[j] for j in chosen]

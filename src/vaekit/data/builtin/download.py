@@ -1,10 +1,10 @@
 """Opt-in downloads of the built-in datasets' files.
 
 Nothing here runs unless a user asks for it (``load(..., download=True)``). Each
-file is streamed into a temporary file in the destination directory, checked (md5
-of its uncompressed content, and an optional structural check), and only then
-renamed into place with ``os.replace``; a failed or corrupt download leaves no
-file behind. The base URLs live in :data:`BASE_URLS`, looked up at call time, so
+file is streamed into a temporary file in the destination directory
+(:func:`vaekit.data.atomic.atomic_file`), checked (md5 of its uncompressed content,
+and an optional structural check), and only then renamed into place; a failed or
+corrupt download leaves no file behind. The base URLs live in :data:`BASE_URLS`, looked up at call time, so
 tests (or a mirror) can point them elsewhere.
 """
 
@@ -15,12 +15,15 @@ import hashlib
 import http.client
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from vaekit.data.atomic import atomic_file
+
+__all__ = ["BASE_URLS", "DownloadError", "content_md5", "download_file", "download_files"]
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -109,16 +112,12 @@ def download_file(
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=f"-{dest.name}")
-    tmp = Path(tmp_name)
-    try:
+    with atomic_file(dest, overwrite=True) as tmp:
         logger.info("downloading %s -> %s", url, dest)
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 while chunk := response.read(_CHUNK):
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
         except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DownloadError(
@@ -138,10 +137,6 @@ def download_file(
                 raise ValueError(
                     f"downloaded {url} is not a valid {dest.name}: {exc}; nothing was written to {dest}"
                 ) from exc
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return dest
 
 

@@ -1,0 +1,175 @@
+"""Tests of vaekit.data.columns: choosing a table's columns and aligning them to a model's.
+
+The same chooser serves every reader (text tables, Parquet, arrays): these tests
+call it directly, then through read_data on a table and on an array, which must
+agree. Messages name Python parameters in backticks, never command-line flags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vaekit.data.columns import align_columns, align_loaded, column_position, feature_positions
+from vaekit.data.loaded import DataFileError, LoadedData
+from vaekit.data.read import read_data
+from vaekit.data.validation import InputError
+
+NAMES = ["id", "alpha", "beta", "gamma"]
+
+
+# ---------------------------------------------------------------- choosing
+
+
+@pytest.mark.parametrize(
+    ("column", "positional", "expected"),
+    [("beta", False, 2), (" beta ", False, 2), (3, False, 3), (np.int64(0), False, 0), ("1", True, 1)],
+)
+def test_column_position(column: str | int, positional: bool, expected: int) -> None:
+    assert column_position(column, NAMES, source="t.csv", param="label", positional=positional) == expected
+
+
+def test_digits_are_names_unless_positional() -> None:
+    with pytest.raises(DataFileError, match=r"'t\.csv': no column '1' for `label`; the columns are id, alpha"):
+        column_position("1", NAMES, source="t.csv", param="label")
+
+
+def test_unknown_column_suggests_and_lists() -> None:
+    with pytest.raises(DataFileError) as info:
+        column_position("alpah", NAMES, source="t.csv", param="id_column")
+    message = str(info.value)
+    assert "no column 'alpah' for `id_column` (did you mean 'alpha'?)" in message
+    assert "the columns are id, alpha, beta, gamma" in message and "--" not in message
+    many = [f"x{j}" for j in range(30)]
+    with pytest.raises(DataFileError, match=r"x19, \.\.\. \(30 in all\); positions 0, 1, \.\.\. also work"):
+        column_position("x99", many, source="a.npy", param="columns", positional=True)
+
+
+def test_feature_positions_default_named_and_comma_string() -> None:
+    assert feature_positions(NAMES, None, source="t.csv", exclude={"id", None}) == [1, 2, 3]
+    assert feature_positions(NAMES, ["gamma", 1], source="t.csv") == [3, 1]
+    assert feature_positions(NAMES, "gamma, alpha", source="t.csv") == [3, 1]
+    assert feature_positions(NAMES, ["id"], source="t.csv", exclude={"id"}) == [0]  # named: kept anyway
+
+
+@pytest.mark.parametrize(
+    ("columns", "exclude", "message"),
+    [
+        (["alpha", 1], (), "column 'alpha' is given twice in `columns`"),
+        ([], (), "`columns` names no column"),
+        (None, NAMES, "no feature columns left once the label and id columns are set aside"),
+    ],
+)
+def test_feature_positions_errors(columns: list[str | int] | None, exclude: list[str], message: str) -> None:
+    with pytest.raises(DataFileError, match=message):
+        feature_positions(NAMES, columns, source="t.csv", exclude=exclude)
+
+
+def test_tables_and_arrays_choose_alike(tmp_path: Path) -> None:
+    X = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.savetxt(tmp_path / "t.csv", X, delimiter=",", fmt="%g")  # no header: x0..x3
+    np.save(tmp_path / "a.npy", X)
+    for columns in (["x3", "1"], [3, 1], "x3,1"):
+        table = read_data(tmp_path / "t.csv", columns=columns)
+        array = read_data(tmp_path / "a.npy", columns=columns)
+        assert table.feature_names == array.feature_names == ["x3", "x1"]
+        np.testing.assert_array_equal(table.X, X[:, [3, 1]])
+        np.testing.assert_array_equal(array.X, X[:, [3, 1]])
+    for path in (tmp_path / "t.csv", tmp_path / "a.npy"):
+        with pytest.raises(DataFileError, match="column 'x0' is given twice in `columns`"):
+            read_data(path, columns=["x0", "0"])
+        with pytest.raises(DataFileError, match="no column 'x9' for `columns`"):
+            read_data(path, columns=["x9"])
+
+
+# ---------------------------------------------------------------- align_columns
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0], "c": [5.0, 6.0]})
+
+
+def test_align_reordered_columns() -> None:
+    frame = _frame()[["c", "a", "b"]]
+    aligned = align_columns(frame, ["a", "b", "c"])
+    assert aligned.columns.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(aligned.to_numpy(), [[1, 3, 5], [2, 4, 6]])
+
+
+def test_align_drops_extra_columns_and_keeps_the_rows() -> None:
+    frame = _frame().assign(name=["p", "q"], extra=[0, 0]).set_index(pd.Index([10, 20]))
+    names = np.array(["c", "a"], dtype=object)  # as feature_names_in_ is
+    aligned = align_columns(frame, names)  # type: ignore[arg-type]
+    assert aligned.columns.tolist() == ["c", "a"] and aligned.index.tolist() == [10, 20]
+    np.testing.assert_array_equal(aligned.to_numpy(), [[5, 1], [6, 2]])
+    assert frame.columns.tolist() == ["a", "b", "c", "name", "extra"]  # the input is not changed
+
+
+def test_align_returns_an_aligned_frame_as_it_is() -> None:
+    frame = _frame()
+    assert align_columns(frame, ["a", "b", "c"]) is frame
+
+
+def test_align_missing_columns_names_source_columns_and_fix() -> None:
+    with pytest.raises(InputError) as info:
+        align_columns(_frame()[["a", "c"]], ["a", "b", "c", "d"], source="X_test")
+    message = str(info.value)
+    assert isinstance(info.value, ValueError) and "\n" not in message
+    assert message.startswith("X_test lacks b, d (the model was trained on the columns a, b, c, d); give a table")
+
+
+def test_align_long_lists_are_shortened() -> None:
+    names = [f"p{j}" for j in range(784)]
+    with pytest.raises(InputError, match=r"lacks p0, p1, .*p9, \.\.\. \(784 in all\) \(the model .*p19, \.\.\. \(784"):
+        align_columns(pd.DataFrame({"other": [1.0]}), names)
+
+
+def test_align_refuses_a_repeated_column() -> None:
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["a", "b", "a"])
+    with pytest.raises(InputError, match="X has more than one column 'a'"):
+        align_columns(frame, ["a", "b"])
+    assert align_columns(frame, ["b"]).columns.tolist() == ["b"]  # a repeat the model does not use is fine
+
+
+# ---------------------------------------------------------------- align_loaded
+
+
+def _loaded(names: list[str], kind: str = "table") -> LoadedData:
+    X = np.arange(2 * len(names), dtype=np.float32).reshape(2, len(names))
+    return LoadedData(X=X, labels=None, ids=np.array(["r0", "r1"]), feature_names=names, label_name=None,
+                      id_name="name", source="data.csv", kind=kind)  # fmt: skip
+
+
+def test_align_loaded_by_name() -> None:
+    loaded = _loaded(["c", "extra", "a", "b"])
+    aligned = align_loaded(loaded, ["a", "b", "c"])
+    assert aligned.feature_names == ["a", "b", "c"] and aligned.X.flags.c_contiguous
+    np.testing.assert_array_equal(aligned.X, loaded.X[:, [2, 3, 0]])
+    assert aligned.ids is loaded.ids and aligned.source == "data.csv"
+
+
+def test_align_loaded_without_header_goes_by_position() -> None:
+    loaded = _loaded(["x0", "x1", "x2"])
+    aligned = align_loaded(loaded, ["a", "b", "c"])
+    assert aligned.feature_names == ["a", "b", "c"] and aligned.X is loaded.X
+    assert align_loaded(loaded, ["a", "b"]) is loaded  # another width: the caller reports the count
+
+
+def test_align_loaded_leaves_alone_what_it_cannot_align() -> None:
+    loaded = _loaded(["a", "b"])
+    assert align_loaded(loaded, None) is loaded
+    assert align_loaded(loaded, ["a", "b"]) is loaded
+    images = LoadedData(X=np.zeros((2, 3, 3), np.float32), labels=None, ids=None, feature_names=None,
+                        label_name=None, id_name=None, source="imgs", kind="images")  # fmt: skip
+    assert align_loaded(images, ["a"]) is images
+
+
+def test_align_loaded_missing_column_names_the_file() -> None:
+    with pytest.raises(DataFileError) as info:
+        align_loaded(_loaded(["a", "b", "c"]), ["a", "b", "c", "d"])
+    message = str(info.value)
+    assert message.startswith("'data.csv' lacks d (the model was trained on the columns a, b, c, d)")
+    assert message.endswith("give a file with those columns, or choose them with `columns`")
