@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vaekit import VAE, AutoEncoder, datasets
-from vaekit.family import IWAE, VQVAE, DenoisingAutoEncoder
+from vaekit import IWAE, VQVAE, DenoisingAutoEncoder
 
 FAST = dict(epochs=3, verbose=0, random_state=0)
 
@@ -205,13 +205,14 @@ def test_wrong_latent_width_at_inverse_transform(digits_vae: VAE) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (dict(latent_dim=0), "latent_dim must be a positive integer"),
-        (dict(epochs=2.5), "epochs must be a positive integer"),
-        (dict(likelihood="poisson"), "likelihood must be"),
-        (dict(architecture="rnn"), "architecture must be"),
-        (dict(validation_fraction=1.0), "validation_fraction"),
-        (dict(beta=-1.0), "beta must be"),
-        (dict(activation="swish"), "activation must be"),
+        (dict(latent_dim=0), r"The 'latent_dim' parameter of VAE must be an int in the range \[1, inf\). Got 0"),
+        (dict(epochs=2.5), r"The 'epochs' parameter of VAE must be an int in the range \[1, inf\). Got 2.5"),
+        (dict(likelihood="poisson"), r"The 'likelihood' parameter of VAE must be a str among .*'bernoulli'.* Got 'poisson'"),
+        (dict(architecture="rnn"), r"The 'architecture' parameter of VAE must be a str among .*'conv'.* Got 'rnn'"),
+        (dict(validation_fraction=1.0), r"The 'validation_fraction' parameter of VAE must be a float in the range \[0.0, 1.0\)"),
+        (dict(beta=-1.0), r"The 'beta' parameter of VAE must be a float in the range \[0.0, inf\). Got -1.0"),
+        (dict(activation="swish"), r"The 'activation' parameter of VAE must be a str among .*'gelu'.* Got 'swish'"),
+        (dict(hidden=(16, 0)), r"hidden must be a sequence of positive widths"),
     ],
 )
 def test_bad_params(params: dict, message: str) -> None:

@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from vaekit import VAE, AutoEncoder, load
-from vaekit.family import ConditionalVAE, DenoisingAutoEncoder, IWAE
-from vaekit.models import AutoEncoderModel, IWAEModel, VAEModel
-from vaekit.training import TrainingConfig, corrupt
+from vaekit import ConditionalVAE, DenoisingAutoEncoder, IWAE
+from vaekit.models.ae import AutoEncoderModel
+from vaekit.models.iwae import IWAEModel
+from vaekit.models.vae import VAEModel
+from vaekit.models.dae import DenoisingAutoEncoderModel, corrupt
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +109,33 @@ def test_iwae_refuses_a_kl_weight() -> None:
 
 def test_corruption_changes_the_input_only_in_training() -> None:
     x = torch.ones(1000, 10)
-    masked = corrupt(x, TrainingConfig(corruption="mask", noise_level=0.3), torch.Generator().manual_seed(0))
+    masked = corrupt(x, "mask", 0.3, torch.Generator().manual_seed(0))
     assert abs(float((masked == 0).float().mean()) - 0.3) < 0.03 and set(masked.unique().tolist()) == {0.0, 1.0}
-    noisy = corrupt(x, TrainingConfig(corruption="gaussian", noise_level=0.5), torch.Generator().manual_seed(0))
+    noisy = corrupt(x, "gaussian", 0.5, torch.Generator().manual_seed(0))
     assert abs(float((noisy - x).std()) - 0.5) < 0.03
     with pytest.raises(ValueError, match="corruption must be"):
-        corrupt(x, TrainingConfig(corruption="salt", noise_level=0.1), None)
+        corrupt(x, "salt", 0.1, None)
+    # The model corrupts what its encoder sees in training mode only: in eval mode its
+    # loss is the plain autoencoder's on the same weights.
+    torch.manual_seed(0)
+    dae = DenoisingAutoEncoderModel((10,), 2, "gaussian", "mlp", (8,), "relu", corruption="mask", noise_level=0.5)
+    plain = AutoEncoderModel((10,), 2, "gaussian", "mlp", (8,), "relu")
+    plain.load_state_dict(dae.state_dict())
+    data = torch.randn(64, 10)
+    dae.eval()
+    torch.testing.assert_close(dae.loss(data).loss, plain.loss(data).loss)
+    dae.train()
+    assert not torch.allclose(dae.loss(data, generator=torch.Generator().manual_seed(0)).loss, plain.loss(data).loss)
+
+
+def test_capacity_objective_follows_c_over_training() -> None:
+    torch.manual_seed(0)
+    model = VAEModel((6,), 2, "gaussian", "mlp", (8,), "relu", capacity=4.0, capacity_epochs=8, gamma=10.0)
+    assert model.schedule_epochs() == 8 and model.capacity_at(2) == 1.0 and model.capacity_at(100) == 4.0
+    x = torch.randn(16, 6)
+    out = model.loss(x, generator=torch.Generator().manual_seed(0), progress=2.0)
+    expected = out.reconstruction.mean() + 10.0 * (out.kl.mean() - 1.0).abs()
+    torch.testing.assert_close(out.loss, expected)
 
 
 def test_denoising_autoencoder_trains_on_noisy_inputs(blobs: tuple[np.ndarray, np.ndarray]) -> None:

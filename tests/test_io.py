@@ -45,10 +45,12 @@ def test_round_trip_of_images_with_learned_variance(tmp_path: Path) -> None:
 
 def test_config_records_what_a_reader_needs(tmp_path: Path, fitted: VAE) -> None:
     config = json.loads((fitted.save(tmp_path / "m") / "config.json").read_text())
-    assert config["class"] == "VAE" and config["format"] == "vaekit-model"
-    assert config["fitted"]["likelihood"] == "gaussian"
-    assert config["fitted"]["preprocessing"] == "standardize"
-    assert config["fitted"]["input_shape"] == [5]
+    assert config["class"] == "VAE" and config["kind"] == "vae" and config["format"] == "vaekit-model"
+    assert config["format_version"] == 2
+    assert config["fitted"]["likelihood_"] == "gaussian"
+    assert config["fitted"]["scaling_"] == "standardize"
+    assert config["fitted"]["input_shape_"] == [5]
+    assert config["fitted"]["n_train_"] == fitted.n_train_ > 0
     assert config["params"]["hidden"] == [16, 8]
     assert "vaekit_version" in config and "torch_version" in config
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
@@ -143,8 +145,12 @@ def test_feature_names_are_saved_and_checked(tmp_path: Path, table: np.ndarray) 
     same = load(vae.save(tmp_path / "m"))
     assert list(same.feature_names_in_) == names and same.feature_names_in_.dtype == object
     np.testing.assert_array_equal(same.transform(frame), vae.transform(frame))
-    with pytest.raises(ValueError, match="Feature names must be in the same order"):
-        same.transform(frame[names[::-1]])
+    # DataFrames are matched to the training columns by name: reordered or wider tables work ...
+    wider = frame[names[::-1]].assign(extra="text")
+    np.testing.assert_array_equal(same.transform(wider), vae.transform(frame))
+    # ... and a missing column is named
+    with pytest.raises(ValueError, match=f"X lacks {names[0]}"):
+        same.transform(frame[names[1:]])
     fitted_on_array = VAE(epochs=1, verbose=0, random_state=0).fit(table)
     assert not hasattr(fitted_on_array, "feature_names_in_")
-    assert "feature_names_in" not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]
+    assert "feature_names_in_" not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]

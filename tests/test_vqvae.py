@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from vaekit import datasets, load
-from vaekit.family import VQVAE
-from vaekit.models import MODELS, VQVAEModel
+from vaekit import VQVAE
+from vaekit.models.quantizer import VectorQuantizer
+from vaekit.models.vqvae import VQVAEModel
 from vaekit.training import TensorBatches, TrainingConfig, train
 
 
@@ -43,17 +44,16 @@ def digits_vq(digits: np.ndarray) -> VQVAE:
 def test_quantization_picks_the_nearest_codebook_vector() -> None:
     model = _model()
     z_e = 2.0 * torch.randn(200, 4)  # (B, latent)
-    indices = model.nearest(z_e)  # (B, 2)
-    distances = (z_e.reshape(200, 2, 1, 2) - model.codebook).pow(2).sum(-1)  # (B, 2, K), brute force
+    indices = model.quantizer.nearest(z_e)  # (B, 2)
+    distances = (z_e.reshape(200, 2, 1, 2) - model.quantizer.codebook).pow(2).sum(-1)  # (B, 2, K), brute force
     assert indices.shape == (200, 2) and indices.dtype == torch.long
     torch.testing.assert_close(indices, distances.argmin(-1), rtol=0, atol=0)
     assert len(indices.unique()) > 4  # not one code for everything: the test could fail
     x = torch.randn(50, 6)
     z_q = model.encode(x).mode()  # (50, 4)
     codes = model.encode_indices(x)  # (50, 2)
-    torch.testing.assert_close(z_q, model.codebook[codes].reshape(50, 4), rtol=0, atol=0)  # exactly the codebook rows
+    torch.testing.assert_close(z_q, model.quantizer.codebook[codes].reshape(50, 4), rtol=0, atol=0)  # exactly the codebook rows
     torch.testing.assert_close(model.decode_indices(codes).mean, model.decode(z_q).mean)
-    assert MODELS["vqvae"] is VQVAEModel
 
 
 def test_straight_through_reaches_the_encoder_not_the_codebook() -> None:
@@ -62,7 +62,7 @@ def test_straight_through_reaches_the_encoder_not_the_codebook() -> None:
     encoder = list(model.encoder.parameters())
     assert _grad_norm(out.reconstruction.sum(), encoder) > 0  # zero without the straight-through copy
     assert _grad_norm(out.reconstruction.sum(), list(model.decoder.parameters())) > 0
-    assert _grad_norm(out.reconstruction.sum(), [model.codebook]) == 0  # the decoder sees sg(e)
+    assert _grad_norm(out.reconstruction.sum(), [model.quantizer.codebook]) == 0  # the decoder sees sg(e)
     torch.testing.assert_close(out.kl, torch.full((32,), 2 * math.log(16)))  # n_slots * log K
     with pytest.raises(ValueError, match="beta must be 1"):
         model.loss(torch.randn(4, 6), beta=0.5)
@@ -80,7 +80,7 @@ def test_commitment_reaches_the_encoder_and_codebook_loss_the_codebook(ema: bool
     torch.testing.assert_close(quantizer_terms, (0.25 if ema else 1.25) * squared)
     assert _grad_norm(quantizer_terms, list(model.encoder.parameters())) > 0  # commitment
     if not ema:
-        assert _grad_norm(quantizer_terms, [model.codebook]) > 0  # codebook loss
+        assert _grad_norm(quantizer_terms, [model.quantizer.codebook]) > 0  # codebook loss
     no_commitment = _model(ema=ema, commitment_cost=0.0).eval().loss(x)
     # with commitment_cost = 0 nothing but the reconstruction reaches the encoder
     assert _grad_norm(no_commitment.loss - no_commitment.reconstruction.mean(), list(model.encoder.parameters())) == 0
@@ -88,40 +88,40 @@ def test_commitment_reaches_the_encoder_and_codebook_loss_the_codebook(ema: bool
 
 def test_ema_codebook_has_no_gradient_but_moves_in_training_only() -> None:
     model = _model(ema=True)
-    assert "codebook" not in dict(model.named_parameters())
-    assert {"codebook", "ema_cluster_size", "ema_weight"} <= set(model.state_dict())
+    assert "quantizer.codebook" not in dict(model.named_parameters())
+    assert {"quantizer.codebook", "quantizer.ema_cluster_size", "quantizer.ema_weight"} <= set(model.state_dict())
     x = torch.randn(64, 6)
-    before = model.codebook.clone()
+    before = model.quantizer.codebook.clone()
     model.eval()
     model.loss(x)
-    torch.testing.assert_close(model.codebook, before, rtol=0, atol=0)  # evaluation leaves it alone
+    torch.testing.assert_close(model.quantizer.codebook, before, rtol=0, atol=0)  # evaluation leaves it alone
     model.train()
     out = model.loss(x)
     out.loss.backward()
-    assert not model.codebook.requires_grad and model.codebook.grad is None
-    assert not torch.equal(model.codebook, before)
+    assert not model.quantizer.codebook.requires_grad and model.quantizer.codebook.grad is None
+    assert not torch.equal(model.quantizer.codebook, before)
     # with a fixed encoder, repeated steps are Lloyd's iterations: each used code
     # settles at the mean of the encoder outputs assigned to it (decay 0.9 to be quick)
-    model.configure(16, 2, ema=True, decay=0.9)
+    model.quantizer = VectorQuantizer(4, 16, 2, ema=True, decay=0.9)  # a fresh codebook
     for _ in range(300):
         model.loss(x)
     with torch.no_grad():
         flat = model.encoder(x).reshape(-1, 2)  # (B * S, D)
-        codes = model.nearest(model.encoder(x)).reshape(-1)  # (B * S,)
+        codes = model.quantizer.nearest(model.encoder(x)).reshape(-1)  # (B * S,)
     for k in codes.unique():
-        torch.testing.assert_close(model.codebook[k], flat[codes == k].mean(0), atol=1e-3, rtol=0)
+        torch.testing.assert_close(model.quantizer.codebook[k], flat[codes == k].mean(0), atol=1e-3, rtol=0)
 
 
 def test_ema_training_loop_updates_the_saved_buffers() -> None:
     model = _model(ema=True)
-    sizes = model.ema_cluster_size.clone()
+    sizes = model.quantizer.ema_cluster_size.clone()
     data = torch.randn(64, 6)
     config = TrainingConfig(epochs=1, patience=None, verbose=0)
     train(model, TensorBatches(data, 32, True, torch.Generator().manual_seed(0)), None, config)
-    assert not torch.equal(model.ema_cluster_size, sizes)
+    assert not torch.equal(model.quantizer.ema_cluster_size, sizes)
     # two batches of 32 samples x 2 slots: the total size moves from 16 towards 64
     expected = 16 * 0.99**2 + 64 * (1 - 0.99**2)
-    torch.testing.assert_close(model.ema_cluster_size.sum(), torch.tensor(expected))
+    torch.testing.assert_close(model.quantizer.ema_cluster_size.sum(), torch.tensor(expected))
 
 
 def test_training_lowers_the_reconstruction_on_digits(digits: np.ndarray, digits_vq: VQVAE) -> None:
@@ -133,7 +133,7 @@ def test_training_lowers_the_reconstruction_on_digits(digits: np.ndarray, digits
     Z = digits_vq.transform(digits)  # (n, 8): codebook vectors laid end to end
     codes = digits_vq.codes(digits)  # (n, 4)
     assert codes.shape == (1797, 4) and codes.dtype == np.int64
-    codebook = digits_vq.model_.codebook.detach().numpy()  # (K, 2)
+    codebook = digits_vq.model_.quantizer.codebook.detach().numpy()  # (K, 2)
     np.testing.assert_array_equal(Z, codebook[codes].reshape(1797, 8))
     np.testing.assert_array_equal(digits_vq.decode_codes(codes), digits_vq.reconstruct(digits))
     np.testing.assert_array_equal(digits_vq.inverse_transform(Z), digits_vq.reconstruct(digits))
@@ -169,7 +169,7 @@ def test_save_load_round_trip(ema: bool, digits: np.ndarray, digits_vq: VQVAE, t
     np.testing.assert_array_equal(same.code_frequencies_, vq.code_frequencies_)
     np.testing.assert_array_equal(same.sample(5, random_state=1), vq.sample(5, random_state=1))
     if ema:
-        torch.testing.assert_close(same.model_.ema_weight, vq.model_.ema_weight, rtol=0, atol=0)
+        torch.testing.assert_close(same.model_.quantizer.ema_weight, vq.model_.quantizer.ema_weight, rtol=0, atol=0)
 
 
 def test_latent_dim_must_be_a_multiple_of_code_dim(digits: np.ndarray) -> None:
@@ -177,10 +177,10 @@ def test_latent_dim_must_be_a_multiple_of_code_dim(digits: np.ndarray) -> None:
         VQVAE(latent_dim=5, code_dim=2, verbose=0).fit(digits[:50])
     with pytest.raises(ValueError, match="not a multiple"):
         VQVAEModel((6,), 5, codebook_size=8, code_dim=2)
-    with pytest.raises(ValueError, match="codebook_size must be a positive integer"):
+    with pytest.raises(ValueError, match="The 'codebook_size' parameter of VQVAE must be an int in the range"):
         VQVAE(codebook_size=0, verbose=0).fit(digits[:50])
-    with pytest.raises(RuntimeError, match="no codebook yet"):
-        MODELS["vqvae"]((6,), 4).loss(torch.randn(2, 6))
+    # A model is whole once constructed: its codebook exists (K defaults to 128, one slot).
+    assert VQVAEModel((6,), 4).quantizer.codebook.shape == (128, 4)
 
 
 def test_sample_shapes_and_codes(digits: np.ndarray, digits_vq: VQVAE) -> None:
@@ -196,7 +196,7 @@ def test_sample_shapes_and_codes(digits: np.ndarray, digits_vq: VQVAE) -> None:
 
 
 def test_quantize_snaps_each_slot_to_its_nearest_code(digits: np.ndarray, digits_vq: VQVAE) -> None:
-    codebook = digits_vq.model_._checked_codebook().detach().numpy()  # (32, 2)
+    codebook = digits_vq.model_.quantizer.codebook.detach().numpy()  # (32, 2)
     Z = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32) * 2
     Q = digits_vq.quantize(Z)
     assert Q.shape == (20, 8) and Q.dtype == np.float32
@@ -205,13 +205,12 @@ def test_quantize_snaps_each_slot_to_its_nearest_code(digits: np.ndarray, digits
     np.testing.assert_allclose(q_slots, codebook[nearest], rtol=1e-6)
     codes = digits_vq.transform(digits[:10])  # already codebook vectors: unchanged
     np.testing.assert_array_equal(digits_vq.quantize(codes), codes)
-    with pytest.raises(ValueError, match=r"Z must have shape \(n_samples, 8\)"):
+    with pytest.raises(ValueError, match=r"Z has shape \(20, 6\), but VQVAE decodes \(n_samples, 8\)"):
         digits_vq.quantize(Z[:, :6])
 
 
 def test_latent_walk_figures_decode_codes_not_raw_points(digits_vq: VQVAE) -> None:
-    from vaekit.figures import _decoder
-
+    """Figures decode ``project_latent(Z)``: the codebook vectors for a VQ-VAE."""
     Z = np.random.default_rng(1).normal(size=(5, 8)).astype(np.float32)
-    np.testing.assert_array_equal(_decoder(digits_vq)(Z), digits_vq.inverse_transform(digits_vq.quantize(Z)))
-    assert not np.allclose(_decoder(digits_vq)(Z), digits_vq.inverse_transform(Z))
+    np.testing.assert_array_equal(digits_vq.project_latent(Z), digits_vq.quantize(Z))
+    assert not np.allclose(digits_vq.project_latent(Z), Z)

@@ -146,7 +146,7 @@ def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.exists():
         if not overwrite:
-            raise FileExistsError(f"{path} already exists; pass `overwrite`=True to replace it")
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
         if not (path.is_dir() and (is_model_dir(path) or not any(path.iterdir()))):
             raise FileExistsError(f"{path} exists and is not a vaekit model directory; refusing to replace it")
     fitted: dict[str, Any] = {}

@@ -1,15 +1,22 @@
 """The configuration of a training run, as written to and read from ``config.toml``.
 
 A run's configuration has three tables -- ``[data]``, ``[model]``, ``[training]`` --
-holding exactly what ``vaekit train`` was given (and the defaults it filled in), so
+holding exactly what ``vaekit train`` was given and the defaults it filled in, so
 ``vaekit train --config runs/NAME/config.toml`` repeats the run. TOML has no null,
-so an option that is off (``patience``, ``grad_clip``...) is written as ``"none"``, and
-an option that was not given is written as a comment.
-Reading checks every key and names the file and the key when one is wrong.
+so an option that is off (``patience``, ``grad_clip``...) is written as ``"none"``,
+and an option that was not given is written as a comment.
+
+The ``[model]`` and ``[training]`` keys are derived from the estimator classes
+(:data:`vaekit.estimators.REGISTRY`): ``model`` names the kind; the network options
+every kind shares default to those of the default kind (``vae``); an option that
+only some kinds take (``beta``, ``codebook_size``, ...) is "not set" unless given,
+and then the chosen kind's own default applies. Reading checks every key and names
+the file and the key when one is wrong.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,10 +27,47 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from vaekit.data.validation import InputError
+from vaekit.estimators import REGISTRY, BaseAutoEncoder, estimator_class
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, TRAINING_CONSTRAINTS
 
-# table -> key -> default. The types of the defaults are the accepted types.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {
+DEFAULT_KIND = "vae"
+NONE = "none"
+# [training] keys named apart from their estimator parameter.
+TRAINING_NAMES = {"random_state": "seed"}
+_NOT_CONFIGURED = ("verbose",)  # set by the caller (``--quiet``), not by the configuration
+
+
+def signature_defaults(cls: type[BaseAutoEncoder]) -> dict[str, Any]:
+    """The estimator's parameters and their defaults, in ``__init__`` order."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and p.kind is not p.VAR_KEYWORD
+    }
+
+
+def kind_options(cls: type[BaseAutoEncoder]) -> list[str]:
+    """The parameters a kind takes beyond the shared network and training ones."""
+    shared = set(NETWORK_CONSTRAINTS) | set(TRAINING_CONSTRAINTS)
+    return [name for name in signature_defaults(cls) if name not in shared]
+
+
+def _derive_defaults() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The tables' keys and defaults, and one example default per kind-specific key (its type)."""
+    base = signature_defaults(REGISTRY[DEFAULT_KIND])
+    model: dict[str, Any] = {"model": DEFAULT_KIND, **{name: base[name] for name in NETWORK_CONSTRAINTS}}
+    examples: dict[str, Any] = {}
+    for cls in REGISTRY.values():
+        defaults = signature_defaults(cls)
+        for name in kind_options(cls):
+            model.setdefault(name, None)
+            if examples.get(name) is None:
+                examples[name] = defaults[name]
+    training = {
+        TRAINING_NAMES.get(name, name): base[name] for name in TRAINING_CONSTRAINTS if name not in _NOT_CONFIGURED
+    }
+    training["seed"] = 0  # a run is reproducible by default
+    data = {
         "source": None,
         "columns": None,
         "label": None,
@@ -35,73 +79,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "header": None,
         "image_mode": "auto",
         "test_fraction": 0.1,
-    },
-    "model": {
-        "model": "vae",
-        "latent_dim": 2,
-        "hidden": None,
-        "activation": "relu",
-        "architecture": "auto",
-        "likelihood": "auto",
-        "preprocessing": "auto",
-        "beta": 1.0,
-        "kl_warmup_epochs": 0.0,
-        "capacity": None,
-        "capacity_epochs": 0.0,
-        "gamma": 1000.0,
-        "corruption": "gaussian",
-        "noise_level": 0.2,
-        "n_importance": 5,
-        "codebook_size": 128,
-        "code_dim": 2,
-        "commitment_cost": 0.25,
-        "ema": False,
-    },
-    "training": {
-        "epochs": 100,
-        "batch_size": 128,
-        "lr": 1e-3,
-        "lr_schedule": "constant",
-        "validation_fraction": 0.1,
-        "patience": 10,
-        "n_init": 1,
-        "grad_clip": None,
-        "seed": 0,
-        "device": "auto",
-    },
-}
-MODEL_CLASSES = {
-    "vae": "VAE",
-    "ae": "AutoEncoder",
-    "dae": "DenoisingAutoEncoder",
-    "iwae": "IWAE",
-    "cvae": "ConditionalVAE",
-    "vqvae": "VQVAE",
-}
-# The [model] options each kind takes beyond the shared ones, and the flag that sets each.
-MODEL_OPTIONS = {
-    "vae": ("beta", "kl_warmup_epochs", "capacity", "capacity_epochs", "gamma"),
-    "cvae": ("beta", "kl_warmup_epochs", "capacity", "capacity_epochs", "gamma"),
-    "ae": (),
-    "dae": ("corruption", "noise_level"),
-    "iwae": ("n_importance",),
-    "vqvae": ("codebook_size", "code_dim", "commitment_cost", "ema"),
-}
-FLAGS = {
-    "beta": "--beta",
-    "kl_warmup_epochs": "--kl-warmup",
-    "capacity": "--capacity",
-    "capacity_epochs": "--capacity-epochs",
-    "gamma": "--gamma",
-    "corruption": "--corruption",
-    "noise_level": "--noise-level",
-    "n_importance": "--k",
-    "codebook_size": "--codebook-size",
-    "code_dim": "--code-dim",
-    "commitment_cost": "--commitment-cost",
-    "ema": "--ema",
-}
-NONE = "none"
+    }
+    return {"data": data, "model": model, "training": training}, examples
+
+
+DEFAULTS, _EXAMPLES = _derive_defaults()
+"""table -> key -> default. The type of a default (or of a kind's default, for keys
+that are not set by default) is the accepted type."""
 
 
 class ConfigError(InputError):
@@ -127,16 +111,27 @@ def _toml_value(value: Any) -> str:
 
 
 def to_toml(config: dict[str, dict[str, Any]], header: str = "") -> str:
-    """The configuration as TOML text (tables in the order of :data:`DEFAULTS`)."""
+    """The configuration as TOML text (tables in the order of :data:`DEFAULTS`).
+
+    A kind-specific key that is not set is written as a comment with the default of
+    the configuration's kind, or "(not used by KIND)".
+    """
+    kind = config["model"]["model"]
+    kind_defaults = signature_defaults(REGISTRY[kind]) if kind in REGISTRY else {}
     lines = [f"# {line}" for line in header.splitlines()]
     for table in DEFAULTS:
         lines += ["", f"[{table}]"]
         for key in DEFAULTS[table]:
             value = config[table][key]
-            if value is None and DEFAULTS[table][key] is None:
-                lines.append(f"# {key} = ...  (not set)")
-            else:
+            if value is not None or DEFAULTS[table][key] is not None:
                 lines.append(f"{key} = {_toml_value(value)}")
+            elif table == "model" and key in _EXAMPLES:
+                if key in kind_defaults:
+                    lines.append(f"# {key} = {_toml_value(kind_defaults[key])}  (the {kind} default)")
+                else:
+                    lines.append(f"# {key} = ...  (not used by {kind})")
+            else:
+                lines.append(f"# {key} = ...  (not set)")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -144,6 +139,8 @@ def _check_value(path: Path, table: str, key: str, value: Any) -> Any:
     if value == NONE:
         return None
     default = DEFAULTS[table][key]
+    if default is None and table == "model":
+        default = _EXAMPLES.get(key)
     where = f"{path}: [{table}] {key} = {value!r}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -189,34 +186,34 @@ def read_config(path: str | Path) -> dict[str, dict[str, Any]]:
     return config
 
 
-def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """The estimator class name and its keyword arguments for this configuration."""
+def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[type[BaseAutoEncoder], dict[str, Any]]:
+    """The estimator class and its keyword arguments for this configuration.
+
+    Raises
+    ------
+    ConfigError
+        An unknown kind, or a kind-specific option set, to a value other than a
+        default, for a kind that does not take it.
+    """
     model, training = config["model"], config["training"]
-    kind = model["model"]
-    if kind not in MODEL_CLASSES:
-        raise ConfigError(f"model {kind!r} is not one of {', '.join(MODEL_CLASSES)}")
-    params: dict[str, Any] = {
-        "latent_dim": model["latent_dim"],
-        "hidden": tuple(model["hidden"]) if model["hidden"] is not None else None,
-        "activation": model["activation"],
-        "architecture": model["architecture"],
-        "likelihood": model["likelihood"],
-        "preprocessing": model["preprocessing"],
-        "epochs": training["epochs"],
-        "batch_size": training["batch_size"],
-        "lr": training["lr"],
-        "lr_schedule": training["lr_schedule"],
-        "validation_fraction": training["validation_fraction"],
-        "patience": training["patience"],
-        "n_init": training["n_init"],
-        "grad_clip": training["grad_clip"],
-        "device": training["device"],
-        "random_state": training["seed"],
-    }
-    for name, flag in FLAGS.items():
-        if name in MODEL_OPTIONS[kind]:
-            params[name] = model[name]
-        elif model[name] != DEFAULTS["model"][name]:
-            takers = [k for k, names in MODEL_OPTIONS.items() if name in names]
-            raise ConfigError(f"{flag} ({name}) applies to --model {' or '.join(takers)}, not to --model {kind}")
-    return MODEL_CLASSES[kind], params
+    try:
+        cls = estimator_class(model["model"])
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    taken = signature_defaults(cls)
+    params: dict[str, Any] = {name: model[name] for name in NETWORK_CONSTRAINTS}
+    if params["hidden"] is not None:
+        params["hidden"] = tuple(params["hidden"])
+    for name in TRAINING_CONSTRAINTS:
+        if name not in _NOT_CONFIGURED:
+            params[name] = training[TRAINING_NAMES.get(name, name)]
+    for name, value in model.items():
+        if name == "model" or name in params or value is None:
+            continue
+        if name not in taken:
+            takers = {kind: signature_defaults(other)[name] for kind, other in REGISTRY.items() if name in signature_defaults(other)}
+            if value in takers.values():  # a default another kind would use (older run configs list them all)
+                continue
+            raise ConfigError(f"`{name}` applies to `model` {' or '.join(takers)}, not to `model` {cls.kind}")
+        params[name] = value
+    return cls, params

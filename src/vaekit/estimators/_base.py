@@ -139,7 +139,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         """:meth:`validate_input`, in model units (the preprocessing applied)."""
-        return self.scaling_.transform(self.validate_input(X, name))
+        X = self.validate_input(X, name)
+        return self.scaling_.transform(X)
 
     def _conditions(self, y: Any, n_rows: int, method: str) -> np.ndarray | None:
         """The one place that reads labels: one-hot (n_rows, n_classes) float32, or None.

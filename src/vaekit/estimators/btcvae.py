@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAINING_CONSTRAINTS
 from vaekit.estimators.vae import VAE
-from vaekit.models.btcvae import BetaTCVAEModel
+from vaekit.models.btcvae import SAMPLINGS, BetaTCVAEModel
 from vaekit.training import TrainingConfig
 
 
@@ -34,6 +35,10 @@ class BetaTCVAE(VAE):
         Weight of the total correlation KL(q(z) || prod_j q(z_j)).
     gamma : float, default=1.0
         Weight of the dimension-wise KL, sum_j KL(q(z_j) || N(0, 1)).
+    sampling : {"mws", "mss"}, default="mws"
+        How log q(z) is estimated on a minibatch: the paper's minibatch-weighted
+        sampling, or its minibatch stratified sampling (a consistent value; the same
+        objective up to how the batch's own posteriors are weighted).
     kl_warmup_epochs : float, default=0
         Raise all three weights linearly from 0 over this many epochs.
     {training_parameters}
@@ -53,13 +58,14 @@ class BetaTCVAE(VAE):
 
     kind = "btcvae"
     module = BetaTCVAEModel
-    module_params = ("alpha", "beta", "gamma")
+    module_params = ("alpha", "beta", "gamma", "sampling")
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
         "alpha": [NON_NEGATIVE],
         "beta": [NON_NEGATIVE],
         "gamma": [NON_NEGATIVE],
+        "sampling": [StrOptions(set(SAMPLINGS))],
         "kl_warmup_epochs": [NON_NEGATIVE],
     }
 
@@ -75,6 +81,7 @@ class BetaTCVAE(VAE):
         alpha: float = 1.0,
         beta: float = 6.0,
         gamma: float = 1.0,
+        sampling: str = "mws",
         kl_warmup_epochs: float = 0.0,
         epochs: int = 100,
         batch_size: int = 128,

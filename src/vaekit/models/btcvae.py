@@ -12,13 +12,19 @@ and the beta-TCVAE weighs them alpha, beta and gamma (1, beta, 1 in the paper):
 
     loss(x) = -log p(x|z) + alpha * MI + beta * TC + gamma * dimKL
 
-log q(z) and log q(z_j) are estimated on each minibatch of M rows drawn from N with
-the paper's minibatch-weighted sampling (their eq. 4):
+log q(z) and log q(z_j) are estimated on each minibatch of M rows drawn from N, by
+default with the paper's minibatch-weighted sampling (MWS, their section 4.1):
 
-    log q(z_i) ~= logsumexp_m log q(z_i | x_m) - log(N M)
+    log q(z_i) ~= log sum_m q(z_i | x_m) - log(N M)
 
-and the same per dimension for log q(z_ij). The recorded ``kl`` is the closed-form
-KL(q(z|x) || N(0, I)), as for the VAE, so histories compare.
+and the same per dimension for log q(z_ij). Its value is shifted by constants: with
+the whole data set as the batch (M = N) its TC is exactly (D - 1) log N above the TC of
+the batch's own mixture of posteriors, D the latent size. Constants carry no gradient,
+so training is unaffected. ``sampling="mss"`` uses the minibatch stratified sampling
+of the paper's appendix instead (weight 1/N on row i's own posterior, (N - 1) /
+(N (M - 1)) on each other one, so that a row's weights sum to 1), whose value is
+consistent: at M = N it is that mixture's.
+The recorded ``kl`` is the closed-form KL(q(z|x) || N(0, I)), as for the VAE.
 """
 
 from __future__ import annotations
@@ -41,8 +47,27 @@ def _pairwise_log_density(z: Tensor, posterior: DiagonalGaussian) -> Tensor:
     return -0.5 * (LOG_2PI + logvar + diff.pow(2) / logvar.exp())
 
 
-def kl_decomposition(z: Tensor, posterior: DiagonalGaussian, dataset_size: int) -> tuple[Tensor, Tensor, Tensor]:
-    """Minibatch-weighted estimates of the three parts of the KL, per sample.
+SAMPLINGS = ("mws", "mss")
+
+
+def _log_weights(batch: int, dataset_size: int, sampling: str, like: Tensor) -> Tensor:
+    """log of the weight of posterior m in the estimate of q(z_i): (B, B), row i."""
+    if sampling == "mws":
+        return like.new_full((batch, batch), -math.log(dataset_size * batch))
+    if sampling != "mss":
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    if batch == 1:
+        return like.new_full((1, 1), -math.log(dataset_size))
+    others = (dataset_size - 1) / (dataset_size * (batch - 1))  # each row's weights sum to 1
+    weights = like.new_full((batch, batch), math.log(others))
+    weights.fill_diagonal_(-math.log(dataset_size))
+    return weights
+
+
+def kl_decomposition(
+    z: Tensor, posterior: DiagonalGaussian, dataset_size: int, sampling: str = "mws"
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Minibatch estimates of the three parts of the KL, per sample.
 
     Parameters
     ----------
@@ -51,6 +76,8 @@ def kl_decomposition(z: Tensor, posterior: DiagonalGaussian, dataset_size: int) 
     posterior : DiagonalGaussian with mean and logvar of shape (B, latent_dim)
     dataset_size : int
         N, the number of rows the batch is drawn from.
+    sampling : {"mws", "mss"}, default="mws"
+        Minibatch-weighted or minibatch stratified sampling (see the module).
 
     Returns
     -------
@@ -58,18 +85,17 @@ def kl_decomposition(z: Tensor, posterior: DiagonalGaussian, dataset_size: int) 
         log q(z_i|x_i) - log q(z_i), log q(z_i) - sum_j log q(z_ij), and
         sum_j log q(z_ij) - log p(z_i), in nats.
     """
-    batch = z.shape[0]
-    log_nm = math.log(dataset_size * batch)
     pairwise = _pairwise_log_density(z, posterior)  # (B, B, latent)
-    log_q_z = torch.logsumexp(pairwise.sum(dim=-1), dim=1) - log_nm  # (B,)
-    log_q_zj = (torch.logsumexp(pairwise, dim=1) - log_nm).sum(dim=-1)  # (B,): sum_j log q(z_ij)
+    log_w = _log_weights(z.shape[0], dataset_size, sampling, z)  # (B, B)
+    log_q_z = torch.logsumexp(pairwise.sum(dim=-1) + log_w, dim=1)  # (B,)
+    log_q_zj = torch.logsumexp(pairwise + log_w.unsqueeze(-1), dim=1).sum(dim=-1)  # (B,): sum_j log q(z_ij)
     log_q_z_given_x = posterior.log_prob(z)  # (B,)
     return log_q_z_given_x - log_q_z, log_q_z - log_q_zj, log_q_zj - standard_normal_log_prob(z)
 
 
-def total_correlation(z: Tensor, posterior: DiagonalGaussian, dataset_size: int) -> Tensor:
-    """Minibatch-weighted estimate of KL(q(z) || prod_j q(z_j)), mean over the batch (scalar, nats)."""
-    return kl_decomposition(z, posterior, dataset_size)[1].mean()
+def total_correlation(z: Tensor, posterior: DiagonalGaussian, dataset_size: int, sampling: str = "mws") -> Tensor:
+    """Estimate of KL(q(z) || prod_j q(z_j)), mean over the batch (scalar, nats); see :func:`kl_decomposition`."""
+    return kl_decomposition(z, posterior, dataset_size, sampling)[1].mean()
 
 
 class BetaTCVAEModel(VAEModel):
@@ -77,8 +103,8 @@ class BetaTCVAEModel(VAEModel):
 
     Takes the parameters of :class:`~vaekit.models.ae.AutoEncoderModel`, and
     keyword-only ``alpha``, ``beta`` and ``gamma`` (the weights of the mutual
-    information, the total correlation and the dimension-wise KL) and
-    ``dataset_size`` (N in the minibatch-weighted estimate, the training rows).
+    information, the total correlation and the dimension-wise KL), ``sampling``
+    ("mws" or "mss", see the module) and ``dataset_size`` (N, the training rows).
     """
 
     def __init__(
@@ -94,11 +120,14 @@ class BetaTCVAEModel(VAEModel):
         alpha: float = 1.0,
         beta: float = 6.0,
         gamma: float = 1.0,
+        sampling: str = "mws",
         dataset_size: int = 1,
     ) -> None:
         super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
-        self.dataset_size = max(1, int(dataset_size))
+        self.sampling, self.dataset_size = sampling, max(1, int(dataset_size))
 
     def loss(
         self,
@@ -117,6 +146,6 @@ class BetaTCVAEModel(VAEModel):
         posterior = self.encode(x, condition)
         z = posterior.rsample(generator=generator)  # (B, latent)
         reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
-        mi, tc, dim_kl = kl_decomposition(z, posterior, self.dataset_size)  # (B,) each
+        mi, tc, dim_kl = kl_decomposition(z, posterior, self.dataset_size, self.sampling)  # (B,) each
         penalty = self.alpha * mi + self.beta * tc + self.gamma * dim_kl  # (B,)
         return LossOutput((reconstruction + beta * penalty).mean(), reconstruction, posterior.kl())
