@@ -7,7 +7,7 @@ scored on the test set:
   logits, Adam lr 1e-3, batch 128, 10 epochs, seed 1, ``architecture="mlp"``,
   ``preprocessing="none"``, ``validation_fraction=0.0``, ``patience=None``), built by
   that script's own ``fit_vaekit``;
-* ``vaekit.family.IWAE`` with ``n_importance=k`` (default 5) and everything else the
+* ``vaekit.IWAE`` with ``n_importance=k`` (default 5) and everything else the
   same: networks, epochs, batch size, lr, seed, no validation split, no early stop.
 
 For each it prints the test ELBO (nats per image: ``score_samples``, the mean over
@@ -79,7 +79,7 @@ from mnist_vae import (
 
 from vaekit import VAE
 from vaekit.evaluation import active_units, log_likelihood
-from vaekit.family import IWAE
+from vaekit import IWAE
 
 EVAL_SEED = 0  # random_state of every test-set estimate, the same for both models
 INIT_CHECK_LR = 1e-12

@@ -124,6 +124,7 @@ def evaluate_model(
     *,
     log_likelihood_samples: int | None = None,
     y: Any = None,
+    pca: bool = True,
 ) -> dict[str, Any]:
     """Means over X of what a fitted model achieves, per sample unless said.
 
@@ -161,7 +162,7 @@ def evaluate_model(
         image models). The three are None for an autoencoder. For the ELBO in
         bits per dimension, use ``bits_per_dim(-result["elbo"], n_features_in_)``.
 
-        ``pca_in_sample``: PCA with as many components as latent dimensions, fitted
+        With ``pca`` (the default), ``pca_in_sample``: PCA with as many components as latent dimensions, fitted
         and scored on X itself (:func:`pca_baseline`; in-sample, so flattering to
         PCA). Whatever the model adds about itself (:meth:`diagnostics`: a VQ-VAE's
         ``codebook`` usage) is merged in.
@@ -189,8 +190,9 @@ def evaluate_model(
         result["log_likelihood"] = mean_log_p
         result["log_likelihood_samples"] = log_likelihood_samples
         result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)
-    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
-    result["pca_in_sample"] = pca_baseline(data, data, n_components)
+    if pca:
+        n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
+        result["pca_in_sample"] = pca_baseline(data, data, n_components)
     result.update(estimator.diagnostics(X, y))
     return result
 
