@@ -82,11 +82,15 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
+    doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__doc__ = fill_docstring(cls.__doc__)
+        fragments: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            fragments.update(klass.__dict__.get("doc_fragments", {}))
+        cls.__doc__ = fill_docstring(cls.__doc__, fragments)
         if "kind" in cls.__dict__:
             if cls.kind in REGISTRY:
                 raise TypeError(f"model kind {cls.kind!r} is declared twice: {REGISTRY[cls.kind]} and {cls}")

@@ -124,12 +124,14 @@ ATTRIBUTES_DOC = """\
         Best monitored loss of each of the ``n_init`` runs."""
 
 
-def fill_docstring(doc: str | None) -> str | None:
-    """Put the shared parameter and attribute documentation into a class docstring."""
+SHARED_DOCS = {"network_parameters": NETWORK_DOC, "training_parameters": TRAINING_DOC, "shared_attributes": ATTRIBUTES_DOC}
+
+
+def fill_docstring(doc: str | None, fragments: dict[str, str]) -> str | None:
+    """Put documentation fragments into a class docstring: a line ``    {name}`` becomes
+    ``fragments[name]`` (or the shared fragment of that name)."""
     if doc is None:
         return None
-    return (
-        doc.replace("    {network_parameters}", NETWORK_DOC)
-        .replace("    {training_parameters}", TRAINING_DOC)
-        .replace("    {shared_attributes}", ATTRIBUTES_DOC)
-    )
+    for name, text in {**SHARED_DOCS, **fragments}.items():
+        doc = doc.replace("    {" + name + "}", text)
+    return doc

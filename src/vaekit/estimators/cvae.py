@@ -24,8 +24,7 @@ class ConditionalVAE(VAE):
     Parameters
     ----------
     {network_parameters}
-    beta, kl_warmup_epochs, capacity, capacity_epochs, gamma
-        As :class:`~vaekit.VAE`.
+    {vae_parameters}
     {training_parameters}
 
     Attributes

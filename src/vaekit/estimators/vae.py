@@ -15,15 +15,7 @@ from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAININ
 from vaekit.models.vae import VAEModel
 
 
-class VAE(BaseAutoEncoder):
-    """Variational autoencoder with a beta-weighted KL term.
-
-    The encoder gives q(z|x) = N(mean, diag(exp(logvar))); the loss is
-    -log p(x|z) + beta * KL(q(z|x) || N(0, I)) per sample, in nats.
-
-    Parameters
-    ----------
-    {network_parameters}
+VAE_DOC = """\
     beta : float, default=1.0
         Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.
     kl_warmup_epochs : float, default=0
@@ -36,7 +28,19 @@ class VAE(BaseAutoEncoder):
     capacity_epochs : float, default=0
         Epochs over which C rises.
     gamma : float, default=1000
-        Weight of |KL - C| in the capacity objective.
+        Weight of |KL - C| in the capacity objective."""
+
+
+class VAE(BaseAutoEncoder):
+    """Variational autoencoder with a beta-weighted KL term.
+
+    The encoder gives q(z|x) = N(mean, diag(exp(logvar))); the loss is
+    -log p(x|z) + beta * KL(q(z|x) || N(0, I)) per sample, in nats.
+
+    Parameters
+    ----------
+    {network_parameters}
+    {vae_parameters}
     {training_parameters}
 
     Attributes
@@ -53,6 +57,7 @@ class VAE(BaseAutoEncoder):
     """
 
     kind = "vae"
+    doc_fragments: ClassVar[dict[str, str]] = {"vae_parameters": VAE_DOC}
     module = VAEModel
     module_params = ("capacity", "capacity_epochs", "gamma")
     variational = True

@@ -30,7 +30,7 @@ The recorded ``kl`` is the closed-form KL(q(z|x) || N(0, I)), as for the VAE.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -109,21 +109,15 @@ class BetaTCVAEModel(VAEModel):
 
     def __init__(
         self,
-        sample_shape: Sequence[int],
-        latent_dim: int,
-        likelihood: str = "gaussian",
-        architecture: str = "mlp",
-        hidden: Sequence[int] = (64, 32),
-        activation: str = "relu",
-        n_conditions: int = 0,
-        *,
+        *network: Any,
         alpha: float = 1.0,
         beta: float = 6.0,
         gamma: float = 1.0,
         sampling: str = "mws",
         dataset_size: int = 1,
+        **network_options: Any,
     ) -> None:
-        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        super().__init__(*network, **network_options)
         if sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)

@@ -9,7 +9,7 @@ encoder sees x itself, so validation, transform and reconstruct use clean inputs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -38,18 +38,12 @@ class DenoisingAutoEncoderModel(AutoEncoderModel):
 
     def __init__(
         self,
-        sample_shape: Sequence[int],
-        latent_dim: int,
-        likelihood: str = "gaussian",
-        architecture: str = "mlp",
-        hidden: Sequence[int] = (64, 32),
-        activation: str = "relu",
-        n_conditions: int = 0,
-        *,
+        *network: Any,
         corruption: str = "gaussian",
         noise_level: float = 0.2,
+        **network_options: Any,
     ) -> None:
-        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        super().__init__(*network, **network_options)
         if corruption not in CORRUPTIONS:
             raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}")
         self.corruption = corruption

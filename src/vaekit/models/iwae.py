@@ -13,7 +13,7 @@ history stays comparable with a VAE's; the loss is -L_k.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -28,17 +28,11 @@ class IWAEModel(VAEModel):
 
     def __init__(
         self,
-        sample_shape: Sequence[int],
-        latent_dim: int,
-        likelihood: str = "gaussian",
-        architecture: str = "mlp",
-        hidden: Sequence[int] = (64, 32),
-        activation: str = "relu",
-        n_conditions: int = 0,
-        *,
+        *network: Any,
         n_importance: int = 5,
+        **network_options: Any,
     ) -> None:
-        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        super().__init__(*network, **network_options)
         self.n_importance = int(n_importance)
 
     def loss(

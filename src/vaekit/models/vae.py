@@ -20,7 +20,7 @@ with C(t) rising linearly from 0 to ``capacity`` nats over ``capacity_epochs``
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -46,19 +46,13 @@ class VAEModel(AutoEncoderModel):
 
     def __init__(
         self,
-        sample_shape: Sequence[int],
-        latent_dim: int,
-        likelihood: str = "gaussian",
-        architecture: str = "mlp",
-        hidden: Sequence[int] = (64, 32),
-        activation: str = "relu",
-        n_conditions: int = 0,
-        *,
+        *network: Any,
         capacity: float | None = None,
         capacity_epochs: float = 0.0,
         gamma: float = 1000.0,
+        **network_options: Any,
     ) -> None:
-        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
+        super().__init__(*network, **network_options)
         self.capacity = None if capacity is None else float(capacity)
         self.capacity_epochs = float(capacity_epochs)
         self.gamma = float(gamma)

@@ -17,7 +17,6 @@ restarted.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -49,22 +48,16 @@ class VQVAEModel(AutoEncoderModel):
 
     def __init__(
         self,
-        sample_shape: Sequence[int],
-        latent_dim: int,
-        likelihood: str = "gaussian",
-        architecture: str = "mlp",
-        hidden: Sequence[int] = (64, 32),
-        activation: str = "relu",
-        n_conditions: int = 0,
-        *,
+        *network: Any,
         codebook_size: int = 128,
         code_dim: int | None = None,
         commitment_cost: float = 0.25,
         ema: bool = False,
+        **network_options: Any,
     ) -> None:
-        super().__init__(sample_shape, latent_dim, likelihood, architecture, hidden, activation, n_conditions)
-        code_dim = latent_dim if code_dim is None else code_dim
-        self.quantizer = VectorQuantizer(latent_dim, codebook_size, code_dim, commitment_cost, ema)
+        super().__init__(*network, **network_options)
+        code_dim = self.latent_dim if code_dim is None else code_dim
+        self.quantizer = VectorQuantizer(self.latent_dim, codebook_size, code_dim, commitment_cost, ema)
         self.register_load_state_dict_pre_hook(_nest_quantizer_keys)
 
     @property
