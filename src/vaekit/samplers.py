@@ -19,16 +19,12 @@ from sklearn.utils import check_random_state
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from vaekit.data.validation import check_positive_int
+
 
 def _check_mixture(sampler: Any) -> None:
     if not hasattr(sampler, "mixture_"):
         raise NotFittedError("GaussianMixtureSampler is not fitted yet; call fit(X) with data the model can encode")
-
-
-def _check_n(n_samples: Any) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    return int(n_samples)
 
 
 class PriorSampler:
@@ -46,7 +42,7 @@ class PriorSampler:
     def sample_latent(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Draw codes; ndarray of float32, shape (n_samples, latent_dim)."""
         rng = check_random_state(random_state)
-        return rng.standard_normal((_check_n(n_samples), self.estimator.latent_dim)).astype(np.float32)
+        return rng.standard_normal((check_positive_int("n_samples", n_samples), self.estimator.latent_dim)).astype(np.float32)
 
     def sample(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Decoded means of drawn codes; shape (n_samples, *input_shape_)."""
@@ -94,7 +90,7 @@ class GaussianMixtureSampler(PriorSampler):
     def sample_latent(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Draw codes from the fitted mixture; shape (n_samples, latent_dim), float32."""
         _check_mixture(self)
-        n = _check_n(n_samples)
+        n = check_positive_int("n_samples", n_samples)
         rng = check_random_state(random_state)
         mixture = self.mixture_
         counts = rng.multinomial(n, mixture.weights_)

@@ -20,6 +20,17 @@ class NonNumericInputError(InputError, TypeError):
     """A value is not a number (also a TypeError, as NumPy would raise)."""
 
 
+def check_positive_int(name: str, value: Any) -> int:
+    """``value`` as an int, or a ValueError naming ``name``; the one such check in vaekit.
+
+    >>> check_positive_int("n_samples", 3)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _first_position(mask: np.ndarray) -> str:
     """'row 3, column 5' (or 'row 3, position (1, 2)' for images) of the first True."""
     index = np.unravel_index(int(np.flatnonzero(mask.ravel())[0]), mask.shape)

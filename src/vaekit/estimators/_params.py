@@ -13,13 +13,15 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Any
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from vaekit.data.validation import check_positive_int
 from vaekit.models import LIKELIHOODS
 from vaekit.nn import ACTIVATIONS
 from vaekit.training import LR_SCHEDULES
+
+__all__ = ["check_positive_int"]  # re-exported for the estimators' method arguments
 
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NON_NEGATIVE = Interval(Real, 0, None, closed="left")
@@ -45,13 +47,6 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """``value`` as an int, or a ValueError naming ``name`` (for method arguments)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 NETWORK_DOC = """\

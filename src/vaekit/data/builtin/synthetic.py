@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vaekit.data.validation import check_positive_int
+
 
 def _latent_factor_map(factors: np.ndarray) -> np.ndarray:
     """Map hidden factors in ``[-1, 1]^2`` to six noise-free features.
@@ -83,8 +85,7 @@ def make_latent_factors(
     >>> X.shape, factors.shape, X.dtype
     ((5, 6), (5, 2), dtype('float32'))
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = check_positive_int("n_samples", n_samples)
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(random_state)
