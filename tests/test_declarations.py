@@ -19,11 +19,11 @@ NOT_SAVED = {"model_", "device_"}  # the network is the weights; the device is c
 
 
 def test_the_registry_holds_every_kind_once() -> None:
-    assert KINDS[:1] == ["vae"] and {"ae", "dae", "iwae", "cvae", "vqvae", "btcvae"} <= set(KINDS)
+    assert {"vae", "ae", "dae", "iwae", "cvae", "vqvae", "btcvae"} <= set(KINDS)
     for kind, cls in REGISTRY.items():
         assert cls.kind == kind and estimator_class(kind) is cls and estimator_class(cls.__name__) is cls
         assert getattr(vaekit, cls.__name__) is cls  # exported from the top level
-    with pytest.raises(ValueError, match="unknown model kind 'pca'; the kinds are vae, ae"):
+    with pytest.raises(ValueError, match="unknown model kind 'pca'; the kinds are .*btcvae"):
         estimator_class("pca")
     with pytest.raises(TypeError, match="declared twice"):
         type("Again", (BaseAutoEncoder,), {"kind": "vae"})

@@ -38,7 +38,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
-        raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
+        estimators = importlib.import_module("vaekit.estimators")
+        if name not in estimators.__all__:  # a model kind declared after this list was written
+            raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
+        _LAZY[name] = ("vaekit.estimators", name)
     module_name, attribute = _LAZY[name]
     module = importlib.import_module(module_name)
     value = module if attribute is None else getattr(module, attribute)

@@ -142,8 +142,10 @@ def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[
 def kind_options_help() -> list[tuple[str, str]]:
     """(flag, "kinds: help") rows for the help page of ``vaekit train``."""
     from vaekit.estimators import REGISTRY
+    from vaekit.runconfig import DEFAULT_KIND
 
-    rows = [(f"--model {kind}", (cls.__doc__ or "").strip().splitlines()[0]) for kind, cls in REGISTRY.items()]
+    kinds = sorted(REGISTRY.items(), key=lambda item: item[0] != DEFAULT_KIND)  # the default first
+    rows = [(f"--model {kind}", (cls.__doc__ or "").strip().splitlines()[0]) for kind, cls in kinds]
     for option in kind_options().values():
         shown = f"{option.flag}/--no-{option.flag[2:]}" if isinstance(option.example, bool) else f"{option.flag} {option.metavar}"
         rows.append((shown, "; ".join(f"[{', '.join(kinds)}] {text}" for text, kinds in option.help.items())))

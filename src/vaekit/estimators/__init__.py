@@ -21,16 +21,24 @@ themselves (:mod:`vaekit.estimators._base`), so importing this package is enough
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from vaekit import io
 from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
-from vaekit.estimators.vae import VAE  # isort: skip  (the import order is the order of the kinds)
-from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder  # isort: skip
-from vaekit.estimators.iwae import IWAE  # isort: skip
-from vaekit.estimators.cvae import ConditionalVAE  # isort: skip
-from vaekit.estimators.vqvae import VQVAE  # isort: skip
-from vaekit.estimators.btcvae import BetaTCVAE  # isort: skip
+from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder
+from vaekit.estimators.btcvae import BetaTCVAE
+from vaekit.estimators.cvae import ConditionalVAE
+from vaekit.estimators.iwae import IWAE
+from vaekit.estimators.vae import VAE
+from vaekit.estimators.vqvae import VQVAE
+
+# A new family module is found without being listed here: declaring its class is enough.
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+globals().update({cls.__name__: cls for cls in REGISTRY.values()})
 
 
 def estimator_class(name: str) -> type[BaseAutoEncoder]:
@@ -78,14 +86,8 @@ def load(path: str | Path, device: str | None = None) -> BaseAutoEncoder:
 __all__ = [
     "PREDICT_BATCH",
     "REGISTRY",
-    "IWAE",
-    "VAE",
-    "VQVAE",
-    "AutoEncoder",
     "BaseAutoEncoder",
-    "BetaTCVAE",
-    "ConditionalVAE",
-    "DenoisingAutoEncoder",
     "estimator_class",
     "load",
+    *sorted(cls.__name__ for cls in REGISTRY.values()),
 ]
