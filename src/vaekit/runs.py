@@ -21,9 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import platform
-import shutil
-import sys
-import tempfile
+import warnings
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,11 +32,16 @@ from typing import Any
 import numpy as np
 
 from vaekit._version import __version__
-from vaekit.data.files import LoadedData, read_data, write_array
-from vaekit.io import move_into_place
+from vaekit.data.read import LoadedData, read_data
+from vaekit.data.write import write_array
+from vaekit.data.atomic import replace_dir, staging_dir
 from vaekit.runconfig import estimator_params, to_toml
 
 RUN_FILES = ("config.toml", "metrics.json")
+
+
+class SlowTrainingWarning(UserWarning):
+    """The chosen settings will train slowly on this machine, and faster ones exist."""
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Split:
 
 
 def is_run_dir(path: Path) -> bool:
-    """True for a directory written by :func:`train_run` (so --force may replace it)."""
+    """True for a directory written by :func:`train_run` (so ``force`` may replace it)."""
     return path.is_dir() and all((path / name).is_file() for name in RUN_FILES)
 
 
@@ -70,24 +73,19 @@ def check_target(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not force:
-        raise FileExistsError(f"{out} already exists; use --force to replace it, or --out to choose another folder")
+        raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
     if not is_run_dir(out):
-        raise FileExistsError(f"{out} exists and is not a vaekit run directory; refusing to replace it even with --force")
+        raise FileExistsError(f"{out} exists and is not a vaekit run directory; refusing to replace it even with `force`")
 
 
 @contextmanager
 def staged_directory(out: Path, force: bool) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; on success it becomes ``out``."""
     check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staging_dir(out) as staging:
         yield staging
         check_target(out, force)  # nothing appeared meanwhile that we may not replace
-        move_into_place(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        replace_dir(staging, out)
 
 
 def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
@@ -113,7 +111,7 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
     seeded ``test_fraction`` of the rows is held out (none when it is 0, or for fewer
     than 20 rows).
     """
-    from vaekit.data import datasets
+    from vaekit.data import builtin as datasets
 
     source = str(data_config["source"])
     options = {
@@ -143,7 +141,7 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
 
 
 def _image_size(value: Any) -> tuple[int, int] | None:
-    from vaekit.data.files import parse_image_size
+    from vaekit.data.read import parse_image_size
 
     return None if value is None else parse_image_size(str(value))
 
@@ -159,17 +157,15 @@ def fit_input(data: LoadedData) -> Any:
 
 def is_conditional(estimator: Any) -> bool:
     """True for a model whose encoder and decoder take the label (ConditionalVAE)."""
-    from vaekit.family import ConditionalVAE
-
-    return isinstance(estimator, ConditionalVAE)
+    return bool(estimator.conditional)
 
 
 def model_args(estimator: Any, data: LoadedData) -> tuple[Any, ...]:
     """What the estimator's encoding methods take: (X,) or, for a conditional model, (X, labels)."""
-    if not is_conditional(estimator):
+    if not estimator.conditional:
         return (fit_input(data),)
     if data.labels is None:
-        raise ValueError(f"{data.source}: a conditional model needs the label of each row; name its column with --label")
+        raise ValueError(f"{data.source}: a conditional model needs the label of each row; name its column with `label`")
     return fit_input(data), data.labels
 
 
@@ -189,13 +185,12 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
 
     def evaluate(data: LoadedData) -> dict[str, Any]:
         X, *y = model_args(estimator, data)
-        return evaluate_model(estimator, X, random_state=seed, y=y[0] if y else None)
+        return evaluate_model(estimator, X, random_state=seed, y=y[0] if y else None, pca=False)
 
     metrics: dict[str, Any] = {"train": evaluate(split.train)}
     held = split.test if split.test is not None else split.train
     metrics["test"] = evaluate(split.test) if split.test else None
-    if hasattr(estimator, "codebook_usage"):  # VQ-VAE: how much of the codebook the data uses
-        metrics["codebook"] = estimator.codebook_usage(fit_input(held))
+    metrics.update(estimator.diagnostics(*model_args(estimator, held)))  # a VQ-VAE's codebook usage
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
         **pca_baseline(split.train.X, held.X, n_components),
@@ -246,27 +241,26 @@ def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None
     if resolve_device(params["device"]).type != "cpu":
         return None
     return (
-        f"vaekit train: note: a convolutional network on {shape[0]:,} images trains on the CPU here, "
-        "which can take minutes per epoch; --architecture mlp is several times faster"
+        f"a convolutional network on {shape[0]:,} images trains on the CPU here, "
+        "which can take minutes per epoch; `architecture` mlp is several times faster"
     )
 
 
 def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
-    from vaekit.family import ESTIMATORS
-    from vaekit.figures import run_figures
     from vaekit.nn import count_parameters
+    from vaekit.plots import format_layer_table, layer_table, run_figures
     from vaekit.report import render_report
-    from vaekit.summary import format_table, layer_table
 
     check_target(out, force)  # fail before a long training, not after it
     seed = int(config["training"]["seed"])
-    class_name, params = estimator_params(config)
+    estimator_class, params = estimator_params(config)
+    class_name = estimator_class.__name__
     split = load_split(config["data"], seed)
-    estimator = ESTIMATORS[class_name](verbose=verbose, **params)
+    estimator = estimator_class(verbose=verbose, **params)
     note = slow_conv_note(params, split.train.X.shape)
     if note and verbose:
-        print(note, file=sys.stderr, flush=True)
+        warnings.warn(note, SlowTrainingWarning, stacklevel=2)
     started = time.perf_counter()
     estimator.fit(*model_args(estimator, split.train))
     wall = time.perf_counter() - started
@@ -295,7 +289,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
         **measure(estimator, split, seed),
     }
     config_text = to_toml(config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE")
-    layers = format_table(layer_table(estimator))
+    layers = format_layer_table(layer_table(estimator))
     with staged_directory(out, force) as stage:
         estimator.save(stage / "model")
         (stage / "config.toml").write_text(config_text)

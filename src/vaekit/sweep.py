@@ -3,8 +3,8 @@
 :func:`run_sweep` trains each model kind at each latent size with one configuration
 (the same data, test part and seed), writing an ordinary run folder for each, and
 collects the test squared error; PCA with as many components is measured on the same
-rows. :func:`plot_sweep` draws the curve; ``sweep.csv`` and ``sweep.png`` sit beside
-the run folders.
+rows. :func:`vaekit.plots.plot_sweep` draws the curve; ``sweep.csv`` and ``sweep.png``
+sit beside the run folders.
 """
 
 from __future__ import annotations
@@ -13,22 +13,19 @@ import copy
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from typing import Any
 
 COLUMNS = ("model", "latent_dim", "split", "squared_error", "mse", "elbo", "epochs_run", "wall_time_s", "run")
 
 
 def parse_dims(text: str) -> list[int]:
-    """"1,2,4" -> [1, 2, 4]; a clear error for anything else."""
+    """ "1,2,4" -> [1, 2, 4]; a clear error for anything else."""
     try:
         dims = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         dims = []
     if not dims or min(dims) < 1 or len(set(dims)) != len(dims):
-        raise ValueError(f"--latent-dims {text!r} must be distinct positive integers separated by commas, e.g. 1,2,4,8")
+        raise ValueError(f"`latent_dims` {text!r} must be distinct positive integers separated by commas, e.g. 1,2,4,8")
     return sorted(dims)
 
 
@@ -72,17 +69,19 @@ def run_sweep(
             run_dir = out / f"{kind}-z{dim}"
             metrics = train_run(run_config, run_dir, force=force, verbose=verbose)
             split = "test" if metrics["test"] else "train"
-            rows.append({
-                "model": kind,
-                "latent_dim": dim,
-                "split": split,
-                "squared_error": metrics[split]["squared_error"],
-                "mse": metrics[split]["mse"],
-                "elbo": metrics[split]["elbo"],
-                "epochs_run": metrics["epochs_run"],
-                "wall_time_s": metrics["wall_time_s"],
-                "run": run_dir.name,
-            })
+            rows.append(
+                {
+                    "model": kind,
+                    "latent_dim": dim,
+                    "split": split,
+                    "squared_error": metrics[split]["squared_error"],
+                    "mse": metrics[split]["mse"],
+                    "elbo": metrics[split]["elbo"],
+                    "epochs_run": metrics["epochs_run"],
+                    "wall_time_s": metrics["wall_time_s"],
+                    "run": run_dir.name,
+                }
+            )
             pca = metrics["pca"]
             pca_row = {
                 "model": "pca",
@@ -120,26 +119,3 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         cells = [f"{lookup[(m, dim)]['squared_error']:12.4g}" if (m, dim) in lookup else f"{'':12s}" for m in models]
         lines.append(f"{dim:10d}  " + "  ".join(cells))
     return "\n".join(lines)
-
-
-def plot_sweep(rows: Sequence[dict[str, Any]], title: str = "") -> Figure:
-    """Squared reconstruction error against latent size, one line per model, PCA dashed."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.add_subplot()
-    for model in dict.fromkeys(r["model"] for r in rows):
-        points = sorted((r["latent_dim"], r["squared_error"]) for r in rows if r["model"] == model)
-        dims, errors = zip(*points)
-        style = {"linestyle": "--", "color": "0.35"} if model == "pca" else {}
-        ax.plot(dims, errors, marker="o", label=model.upper(), **style)
-    ax.set_xscale("log", base=2)
-    dims = sorted({r["latent_dim"] for r in rows})
-    ax.set_xticks(dims, [str(d) for d in dims])
-    ax.set_xlabel("latent size (PCA: components)")
-    ax.set_ylabel(f"squared error per sample ({rows[0]['split'] if rows else ''} part)")
-    ax.set_title(title or "Reconstruction error against latent size")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig

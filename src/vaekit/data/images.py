@@ -119,7 +119,7 @@ def _common_size(files: list[Path], sizes: list[tuple[int, int]], folder: Path, 
             first, other = (p.relative_to(folder).as_posix() for p in (files[0], path))
             raise DataFileError(
                 f"{quoted(source)}: images differ in size: '{first}' is {h0}x{w0} (height x width) but '{other}' "
-                f"is {h1}x{w1}; resize them all with `image_size` (for example `image_size`=({h0}, {w0}))"
+                f"is {h1}x{w1}; resize them all to one size with `image_size` (for example {h0}x{w0})"
             )
     return sizes[0]
 

@@ -36,9 +36,10 @@ from vaekit import io
 from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
+from vaekit.estimators._labels import fit_classes, one_hot
 from vaekit.estimators._params import check_positive_int, fill_docstring
+from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
-from vaekit.nn import default_hidden
 from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
 
 PREDICT_BATCH = 4096
@@ -49,13 +50,6 @@ REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 
 # Fields of TrainingConfig that an estimator parameter of the same name sets.
 _TRAINING_FIELDS = ("epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose")
-
-
-def looks_like_pixels(X: np.ndarray) -> bool:
-    """True for data in [0, 1] that is an image stack or has many exact 0s and 1s."""
-    if X.min() < 0.0 or X.max() > 1.0:
-        return False
-    return X.ndim >= 3 or float(np.isin(X, (0.0, 1.0)).mean()) >= 0.1
 
 
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -158,59 +152,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return None
         if y is None:
             raise InputError(f"{type(self).__name__}.{method} needs the labels y (its encoder and decoder see them)")
-        labels = np.asarray(y)
-        if labels.ndim == 0:
-            labels = np.full(n_rows, labels.item(), dtype=labels.dtype)
-        if labels.ndim != 1 or len(labels) != n_rows:
-            raise InputError(f"y must hold one label per row ({n_rows} rows), got shape {labels.shape}")
-        index = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
-        unknown = self.classes_[index] != labels
-        if unknown.any():
-            raise InputError(f"y holds the label {labels[unknown][0]!r}, unseen in fit; known classes: {list(self.classes_)}")
-        one_hot = np.zeros((n_rows, len(self.classes_)), np.float32)
-        one_hot[np.arange(n_rows), index] = 1.0
-        return one_hot
-
-    def _fit_classes(self, y: Any, n_samples: int) -> None:
-        """classes_ and class_prior_ of a conditional model's training labels."""
-        if y is None:
-            raise InputError(f"{type(self).__name__}.fit needs the labels y (one per sample of X)")
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != n_samples:
-            raise InputError(f"y must have one label per sample: shape ({n_samples},), got {labels.shape}")
-        classes, counts = np.unique(labels, return_counts=True)
-        if len(classes) > 20 and len(classes) > n_samples // 2:
-            raise InputError(
-                f"y has {len(classes)} distinct values for {n_samples} samples: a conditional model needs class "
-                "labels (a few values, each shared by many samples), not a continuous target"
-            )
-        self.classes_, self.class_prior_ = classes, counts / counts.sum()
-
-    # ------------------------------------------------------------ resolution
-    def _resolve_architecture(self, X: np.ndarray) -> str:
-        if self.architecture == "auto":
-            return "conv" if X.ndim >= 3 else "mlp"
-        if self.architecture == "conv" and X.ndim == 2:
-            raise InputError(
-                "architecture='conv' needs images (n, H, W) or (n, C, H, W); X is a table "
-                f"of shape {X.shape}. Reshape it, or use architecture='mlp'."
-            )
-        return self.architecture
-
-    def _resolve_likelihood(self, X: np.ndarray) -> str:
-        if self.likelihood == "auto":
-            return "bernoulli" if looks_like_pixels(X) else "gaussian"
-        if self.likelihood == "bernoulli" and (X.min() < 0.0 or X.max() > 1.0):
-            raise InputError(
-                f"likelihood='bernoulli' needs data in [0, 1]; X ranges from {X.min():g} to "
-                f"{X.max():g}. Scale it to [0, 1] or use likelihood='gaussian'."
-            )
-        return self.likelihood
-
-    def _resolve_hidden(self, architecture: str) -> tuple[int, ...]:
-        if self.hidden is not None:
-            return tuple(int(h) for h in self.hidden)
-        return (256,) if architecture == "conv" else default_hidden(math.prod(self.input_shape_))
+        return one_hot(self.classes_, y, n_rows)
 
     def _training_config(self) -> TrainingConfig:
         params = self.get_params()
@@ -251,19 +193,16 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
         X = check_array(X)
         if self.conditional:
-            self._fit_classes(y, len(X))
+            self.classes_, self.class_prior_ = fit_classes(y, len(X), type(self).__name__)
         conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.n_features_in_ = math.prod(self.input_shape_)
-        self.architecture_ = self._resolve_architecture(X)
-        self.likelihood_ = self._resolve_likelihood(X)
-        self.hidden_ = self._resolve_hidden(self.architecture_)
-        kind = self.preprocessing
-        if kind == "auto":
-            kind = "standardize" if self.likelihood_ != "bernoulli" and X.ndim == 2 else "none"
-        self.scaling_ = Scaling.fit(X, kind)
+        self.architecture_ = resolve_architecture(self.architecture, X)
+        self.likelihood_ = resolve_likelihood(self.likelihood, X)
+        self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
+        self.scaling_ = Scaling.fit(X, resolve_preprocessing(self.preprocessing, self.likelihood_, X))
         self.device_ = resolve_device(self.device)
 
         order = rng.permutation(len(X))
