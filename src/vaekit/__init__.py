@@ -21,13 +21,12 @@ if TYPE_CHECKING:
         VAE,
         VQVAE,
         AutoEncoder,
-        BetaTCVAE,
         ConditionalVAE,
         DenoisingAutoEncoder,
         load,
     )
 
-_ESTIMATORS = ("VAE", "AutoEncoder", "DenoisingAutoEncoder", "IWAE", "ConditionalVAE", "VQVAE", "BetaTCVAE", "load")
+_ESTIMATORS = ("VAE", "AutoEncoder", "DenoisingAutoEncoder", "IWAE", "ConditionalVAE", "VQVAE", "load")
 __all__ = [*_ESTIMATORS, "__version__", "datasets"]
 
 _LAZY = {
@@ -38,8 +37,9 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
-        estimators = importlib.import_module("vaekit.estimators")
-        if name not in estimators.__all__:  # a model kind declared after this list was written
+        # A model kind declared after this list was written is found in the registry
+        # (only class-like names are looked up, so probes such as __wrapped__ stay cheap).
+        if not name[:1].isupper() or name not in importlib.import_module("vaekit.estimators").__all__:
             raise AttributeError(f"module 'vaekit' has no attribute {name!r}")
         _LAZY[name] = ("vaekit.estimators", name)
     module_name, attribute = _LAZY[name]

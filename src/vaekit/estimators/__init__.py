@@ -1,22 +1,15 @@
-"""scikit-learn estimators, one module per family, each declaring its model kind.
+"""scikit-learn estimators, one module per family, each class declaring its model kind.
 
-==================== ======== ==============================================
-class                kind     module
-==================== ======== ==============================================
-AutoEncoder          ae       :mod:`vaekit.estimators.ae`
-DenoisingAutoEncoder dae      :mod:`vaekit.estimators.ae`
-VAE                  vae      :mod:`vaekit.estimators.vae`
-IWAE                 iwae     :mod:`vaekit.estimators.iwae`
-ConditionalVAE       cvae     :mod:`vaekit.estimators.cvae`
-VQVAE                vqvae    :mod:`vaekit.estimators.vqvae`
-BetaTCVAE            btcvae   :mod:`vaekit.estimators.btcvae`
-==================== ======== ==============================================
+``REGISTRY`` maps each kind ("vae", "vqvae", ...) to its class; it is filled by the
+declarations themselves (:mod:`vaekit.estimators._base`). Every module of this
+package is imported here, so a new family module needs no line in this file: its
+classes are registered and exported (``from vaekit import NewKind``) as soon as it
+exists. The round-one classes are also imported by name below, for readers and type
+checkers.
 
 They follow the scikit-learn contract: ``__init__`` only stores its keyword
 arguments, ``fit(X, y=None)`` validates and returns ``self``, fitted state ends in
 ``_``, ``transform`` gives the posterior mean and ``inverse_transform`` decodes.
-:data:`REGISTRY` maps each kind to its class; it is filled by the declarations
-themselves (:mod:`vaekit.estimators._base`), so importing this package is enough.
 """
 
 from __future__ import annotations
@@ -28,7 +21,6 @@ from pathlib import Path
 from vaekit import io
 from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
 from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder
-from vaekit.estimators.btcvae import BetaTCVAE
 from vaekit.estimators.cvae import ConditionalVAE
 from vaekit.estimators.iwae import IWAE
 from vaekit.estimators.vae import VAE
