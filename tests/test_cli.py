@@ -1,44 +1,37 @@
-"""End-to-end tests of the installed ``vaekit`` command, run in a subprocess as a user would.
+"""The ``vaekit`` command line, run in-process with Typer's ``CliRunner``.
 
-Two small models are trained once per module (a VAE on the built-in digits, a VAE
-on a CSV table made here) and shared by the tests that only read them.
+Each test calls the same Typer app the ``vaekit`` script runs, with the same
+arguments, and checks exit codes, stdout, stderr and the files written. The run
+folders that tests only read (a VAE on the built-in digits, a VAE on a CSV table)
+are trained once per session in ``conftest.py``. What only a real process shows
+(exit codes as the shell sees them, start-up imports, one end-to-end training) is
+checked in ``test_cli_smoke.py``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
-import os
-import subprocess
-import sys
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from typer.testing import Result
 
-VAEKIT = Path(sys.executable).with_name("vaekit")
-TINY = ["--epochs", "2", "--hidden", "16", "--quiet"]
-
-
-def run(*args: str | Path, cwd: Path | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``vaekit ARGS``; with ok=True assert success, else assert exit code 1."""
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run(
-        [str(VAEKIT), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
-    )
-    if ok:
-        assert result.returncode == 0, f"vaekit {args} failed:\n{result.stdout}\n{result.stderr}"
-    else:
-        assert result.returncode == 1, f"vaekit {args} gave {result.returncode}:\n{result.stdout}\n{result.stderr}"
-    return result
+CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py: cli(*args, ok=True) -> Result
+TINY = ("--epochs", "2", "--hidden", "16", "--quiet")  # as the session runs of conftest.py
 
 
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The one-line error a failing command printed."""
+def error_line(result: Result) -> str:
+    """The one-line error a failing command printed on stderr (and nothing on stdout)."""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
-    assert "error:" in lines[0]
+    assert "error:" in lines[0] and lines[0].startswith("vaekit ")
+    assert result.stdout == "", f"a failing command printed on stdout:\n{result.stdout}"
     return lines[0]
 
 
@@ -49,72 +42,42 @@ def assert_png(path: Path, min_side: int = 100) -> None:
         assert max(image.size) <= 4000
 
 
-@pytest.fixture(scope="module")
-def table_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """200 rows: id column 'name', 4 numeric features, label column 'group' (text)."""
-    rng = np.random.default_rng(0)
-    t = rng.normal(size=(200, 1))
-    features = np.hstack([t, 2 * t + 0.1 * rng.normal(size=(200, 1)), np.sin(t), rng.normal(size=(200, 1))])
-    frame = pd.DataFrame(features, columns=["a", "b", "c", "d"])
-    frame.insert(0, "name", [f"row{i}" for i in range(200)])
-    frame["group"] = np.where(t[:, 0] > 0, "high", "low")
-    path = tmp_path_factory.mktemp("table") / "measurements.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def table_run(table_csv: Path) -> Path:
-    out = table_csv.parent / "runs" / "table"
-    run("train", table_csv, "--id", "name", "--label", "group", "--out", out, *TINY)
-    return out
-
-
-@pytest.fixture(scope="module")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    out = tmp_path_factory.mktemp("digits") / "runs" / "digits"
-    return out, run("train", "digits", "--out", out, "--latent-dim", "2", *TINY)
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An unsigned-byte IDX file as MNIST's: magic 0x0000_08_<ndim>, big-endian sizes, the bytes."""
+    assert array.dtype == np.uint8
+    return bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes() + array.tobytes()
 
 
 # ---------------------------------------------------------------- start-up and help
-def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys\nfrom vaekit.cli import main\nsys.argv = ['vaekit', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "assert 'matplotlib' not in sys.modules and 'pandas' not in sys.modules\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "train" in result.stdout and "encode" in result.stdout
-
-
 @pytest.mark.parametrize(
     "command", ["train", "encode", "decode", "reconstruct", "sample", "evaluate", "plot", "summary", "datasets"]
 )
-def test_every_command_help_shows_an_example(command: str) -> None:
-    assert "Example: vaekit " + command in run(command, "--help").stdout
+def test_every_command_help_shows_an_example(cli: CliRun, command: str) -> None:
+    result = cli(command, "--help")
+    assert "Example: vaekit " + command in result.stdout
+    assert result.stdout.startswith(f"Usage: vaekit {command} ") and result.stderr == ""
 
 
-def test_version() -> None:
+def test_version(cli: CliRun) -> None:
     from vaekit import __version__
 
-    assert run("--version").stdout.strip() == f"vaekit {__version__}"
+    assert cli("--version").stdout == f"vaekit {__version__}\n"
 
 
-def test_datasets_lists_every_builtin_set() -> None:
-    out = run("datasets").stdout
+def test_datasets_lists_every_builtin_set(cli: CliRun) -> None:
+    out = cli("datasets").stdout
     for name in ("digits", "latent-factors", "mnist", "fashion-mnist", "frey-faces"):
         assert name in out
     assert "embedded" in out
 
 
 # ---------------------------------------------------------------------- train
-def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, Result]) -> None:
     out, result = digits_run
     for name in ("config.toml", "history.csv", "metrics.json", "latents.csv", "report.html", "model/config.json", "model/model.safetensors"):
         assert (out / name).is_file(), name
     assert "report.html" in result.stdout.strip().splitlines()[-1]
+    assert result.stderr == ""  # --quiet: no progress bar
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["likelihood"] == "bernoulli" and metrics["data"]["sample_shape"] == [8, 8]
     assert metrics["data"]["n_train"] + metrics["data"]["n_test"] == 1797
@@ -136,68 +99,75 @@ def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, subprocess.C
     assert page.count("data:image/png;base64,") == len(figures) and "<table>" in page
 
 
-def test_config_repeats_the_run(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
-    out, _ = digits_run
+def test_config_repeats_the_run(cli: CliRun, table_run: Path, tmp_path: Path) -> None:
+    out = table_run
     again = tmp_path / "again"
-    run("train", "--config", out / "config.toml", "--out", again, "--quiet")
+    cli("train", "--config", out / "config.toml", "--out", again, "--quiet")
     first = json.loads((out / "metrics.json").read_text())
     second = json.loads((again / "metrics.json").read_text())
     assert second["train"] == first["train"] and second["test"] == first["test"]
     assert (again / "config.toml").read_text() == (out / "config.toml").read_text()
 
 
-def test_train_refuses_to_overwrite_without_force(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+def test_train_refuses_to_overwrite_without_force(cli: CliRun, digits_run: tuple[Path, Result], tmp_path: Path) -> None:
     out, _ = digits_run
     before = (out / "metrics.json").read_bytes()
-    line = error_line(run("train", "digits", "--out", out, *TINY, ok=False))
+    line = error_line(cli("train", "digits", "--out", out, *TINY, ok=False))
     assert "already exists" in line and "--force" in line
     assert (out / "metrics.json").read_bytes() == before
     # a folder that is not a run is never replaced, even with --force
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "notes.txt").write_text("mine")
-    line = error_line(run("train", "digits", "--out", precious, "--force", *TINY, ok=False))
+    line = error_line(cli("train", "digits", "--out", precious, "--force", *TINY, ok=False))
     assert "not a vaekit run" in line and (precious / "notes.txt").read_text() == "mine"
+    assert [p.name for p in precious.iterdir()] == ["notes.txt"]
 
 
-def test_train_force_replaces_a_run(tmp_path: Path) -> None:
+def test_train_force_replaces_a_run(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    run("train", "digits", "--out", out, *TINY)
-    run("train", "digits", "--out", out, "--force", "--seed", "5", *TINY)
-    assert 'seed = 5' in (out / "config.toml").read_text()
+    shutil.copytree(table_run, out)  # a finished run, trained with seed 0
+    assert "seed = 0" in (out / "config.toml").read_text()
+    cli("train", table_csv, "--id", "name", "--label", "group", "--out", out, "--force", "--seed", "5", *TINY)
+    assert "seed = 5" in (out / "config.toml").read_text()
+    assert json.loads((out / "metrics.json").read_text()) != json.loads((table_run / "metrics.json").read_text())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folders left behind"
 
 
-def test_default_run_folder_is_numbered_not_overwritten(tmp_path: Path) -> None:
-    first = run("train", "digits", *TINY, cwd=tmp_path).stdout
-    second = run("train", "digits", *TINY, cwd=tmp_path).stdout
-    assert "runs/digits-vae/" in first and "runs/digits-vae-2/" in second
+def test_default_run_folder_is_numbered_not_overwritten(cli: CliRun, table_csv: Path, in_tmp_path: Path) -> None:
+    args = ("train", table_csv, "--id", "name", "--label", "group", *TINY)
+    first = cli(*args).stdout
+    second = cli(*args).stdout
+    assert "runs/measurements-vae/" in first and "runs/measurements-vae-2/" in second
+    assert sorted(p.name for p in (in_tmp_path / "runs").iterdir()) == ["measurements-vae", "measurements-vae-2"]
+    for name in ("measurements-vae", "measurements-vae-2"):
+        assert (in_tmp_path / "runs" / name / "metrics.json").is_file()
 
 
 # ----------------------------------------------------------------- a user's CSV
-def test_columns_are_matched_by_name(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+def test_columns_are_matched_by_name(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
     shuffled = tmp_path / "shuffled.csv"
     frame = pd.read_csv(table_csv)
     frame[["d", "c", "name", "b", "a"]].to_csv(shuffled, index=False)  # no label column, other order
-    run("encode", table_run, shuffled, "--id", "name", "-o", tmp_path / "z1.csv")
-    run("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", tmp_path / "z2.csv")
+    cli("encode", table_run, shuffled, "--id", "name", "-o", tmp_path / "z1.csv")
+    cli("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", tmp_path / "z2.csv")
     np.testing.assert_array_equal(pd.read_csv(tmp_path / "z1.csv")[["z0", "z1"]], pd.read_csv(tmp_path / "z2.csv")[["z0", "z1"]])
 
 
-def test_csv_table_round_trip(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+def test_csv_table_round_trip(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
     metrics = json.loads((table_run / "metrics.json").read_text())
     assert metrics["data"]["kind"] == "table" and metrics["data"]["sample_shape"] == [4]
     latents = tmp_path / "z.csv"
-    run("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", latents, "--logvar")
+    cli("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", latents, "--logvar")
     z = pd.read_csv(latents)
     assert list(z.columns) == ["name", "z0", "z1", "logvar0", "logvar1", "group"]
     assert len(z) == 200 and z["name"].iloc[7] == "row7"
     decoded = tmp_path / "decoded.csv"
-    run("decode", table_run, latents, "--id", "name", "-o", decoded)
+    cli("decode", table_run, latents, "--id", "name", "-o", decoded)
     x_hat = pd.read_csv(decoded)
     assert list(x_hat.columns) == ["name", "a", "b", "c", "d"] and len(x_hat) == 200
     recon = tmp_path / "recon.csv"
-    out = run("reconstruct", table_run, table_csv, "--id", "name", "--label", "group", "-o", recon).stdout
+    out = cli("reconstruct", table_run, table_csv, "--id", "name", "--label", "group", "-o", recon).stdout
     r = pd.read_csv(recon)
     assert {"a", "b", "c", "d", "reconstruction_error"} <= set(r.columns)
     # decoding the latent means gives the reconstruction
@@ -207,47 +177,46 @@ def test_csv_table_round_trip(table_run: Path, table_csv: Path, tmp_path: Path) 
     assert "squared error per row" in out
 
 
-def test_table_figures_and_samples(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+def test_table_figures_and_samples(cli: CliRun, table_run: Path, tmp_path: Path) -> None:
     figures = sorted(p.name for p in (table_run / "figures").glob("*.png"))
     assert figures == ["feature-errors.png", "history.png", "latent.png", "layers.png"]
     samples = tmp_path / "s.csv"
-    run("sample", table_run, "-n", "7", "-o", samples)
+    cli("sample", table_run, "-n", "7", "-o", samples)
     assert list(pd.read_csv(samples).columns) == ["a", "b", "c", "d"] and len(pd.read_csv(samples)) == 7
-    line = error_line(run("plot", table_run, "--kind", "manifold", "-o", tmp_path / "m.png", ok=False))
-    assert "images only" in line
-    line = error_line(run("sample", table_run, "-n", "4", "-o", tmp_path / "s.png", ok=False))
-    assert "needs images" in line
+    line = error_line(cli("plot", table_run, "--kind", "manifold", "-o", tmp_path / "m.png", ok=False))
+    assert "images only" in line and not (tmp_path / "m.png").exists()
+    line = error_line(cli("sample", table_run, "-n", "4", "-o", tmp_path / "s.png", ok=False))
+    assert "needs images" in line and not (tmp_path / "s.png").exists()
 
 
-def test_evaluate_json(table_run: Path, table_csv: Path) -> None:
-    result = json.loads(run("evaluate", table_run, table_csv, "--id", "name", "--label", "group", "--json").stdout)
+def test_evaluate_json(cli: CliRun, table_run: Path, table_csv: Path) -> None:
+    result = json.loads(cli("evaluate", table_run, table_csv, "--id", "name", "--label", "group", "--json").stdout)
     assert result["n"] == 200 and result["likelihood"] == "gaussian"
     assert np.isclose(result["elbo"], -(result["reconstruction"] + result["kl"]))
-    text = run("evaluate", table_run, table_csv, "--id", "name", "--label", "group").stdout
+    text = cli("evaluate", table_run, table_csv, "--id", "name", "--label", "group").stdout
     assert "ELBO" in text and "MSE" in text
 
 
 # ------------------------------------------------------------ images and formats
-def test_image_outputs(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+def test_image_outputs(cli: CliRun, digits_run: tuple[Path, Result], tmp_path: Path) -> None:
     out, _ = digits_run
-    run("sample", out, "-n", "16", "-o", tmp_path / "s.png")
+    cli("sample", out, "-n", "16", "-o", tmp_path / "s.png")
     assert_png(tmp_path / "s.png")
-    run("sample", out, "-n", "5", "-o", tmp_path / "s.npy")
+    cli("sample", out, "-n", "5", "-o", tmp_path / "s.npy")
     assert np.load(tmp_path / "s.npy").shape == (5, 8, 8)
-    run("reconstruct", out, "digits", "-o", tmp_path / "r.png")
+    cli("reconstruct", out, "digits", "-o", tmp_path / "r.png")
     assert_png(tmp_path / "r.png")
     for kind in ("history", "latent", "manifold", "traversals", "interpolation", "layers"):
-        run("plot", out, "digits", "--kind", kind, "-o", tmp_path / f"{kind}.png")
+        cli("plot", out, "digits", "--kind", kind, "-o", tmp_path / f"{kind}.png")
         assert_png(tmp_path / f"{kind}.png")
-    text = run("summary", out, "-o", tmp_path / "summary.png").stdout
+    text = cli("summary", out, "-o", tmp_path / "summary.png").stdout
     assert "total parameters" in text and "Conv2d" in text
     assert_png(tmp_path / "summary.png")
 
 
 @pytest.mark.parametrize("fmt", ["npy", "npz", "idx.gz", "idx", "parquet", "pngs"])
-def test_every_input_format_encodes(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path, fmt: str) -> None:
+def test_every_input_format_encodes(cli: CliRun, digits_run: tuple[Path, Result], tmp_path: Path, fmt: str) -> None:
     from vaekit import datasets, load
-    from vaekit.data.idx import write_idx
 
     out, _ = digits_run
     X, y = datasets.load("digits")
@@ -261,9 +230,12 @@ def test_every_input_format_encodes(digits_run: tuple[Path, subprocess.Completed
         path = tmp_path / "x.npz"
         np.savez(path, images=X, labels=y)
         extra = ["--key", "images", "--label", "labels"]
-    elif fmt.startswith("idx"):
-        path = tmp_path / ("x-idx3-ubyte" + (".gz" if fmt == "idx.gz" else ""))
-        write_idx(path, pixels)
+    elif fmt == "idx":
+        path = tmp_path / "x-idx3-ubyte"
+        path.write_bytes(idx_bytes(pixels))
+    elif fmt == "idx.gz":
+        path = tmp_path / "x-idx3-ubyte.gz"
+        path.write_bytes(gzip.compress(idx_bytes(pixels)))
     elif fmt == "parquet":
         path = tmp_path / "x.parquet"
         pd.DataFrame(X.reshape(30, 64), columns=[f"p{i}" for i in range(64)]).to_parquet(path)
@@ -274,7 +246,7 @@ def test_every_input_format_encodes(digits_run: tuple[Path, subprocess.Completed
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(folder / f"{i:02d}.png")
     target = tmp_path / "z.csv"
-    run("encode", out, path, *extra, "-o", target)
+    cli("encode", out, path, *extra, "-o", target)
     z = pd.read_csv(target)
     assert len(z) == 30 and {"z0", "z1"} <= set(z.columns)
     # each format gives the codes of the same pixels (8-bit formats hold them rounded to /255)
@@ -287,25 +259,20 @@ def test_every_input_format_encodes(digits_run: tuple[Path, subprocess.Completed
     np.testing.assert_allclose(z[["z0", "z1"]].to_numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_train_on_an_image_folder(tmp_path: Path) -> None:
+def test_train_on_an_image_folder(cli: CliRun, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for i in range(24):
         folder = tmp_path / "faces" / ("a" if i % 2 else "b")
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 255, (14, 10, 3), dtype=np.uint8)).save(folder / f"{i}.png")
     out = tmp_path / "run"
-    run("train", tmp_path / "faces", "--out", out, *TINY)
+    cli("train", tmp_path / "faces", "--out", out, *TINY)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"]["sample_shape"] == [3, 14, 10]
     assert_png(out / "figures" / "reconstructions.png")
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.fixture()
-def model_4(table_run: Path) -> Path:
-    return table_run
-
-
 @pytest.mark.parametrize(
     "content, expected",
     [
@@ -317,57 +284,60 @@ def model_4(table_run: Path) -> Path:
     ],
     ids=["non-numeric", "missing", "ragged", "missing-column", "feature-count"],
 )
-def test_bad_csv_gives_one_line_error(model_4: Path, tmp_path: Path, content: str, expected: list[str]) -> None:
+def test_bad_csv_gives_one_line_error(cli: CliRun, table_run: Path, tmp_path: Path, content: str, expected: list[str]) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    line = error_line(run("encode", model_4, path, "-o", tmp_path / "z.csv", ok=False))
+    line = error_line(cli("encode", table_run, path, "-o", tmp_path / "z.csv", ok=False))
+    assert line.startswith("vaekit encode: error: ")
     for piece in expected:
         assert piece in line, f"{piece!r} not in {line!r}"
     assert not (tmp_path / "z.csv").exists()
 
 
-def test_unreadable_image_names_the_file(digits_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+def test_unreadable_image_names_the_file(cli: CliRun, digits_run: tuple[Path, Result], tmp_path: Path) -> None:
     out, _ = digits_run
     folder = tmp_path / "imgs"
     folder.mkdir()
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "good.png")
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    line = error_line(run("encode", out, folder, "-o", tmp_path / "z.csv", ok=False))
+    line = error_line(cli("encode", out, folder, "-o", tmp_path / "z.csv", ok=False))
     assert "broken.png" in line
 
 
-def test_debug_shows_the_traceback(model_4: Path, tmp_path: Path) -> None:
+def test_debug_shows_the_traceback(cli: CliRun, table_run: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("a,b\n1,x\n")
-    result = subprocess.run(
-        [str(VAEKIT), "--debug", "encode", str(model_4), str(path), "-o", str(tmp_path / "z.csv")],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 1 and "Traceback" in result.stderr
+    args = ("encode", table_run, path, "-o", tmp_path / "z.csv")
+    plain = cli(*args, ok=False)
+    assert "Traceback" not in plain.stderr
+    debug = cli("--debug", *args, ok=False)
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert debug.stderr.strip().splitlines()[-1] == plain.stderr.strip()  # the same one line, last
 
 
-def test_missing_model_and_unknown_data(tmp_path: Path, table_run: Path) -> None:
-    line = error_line(run("encode", tmp_path / "nowhere", "digits", "-o", tmp_path / "z.csv", ok=False))
+def test_missing_model_and_unknown_data(cli: CliRun, tmp_path: Path, table_run: Path) -> None:
+    line = error_line(cli("encode", tmp_path / "nowhere", "digits", "-o", tmp_path / "z.csv", ok=False))
     assert "nowhere" in line
-    line = error_line(run("encode", table_run, "no-such-thing.csv", "-o", tmp_path / "z.csv", ok=False))
+    line = error_line(cli("encode", table_run, "no-such-thing.csv", "-o", tmp_path / "z.csv", ok=False))
     assert "no-such-thing.csv" in line
+    assert not (tmp_path / "z.csv").exists()
 
 
-def test_outputs_are_not_overwritten_without_force(table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+def test_outputs_are_not_overwritten_without_force(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
     target = tmp_path / "z.csv"
     target.write_text("precious\n")
     args = ("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", target)
-    line = error_line(run(*args, ok=False))
+    line = error_line(cli(*args, ok=False))
     assert "--force" in line and target.read_text() == "precious\n"
-    run(*args, "--force")
+    cli(*args, "--force")
     assert len(pd.read_csv(target)) == 200
 
 
 # ------------------------------------------------------------- the model family
 @pytest.mark.parametrize("kind, extra", [("ae", []), ("dae", ["--noise-level", "0.3"]), ("iwae", ["--k", "3"])])
-def test_train_each_model_kind(table_csv: Path, tmp_path: Path, kind: str, extra: list[str]) -> None:
+def test_train_each_model_kind(cli: CliRun, table_csv: Path, tmp_path: Path, kind: str, extra: list[str]) -> None:
     out = tmp_path / kind
-    run("train", table_csv, "--id", "name", "--label", "group", "--model", kind, *extra, "--out", out, *TINY)
+    cli("train", table_csv, "--id", "name", "--label", "group", "--model", kind, *extra, "--out", out, *TINY)
     metrics = json.loads((out / "metrics.json").read_text())
     names = {"ae": "AutoEncoder", "dae": "DenoisingAutoEncoder", "iwae": "IWAE"}
     assert metrics["model"] == names[kind]
@@ -376,48 +346,51 @@ def test_train_each_model_kind(table_csv: Path, tmp_path: Path, kind: str, extra
     assert f'model = "{kind}"' in config
 
 
-def test_option_of_another_model_is_refused(tmp_path: Path) -> None:
-    line = error_line(run("train", "digits", "--model", "ae", "--beta", "4", "--out", tmp_path / "x", *TINY, ok=False))
+def test_option_of_another_model_is_refused(cli: CliRun, tmp_path: Path) -> None:
+    line = error_line(cli("train", "digits", "--model", "ae", "--beta", "4", "--out", tmp_path / "x", *TINY, ok=False))
     assert "--beta" in line and "--model ae" in line
     assert not (tmp_path / "x").exists()
 
 
-def test_lr_schedule_flag_reaches_the_run(tmp_path: Path) -> None:
+def test_lr_schedule_flag_reaches_the_run(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "cosine"
-    run("train", "digits", "--model", "ae", "--lr-schedule", "cosine", "--patience", "0", "--out", out, *TINY)
+    data = (table_csv, "--id", "name", "--label", "group")
+    cli("train", *data, "--model", "ae", "--lr-schedule", "cosine", "--patience", "0", "--out", out, *TINY)
     assert 'lr_schedule = "cosine"' in (out / "config.toml").read_text()
     lrs = pd.read_csv(out / "history.csv")["lr"].tolist()
     assert len(lrs) == 2 and 0 < lrs[0] < 1e-3 and lrs[1] == pytest.approx(0.0, abs=1e-12)
-    line = error_line(run("train", "digits", "--lr-schedule", "step", "--out", tmp_path / "bad", *TINY, ok=False))
+    line = error_line(cli("train", *data, "--lr-schedule", "step", "--out", tmp_path / "bad", *TINY, ok=False))
     assert "lr_schedule must be one of" in line and "'step'" in line
     assert not (tmp_path / "bad").exists()
 
 
-def test_conditional_vae_generates_a_chosen_class(tmp_path: Path) -> None:
+def test_conditional_vae_generates_a_chosen_class(cli: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "cvae"
-    run("train", "digits", "--model", "cvae", "--out", out, *TINY)
+    cli("train", "digits", "--model", "cvae", "--out", out, *TINY)
     figures = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert "samples.png" in figures and "manifold.png" not in figures
-    run("sample", out, "-n", "6", "--class", "3", "-o", tmp_path / "threes.npy")
+    cli("sample", out, "-n", "6", "--class", "3", "-o", tmp_path / "threes.npy")
     assert np.load(tmp_path / "threes.npy").shape == (6, 8, 8)
-    line = error_line(run("sample", out, "-n", "2", "--class", "11", "-o", tmp_path / "x.npy", ok=False))
+    line = error_line(cli("sample", out, "-n", "2", "--class", "11", "-o", tmp_path / "x.npy", ok=False))
     assert "'11' is not a class" in line
     z = tmp_path / "z.csv"
-    run("encode", out, "digits", "-o", z)  # the built-in set brings its labels
+    cli("encode", out, "digits", "-o", z)  # the built-in set brings its labels
     assert len(pd.read_csv(z)) == 1797
-    line = error_line(run("decode", out, z, "-o", tmp_path / "d.npy", ok=False))
+    line = error_line(cli("decode", out, z, "-o", tmp_path / "d.npy", ok=False))
     assert "--class" in line
-    run("decode", out, z, "--class", "5", "-o", tmp_path / "d.npy")
+    cli("decode", out, z, "--class", "5", "-o", tmp_path / "d.npy")
+    assert np.load(tmp_path / "d.npy").shape == (1797, 8, 8)
 
 
-def test_cvae_needs_a_label(table_csv: Path, tmp_path: Path) -> None:
-    line = error_line(run("train", table_csv, "--id", "name", "--columns", "a,b,c,d", "--model", "cvae", "--out", tmp_path / "c", *TINY, ok=False))
+def test_cvae_needs_a_label(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
+    line = error_line(cli("train", table_csv, "--id", "name", "--columns", "a,b,c,d", "--model", "cvae", "--out", tmp_path / "c", *TINY, ok=False))
     assert "--label" in line
+    assert not (tmp_path / "c").exists()
 
 
-def test_sweep_draws_error_against_latent_size(tmp_path: Path) -> None:
+def test_sweep_draws_error_against_latent_size(cli: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    text = run("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae,vae", "--out", out, *TINY).stdout
+    text = cli("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae,vae", "--out", out, *TINY).stdout
     table = pd.read_csv(out / "sweep.csv")
     assert sorted(zip(table["model"], table["latent_dim"])) == [
         ("ae", 1), ("ae", 2), ("pca", 1), ("pca", 2), ("vae", 1), ("vae", 2)
@@ -426,24 +399,25 @@ def test_sweep_draws_error_against_latent_size(tmp_path: Path) -> None:
     assert pca[2] < pca[1]  # PCA with more components reconstructs better
     assert_png(out / "sweep.png")
     assert (out / "ae-z2" / "metrics.json").is_file() and "latent_dim" in text
-    line = error_line(run("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae", "--out", out, *TINY, ok=False))
+    line = error_line(cli("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae", "--out", out, *TINY, ok=False))
     assert "already exists" in line
 
 
-def test_evaluate_log_likelihood_and_pca(digits_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_evaluate_log_likelihood_and_pca(cli: CliRun, digits_run: tuple[Path, Result]) -> None:
     out, _ = digits_run
-    result = json.loads(run("evaluate", out, "digits", "-k", "20", "--json").stdout)
+    result = json.loads(cli("evaluate", out, "digits", "-k", "20", "--json").stdout)
     assert result["log_likelihood"] >= result["elbo"] - 0.5 and result["log_likelihood_samples"] == 20
     assert result["pca_in_sample"]["n_components"] == 2 and result["bits_per_dim"] > 0
     assert 0 <= result["active_units"] <= 2
 
 
-def test_vqvae_from_the_command_line(tmp_path: Path) -> None:
+def test_vqvae_from_the_command_line(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "vq"
-    run("train", "digits", "--model", "vqvae", "--latent-dim", "4", "--code-dim", "2", "--codebook-size", "16", "--out", out, *TINY)
+    data = (table_csv, "--id", "name", "--label", "group")
+    cli("train", *data, "--model", "vqvae", "--latent-dim", "4", "--code-dim", "2", "--codebook-size", "16", "--out", out, *TINY)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "VQVAE" and 1 <= metrics["codebook"]["used_codes"] <= 16
     assert metrics["test"]["kl"] == pytest.approx(2 * np.log(16))  # the uniform prior over 16 codes, 2 slots
-    assert "codebook" in run("evaluate", out, "digits").stdout
-    line = error_line(run("train", "digits", "--model", "vqvae", "--latent-dim", "3", "--out", tmp_path / "bad", *TINY, ok=False))
-    assert "multiple of code_dim" in line
+    assert "codebook" in cli("evaluate", out, *data).stdout
+    line = error_line(cli("train", *data, "--model", "vqvae", "--latent-dim", "3", "--out", tmp_path / "bad", *TINY, ok=False))
+    assert "multiple of code_dim" in line and not (tmp_path / "bad").exists()
