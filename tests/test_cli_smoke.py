@@ -1,0 +1,109 @@
+"""The installed ``vaekit`` command in real processes, as a shell runs it.
+
+The command line's behaviour is tested in-process in ``test_cli.py``; these few
+checks cover what only a separate process shows: the exit codes the shell gets,
+which modules start-up imports, and one whole training run from the console script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+VAEKIT = Path(sys.executable).with_name("vaekit")
+HEAVY = ("torch", "matplotlib", "pandas", "sklearn", "scipy", "PIL")
+"""Modules that ``--help`` and ``--version`` must not import (each costs seconds)."""
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``vaekit ARGS`` through the console script; one torch thread, as in the other tests."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [str(VAEKIT), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime -m vaekit.cli ARGS``; its result and the top-level packages it imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vaekit.cli", *args], capture_output=True, text=True, timeout=300
+    )
+    names = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "vaekit" in names and "typer" in names, result.stderr[-2000:]  # the parse found the imports
+    return result, names
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_do_not_import_heavy_modules(option: str) -> None:
+    result, names = imported_modules(option)
+    assert result.returncode == 0
+    assert not names & set(HEAVY), f"vaekit {option} imported {sorted(names & set(HEAVY))}"
+    if option == "--help":
+        assert result.stdout.startswith("Usage: vaekit ")
+        assert "train" in result.stdout and "encode" in result.stdout
+    else:
+        from vaekit import __version__
+
+        assert result.stdout == f"vaekit {__version__}\n"
+
+
+def test_console_script_version_exits_0() -> None:
+    from vaekit import __version__
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout == f"vaekit {__version__}\n" and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["no-such-command"], "No such command 'no-such-command'"), (["encode"], "Missing argument")],
+    ids=["unknown-command", "missing-argument"],
+)
+def test_usage_error_exits_2(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert result.stderr.startswith("Usage: vaekit") and message in result.stderr
+
+
+def test_bad_input_exits_1_with_one_line(tmp_path: Path) -> None:
+    result = run("encode", tmp_path / "nowhere", "digits", "-o", tmp_path / "z.csv")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vaekit encode: error: ") and "nowhere" in lines[0], result.stderr
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_train_end_to_end_writes_a_run_folder(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    t = rng.uniform(-2, 2, size=(60, 1))
+    frame = pd.DataFrame(np.hstack([t, t**2, np.sin(t)]), columns=["x", "y", "z"])
+    data = tmp_path / "small.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    result = run("train", data, "--out", out, "--epochs", "2", "--hidden", "8", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet: no progress bar, and nothing else
+    assert result.stdout.strip().splitlines()[-1].startswith(f"Run written to {out}/")
+    for name in ("config.toml", "history.csv", "metrics.json", "latents.csv", "report.html", "model/config.json", "model/model.safetensors"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "VAE" and metrics["data"]["sample_shape"] == [3]
+    assert metrics["data"]["n_train"] + metrics["data"]["n_test"] == 60
+    assert len(pd.read_csv(out / "history.csv")) == 2
+    from vaekit import load
+
+    model = load(out / "model")
+    assert model.transform(frame).shape == (60, 2)  # fitted on the named columns x, y, z
