@@ -13,7 +13,6 @@ from vaekit.evaluation import (
     active_units,
     bits_per_dim,
     evaluate_model,
-    is_variational,
     log_likelihood,
     pca_baseline,
 )
@@ -189,7 +188,7 @@ def test_importance_sampling_closes_the_gap_of_a_wrong_posterior(ppca_data: np.n
 # ---------------------------------------------------------------------- errors
 def test_autoencoder_has_no_likelihood(table: np.ndarray) -> None:
     ae = AutoEncoder(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(table[:100])
-    assert not is_variational(ae)
+    assert not ae.variational
     with pytest.raises(ValueError, match="deterministic code.*no likelihood.*score_samples"):
         log_likelihood(ae, table[:10], 10)
     with pytest.raises(ValueError, match="deterministic code"):
@@ -263,7 +262,7 @@ def test_pca_baseline_flattens_images() -> None:
 
 # --------------------------------------------------------------- evaluate_model
 def test_evaluate_model_with_log_likelihood(table: np.ndarray, table_vae: VAE) -> None:
-    assert is_variational(table_vae)
+    assert table_vae.variational
     result = evaluate_model(table_vae, table, n_samples=10, log_likelihood_samples=100)
     assert result["log_likelihood_samples"] == 100
     assert result["log_likelihood"] >= result["elbo"]
