@@ -78,12 +78,16 @@ def test_usage_error_exits_2(args: list[str], message: str) -> None:
 
 
 def test_bad_input_exits_1_with_one_line(tmp_path: Path) -> None:
-    result = run("encode", tmp_path / "nowhere", "digits", "-o", tmp_path / "z.csv")
+    # An output that exists is refused before the model is read (so before torch is imported).
+    target = tmp_path / "samples.png"
+    target.write_bytes(b"precious")
+    result = run("sample", tmp_path / "model", "-n", "4", "-o", target)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vaekit encode: error: ") and "nowhere" in lines[0], result.stderr
-    assert not (tmp_path / "z.csv").exists()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("vaekit sample: error: ") and "already exists" in lines[0] and "--force" in lines[0]
+    assert target.read_bytes() == b"precious"
 
 
 def test_train_end_to_end_writes_a_run_folder(tmp_path: Path) -> None:
