@@ -360,7 +360,7 @@ def test_lr_schedule_flag_reaches_the_run(cli: CliRun, table_csv: Path, tmp_path
     lrs = pd.read_csv(out / "history.csv")["lr"].tolist()
     assert len(lrs) == 2 and 0 < lrs[0] < 1e-3 and lrs[1] == pytest.approx(0.0, abs=1e-12)
     line = error_line(cli("train", *data, "--lr-schedule", "step", "--out", tmp_path / "bad", *TINY, ok=False))
-    assert "lr_schedule must be one of" in line and "'step'" in line
+    assert "--lr-schedule must be a str among" in line and "'cosine'" in line and "Got 'step'" in line
     assert not (tmp_path / "bad").exists()
 
 

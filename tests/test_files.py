@@ -397,7 +397,7 @@ def test_mismatched_image_sizes(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as info:
         read_data(tmp_path / "imgs")
     message = str(info.value)
-    assert "'a.png' is 4x6" in message and "'b.png' is 5x6" in message and "`image_size`=(4, 6)" in message
+    assert "'a.png' is 4x6" in message and "'b.png' is 5x6" in message and "`image_size` (for example 4x6)" in message
 
 
 def test_empty_folder_and_folder_without_images(tmp_path: Path) -> None:

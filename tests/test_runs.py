@@ -23,4 +23,4 @@ def test_slow_conv_note(architecture: str, shape: tuple[int, ...], noted: bool) 
     note = slow_conv_note({"architecture": architecture, "device": "cpu"}, shape)
     assert (note is not None) == noted
     if noted:
-        assert note is not None and "--architecture mlp" in note and f"{shape[0]:,} images" in note
+        assert note is not None and "`architecture` mlp" in note and f"{shape[0]:,} images" in note
