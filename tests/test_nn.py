@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from vaekit.models import AutoEncoderModel, VAEModel
+from vaekit.models.ae import AutoEncoderModel
+from vaekit.models.vae import VAEModel
 from vaekit.nn import build_decoder, build_encoder, conv_stages, count_parameters, default_hidden
 
 

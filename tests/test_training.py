@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from vaekit.models import AutoEncoderModel, VAEModel
+from vaekit.models.ae import AutoEncoderModel
+from vaekit.models.vae import VAEModel
 from vaekit.training import (
     TensorBatches,
     TrainingConfig,
@@ -142,7 +143,7 @@ def test_resolve_device() -> None:
 
 def test_without_validation_the_model_own_loss_is_monitored() -> None:
     """An IWAE trained without validation keeps the epoch with the best -L_k, not the best ELBO."""
-    from vaekit.models import IWAEModel
+    from vaekit.models.iwae import IWAEModel
 
     torch.manual_seed(0)
     model = IWAEModel((4,), 2, "gaussian", "mlp", (8,))
