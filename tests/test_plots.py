@@ -1,5 +1,7 @@
-"""Figures: tiled shapes, decode grids, labels and colour bars, atomic PNG writes, bad input."""
+"""Figures: tiled shapes, decode grids, labels and colour bars, atomic PNG writes, bad input,
+and the table of figure kinds that runs and the command line read."""
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -7,14 +9,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 from scipy.stats import norm
 
-from vaekit import plots
+from vaekit import VAE, VQVAE, AutoEncoder, ConditionalVAE, plots
+from vaekit.data.loaded import LoadedData
 from vaekit.plots import (
+    FIGURES,
+    FigureKind,
+    _estimator,
+    available_kinds,
     image_grid,
+    kinds,
+    make_figure,
     plot_feature_errors,
     plot_history,
     plot_interpolation,
@@ -23,6 +33,7 @@ from vaekit.plots import (
     plot_reconstructions,
     plot_samples,
     plot_traversals,
+    run_figures,
     save_figure,
 )
 
@@ -395,6 +406,13 @@ def test_plots_never_import_pyplot() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_importing_plots_loads_neither_torch_nor_matplotlib() -> None:
+    """The command line builds its --kind help from FIGURES at import time: it must stay light."""
+    code = "import sys, vaekit.plots; print(sorted({'torch', 'matplotlib', 'sklearn', 'scipy'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert result.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------------- bad input
 def _decode(Z: np.ndarray) -> np.ndarray:
     return np.zeros((len(Z), 4, 4))
@@ -443,3 +461,167 @@ def _decode(Z: np.ndarray) -> np.ndarray:
 def test_bad_input_raises_value_error(draw: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         draw()
+
+
+# ------------------------------------------------------------- the figure kinds
+KIND_NAMES = [
+    "history",
+    "latent",
+    "manifold",
+    "reconstructions",
+    "samples",
+    "interpolation",
+    "traversals",
+    "feature-errors",
+    "layers",
+]
+
+
+def _loaded(X: np.ndarray, labels: np.ndarray | None = None, feature_names: list[str] | None = None) -> LoadedData:
+    kind = "table" if X.ndim == 2 else "images"
+    return LoadedData(
+        X=X,
+        labels=labels,
+        ids=None,
+        feature_names=feature_names,
+        label_name="digit" if labels is not None else None,
+        id_name=None,
+        source="test data",
+        kind=kind,
+    )
+
+
+@pytest.fixture(scope="module")
+def image_data() -> LoadedData:
+    rng = np.random.default_rng(10)
+    return _loaded(rng.random((40, 8, 8), dtype=np.float32), labels=np.arange(40) % 3)
+
+
+@pytest.fixture(scope="module")
+def table_data() -> LoadedData:
+    X = np.random.default_rng(11).normal(size=(40, 5)).astype(np.float32)
+    return _loaded(X, feature_names=[f"f{j}" for j in range(5)])
+
+
+@pytest.fixture(scope="module")
+def image_vae(image_data: LoadedData) -> VAE:
+    return VAE(latent_dim=3, hidden=(16,), architecture="mlp", epochs=2, verbose=0, random_state=0).fit(image_data.X)
+
+
+@pytest.fixture(scope="module")
+def table_ae(table_data: LoadedData) -> AutoEncoder:
+    X = pd.DataFrame(table_data.X, columns=table_data.feature_names)  # as a run fits it: with the column names
+    return AutoEncoder(latent_dim=2, hidden=(8,), epochs=2, verbose=0, random_state=0).fit(X)
+
+
+@pytest.fixture(scope="module")
+def image_cvae(image_data: LoadedData) -> ConditionalVAE:
+    model = ConditionalVAE(latent_dim=2, hidden=(16,), architecture="mlp", epochs=2, verbose=0, random_state=0)
+    return model.fit(image_data.X, image_data.labels)
+
+
+def test_one_table_of_figure_kinds() -> None:
+    assert list(FIGURES) == KIND_NAMES
+    for name, kind in FIGURES.items():
+        assert isinstance(kind, FigureKind) and kind.name == name and kind.description
+        assert kind.applies_to in ("images", "tables", "any") and callable(kind.draw)
+    assert [k for k, f in FIGURES.items() if f.needs_data] == [
+        "latent",
+        "reconstructions",
+        "interpolation",
+        "feature-errors",
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FIGURES["history"].needs_data = True  # type: ignore[misc]
+
+
+def test_available_kinds_follow_the_data_and_the_conditioning(
+    image_vae: VAE, table_ae: AutoEncoder, image_cvae: ConditionalVAE
+) -> None:
+    assert available_kinds(image_vae) == [k for k in KIND_NAMES if k != "feature-errors"]
+    assert available_kinds(table_ae) == ["history", "latent", "reconstructions", "feature-errors", "layers"]
+    assert available_kinds(image_cvae) == ["history", "latent", "reconstructions", "samples", "layers"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "message"),
+    [
+        ("bogus", "image_vae", "unknown figure kind 'bogus'; choose one of: history, latent, manifold, "),
+        ("feature-errors", "image_vae", r"--kind feature-errors applies to tables only; .* shape \(8, 8\)"),
+        ("manifold", "table_ae", r"--kind manifold applies to images only; .* shape \(5,\)"),
+        ("manifold", "image_cvae", "--kind manifold applies to images only"),
+        ("latent", "image_vae", "--kind latent needs DATA to draw from"),
+    ],
+)
+def test_make_figure_refuses_what_does_not_apply(
+    kind: str, model: str, message: str, request: pytest.FixtureRequest
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_figure(kind, request.getfixturevalue(model))
+
+
+def test_make_figure_draws_each_kind_of_an_image_model(image_vae: VAE, image_data: LoadedData) -> None:
+    for kind in available_kinds(image_vae):
+        assert isinstance(make_figure(kind, image_vae, image_data), Figure), kind
+    samples = tiled(make_figure("samples", image_vae))
+    assert samples.shape == (8 * 9 - 1, 8 * 9 - 1)  # 64 samples of 8 x 8, 8 per row
+    np.testing.assert_allclose(samples[:8, :8], np.clip(image_vae.sample(64, random_state=0)[0], 0, 1), atol=1e-6)
+    shown = tiled(make_figure("reconstructions", image_vae, image_data))  # the first 10 over their reconstructions
+    np.testing.assert_allclose(shown[:8, :8], image_data.X[0], atol=1e-6)
+
+
+def test_a_conditional_model_samples_one_row_per_class(image_cvae: ConditionalVAE) -> None:
+    fig = make_figure("samples", image_cvae, seed=3)
+    assert tiled(fig).shape == (3 * 9 - 1, 8 * 9 - 1)
+    assert tick_texts(fig.axes[0].get_yticklabels()) == ["0", "1", "2"]
+    np.testing.assert_allclose(
+        tiled(fig)[9:17, :8], np.clip(image_cvae.sample(8, random_state=3, y=1)[0], 0, 1), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="label"):
+        make_figure("latent", image_cvae, _loaded(np.zeros((4, 8, 8), np.float32)))
+
+
+def test_table_reconstructions_are_the_feature_errors(table_ae: AutoEncoder, table_data: LoadedData) -> None:
+    errors = make_figure("feature-errors", table_ae, table_data)
+    reconstructions = make_figure("reconstructions", table_ae, table_data)
+    assert tick_texts(errors.axes[0].get_yticklabels()) == tick_texts(reconstructions.axes[0].get_yticklabels())
+    assert set(tick_texts(errors.axes[0].get_yticklabels())) == {f"f{j}" for j in range(5)}
+
+
+def test_the_latent_scatter_of_many_rows_shows_a_seeded_subset(
+    table_ae: AutoEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kinds, "MAX_SCATTER_POINTS", 30)
+    data = _loaded(
+        np.random.default_rng(12).normal(size=(50, 5)).astype(np.float32), feature_names=[f"f{j}" for j in range(5)]
+    )
+    ax = make_figure("latent", table_ae, data, seed=1).axes[0]
+    assert (
+        len(ax.collections[0].get_offsets()) == 30 and ax.get_title() == "latent means of 30 rows (a random 30 of 50)"
+    )
+
+
+def test_run_figures_write_every_kind_that_applies_with_its_caption(
+    image_vae: VAE, table_ae: AutoEncoder, image_data: LoadedData, table_data: LoadedData, tmp_path: Path
+) -> None:
+    written = run_figures(image_vae, image_data, _loaded(image_data.X[:5]), tmp_path / "images")
+    assert [name for name, _ in written] == [f"{k}.png" for k in available_kinds(image_vae)]
+    captions = dict(written)
+    assert captions["latent.png"] == f"latent (all rows): {FIGURES['latent'].description}"
+    assert captions["interpolation.png"].startswith("interpolation (test data): decoded points")
+    assert captions["manifold.png"] == f"manifold: {FIGURES['manifold'].description}"
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(captions)
+    written = run_figures(table_ae, table_data, None, tmp_path / "table")
+    assert [name for name, _ in written] == ["history.png", "latent.png", "feature-errors.png", "layers.png"]
+    assert dict(written)["feature-errors.png"].startswith("feature-errors (training data): per-feature")
+
+
+def test_figures_of_a_vq_vae_decode_codebook_vectors() -> None:
+    X = np.random.default_rng(13).random((40, 8, 8), dtype=np.float32)
+    vq = VQVAE(
+        latent_dim=4, code_dim=2, codebook_size=8, hidden=(16,), architecture="mlp", epochs=1, verbose=0, random_state=0
+    ).fit(X)
+    Z = np.random.default_rng(14).normal(size=(5, 4)).astype(np.float32)
+    decode = _estimator.decoder(vq)
+    np.testing.assert_array_equal(decode(Z), vq.inverse_transform(vq.quantize(Z)))
+    assert not np.allclose(decode(Z), vq.inverse_transform(Z))

@@ -1,4 +1,4 @@
-"""The layer table (the tutorial's plot_model) and the HTML report."""
+"""The layer table (the tutorial's plot_model, :mod:`vaekit.plots.layers`) and the HTML report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from vaekit import VAE, AutoEncoder
 from vaekit.nn import count_parameters
+from vaekit.plots import format_layer_table, layer_table, plot_layers
 from vaekit.report import metrics_table, render_report
-from vaekit.summary import format_table, layer_table, plot_layers
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_tutorial_network_layer_by_layer(tutorial_vae: VAE) -> None:
     ]
     assert sum(r.n_params for r in rows) == count_parameters(tutorial_vae.model_)
     assert rows[0].output_shape == (6,) and rows[-1].output_shape == (6,)
-    assert format_table(rows).splitlines()[-1] == f"total parameters: {count_parameters(tutorial_vae.model_):,}"
+    assert format_layer_table(rows).splitlines()[-1] == f"total parameters: {count_parameters(tutorial_vae.model_):,}"
 
 
 def test_conv_shapes_and_learned_variance_are_counted() -> None:

@@ -1,19 +1,25 @@
-"""Private helpers of :mod:`vaekit.plots`: check image stacks, tile them, lay them out.
+"""Private helpers of the image figures: check image stacks, tile them, lay them out.
 
 Images are tiled into one array with 1-pixel white separators and drawn with a
 single ``imshow``; the figure is sized from that array so that every image pixel is
-square (28x20 Frey faces stay 28 rows tall and 20 columns wide).
+square (28x20 Frey faces stay 28 rows tall and 20 columns wide). The small argument
+checks that the image and latent figures share live here too.
+
+Only numpy is imported at module level; matplotlib is imported where a figure is made.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 SEPARATOR = 1.0  # white, like the figure's background: tiles read as separate images
 OVERSHOOT = 0.05  # values this far outside [0, 1] are clipped, not rescaled (decoders overshoot)
@@ -23,6 +29,33 @@ MAX_INCH_PER_PIXEL = 0.08  # 8 screen pixels per image pixel at 100 dpi
 MIN_WIDTH_IN = 2.5
 
 
+# ------------------------------------------------------------------- argument checks
+def title_with_notes(title: str | None, notes: list[str]) -> str | None:
+    """The title with the display notes (channel shown, scaling) on a second line."""
+    if not notes:
+        return title
+    note = "(" + "; ".join(notes) + ")"
+    return f"{title}\n{note}" if title else note
+
+
+def positive_int(value: object, name: str) -> int:
+    """``value`` as an int if it is a positive integer (not a bool), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def finite_vector(z: ArrayLike, name: str, shape: str = "(latent_dim,)") -> np.ndarray:
+    """A finite, non-empty 1-D array as float64 (a latent code by default), or a ValueError."""
+    vector = np.asarray(z, dtype=np.float64)
+    if vector.ndim != 1 or vector.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of shape {shape}, got shape {vector.shape}")
+    if not np.isfinite(vector).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return vector
+
+
+# --------------------------------------------------------------------- image values
 def prepare_images(images: Any, name: str = "images") -> tuple[np.ndarray, list[str]]:
     """Check an image stack and turn it into display values in [0, 1].
 
@@ -89,6 +122,7 @@ def decode_images(decode: Callable[[np.ndarray], Any], Z: np.ndarray) -> tuple[n
     return prepare_images(check_decoded(decode(Z.astype(np.float32)), len(Z)), "decoded images")
 
 
+# ------------------------------------------------------------------ tiling, layout
 def tile(display: np.ndarray, n_cols: int) -> np.ndarray:
     """Tile images row by row with 1-pixel separators; empty cells are white.
 
@@ -142,6 +176,8 @@ def image_figure(
     fig : Figure
     axes : list of Axes, one per panel, with ticks removed
     """
+    from matplotlib.figure import Figure
+
     width_px = max(panel.shape[1] for panel in panels)
     height_px = sum(panel.shape[0] for panel in panels)
     gaps_in = gap_in * (len(panels) - 1)

@@ -1,0 +1,138 @@
+"""Everything the figures ask of a fitted estimator, in one place.
+
+The drawing code never calls an estimator's methods or reads its model directly: it
+asks here whether the model is conditional and what its classes are, how to encode,
+reconstruct and sample with labels, and how to decode a latent point as the decoder
+was trained on (a VQ-VAE's decoder only ever saw codebook vectors). When the
+estimator API changes, only this module changes with it.
+
+Written against the estimator API of :mod:`vaekit.estimators`: the class
+attributes ``conditional`` and ``variational``, ``y=None`` on every method, and
+``project_latent(Z)``. Nothing heavy is imported at module level (no torch, no
+matplotlib), and nothing from the layers above the figures (:mod:`vaekit.runs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaekit.data.loaded import LoadedData
+    from vaekit.estimators._base import BaseAutoEncoder as Estimator
+
+__all__ = [
+    "classes",
+    "decoder",
+    "inputs",
+    "is_conditional",
+    "is_images",
+    "latent_center",
+    "network_inputs",
+    "reconstruct",
+    "sample",
+    "transform",
+]
+
+
+def is_images(estimator: Estimator) -> bool:
+    """True when the model was trained on images (samples of shape (H, W) or (C, H, W))."""
+    return len(estimator.input_shape_) >= 2
+
+
+def is_conditional(estimator: Estimator) -> bool:
+    """True for a model whose encoder and decoder also take a class label (a conditional VAE)."""
+    return bool(estimator.conditional)
+
+
+def classes(estimator: Estimator) -> list[Any]:
+    """The class labels a conditional model was trained on, in its own order."""
+    return list(estimator.classes_)
+
+
+def inputs(estimator: Estimator, data: LoadedData) -> tuple[Any, np.ndarray | None]:
+    """What the estimator's methods take from ``data``: X and, for a conditional model, labels.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, *sample_shape), or a DataFrame of shape
+        (n_samples, n_features) for a table with column names (so that the estimator
+        checks them against the names it was trained with, as a run fits it)
+    y : ndarray of shape (n_samples,), or None for a model that is not conditional
+
+    Raises
+    ------
+    ValueError
+        A conditional model, and ``data`` has no labels.
+    """
+    X: Any = data.X
+    if data.kind == "table" and data.feature_names is not None:
+        import pandas as pd
+
+        X = pd.DataFrame(data.X, columns=[str(name) for name in data.feature_names], copy=False)
+    if not is_conditional(estimator):
+        return X, None
+    if data.labels is None:
+        raise ValueError(
+            f"{data.source}: a conditional model needs the label of each row; name its column with --label"
+        )
+    return X, data.labels
+
+
+def transform(estimator: Estimator, X: Any, y: Any = None) -> np.ndarray:
+    """Latent means of X (and its labels y for a conditional model), shape (n_samples, latent_dim)."""
+    return estimator.transform(X, y)
+
+
+def reconstruct(estimator: Estimator, X: Any, y: Any = None) -> np.ndarray:
+    """Decoded means of X's latent means, of X's shape (n_samples, *sample_shape)."""
+    return estimator.reconstruct(X, y)
+
+
+def sample(estimator: Estimator, n_samples: int, seed: int, y: Any = None) -> np.ndarray:
+    """``n_samples`` decoded draws from the prior (for class y, if given), shape (n_samples, *sample_shape)."""
+    return estimator.sample(n_samples, random_state=seed, y=y)
+
+
+def decoder(estimator: Estimator) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from latent points (m, latent_dim) to decoded means (m, *sample_shape).
+
+    The points are first moved to where the decoder was trained (``project_latent``):
+    a VQ-VAE's are snapped to their nearest codebook vectors; any other model's are
+    kept as they are.
+    """
+    return lambda Z: estimator.inverse_transform(estimator.project_latent(np.asarray(Z, dtype=np.float32)))
+
+
+def latent_center(estimator: Estimator) -> np.ndarray:
+    """Where latent walks start, shape (latent_dim,): the prior's mean for a VAE, the mean
+    training code for an autoencoder (which has no prior)."""
+    center = getattr(estimator, "latent_mean_", None)
+    return np.zeros(estimator.latent_dim, np.float32) if center is None else np.asarray(center, np.float32)
+
+
+def network_inputs(estimator: Estimator) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """What the encoder and the decoder networks take for one all-zero sample and code.
+
+    Returns
+    -------
+    encoder_input : Tensor of shape (1, *encoder_input_shape)
+        A zero sample, with a zero class indicator appended for a conditional model.
+    decoder_input : Tensor of shape (1, latent_dim + n_classes)
+        A zero code, likewise.
+    n_classes : int
+        Width of the class indicator; 0 for a model that is not conditional.
+    """
+    import torch
+
+    model = estimator.model_
+    device = next(model.parameters()).device
+    x = torch.zeros((1, *estimator.input_shape_), device=device)  # (1, *sample_shape)
+    k = int(getattr(model, "n_conditions", 0))
+    condition = torch.zeros((1, k), device=device) if k else None  # (1, k): a conditional model's label
+    z = torch.zeros((1, estimator.latent_dim), device=device)  # (1, latent_dim)
+    return model.encoder_input(x, condition), model.decoder_input(z, condition), k

@@ -1,0 +1,353 @@
+"""The figure kinds of a fitted model: one table that everything listing or drawing figures reads.
+
+:data:`FIGURES` maps each kind's name (what ``vaekit plot --kind`` takes and a run's
+``figures/<name>.png`` is called) to a :class:`FigureKind`: its description (the
+report's caption), whether it needs data, whether it applies to images, tables or
+both, and the function that draws it. :func:`make_figure` draws one kind,
+:func:`available_kinds` lists those that apply to a model, and :func:`run_figures`
+writes every one of them for a training run.
+
+Each draw function only chooses the arrays; the figures themselves are drawn by the
+other modules of :mod:`vaekit.plots`, and every question about the estimator goes
+through :mod:`vaekit.plots._estimator`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from vaekit.plots import _estimator as est
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from vaekit.data.loaded import LoadedData
+    from vaekit.plots._estimator import Estimator
+
+__all__ = ["FIGURES", "FigureKind", "available_kinds", "make_figure", "run_figures"]
+
+AppliesTo = Literal["images", "tables", "any"]
+Draw = Callable[["Estimator", "LoadedData | None", int], "Figure"]
+MAX_SCATTER_POINTS = 10_000
+N_RECONSTRUCTIONS = 10  # originals shown above their reconstructions
+N_SAMPLES = 64  # prior samples of a model that is not conditional
+N_CLASSES_SAMPLED, N_SAMPLES_PER_CLASS = 10, 8  # a conditional model's samples: a row per class
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """One kind of figure of a fitted model.
+
+    Attributes
+    ----------
+    name : str
+        The kind's name: ``vaekit plot --kind NAME``, a run's ``figures/NAME.png``.
+    description : str
+        One line on what the figure shows; a run's report uses it as the caption.
+    needs_data : bool
+        Drawn from data (latent means, reconstructions) rather than from the model alone.
+    applies_to : {"images", "tables", "any"}
+        The data the model must have been trained on.
+    draw : callable
+        ``draw(estimator, data, seed) -> Figure``; ``data`` is a
+        :class:`~vaekit.data.loaded.LoadedData` (None is allowed when ``needs_data``
+        is false) and ``seed`` fixes any random choice (samples, rows shown).
+    with_classes : bool
+        Drawn for a conditional model too. False for the figures that decode latent
+        points without a class, which such a model's decoder cannot do.
+    in_runs_for : {"images", "tables", "any"}
+        The models for which :func:`run_figures` writes it (where it also applies).
+        The reconstructions of a table are its feature-errors figure, so a run
+        writes reconstructions for images only.
+    all_rows_in_runs : bool
+        In a run, drawn from the training and test rows together (the latent scatter
+        shows the whole data set); otherwise from the test part (else the training part).
+    """
+
+    name: str
+    description: str
+    needs_data: bool
+    applies_to: AppliesTo
+    draw: Draw
+    with_classes: bool = True
+    in_runs_for: AppliesTo = "any"
+    all_rows_in_runs: bool = False
+
+    def applies(self, estimator: Estimator) -> bool:
+        """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
+        if not _fits(self.applies_to, estimator):
+            return False
+        return self.with_classes or not est.is_conditional(estimator)
+
+
+def _fits(data: AppliesTo, estimator: Estimator) -> bool:
+    """True when the model was trained on ``data`` ("images", "tables"), or for "any"."""
+    return data == "any" or (data == "images") == est.is_images(estimator)
+
+
+# ------------------------------------------------------------------ draw functions
+def _take(values: Any, rows: np.ndarray) -> Any:
+    """The given rows of an array or a DataFrame."""
+    return values[rows] if isinstance(values, np.ndarray) else values.iloc[rows]
+
+
+def _draw_history(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.curves import plot_history
+
+    return plot_history(estimator.history_)
+
+
+def _draw_latent(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.latent import plot_latent_scatter
+
+    assert data is not None
+    X, y = est.inputs(estimator, data)
+    n = len(data.X)
+    rows = np.arange(n)
+    if n > MAX_SCATTER_POINTS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, MAX_SCATTER_POINTS, replace=False))
+    Z = est.transform(estimator, _take(X, rows), None if y is None else _take(y, rows))  # (rows, latent_dim)
+    labels = None if data.labels is None else data.labels[rows]
+    title = f"latent means of {len(rows):,} rows"
+    if len(rows) < n:
+        title += f" (a random {len(rows):,} of {n:,})"
+    return plot_latent_scatter(Z, labels, data.label_name, title=title)
+
+
+def _draw_manifold(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.latent import plot_manifold
+
+    return plot_manifold(est.decoder(estimator), estimator.latent_dim)
+
+
+def _draw_reconstructions(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.images import plot_reconstructions
+
+    assert data is not None
+    if not est.is_images(estimator):  # a table's reconstructions are its per-feature errors
+        return _draw_feature_errors(estimator, data, seed)
+    _, y = est.inputs(estimator, data)
+    originals = data.X[:N_RECONSTRUCTIONS]  # (10, *sample_shape)
+    labels = None if y is None else y[:N_RECONSTRUCTIONS]
+    return plot_reconstructions(originals, est.reconstruct(estimator, originals, labels))
+
+
+def _draw_samples(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.images import image_grid, plot_samples
+
+    if not est.is_conditional(estimator):
+        return plot_samples(est.sample(estimator, N_SAMPLES, seed))
+    classes = est.classes(estimator)[:N_CLASSES_SAMPLED]
+    images = np.concatenate([est.sample(estimator, N_SAMPLES_PER_CLASS, seed, y=c) for c in classes])
+    return image_grid(
+        images,
+        n_cols=N_SAMPLES_PER_CLASS,
+        title="Samples from the prior, one row per class",
+        row_titles=[str(c) for c in classes],
+    )
+
+
+def _draw_interpolation(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.latent import plot_interpolation
+
+    assert data is not None
+    if len(data.X) < 2:
+        raise ValueError("--kind interpolation needs at least two inputs")
+    Z = est.transform(estimator, data.X[:2])  # (2, latent_dim)
+    return plot_interpolation(est.decoder(estimator), Z[0], Z[1])
+
+
+def _draw_traversals(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.latent import plot_traversals
+
+    return plot_traversals(est.decoder(estimator), est.latent_center(estimator))
+
+
+def _draw_feature_errors(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.features import plot_feature_errors
+
+    assert data is not None
+    X, y = est.inputs(estimator, data)
+    return plot_feature_errors(data.X, est.reconstruct(estimator, X, y), data.feature_names)
+
+
+def _draw_layers(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.layers import layer_table, plot_layers
+
+    return plot_layers(layer_table(estimator), f"{type(estimator).__name__}, latent_dim={estimator.latent_dim}")
+
+
+# ----------------------------------------------------------------------- the table
+FIGURES: dict[str, FigureKind] = {
+    kind.name: kind
+    for kind in (
+        FigureKind(
+            "history",
+            "training curves: reconstruction, KL and total, train vs validation",
+            needs_data=False,
+            applies_to="any",
+            draw=_draw_history,
+        ),
+        FigureKind(
+            "latent",
+            "scatter of the latent means, coloured by label (first two principal components above 2-D)",
+            needs_data=True,
+            applies_to="any",
+            draw=_draw_latent,
+            all_rows_in_runs=True,
+        ),
+        FigureKind(
+            "manifold",
+            "images decoded over a grid of latent values at the prior's quantiles (images)",
+            needs_data=False,
+            applies_to="images",
+            draw=_draw_manifold,
+            with_classes=False,
+        ),
+        FigureKind(
+            "reconstructions",
+            "originals above their reconstructions (images); per-feature error (tables)",
+            needs_data=True,
+            applies_to="any",
+            draw=_draw_reconstructions,
+            in_runs_for="images",
+        ),
+        FigureKind(
+            "samples",
+            "decoded draws from the prior (images)",
+            needs_data=False,
+            applies_to="images",
+            draw=_draw_samples,
+        ),
+        FigureKind(
+            "interpolation",
+            "decoded points on the line between the codes of two inputs (images)",
+            needs_data=True,
+            applies_to="images",
+            draw=_draw_interpolation,
+            with_classes=False,
+        ),
+        FigureKind(
+            "traversals",
+            "one latent dimension varied at a time, the others held (images)",
+            needs_data=False,
+            applies_to="images",
+            draw=_draw_traversals,
+            with_classes=False,
+        ),
+        FigureKind(
+            "feature-errors",
+            "per-feature squared reconstruction error beside the feature's variance (tables)",
+            needs_data=True,
+            applies_to="tables",
+            draw=_draw_feature_errors,
+        ),
+        FigureKind(
+            "layers",
+            "the model's layers with their output shapes",
+            needs_data=False,
+            applies_to="any",
+            draw=_draw_layers,
+        ),
+    )
+}
+
+
+# ------------------------------------------------------------------ reading the table
+def available_kinds(estimator: Estimator) -> list[str]:
+    """The names of the kinds that apply to this model, in :data:`FIGURES` order.
+
+    Kinds for images only are left out for a model of tables and the other way round.
+    A conditional model decodes a code only together with a class, so the figures
+    that walk the latent space alone (manifold, interpolation, traversals) are left
+    out; its samples are drawn class by class.
+    """
+    return [name for name, kind in FIGURES.items() if kind.applies(estimator)]
+
+
+def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None, seed: int = 0) -> Figure:
+    """Draw one figure of ``kind`` (a key of :data:`FIGURES`).
+
+    Parameters
+    ----------
+    kind : str
+    estimator : fitted autoencoder or VAE
+    data : LoadedData or None
+        Needed by the kinds with ``needs_data``; X of shape (n_samples, *sample_shape).
+    seed : int
+        Fixes the prior samples and the rows a large scatter shows.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    ValueError
+        The kind is unknown, does not apply to this model, or needs data not given.
+    """
+    figure = FIGURES.get(kind)
+    if figure is None:
+        raise ValueError(f"unknown figure kind {kind!r}; choose one of: {', '.join(FIGURES)}")
+    if not figure.applies(estimator):
+        what = figure.applies_to if figure.applies_to != "any" else "models that are not conditional"
+        raise ValueError(
+            f"--kind {kind} applies to {what} only; this model was trained on samples of shape {estimator.input_shape_}"
+        )
+    if figure.needs_data and data is None:
+        raise ValueError(f"--kind {kind} needs DATA to draw from")
+    return figure.draw(estimator, data, seed)
+
+
+def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:
+    """Train rows followed by test rows (labels kept only if both parts have them)."""
+    if test is None:
+        return train
+    labels = None
+    if train.labels is not None and test.labels is not None:
+        labels = np.concatenate([train.labels, test.labels])
+    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=None)
+
+
+def run_figures(
+    estimator: Estimator, train: LoadedData, test: LoadedData | None, folder: Path, seed: int = 0
+) -> list[tuple[str, str]]:
+    """Every figure that applies, drawn on the test part (else train), saved as PNGs.
+
+    Parameters
+    ----------
+    estimator : fitted autoencoder or VAE
+    train, test : LoadedData
+        A run's two parts; ``test`` is None when nothing was held out.
+    folder : Path
+        Where ``<kind>.png`` files are written (created if missing).
+    seed : int
+
+    Returns
+    -------
+    list of (file name inside ``folder``, caption)
+        In :data:`FIGURES` order; a caption is "<kind> (<rows drawn>): <description>".
+    """
+    from vaekit.plots.save import save_figure
+
+    data = test if test is not None else train
+    part = "test" if test is not None else "training"
+    written = []
+    for name in available_kinds(estimator):
+        kind = FIGURES[name]
+        if not _fits(kind.in_runs_for, estimator):
+            continue
+        if kind.all_rows_in_runs:
+            figure, on = make_figure(name, estimator, _combined(train, test), seed), " (all rows)"
+        else:
+            figure, on = make_figure(name, estimator, data, seed), f" ({part} data)" if kind.needs_data else ""
+        file_name = f"{name}.png"
+        save_figure(figure, folder / file_name)
+        written.append((file_name, f"{name}{on}: {kind.description}"))
+    return written

@@ -1,0 +1,45 @@
+"""Writing a figure to disk: a PNG, atomically, so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["save_figure"]
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
+    """Write ``fig`` as a PNG, atomically: a temporary file in the same folder, then a rename.
+
+    Parent folders are created. The bounding box is fitted to the drawn content.
+
+    Parameters
+    ----------
+    fig : Figure
+    path : str or path-like
+        Must end in ``.png``.
+    dpi : int
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise ValueError(f"save_figure writes PNG files; {str(target)!r} does not end in .png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(temporary, "xb") as stream:  # "x": never a file someone else is writing
+            fig.savefig(stream, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
