@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from vaekit.plots import save_figure
+from vaekit.plots import plot_sweep, save_figure
 from vaekit.runconfig import default_config
-from vaekit.sweep import parse_dims, plot_sweep, run_sweep, write_table
+from vaekit.sweep import parse_dims, run_sweep, write_table
 
 
 def main() -> None:

@@ -13,14 +13,18 @@ import functools
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import typer
+from typer.core import TyperCommand
 
 from vaekit._version import __version__
+from vaekit.cli_flags import kind_options, kind_options_help, parse_kind_options, to_flags
+from vaekit.plots import FIGURES  # the figure kinds, for --kind's help; imports neither matplotlib nor torch
 
 app = typer.Typer(
     name="vaekit",
@@ -42,14 +46,21 @@ def friendly(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = command.__name__.rstrip("_")
+
+        def note(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+            typer.echo(f"vaekit {name}: note: {to_flags(str(message))}", err=True)
+
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = note  # the library's warnings, in the CLI's words
+                return command(*args, **kwargs)
         except (ValueError, OSError) as err:
             if _state["debug"]:
                 traceback.print_exc()
             # The first line says what is wrong; a few messages add lines on how to fix it.
-            message = str(err).strip() or type(err).__name__
-            typer.echo(f"vaekit {command.__name__.rstrip('_')}: error: {message}", err=True)
+            message = to_flags(str(err).strip() or type(err).__name__)
+            typer.echo(f"vaekit {name}: error: {message}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -92,7 +103,7 @@ def _split_list(text: str | None) -> list[str] | None:
 def _read(source: str, columns: str | None, label: str | None, id_column: str | None, key: str | None,
           image_size: str | None, split: str | None, data_dir: Path | None, header: bool | None = None,
           image_mode: str = "auto") -> Any:
-    from vaekit.data.files import parse_image_size, read_data
+    from vaekit.data.read import parse_image_size, read_data
 
     return read_data(
         source,
@@ -110,43 +121,23 @@ def _read(source: str, columns: str | None, label: str | None, id_column: str | 
 
 def _load_model(path: Path) -> Any:
     """A model folder, or a run folder holding one in model/."""
-    from vaekit.io import load
+    from vaekit.estimators import load
 
-    if (path / "model" / "config.json").is_file() and not (path / "config.json").is_file():
-        path = path / "model"
     return load(path)
 
 
 def _match(estimator: Any, loaded: Any) -> Any:
-    """Fit ``loaded`` to the model: pick its columns by name, or say what does not fit.
-
-    A table with the model's columns (in any order, among others) gets exactly those;
-    a file without a header (columns x0, x1, ...) is taken in order. Otherwise a
-    one-line error names the file, what the model expects and what to do.
-    """
-    import dataclasses
-
-    from vaekit.data.files import DataFileError
+    """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.columns.align_loaded`),
+    or a one-line error naming the file, what the model expects and what to do."""
+    from vaekit.data.columns import align_loaded
+    from vaekit.data.loaded import DataFileError
 
     names = getattr(estimator, "feature_names_in_", None)
-    if loaded.kind == "table" and names is not None and loaded.feature_names is not None:
-        want, have = [str(n) for n in names], [str(n) for n in loaded.feature_names]
-        headerless = have == [f"x{i}" for i in range(len(have))]
-        if headerless and len(have) == len(want):
-            return dataclasses.replace(loaded, feature_names=want)
-        if have != want and not headerless:
-            missing = [n for n in want if n not in have]
-            if missing:
-                raise DataFileError(
-                    f"{loaded.source}: the model was trained on the columns {', '.join(want)}, and this data lacks "
-                    f"{', '.join(missing)}; give a file with those columns (or choose them with --columns)"
-                )
-            rows = [have.index(n) for n in want]
-            return dataclasses.replace(loaded, X=loaded.X[:, rows].copy(), feature_names=want)
+    loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
     expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
     flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
     if got != expected and not flattened:
-        hint = "resize them with --image-size HxW" if len(expected) >= 2 else "choose the model's columns with --columns"
+        hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
         what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
         want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
         raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
@@ -155,9 +146,7 @@ def _match(estimator: Any, loaded: Any) -> Any:
 
 def _class_label(estimator: Any, text: str | None) -> Any:
     """The class of a conditional model named by ``text`` (None for other models)."""
-    from vaekit.runs import is_conditional
-
-    if not is_conditional(estimator):
+    if not estimator.conditional:
         if text is not None:
             raise ValueError(f"--class applies to a conditional model (--model cvae); this is a {type(estimator).__name__}")
         return None
@@ -175,29 +164,31 @@ def _check_output(path: Path, force: bool) -> None:
 
 
 # ------------------------------------------------------------------------- train
-@app.command(epilog="Example: vaekit train data.csv --label species --latent-dim 2 --out runs/iris")
+class _TrainCommand(TyperCommand):
+    """``vaekit train``: its help lists the model kinds and their options, read from the estimators."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        with formatter.section("Model kinds and the options each takes (in brackets)"):
+            formatter.write_dl(kind_options_help())
+
+
+@app.command(
+    cls=_TrainCommand,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog="Example: vaekit train data.csv --label species --latent-dim 2 --out runs/iris",
+)
 @friendly
 def train(
+    ctx: typer.Context,
     data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="vae, ae, dae (denoising), iwae, cvae (conditional on --label) or vqvae.  [default: vae]", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model kind (listed below; cvae is conditional on --label).  [default: vae]", show_default=False)] = None,
     latent_dim: Annotated[int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
     architecture: Annotated[str | None, typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)] = None,
     likelihood: Annotated[str | None, typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
-    beta: Annotated[float | None, typer.Option("--beta", help="KL weight (VAE).  [default: 1]", show_default=False)] = None,
-    kl_warmup: Annotated[float | None, typer.Option("--kl-warmup", help="Epochs to raise the KL weight from 0 to beta.", show_default=False)] = None,
-    capacity: Annotated[float | None, typer.Option("--capacity", help="VAE: train on reconstruction + gamma*|KL - C| with C rising to this many nats (Burgess et al. 2018).", show_default=False)] = None,
-    capacity_epochs: Annotated[float | None, typer.Option("--capacity-epochs", help="Epochs over which C rises from 0.", show_default=False)] = None,
-    gamma: Annotated[float | None, typer.Option("--gamma", help="Weight of |KL - C|.  [default: 1000]", show_default=False)] = None,
-    corruption: Annotated[str | None, typer.Option("--corruption", help="dae: gaussian or mask.", show_default=False)] = None,
-    noise_level: Annotated[float | None, typer.Option("--noise-level", help="dae: noise std (gaussian) or drop probability (mask).  [default: 0.2]", show_default=False)] = None,
-    n_importance: Annotated[int | None, typer.Option("--k", help="iwae: importance samples per input.  [default: 5]", show_default=False)] = None,
-    codebook_size: Annotated[int | None, typer.Option("--codebook-size", help="vqvae: codebook vectors.  [default: 128]", show_default=False)] = None,
-    code_dim: Annotated[int | None, typer.Option("--code-dim", help="vqvae: size of each quantized slot (divides --latent-dim).  [default: 2]", show_default=False)] = None,
-    commitment_cost: Annotated[float | None, typer.Option("--commitment-cost", help="vqvae: weight of the commitment loss.  [default: 0.25]", show_default=False)] = None,
-    ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help="vqvae: update the codebook by moving averages.", show_default=False)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
@@ -223,6 +214,10 @@ def train(
     from vaekit.runconfig import default_config, read_config
     from vaekit.runs import next_free, train_run
 
+    try:  # options that only some kinds take, derived from the estimators
+        kind_values = parse_kind_options(ctx.args, kind_options())
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
     cfg = read_config(config) if config is not None else default_config()
     given = {
         ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
@@ -230,11 +225,9 @@ def train(
         ("data", "split"): split, ("data", "header"): header, ("data", "image_mode"): image_mode, ("data", "data_dir"): None if data_dir is None else str(data_dir),
         ("data", "test_fraction"): test_fraction, ("model", "model"): model, ("model", "latent_dim"): latent_dim,
         ("model", "hidden"): None if hidden is None else _parse_hidden(hidden), ("model", "activation"): activation,
-        ("model", "architecture"): architecture, ("model", "likelihood"): likelihood, ("model", "beta"): beta,
-        ("model", "kl_warmup_epochs"): kl_warmup, ("model", "capacity"): capacity,
-        ("model", "capacity_epochs"): capacity_epochs, ("model", "gamma"): gamma, ("model", "corruption"): corruption,
-        ("model", "noise_level"): noise_level, ("model", "n_importance"): n_importance, ("model", "codebook_size"): codebook_size,
-        ("model", "code_dim"): code_dim, ("model", "commitment_cost"): commitment_cost, ("model", "ema"): ema, ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
+        ("model", "architecture"): architecture, ("model", "likelihood"): likelihood,
+        **{("model", name): value for name, value in kind_values.items()},
+        ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
         ("training", "lr"): lr, ("training", "lr_schedule"): lr_schedule, ("training", "seed"): seed,
         ("training", "device"): device,
     }
@@ -288,7 +281,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 def sweep(
     data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
     latent_dims: Annotated[str, typer.Option("--latent-dims", help="Latent sizes to train, comma-separated.")] = "1,2,4,8,16,32",
-    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size: ae, vae, dae, iwae, vqvae.")] = "ae,vae",
+    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size (see `vaekit train --help`; not conditional ones).")] = "ae,vae",
     config: Annotated[Path | None, typer.Option("--config", help="A config.toml for everything but model and latent size.")] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)] = None,
@@ -306,21 +299,21 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
-    from vaekit.plots import save_figure
-    from vaekit.runconfig import MODEL_CLASSES, default_config, read_config
+    from vaekit.estimators import REGISTRY
+    from vaekit.plots import plot_sweep, save_figure
+    from vaekit.runconfig import default_config, read_config
     from vaekit.sweep import (
         format_table,
         parse_dims,
-        plot_sweep,
         run_sweep,
         write_table,
     )
 
     dims = parse_dims(latent_dims)
     kinds = [m.strip() for m in models.split(",") if m.strip()]
-    unknown = [m for m in kinds if m not in MODEL_CLASSES or m == "cvae"]
-    if unknown or not kinds:
-        raise ValueError(f"--models {models!r}: choose among ae, vae, dae, iwae, vqvae")
+    unconditional = [kind for kind, cls in REGISTRY.items() if not cls.conditional]
+    if not kinds or any(m not in unconditional for m in kinds):
+        raise ValueError(f"--models {models!r}: choose among {', '.join(unconditional)}")
     cfg = read_config(config) if config is not None else default_config()
     _apply(cfg, {
         ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
@@ -352,17 +345,17 @@ def encode(
     image_mode: ImageMode = "auto", force: Force = False,
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
-    from vaekit.data.files import write_array
-    from vaekit.runs import fit_input, is_conditional, model_args
+    from vaekit.data.write import write_array
+    from vaekit.runs import model_args
 
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
-        if not hasattr(estimator, "encode") or is_conditional(estimator):
-            raise ValueError(f"--logvar needs a VAE or IWAE; {model} holds a {type(estimator).__name__}")
-        Z, logvars = estimator.encode(fit_input(loaded))
+        if not estimator.variational:
+            raise ValueError(f"--logvar needs a variational model (a Gaussian q(z|x)); {model} holds a {type(estimator).__name__}")
+        Z, logvars = estimator.encode(*model_args(estimator, loaded))
         Z = np.concatenate([Z, logvars], axis=1)
         names += [f"logvar{i}" for i in range(estimator.latent_dim)]
     else:
@@ -382,26 +375,31 @@ def decode(
     label: Annotated[str | None, typer.Option("--class", help="Conditional models: the class to decode for.", show_default=False)] = None,
 ) -> None:
     """Decoded means of latent vectors, e.g. a file written by `vaekit encode`."""
-    from vaekit.data.files import read_data
+    from vaekit.data.loaded import DataFileError
+    from vaekit.data.read import read_data
 
     _check_output(output, force)
     estimator = _load_model(model)
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     try:
         loaded = read_data(latents, columns=names, id_column=id_column, key=key)
-    except ValueError:
-        loaded = read_data(latents, id_column=id_column, key=key)  # no z-named columns: take them all
+    except DataFileError as missing_names:
+        # Only a file without column names (an array, a CSV without a header) is taken whole.
+        loaded = read_data(latents, id_column=id_column, key=key)
+        generic = [f"x{i}" for i in range(loaded.X.shape[-1])]
+        if loaded.feature_names is not None and [str(n) for n in loaded.feature_names] != generic:
+            raise missing_names
     chosen = _class_label(estimator, label)
-    if chosen is None and getattr(estimator, "classes_", None) is not None:
+    if chosen is None and estimator.conditional:
         raise ValueError("this conditional model decodes for a class: give one with --class")
-    decoded = estimator.inverse_transform(loaded.X) if chosen is None else estimator.inverse_transform(loaded.X, chosen)
+    decoded = estimator.inverse_transform(loaded.X, chosen)
     _write_samples(estimator, decoded, output, force, ids=loaded.ids, id_name=loaded.id_name)
     typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
 
 
 def _write_samples(estimator: Any, X: Any, output: Path, force: bool, ids: Any = None, id_name: str | None = None,
                    extra: dict[str, Any] | None = None, title: str | None = None) -> None:
-    from vaekit.data.files import write_array
+    from vaekit.data.write import write_array
 
     if output.suffix.lower() == ".png":
         if len(estimator.input_shape_) < 2:
@@ -459,7 +457,7 @@ def sample(
     _check_output(output, force)
     estimator = _load_model(model)
     chosen = _class_label(estimator, label)
-    X = estimator.sample(n, random_state=seed, y=chosen) if chosen is not None else estimator.sample(n, random_state=seed)
+    X = estimator.sample(n, random_state=seed, y=chosen)
     _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
     typer.echo(f"wrote {n} samples to {output}")
 
@@ -478,7 +476,7 @@ def evaluate(
     image_mode: ImageMode = "auto",
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
-    from vaekit.evaluation import evaluate_model, pca_baseline
+    from vaekit.evaluation import evaluate_model
     from vaekit.runs import model_args
 
     estimator = _load_model(model)
@@ -488,10 +486,6 @@ def evaluate(
         estimator, X, n_samples=samples, random_state=seed, y=y[0] if y else None,
         log_likelihood_samples=log_likelihood or None,
     )
-    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(loaded.X))
-    result["pca_in_sample"] = pca_baseline(loaded.X, loaded.X, n_components)
-    if hasattr(estimator, "codebook_usage"):
-        result["codebook"] = estimator.codebook_usage(X)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -518,8 +512,8 @@ def evaluate(
 @friendly
 def plot(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    data: Annotated[str | None, typer.Argument(help="File, folder or dataset (needed by latent, reconstructions, interpolation, feature-errors).", show_default=False)] = None,
-    kind: Annotated[str, typer.Option("--kind", help="history, latent, manifold, reconstructions, samples, interpolation, traversals, feature-errors, layers.")] = "latent",
+    data: Annotated[str | None, typer.Argument(help=f"File, folder or dataset (needed by {', '.join(k for k, f in FIGURES.items() if f.needs_data)}).", show_default=False)] = None,
+    kind: Annotated[str, typer.Option("--kind", help=", ".join(FIGURES) + ".")] = "latent",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
     seed: Seed = 0,
     columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
@@ -527,8 +521,7 @@ def plot(
     image_mode: ImageMode = "auto", force: Force = False,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
-    from vaekit.figures import make_figure
-    from vaekit.plots import save_figure
+    from vaekit.plots import make_figure, save_figure
 
     output = output if output is not None else Path(f"{kind}.png")
     _check_output(output, force)
@@ -548,7 +541,7 @@ def summary(
     force: Force = False,
 ) -> None:
     """Every layer with its output shape and parameter count (Keras' plot_model(show_shapes=True))."""
-    from vaekit.summary import format_table, layer_table, plot_layers
+    from vaekit.plots import format_layer_table, layer_table, plot_layers
 
     if output is not None:
         _check_output(output, force)
@@ -556,7 +549,7 @@ def summary(
     rows = layer_table(estimator)
     typer.echo(f"{type(estimator).__name__}: latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
                f"{estimator.architecture_} {tuple(estimator.hidden_)}, input {tuple(estimator.input_shape_)}")
-    typer.echo(format_table(rows))
+    typer.echo(format_layer_table(rows))
     if output is not None:
         from vaekit.plots import save_figure
 
@@ -568,7 +561,7 @@ def summary(
 @friendly
 def datasets(data_dir: DataDir = None) -> None:
     """The built-in datasets and where each is read from."""
-    from vaekit.data import datasets as builtin
+    from vaekit.data import builtin
 
     for name in builtin.list():
         info = builtin.describe(name, data_dir)
