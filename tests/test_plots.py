@@ -547,10 +547,10 @@ def test_available_kinds_follow_the_data_and_the_conditioning(
     ("kind", "model", "message"),
     [
         ("bogus", "image_vae", "unknown figure kind 'bogus'; choose one of: history, latent, manifold, "),
-        ("feature-errors", "image_vae", r"--kind feature-errors applies to tables only; .* shape \(8, 8\)"),
-        ("manifold", "table_ae", r"--kind manifold applies to images only; .* shape \(5,\)"),
-        ("manifold", "image_cvae", "--kind manifold applies to images only"),
-        ("latent", "image_vae", "--kind latent needs DATA to draw from"),
+        ("feature-errors", "image_vae", r"`kind` feature-errors applies to tables only; .* shape \(8, 8\)"),
+        ("manifold", "table_ae", r"`kind` manifold applies to images only; .* shape \(5,\)"),
+        ("manifold", "image_cvae", "`kind` manifold walks the latent space alone; this model is conditional"),
+        ("latent", "image_vae", "`kind` latent needs `data` to draw from"),
     ],
 )
 def test_make_figure_refuses_what_does_not_apply(

@@ -346,8 +346,6 @@ def encode(
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
     from vaekit.data.write import write_array
-    from vaekit.runs import model_args
-
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
@@ -355,11 +353,11 @@ def encode(
     if logvar:
         if not estimator.variational:
             raise ValueError(f"--logvar needs a variational model (a Gaussian q(z|x)); {model} holds a {type(estimator).__name__}")
-        Z, logvars = estimator.encode(*model_args(estimator, loaded))
+        Z, logvars = estimator.encode(*loaded.inputs(estimator.conditional))
         Z = np.concatenate([Z, logvars], axis=1)
         names += [f"logvar{i}" for i in range(estimator.latent_dim)]
     else:
-        Z = estimator.transform(*model_args(estimator, loaded))
+        Z = estimator.transform(*loaded.inputs(estimator.conditional))
     extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}
     write_array(output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
     typer.echo(f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}")
@@ -425,12 +423,10 @@ def reconstruct(
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     from vaekit.evaluation import reconstruction_error
-    from vaekit.runs import model_args
-
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
-    X_hat = estimator.reconstruct(*model_args(estimator, loaded))
+    X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
     if output.suffix.lower() == ".png":
         from vaekit.plots import plot_reconstructions, save_figure
@@ -477,13 +473,11 @@ def evaluate(
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
     from vaekit.evaluation import evaluate_model
-    from vaekit.runs import model_args
-
     estimator = _load_model(model)
     loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
-    X, *y = model_args(estimator, loaded)
+    X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
-        estimator, X, n_samples=samples, random_state=seed, y=y[0] if y else None,
+        estimator, X, n_samples=samples, random_state=seed, y=y,
         log_likelihood_samples=log_likelihood or None,
     )
     if as_json:

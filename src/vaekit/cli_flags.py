@@ -35,6 +35,7 @@ FLAGS = {
     "random_state": "--seed",
     "seed": "--seed",
     "test_fraction": "--test-fraction",
+    "data": "DATA",
 }
 """Parameter name -> flag, where the flag is not ``--`` + the name with dashes."""
 

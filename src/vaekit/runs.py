@@ -146,29 +146,6 @@ def _image_size(value: Any) -> tuple[int, int] | None:
     return None if value is None else parse_image_size(str(value))
 
 
-def fit_input(data: LoadedData) -> Any:
-    """X as the estimator should see it: a DataFrame for tables, so names are kept."""
-    if data.kind == "table" and data.feature_names is not None:
-        import pandas as pd
-
-        return pd.DataFrame(data.X, columns=[str(n) for n in data.feature_names], copy=False)
-    return data.X
-
-
-def is_conditional(estimator: Any) -> bool:
-    """True for a model whose encoder and decoder take the label (ConditionalVAE)."""
-    return bool(estimator.conditional)
-
-
-def model_args(estimator: Any, data: LoadedData) -> tuple[Any, ...]:
-    """What the estimator's encoding methods take: (X,) or, for a conditional model, (X, labels)."""
-    if not estimator.conditional:
-        return (fit_input(data),)
-    if data.labels is None:
-        raise ValueError(f"{data.source}: a conditional model needs the label of each row; name its column with `label`")
-    return fit_input(data), data.labels
-
-
 def write_history(history: dict[str, list[float]], path: Path) -> None:
     """history_ as CSV: one row per epoch, one column per key."""
     keys = list(history)
@@ -184,13 +161,13 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     from vaekit.evaluation import evaluate_model, pca_baseline
 
     def evaluate(data: LoadedData) -> dict[str, Any]:
-        X, *y = model_args(estimator, data)
-        return evaluate_model(estimator, X, random_state=seed, y=y[0] if y else None, pca=False)
+        X, y = data.inputs(estimator.conditional)
+        return evaluate_model(estimator, X, random_state=seed, y=y, pca=False)
 
     metrics: dict[str, Any] = {"train": evaluate(split.train)}
     held = split.test if split.test is not None else split.train
     metrics["test"] = evaluate(split.test) if split.test else None
-    metrics.update(estimator.diagnostics(*model_args(estimator, held)))  # a VQ-VAE's codebook usage
+    metrics.update(estimator.diagnostics(*held.inputs(estimator.conditional)))  # a VQ-VAE's codebook usage
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
         **pca_baseline(split.train.X, held.X, n_components),
@@ -202,7 +179,7 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
 def write_latents(estimator: Any, split: Split, path: Path) -> None:
     """Latent means of every row (train, then test) with id, label and split columns."""
     parts = [("train", split.train)] + ([("test", split.test)] if split.test is not None else [])
-    Z = np.concatenate([estimator.transform(*model_args(estimator, d)) for _, d in parts])  # (n, latent)
+    Z = np.concatenate([estimator.transform(*d.inputs(estimator.conditional)) for _, d in parts])  # (n, latent)
     extra: dict[str, np.ndarray] = {}
     first = split.train
     if first.labels is not None:
@@ -262,7 +239,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
     if note and verbose:
         warnings.warn(note, SlowTrainingWarning, stacklevel=2)
     started = time.perf_counter()
-    estimator.fit(*model_args(estimator, split.train))
+    estimator.fit(*split.train.inputs(estimator.conditional))
     wall = time.perf_counter() - started
 
     metrics: dict[str, Any] = {

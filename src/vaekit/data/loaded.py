@@ -10,6 +10,7 @@ and says what to do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +70,29 @@ class LoadedData:
     def n_samples(self) -> int:
         """Number of samples (rows or images)."""
         return len(self.X)
+
+    def inputs(self, conditional: bool = False) -> tuple[Any, np.ndarray | None]:
+        """What an estimator's ``fit``/``transform``/... take from this data: ``(X, y)``.
+
+        X is a DataFrame for a table with column names (so that the estimator matches
+        columns by name), the array otherwise; y is the labels for a conditional
+        model, else None.
+
+        Raises
+        ------
+        DataFileError
+            ``conditional`` and there are no labels.
+        """
+        X: Any = self.X
+        if self.kind == "table" and self.feature_names is not None:
+            import pandas as pd
+
+            X = pd.DataFrame(self.X, columns=[str(name) for name in self.feature_names], copy=False)
+        if not conditional:
+            return X, None
+        if self.labels is None:
+            raise DataFileError(f"{quoted(self.source)}: a conditional model needs the label of each row; name its column with `label`")
+        return X, self.labels
 
 
 def quoted(source: object) -> str:

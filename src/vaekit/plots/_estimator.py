@@ -55,32 +55,8 @@ def classes(estimator: Estimator) -> list[Any]:
 
 
 def inputs(estimator: Estimator, data: LoadedData) -> tuple[Any, np.ndarray | None]:
-    """What the estimator's methods take from ``data``: X and, for a conditional model, labels.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, *sample_shape), or a DataFrame of shape
-        (n_samples, n_features) for a table with column names (so that the estimator
-        checks them against the names it was trained with, as a run fits it)
-    y : ndarray of shape (n_samples,), or None for a model that is not conditional
-
-    Raises
-    ------
-    ValueError
-        A conditional model, and ``data`` has no labels.
-    """
-    X: Any = data.X
-    if data.kind == "table" and data.feature_names is not None:
-        import pandas as pd
-
-        X = pd.DataFrame(data.X, columns=[str(name) for name in data.feature_names], copy=False)
-    if not is_conditional(estimator):
-        return X, None
-    if data.labels is None:
-        raise ValueError(
-            f"{data.source}: a conditional model needs the label of each row; name its column with --label"
-        )
-    return X, data.labels
+    """What the estimator's methods take from ``data``: ``data.inputs(conditional)``, (X, y or None)."""
+    return data.inputs(estimator.conditional)
 
 
 def transform(estimator: Estimator, X: Any, y: Any = None) -> np.ndarray:

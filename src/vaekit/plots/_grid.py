@@ -38,13 +38,6 @@ def title_with_notes(title: str | None, notes: list[str]) -> str | None:
     return f"{title}\n{note}" if title else note
 
 
-def positive_int(value: object, name: str) -> int:
-    """``value`` as an int if it is a positive integer (not a bool), else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def finite_vector(z: ArrayLike, name: str, shape: str = "(latent_dim,)") -> np.ndarray:
     """A finite, non-empty 1-D array as float64 (a latent code by default), or a ValueError."""
     vector = np.asarray(z, dtype=np.float64)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from vaekit.data.validation import check_positive_int
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -58,8 +60,7 @@ def plot_feature_errors(
     mse = np.mean((X_hat - X) ** 2, axis=0)  # (n_features,)
     variance = X.var(axis=0)  # (n_features,)
     ratio = np.divide(mse, variance, out=np.full(n_features, np.nan), where=variance > 0)  # (n_features,)
-    if isinstance(max_features, bool) or not isinstance(max_features, (int, np.integer)) or max_features < 1:
-        raise ValueError(f"max_features must be a positive integer, got {max_features!r}")
+    check_positive_int("max_features", max_features)
     shown = np.argsort(-mse, kind="stable")[:max_features]  # worst first
     rows = np.arange(len(shown))[::-1]  # worst at the top
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from vaekit.data.validation import check_positive_int
 from vaekit.plots import _grid as grid
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def image_grid(
     n, height, width = display.shape[:3]
     if n_cols is None:
         n_cols = math.ceil(math.sqrt(n * height / width))  # a grid about as tall as it is wide
-    n_cols = min(grid.positive_int(n_cols, "n_cols"), n)
+    n_cols = min(check_positive_int("n_cols", n_cols), n)
     n_rows = math.ceil(n / n_cols)
     labels = None if row_titles is None else [str(label) for label in row_titles]
     if labels is not None and len(labels) != n_rows:
@@ -104,8 +105,8 @@ def plot_reconstructions(originals: ArrayLike, reconstructions: ArrayLike, n: in
         raise ValueError(
             f"originals have shape {originals.shape} but reconstructions {reconstructions.shape}; they must match"
         )
-    count = min(grid.positive_int(n, "n"), len(originals))
-    n_cols = min(grid.positive_int(n_cols, "n_cols"), max(count, 1))
+    count = min(check_positive_int("n", n), len(originals))
+    n_cols = min(check_positive_int("n_cols", n_cols), max(count, 1))
     both = np.concatenate([originals[:count], reconstructions[:count]])  # (2 * count, ...)
     display, notes = grid.prepare_images(both, "originals and reconstructions")  # (2 * count, H, W[, 3])
     height = display.shape[1]

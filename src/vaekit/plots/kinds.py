@@ -158,7 +158,7 @@ def _draw_interpolation(estimator: Estimator, data: LoadedData | None, seed: int
 
     assert data is not None
     if len(data.X) < 2:
-        raise ValueError("--kind interpolation needs at least two inputs")
+        raise ValueError("`kind` interpolation needs at least two inputs")
     Z = est.transform(estimator, data.X[:2])  # (2, latent_dim)
     return plot_interpolation(est.decoder(estimator), Z[0], Z[1])
 
@@ -296,12 +296,16 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     if figure is None:
         raise ValueError(f"unknown figure kind {kind!r}; choose one of: {', '.join(FIGURES)}")
     if not figure.applies(estimator):
-        what = figure.applies_to if figure.applies_to != "any" else "models that are not conditional"
+        if figure.applies_to == "any" or (figure.applies_to == "images") == est.is_images(estimator):
+            raise ValueError(
+                f"`kind` {kind} walks the latent space alone; this model is conditional and decodes a point only "
+                "together with a class (its samples figure draws class by class)"
+            )
         raise ValueError(
-            f"--kind {kind} applies to {what} only; this model was trained on samples of shape {estimator.input_shape_}"
+            f"`kind` {kind} applies to {figure.applies_to} only; this model was trained on samples of shape {estimator.input_shape_}"
         )
     if figure.needs_data and data is None:
-        raise ValueError(f"--kind {kind} needs DATA to draw from")
+        raise ValueError(f"`kind` {kind} needs `data` to draw from")
     return figure.draw(estimator, data, seed)
 
 

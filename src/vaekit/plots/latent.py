@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from vaekit.data.validation import check_positive_int
 from vaekit.plots import _grid as grid
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ def plot_manifold(decode: Decode, latent_dim: int, n: int = 15, dims: tuple[int,
     """
     from scipy.stats import norm
 
-    latent_dim = grid.positive_int(latent_dim, "latent_dim")
-    if grid.positive_int(n, "n") < 2:
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    if check_positive_int("n", n) < 2:
         raise ValueError(f"n must be at least 2, got {n}")
     valid_dims = len(dims) == 2 and dims[0] != dims[1] and all(0 <= int(k) < latent_dim for k in dims)
     if latent_dim >= 2 and not valid_dims:
@@ -111,7 +112,7 @@ def plot_interpolation(decode: Decode, z_start: ArrayLike, z_end: ArrayLike, ste
     start, end = grid.finite_vector(z_start, "z_start"), grid.finite_vector(z_end, "z_end")
     if start.shape != end.shape:
         raise ValueError(f"z_start has shape {start.shape} but z_end {end.shape}; they must match")
-    if grid.positive_int(steps, "steps") < 2:
+    if check_positive_int("steps", steps) < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")
     t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
     Z = (1.0 - t) * start + t * end  # (steps, d)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from vaekit.data.atomic import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,12 +35,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Pa
     if target.suffix.lower() != ".png":
         raise ValueError(f"save_figure writes PNG files; {str(target)!r} does not end in .png")
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(temporary, "xb") as stream:  # "x": never a file someone else is writing
-            fig.savefig(stream, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_file(target, overwrite=True) as temporary:
+        fig.savefig(temporary, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08)
     return target
