@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import vaekit
-from vaekit.cli_flags import flag, kind_options
+from vaekit.cli.flags import flag, kind_options
 from vaekit.estimators import REGISTRY, BaseAutoEncoder, estimator_class, load
 from vaekit.runconfig import DEFAULTS, estimator_params, kind_options as options_of, default_config
 

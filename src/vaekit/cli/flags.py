@@ -95,7 +95,7 @@ def kind_options() -> dict[str, KindOption]:
             helps = dict(known.help) if known else {}
             text = _parameter_help(cls.__doc__ or "", name)
             if text:
-                helps[text] = helps.get(text, ()) + (kind,)
+                helps[text] = (*helps.get(text, ()), kind)
             elif helps:  # documented as its parent's: add it to the first description
                 first = next(iter(helps))
                 helps[first] = helps[first] + (kind,)

@@ -1,0 +1,31 @@
+"""The ``vaekit`` command line: a thin layer over the Python API.
+
+Every command parses its options, calls the library, and prints or writes the
+result. Heavy imports (torch, matplotlib, pandas) happen inside the commands, so
+``vaekit --help`` stays fast. Errors the user can act on (bad data, a missing model,
+a file that would be overwritten) are printed as one line on stderr with exit code
+1; ``--debug`` shows the traceback instead.
+
+The commands live in :mod:`vaekit.cli.train` (train, sweep), :mod:`vaekit.cli.use`
+(encode, decode, reconstruct, sample) and :mod:`vaekit.cli.examine` (evaluate, plot,
+summary, datasets); :mod:`vaekit.cli.flags` maps parameter names to flags.
+"""
+
+from __future__ import annotations
+
+# Each module adds its commands to app, in the order --help lists them.
+from vaekit.cli import train  # noqa: F401
+
+# isort: split
+from vaekit.cli import use  # noqa: F401
+
+# isort: split
+from vaekit.cli import examine  # noqa: F401
+from vaekit.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``vaekit`` console script."""
+    app(prog_name="vaekit")

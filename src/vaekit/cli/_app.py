@@ -1,0 +1,153 @@
+"""The ``vaekit`` application object, its error handling, and what several commands share:
+the data options, reading DATA, loading MODEL, and checking an output path."""
+
+from __future__ import annotations
+
+import functools
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import typer
+
+from vaekit._version import __version__
+from vaekit.cli.flags import to_flags
+
+app = typer.Typer(
+    name="vaekit",
+    help="Autoencoders and VAEs for your own data: train, encode, decode, sample, evaluate, plot.\n\n"
+    "Example: vaekit train digits --latent-dim 2 --epochs 50",
+    epilog="DATA is a file (CSV/TSV, Parquet, .npy, .npz, IDX), a folder of images, or a built-in "
+    "dataset name (see `vaekit datasets`). MODEL is a saved model folder or a run folder.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(command: F) -> F:
+    """Run a command; turn the errors a user can act on into one line and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = command.__name__.rstrip("_")
+
+        def note(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+            typer.echo(f"vaekit {name}: note: {to_flags(str(message))}", err=True)
+
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = note  # the library's warnings, in the CLI's words
+                return command(*args, **kwargs)
+        except (ValueError, OSError) as err:
+            if _state["debug"]:
+                traceback.print_exc()
+            # The first line says what is wrong; a few messages add lines on how to fix it.
+            message = to_flags(str(err).strip() or type(err).__name__)
+            typer.echo(f"vaekit {name}: error: {message}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vaekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+# ----------------------------------------------------------------- shared options
+Columns = Annotated[str | None, typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id).")]
+Label = Annotated[str | None, typer.Option("--label", help="Column (or .npz key) used only to colour plots.")]
+IdColumn = Annotated[str | None, typer.Option("--id", help="Column (or .npz key) carried through to outputs.")]
+Key = Annotated[str | None, typer.Option("--key", help="Array to read from an .npz file.")]
+ImageSize = Annotated[str | None, typer.Option("--image-size", help="Resize a folder of images to HxW, e.g. 28x20.")]
+Split = Annotated[str | None, typer.Option("--split", help="Split of a built-in dataset: train or test.")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+LrSchedule = Annotated[str | None, typer.Option("--lr-schedule", help="constant, cosine (to 0 at the last epoch) or plateau (/10 when the validation loss stalls).  [default: constant]", show_default=False)]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+Header = Annotated[bool | None, typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
+ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _read(source: str, columns: str | None, label: str | None, id_column: str | None, key: str | None,
+          image_size: str | None, split: str | None, data_dir: Path | None, header: bool | None = None,
+          image_mode: str = "auto") -> Any:
+    from vaekit.data.read import parse_image_size, read_data
+
+    return read_data(
+        source,
+        columns=_split_list(columns),
+        label=label,
+        id_column=id_column,
+        key=key,
+        image_size=None if image_size is None else parse_image_size(image_size),
+        split=split,
+        data_dir=data_dir,
+        header=header,
+        image_mode=image_mode,
+    )
+
+
+def _load_model(path: Path) -> Any:
+    """A model folder, or a run folder holding one in model/."""
+    from vaekit.estimators import load
+
+    return load(path)
+
+
+def _match(estimator: Any, loaded: Any) -> Any:
+    """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.columns.align_loaded`),
+    or a one-line error naming the file, what the model expects and what to do."""
+    from vaekit.data.columns import align_loaded
+    from vaekit.data.loaded import DataFileError
+
+    names = getattr(estimator, "feature_names_in_", None)
+    loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
+    expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
+    flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
+    if got != expected and not flattened:
+        hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
+        what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
+        want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
+        raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
+    return loaded
+
+
+def _class_label(estimator: Any, text: str | None) -> Any:
+    """The class of a conditional model named by ``text`` (None for other models)."""
+    if not estimator.conditional:
+        if text is not None:
+            raise ValueError(f"--class applies to a conditional model (--model cvae); this is a {type(estimator).__name__}")
+        return None
+    if text is None:
+        return None
+    for value in estimator.classes_:
+        if str(value) == text:
+            return value
+    raise ValueError(f"--class {text!r} is not a class of this model; its classes: {', '.join(map(str, estimator.classes_))}")
+
+
+def _check_output(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} already exists; use --force to replace it")
