@@ -57,15 +57,24 @@ def main() -> None:
     write_table(rows, out / "sweep.csv")
     save_figure(plot_sweep(rows, f"{args.data}: reconstruction error against latent size"), out / "sweep.png")
 
-    print(f"# Latent sweep on {args.data}: {date.today()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"Python {platform.python_version()}; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-    print(f"settings: models {args.models}, epochs <= {args.epochs} (early stopping, patience 10), "
-          f"architecture {args.architecture}, hidden {args.hidden or 'default'}, seed {args.seed}; total {elapsed:.0f} s")
+    print(
+        f"# Latent sweep on {args.data}: {date.today()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"Python {platform.python_version()}; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
+    print(
+        f"settings: models {args.models}, epochs <= {args.epochs} (early stopping, patience 10), "
+        f"architecture {args.architecture}, hidden {args.hidden or 'default'}, seed {args.seed}; total {elapsed:.0f} s"
+    )
     print(f"squared reconstruction error per {rows[0]['split']} sample, sum over features, data units\n")
     models = list(dict.fromkeys(r["model"] for r in rows))
     lookup = {(r["model"], r["latent_dim"]): r for r in rows}
-    print("| latent size | " + " | ".join(m.upper() for m in models) + " | " +
-          " | ".join(f"{m.upper()} s" for m in models if m != "pca") + " |")
+    print(
+        "| latent size | "
+        + " | ".join(m.upper() for m in models)
+        + " | "
+        + " | ".join(f"{m.upper()} s" for m in models if m != "pca")
+        + " |"
+    )
     print("|---:|" + "---:|" * (2 * len(models) - 1))
     for dim in sorted({r["latent_dim"] for r in rows}):
         errors = [f"{lookup[(m, dim)]['squared_error']:.3f}" if (m, dim) in lookup else "" for m in models]

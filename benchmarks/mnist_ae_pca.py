@@ -60,7 +60,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mnist_vae  # the MNIST loader and machine helpers of the reference benchmark
 from mnist_vae import default_data_dir, load_average, machine, machine_was_busy
-
 from vaekit import AutoEncoder
 from vaekit.evaluation import pca_reconstruction_error, reconstruction_error
 
@@ -194,8 +193,16 @@ def settings_text() -> str:
     )
 
 
-def report(rows: list[Row], args: argparse.Namespace, command: str, n_train: int, n_test: int,
-           load_start: str, load_end: str, busy: bool) -> None:
+def report(
+    rows: list[Row],
+    args: argparse.Namespace,
+    command: str,
+    n_train: int,
+    n_test: int,
+    load_start: str,
+    load_end: str,
+    busy: bool,
+) -> None:
     full_data = n_train == 60000
     print("## Autoencoder vs PCA on MNIST: squared error per test image\n")
     print(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
@@ -203,7 +210,9 @@ def report(rows: list[Row], args: argparse.Namespace, command: str, n_train: int
     print(f"- command: `{command}`")
     print(f"- load average (1/5/15 min) at start: {load_start}, at end: {load_end}")
     if busy:
-        print("- warning: the machine was busy (load above its CPUs) when the run started: training seconds are inflated")
+        print(
+            "- warning: the machine was busy (load above its CPUs) when the run started: training seconds are inflated"
+        )
     print(
         f"- data: fitted on MNIST train, {'all' if full_data else 'first'} {n_train:,} images; scored on MNIST test "
         f"({n_test:,}): sum over 784 pixels of (x - x_hat)^2, pixels in [0, 1], mean over the test images"
@@ -233,7 +242,8 @@ def report(rows: list[Row], args: argparse.Namespace, command: str, n_train: int
     if full_data:
         checks = [
             f"{r.size}: {r.pca_error:.2f} (reference {PCA_REFERENCE[r.size]:.2f})"
-            for r in rows if r.size in PCA_REFERENCE
+            for r in rows
+            if r.size in PCA_REFERENCE
         ]
         matches = all(abs(r.pca_error - PCA_REFERENCE[r.size]) < 0.01 for r in rows if r.size in PCA_REFERENCE)
         if checks:
@@ -259,16 +269,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2,10,30", help="comma-separated latent sizes (default 2,10,30)")
     parser.add_argument(
-        "--seconds", type=float, default=None,
+        "--seconds",
+        type=float,
+        default=None,
         help=f"training time budget per size, probe included (default {BUDGET_SECONDS:g}; {QUICK_SECONDS:g} with --quick)",
     )
     parser.add_argument("--epochs", type=int, default=None, help="train exactly this many epochs (no budget, no probe)")
-    parser.add_argument("--quick", action="store_true", help=f"smoke run: first {QUICK_SUBSET} training images, short budget")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"smoke run: first {QUICK_SUBSET} training images, short budget"
+    )
     parser.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1, see the docstring)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random_state of the autoencoders (default {SEED})")
     parser.add_argument(
-        "--data-dir", type=Path, default=None,
+        "--data-dir",
+        type=Path,
+        default=None,
         help="directory holding mnist/ (default: $VAEKIT_DATA, else ../shared/datasets)",
     )
     args = parser.parse_args(argv)

@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
+
 from mnist_vae import (
     BATCH_SIZE,
     LATENT_DIM,
@@ -76,10 +77,8 @@ from mnist_vae import (
     machine_was_busy,
     verdict,
 )
-
-from vaekit import VAE
+from vaekit import IWAE, VAE
 from vaekit.evaluation import active_units, log_likelihood
-from vaekit import IWAE
 
 EVAL_SEED = 0  # random_state of every test-set estimate, the same for both models
 INIT_CHECK_LR = 1e-12
@@ -136,8 +135,9 @@ class Scored:
         return len(self.estimator.history_["seconds"])
 
 
-def score(name: str, objective: str, estimator: VAE, fit_seconds: float,
-          X_test: np.ndarray, k: int, ll_samples: int) -> Scored:
+def score(
+    name: str, objective: str, estimator: VAE, fit_seconds: float, X_test: np.ndarray, k: int, ll_samples: int
+) -> Scored:
     elbo = float(estimator.score_samples(X_test, n_samples=1, random_state=EVAL_SEED).mean())
     bound_k = float(log_likelihood(estimator, X_test, n_samples=k, random_state=EVAL_SEED).mean())
     load_at_ll = load_average()
@@ -145,8 +145,15 @@ def score(name: str, objective: str, estimator: VAE, fit_seconds: float,
     log_p = log_likelihood(estimator, X_test, n_samples=ll_samples, random_state=EVAL_SEED)
     ll_seconds = time.perf_counter() - started
     return Scored(
-        name=name, objective=objective, estimator=estimator, fit_seconds=fit_seconds, elbo=elbo,
-        bound_k=bound_k, log_p=log_p, ll_seconds=ll_seconds, active=active_units(estimator, X_test)[0],
+        name=name,
+        objective=objective,
+        estimator=estimator,
+        fit_seconds=fit_seconds,
+        elbo=elbo,
+        bound_k=bound_k,
+        log_p=log_p,
+        ll_seconds=ll_seconds,
+        active=active_units(estimator, X_test)[0],
         load_at_ll=load_at_ll,
     )
 
@@ -169,10 +176,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ll-samples", type=int, default=None, help="K of the log-likelihood estimate (default 1000)")
     parser.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--test-subset", type=int, default=None, help="score the first N test images only")
-    parser.add_argument("--quick", action="store_true", help="smoke run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items())
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument(
-        "--data-dir", type=Path, default=None,
+        "--data-dir",
+        type=Path,
+        default=None,
         help="directory holding mnist/ (default: $VAEKIT_DATA, else ../shared/datasets)",
     )
     args = parser.parse_args(argv)
@@ -214,7 +225,9 @@ def main(argv: list[str] | None = None) -> None:
     steps_per_epoch = math.ceil(len(X_train) / BATCH_SIZE)
     full = len(X_train) == 60000 and len(X_test) == 10000 and args.epochs == 10 and K == 1000
 
-    print(f"## Log-likelihood on MNIST: VAE and IWAE (784-400-20, Bernoulli on logits, Adam {LR}, batch {BATCH_SIZE}, seed {SEED})\n")
+    print(
+        f"## Log-likelihood on MNIST: VAE and IWAE (784-400-20, Bernoulli on logits, Adam {LR}, batch {BATCH_SIZE}, seed {SEED})\n"
+    )
     print(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"- machine: {machine()}")
     print(f"- command: `{command}`")
@@ -224,7 +237,9 @@ def main(argv: list[str] | None = None) -> None:
         f"at end {load_after}"
     )
     if busy:
-        print("- warning: the machine was busy when the run started (load above the usable CPUs): seconds are unreliable")
+        print(
+            "- warning: the machine was busy when the run started (load above the usable CPUs): seconds are unreliable"
+        )
     print(
         f"- data: MNIST train, first {len(X_train):,} of 60,000 images, {args.epochs} epoch(s); MNIST test, "
         f"{len(X_test):,} images; pixels uint8/255 in [0, 1], not binarized"
@@ -256,7 +271,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{diff_se:.3f}; IWAE higher on {float((diff > 0).mean()):.1%} of them) -> requirement IWAE > VAE: "
         f"**{verdict(ok)}**  "
     )
-    print(f"IWAE / VAE training seconds: {iwae_row.fit_seconds / vae_row.fit_seconds:.2f} (k = {k} decoder passes a step)  ")
+    print(
+        f"IWAE / VAE training seconds: {iwae_row.fit_seconds / vae_row.fit_seconds:.2f} (k = {k} decoder passes a step)  "
+    )
     print(
         f"Same initial weights (both fitted for one step at lr {INIT_CHECK_LR:g}; max |VAE - IWAE| weight "
         f"{init_gap:.3g}, limit {SAME_INIT_TOLERANCE:g}): {verdict(init_gap <= SAME_INIT_TOLERANCE)}; "

@@ -311,15 +311,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     parser.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     parser.add_argument(
-        "--data-dir", type=Path, default=None,
+        "--data-dir",
+        type=Path,
+        default=None,
         help="directory holding mnist/ (default: $VAEKIT_DATA, else ../shared/datasets)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=10,
+        "--rounds",
+        type=int,
+        default=10,
         help="interleaved timing rounds, one fresh epoch of each side per round (default 10; 0 skips)",
     )
     parser.add_argument(
-        "--threads", type=int, default=None,
+        "--threads",
+        type=int,
+        default=None,
         help="torch intra-op threads for both sides (default: torch's own choice); 1 is steadier on a busy machine",
     )
     args = parser.parse_args(argv)
@@ -415,10 +421,18 @@ def report_quality(r: Results) -> None:
         "one posterior sample per image\n"
     )
     rows = [
-        ("vaekit `-score_samples(X_test).mean()` (its own seeded draw per image)",
-         r.score_loss, f"<= {TARGET_NATS}", verdict(r.score_loss <= TARGET_NATS)),
-        ("cross-check: recomputed in this script from `vae.model_`, other draws (the PyTorch example's test loop)",
-         r.own_draws_loss, f"within 0.3 of {r.score_loss:.3f}", verdict(abs(r.own_draws_loss - r.score_loss) < 0.3)),
+        (
+            "vaekit `-score_samples(X_test).mean()` (its own seeded draw per image)",
+            r.score_loss,
+            f"<= {TARGET_NATS}",
+            verdict(r.score_loss <= TARGET_NATS),
+        ),
+        (
+            "cross-check: recomputed in this script from `vae.model_`, other draws (the PyTorch example's test loop)",
+            r.own_draws_loss,
+            f"within 0.3 of {r.score_loss:.3f}",
+            verdict(abs(r.own_draws_loss - r.score_loss) < 0.3),
+        ),
         ("hand-written PyTorch loop, an independent draw per image", r.hand_loss, "", ""),
     ]
     print("| estimator | nats per image | target | verdict |")

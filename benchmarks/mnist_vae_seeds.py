@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-from mnist_vae import (  # noqa: E402
+import torch
+
+from mnist_vae import (
     default_data_dir,
     fit_vaekit,
     hand_epoch,
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     X_train, X_test = load_mnist(args.data_dir or default_data_dir(), None)
-    print("| seed | vaekit train loss, epoch 10 | vaekit test (1 draw) | vaekit test (10 draws) | hand-written test (1 draw) |")
+    print(
+        "| seed | vaekit train loss, epoch 10 | vaekit test (1 draw) | vaekit test (10 draws) | hand-written test (1 draw) |"
+    )
     print("|---:|---:|---:|---:|---:|")
     ours, theirs = [], []
     for seed in seeds:
@@ -50,7 +53,9 @@ def main(argv: list[str] | None = None) -> None:
         hand_loss = test_loss(hand.model.encode, hand.model.decode, torch.from_numpy(X_test), seed=seed)
         ours.append(one)
         theirs.append(hand_loss)
-        print(f"| {seed} | {vae.history_['train_loss'][-1]:.3f} | {one:.3f} | {ten:.3f} | {hand_loss:.3f} |", flush=True)
+        print(
+            f"| {seed} | {vae.history_['train_loss'][-1]:.3f} | {one:.3f} | {ten:.3f} | {hand_loss:.3f} |", flush=True
+        )
     if len(seeds) > 1:
         for name, values in (("vaekit", ours), ("hand-written", theirs)):
             print(

@@ -90,7 +90,9 @@ def test_beta_weights_the_total_correlation() -> None:
 def test_btcvae_trains_saves_and_loads(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     factors = rng.normal(size=(400, 2))
-    X = np.hstack([factors, factors @ rng.normal(size=(2, 4))]).astype(np.float32) + 0.05 * rng.normal(size=(400, 6)).astype(np.float32)
+    X = np.hstack([factors, factors @ rng.normal(size=(2, 4))]).astype(np.float32) + 0.05 * rng.normal(
+        size=(400, 6)
+    ).astype(np.float32)
     model = BetaTCVAE(latent_dim=2, hidden=(16,), beta=4.0, epochs=15, random_state=0, verbose=0).fit(X)
     assert model.kind == "btcvae" and model.variational and model.n_train_ == 360
     assert model.model_.dataset_size == 360 and model.model_.beta == 4.0

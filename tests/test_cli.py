@@ -74,7 +74,15 @@ def test_datasets_lists_every_builtin_set(cli: CliRun) -> None:
 # ---------------------------------------------------------------------- train
 def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, Result]) -> None:
     out, result = digits_run
-    for name in ("config.toml", "history.csv", "metrics.json", "latents.csv", "report.html", "model/config.json", "model/model.safetensors"):
+    for name in (
+        "config.toml",
+        "history.csv",
+        "metrics.json",
+        "latents.csv",
+        "report.html",
+        "model/config.json",
+        "model/model.safetensors",
+    ):
         assert (out / name).is_file(), name
     assert "report.html" in result.stdout.strip().splitlines()[-1]
     assert result.stderr == ""  # --quiet: no progress bar
@@ -91,7 +99,17 @@ def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, Result]) -> 
     assert list(latents.columns) == ["z0", "z1", "digit", "split"] and len(latents) == 1797
     figures = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert figures == sorted(
-        f"{k}.png" for k in ("history", "latent", "manifold", "reconstructions", "samples", "interpolation", "traversals", "layers")
+        f"{k}.png"
+        for k in (
+            "history",
+            "latent",
+            "manifold",
+            "reconstructions",
+            "samples",
+            "interpolation",
+            "traversals",
+            "layers",
+        )
     )
     for png in (out / "figures").glob("*.png"):
         assert_png(png)
@@ -151,7 +169,9 @@ def test_columns_are_matched_by_name(cli: CliRun, table_run: Path, table_csv: Pa
     frame[["d", "c", "name", "b", "a"]].to_csv(shuffled, index=False)  # no label column, other order
     cli("encode", table_run, shuffled, "--id", "name", "-o", tmp_path / "z1.csv")
     cli("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", tmp_path / "z2.csv")
-    np.testing.assert_array_equal(pd.read_csv(tmp_path / "z1.csv")[["z0", "z1"]], pd.read_csv(tmp_path / "z2.csv")[["z0", "z1"]])
+    np.testing.assert_array_equal(
+        pd.read_csv(tmp_path / "z1.csv")[["z0", "z1"]], pd.read_csv(tmp_path / "z2.csv")[["z0", "z1"]]
+    )
 
 
 def test_csv_table_round_trip(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
@@ -171,9 +191,13 @@ def test_csv_table_round_trip(cli: CliRun, table_run: Path, table_csv: Path, tmp
     r = pd.read_csv(recon)
     assert {"a", "b", "c", "d", "reconstruction_error"} <= set(r.columns)
     # decoding the latent means gives the reconstruction
-    np.testing.assert_allclose(r[["a", "b", "c", "d"]].to_numpy(), x_hat[["a", "b", "c", "d"]].to_numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        r[["a", "b", "c", "d"]].to_numpy(), x_hat[["a", "b", "c", "d"]].to_numpy(), rtol=1e-4, atol=1e-5
+    )
     original = pd.read_csv(table_csv)[["a", "b", "c", "d"]].to_numpy()
-    np.testing.assert_allclose(r["reconstruction_error"], ((original - r[["a", "b", "c", "d"]].to_numpy()) ** 2).sum(1), rtol=1e-4)
+    np.testing.assert_allclose(
+        r["reconstruction_error"], ((original - r[["a", "b", "c", "d"]].to_numpy()) ** 2).sum(1), rtol=1e-4
+    )
     assert "squared error per row" in out
 
 
@@ -284,7 +308,9 @@ def test_train_on_an_image_folder(cli: CliRun, tmp_path: Path) -> None:
     ],
     ids=["non-numeric", "missing", "ragged", "missing-column", "feature-count"],
 )
-def test_bad_csv_gives_one_line_error(cli: CliRun, table_run: Path, tmp_path: Path, content: str, expected: list[str]) -> None:
+def test_bad_csv_gives_one_line_error(
+    cli: CliRun, table_run: Path, tmp_path: Path, content: str, expected: list[str]
+) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
     line = error_line(cli("encode", table_run, path, "-o", tmp_path / "z.csv", ok=False))
@@ -323,7 +349,9 @@ def test_missing_model_and_unknown_data(cli: CliRun, tmp_path: Path, table_run: 
     assert not (tmp_path / "z.csv").exists()
 
 
-def test_outputs_are_not_overwritten_without_force(cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path) -> None:
+def test_outputs_are_not_overwritten_without_force(
+    cli: CliRun, table_run: Path, table_csv: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "z.csv"
     target.write_text("precious\n")
     args = ("encode", table_run, table_csv, "--id", "name", "--label", "group", "-o", target)
@@ -383,7 +411,22 @@ def test_conditional_vae_generates_a_chosen_class(cli: CliRun, tmp_path: Path) -
 
 
 def test_cvae_needs_a_label(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
-    line = error_line(cli("train", table_csv, "--id", "name", "--columns", "a,b,c,d", "--model", "cvae", "--out", tmp_path / "c", *TINY, ok=False))
+    line = error_line(
+        cli(
+            "train",
+            table_csv,
+            "--id",
+            "name",
+            "--columns",
+            "a,b,c,d",
+            "--model",
+            "cvae",
+            "--out",
+            tmp_path / "c",
+            *TINY,
+            ok=False,
+        )
+    )
     assert "--label" in line
     assert not (tmp_path / "c").exists()
 
@@ -393,13 +436,20 @@ def test_sweep_draws_error_against_latent_size(cli: CliRun, tmp_path: Path) -> N
     text = cli("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae,vae", "--out", out, *TINY).stdout
     table = pd.read_csv(out / "sweep.csv")
     assert sorted(zip(table["model"], table["latent_dim"])) == [
-        ("ae", 1), ("ae", 2), ("pca", 1), ("pca", 2), ("vae", 1), ("vae", 2)
+        ("ae", 1),
+        ("ae", 2),
+        ("pca", 1),
+        ("pca", 2),
+        ("vae", 1),
+        ("vae", 2),
     ]
     pca = table[table["model"] == "pca"].set_index("latent_dim")["squared_error"]
     assert pca[2] < pca[1]  # PCA with more components reconstructs better
     assert_png(out / "sweep.png")
     assert (out / "ae-z2" / "metrics.json").is_file() and "latent_dim" in text
-    line = error_line(cli("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae", "--out", out, *TINY, ok=False))
+    line = error_line(
+        cli("sweep", "latent-factors", "--latent-dims", "1,2", "--models", "ae", "--out", out, *TINY, ok=False)
+    )
     assert "already exists" in line
 
 
@@ -414,10 +464,26 @@ def test_evaluate_log_likelihood_and_pca(cli: CliRun, digits_run: tuple[Path, Re
 def test_vqvae_from_the_command_line(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "vq"
     data = (table_csv, "--id", "name", "--label", "group")
-    cli("train", *data, "--model", "vqvae", "--latent-dim", "4", "--code-dim", "2", "--codebook-size", "16", "--out", out, *TINY)
+    cli(
+        "train",
+        *data,
+        "--model",
+        "vqvae",
+        "--latent-dim",
+        "4",
+        "--code-dim",
+        "2",
+        "--codebook-size",
+        "16",
+        "--out",
+        out,
+        *TINY,
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "VQVAE" and 1 <= metrics["codebook"]["used_codes"] <= 16
     assert metrics["test"]["kl"] == pytest.approx(2 * np.log(16))  # the uniform prior over 16 codes, 2 slots
     assert "codebook" in cli("evaluate", out, *data).stdout
-    line = error_line(cli("train", *data, "--model", "vqvae", "--latent-dim", "3", "--out", tmp_path / "bad", *TINY, ok=False))
+    line = error_line(
+        cli("train", *data, "--model", "vqvae", "--latent-dim", "3", "--out", tmp_path / "bad", *TINY, ok=False)
+    )
     assert "multiple of code_dim" in line and not (tmp_path / "bad").exists()

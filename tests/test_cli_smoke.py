@@ -25,9 +25,7 @@ HEAVY = ("torch", "matplotlib", "pandas", "sklearn", "scipy", "PIL")
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``vaekit ARGS`` through the console script; one torch thread, as in the other tests."""
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [str(VAEKIT), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
-    )
+    return subprocess.run([str(VAEKIT), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
 def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -101,7 +99,15 @@ def test_train_end_to_end_writes_a_run_folder(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet: no progress bar, and nothing else
     assert result.stdout.strip().splitlines()[-1].startswith(f"Run written to {out}/")
-    for name in ("config.toml", "history.csv", "metrics.json", "latents.csv", "report.html", "model/config.json", "model/model.safetensors"):
+    for name in (
+        "config.toml",
+        "history.csv",
+        "metrics.json",
+        "latents.csv",
+        "report.html",
+        "model/config.json",
+        "model/model.safetensors",
+    ):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "VAE" and metrics["data"]["sample_shape"] == [3]

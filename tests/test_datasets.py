@@ -110,7 +110,7 @@ def test_names_are_normalized() -> None:
 @pytest.mark.parametrize("name", ["digits", "latent-factors"])
 def test_describe_embedded(name: str) -> None:
     info = describe(name)
-    X, y = load(name)
+    X, _ = load(name)
     assert (info.source, info.where, info.files, info.present, info.splits) == ("embedded", None, (), True, ())
     assert info.n_samples == {None: len(X)}
     assert X.shape[1:] == info.sample_shape
@@ -230,7 +230,7 @@ def test_mnist_test_split_via_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VAEKIT_DATA", str(_needs_shared("mnist")))
     X, y = load("mnist", "test")
     assert X.shape == (10000, 28, 28) and X.dtype == np.float32 and y.dtype == np.int64
-    assert 0.0 <= X.min() and X.max() <= 1.0
+    assert X.min() >= 0.0 and X.max() <= 1.0
     assert y[:5].tolist() == [7, 2, 1, 0, 4]
 
 
@@ -462,7 +462,7 @@ def test_download_goes_to_env_dir_and_checks_structure(server, tmp_path: Path, m
         load("fashion-mnist", "test", download=True)
     assert os.listdir(tmp_path / "env" / "fashion-mnist") == [TEST_FILES[0]]  # the good file stays
     _fake_idx_set(served)
-    X, y = load("fashion-mnist", "test", download=True)
+    _, y = load("fashion-mnist", "test", download=True)
     np.testing.assert_array_equal(y, arrays[TEST_FILES[1]])
     assert sorted(os.listdir(tmp_path / "env" / "fashion-mnist")) == sorted(TEST_FILES)
 

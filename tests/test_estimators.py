@@ -7,7 +7,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vaekit import VAE, AutoEncoder, datasets
-from vaekit import IWAE, VQVAE, DenoisingAutoEncoder
 from vaekit.estimators import REGISTRY
 
 FAST = dict(epochs=3, verbose=0, random_state=0)
@@ -78,9 +77,7 @@ def test_reconstruct_equals_decoding_the_mean(digits: np.ndarray, digits_vae: VA
 
 
 def test_flattened_images_are_accepted(digits: np.ndarray, digits_vae: VAE) -> None:
-    np.testing.assert_array_equal(
-        digits_vae.transform(digits[:20].reshape(20, -1)), digits_vae.transform(digits[:20])
-    )
+    np.testing.assert_array_equal(digits_vae.transform(digits[:20].reshape(20, -1)), digits_vae.transform(digits[:20]))
 
 
 def test_sample_is_seeded(digits_vae: VAE) -> None:
@@ -209,9 +206,15 @@ def test_wrong_latent_width_at_inverse_transform(digits_vae: VAE) -> None:
     [
         (dict(latent_dim=0), r"The 'latent_dim' parameter of VAE must be an int in the range \[1, inf\). Got 0"),
         (dict(epochs=2.5), r"The 'epochs' parameter of VAE must be an int in the range \[1, inf\). Got 2.5"),
-        (dict(likelihood="poisson"), r"The 'likelihood' parameter of VAE must be a str among .*'bernoulli'.* Got 'poisson'"),
+        (
+            dict(likelihood="poisson"),
+            r"The 'likelihood' parameter of VAE must be a str among .*'bernoulli'.* Got 'poisson'",
+        ),
         (dict(architecture="rnn"), r"The 'architecture' parameter of VAE must be a str among .*'conv'.* Got 'rnn'"),
-        (dict(validation_fraction=1.0), r"The 'validation_fraction' parameter of VAE must be a float in the range \[0.0, 1.0\)"),
+        (
+            dict(validation_fraction=1.0),
+            r"The 'validation_fraction' parameter of VAE must be a float in the range \[0.0, 1.0\)",
+        ),
         (dict(beta=-1.0), r"The 'beta' parameter of VAE must be a float in the range \[0.0, inf\). Got -1.0"),
         (dict(activation="swish"), r"The 'activation' parameter of VAE must be a str among .*'gelu'.* Got 'swish'"),
         (dict(hidden=(16, 0)), r"hidden must be a sequence of positive widths"),

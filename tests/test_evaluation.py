@@ -66,8 +66,16 @@ def ppca_data() -> np.ndarray:
 @pytest.fixture(scope="module")
 def linear_vae(ppca_data: np.ndarray) -> VAE:
     vae = VAE(
-        latent_dim=2, hidden=(), likelihood="gaussian", preprocessing="none",
-        epochs=150, batch_size=500, lr=3e-2, patience=20, verbose=0, random_state=0,
+        latent_dim=2,
+        hidden=(),
+        likelihood="gaussian",
+        preprocessing="none",
+        epochs=150,
+        batch_size=500,
+        lr=3e-2,
+        patience=20,
+        verbose=0,
+        random_state=0,
     )
     return vae.fit(ppca_data)
 

@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from vaekit import VAE, AutoEncoder, load
-from vaekit import ConditionalVAE, DenoisingAutoEncoder, IWAE
+from vaekit import IWAE, VAE, AutoEncoder, ConditionalVAE, DenoisingAutoEncoder, load
 from vaekit.models.ae import AutoEncoderModel
+from vaekit.models.dae import DenoisingAutoEncoderModel, corrupt
 from vaekit.models.iwae import IWAEModel
 from vaekit.models.vae import VAEModel
-from vaekit.models.dae import DenoisingAutoEncoderModel, corrupt
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +28,12 @@ FAMILY = {
     "ae": lambda: AutoEncoder(latent_dim=2, hidden=(16,), epochs=15, random_state=0, verbose=0),
     "vae": lambda: VAE(latent_dim=2, hidden=(16,), epochs=15, random_state=0, verbose=0),
     "beta-vae": lambda: VAE(latent_dim=2, hidden=(16,), beta=4.0, epochs=15, random_state=0, verbose=0),
-    "capacity-vae": lambda: VAE(latent_dim=2, hidden=(16,), capacity=3.0, capacity_epochs=5, gamma=100.0, epochs=15, random_state=0, verbose=0),
-    "dae": lambda: DenoisingAutoEncoder(latent_dim=2, hidden=(16,), noise_level=0.3, epochs=15, random_state=0, verbose=0),
+    "capacity-vae": lambda: VAE(
+        latent_dim=2, hidden=(16,), capacity=3.0, capacity_epochs=5, gamma=100.0, epochs=15, random_state=0, verbose=0
+    ),
+    "dae": lambda: DenoisingAutoEncoder(
+        latent_dim=2, hidden=(16,), noise_level=0.3, epochs=15, random_state=0, verbose=0
+    ),
     "iwae": lambda: IWAE(latent_dim=2, hidden=(16,), n_importance=5, epochs=15, random_state=0, verbose=0),
     "cvae": lambda: ConditionalVAE(latent_dim=2, hidden=(16,), epochs=15, random_state=0, verbose=0),
 }
@@ -141,7 +144,9 @@ def test_capacity_objective_follows_c_over_training() -> None:
 def test_denoising_autoencoder_trains_on_noisy_inputs(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     X, _ = blobs
     clean = AutoEncoder(latent_dim=2, hidden=(16,), epochs=10, random_state=0, verbose=0).fit(X)
-    noisy = DenoisingAutoEncoder(latent_dim=2, hidden=(16,), noise_level=1.0, epochs=10, random_state=0, verbose=0).fit(X)
+    noisy = DenoisingAutoEncoder(latent_dim=2, hidden=(16,), noise_level=1.0, epochs=10, random_state=0, verbose=0).fit(
+        X
+    )
     # same seed and networks: only the corrupted inputs differ, and they make training harder
     assert noisy.history_["train_reconstruction"][-1] > clean.history_["train_reconstruction"][-1]
     with pytest.raises(ValueError, match="noise_level"):
@@ -150,8 +155,17 @@ def test_denoising_autoencoder_trains_on_noisy_inputs(blobs: tuple[np.ndarray, n
 
 def test_capacity_pulls_the_kl_towards_c(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     X, _ = blobs
-    settings = dict(latent_dim=2, hidden=(16,), epochs=40, batch_size=32, lr=5e-3, patience=None,
-                    validation_fraction=0.0, random_state=0, verbose=0)
+    settings = dict(
+        latent_dim=2,
+        hidden=(16,),
+        epochs=40,
+        batch_size=32,
+        lr=5e-3,
+        patience=None,
+        validation_fraction=0.0,
+        random_state=0,
+        verbose=0,
+    )
     plain = VAE(**settings).fit(X).history_["train_kl"][-1]
     for capacity in (1.0, 6.0):
         vae = VAE(capacity=capacity, capacity_epochs=10, gamma=100.0, **settings).fit(X)

@@ -518,7 +518,9 @@ def test_text_tables_quote_only_what_needs_it_and_round_trip_exactly(tmp_path: P
 
 
 def test_text_table_with_a_mixed_object_column_is_still_written(tmp_path: Path) -> None:
-    path = write_array(tmp_path / "m.csv", np.ones((3, 1)), extra_columns={"tag": np.array([1, "a", 2.5], dtype=object)})
+    path = write_array(
+        tmp_path / "m.csv", np.ones((3, 1)), extra_columns={"tag": np.array([1, "a", 2.5], dtype=object)}
+    )
     lines = Path(path).read_text().splitlines()
     assert lines[0] == "z0,tag" and [line.split(",")[1] for line in lines[1:]] == ["1", "a", "2.5"]
     assert [float(line.split(",")[0]) for line in lines[1:]] == [1.0, 1.0, 1.0]

@@ -153,4 +153,7 @@ def test_feature_names_are_saved_and_checked(tmp_path: Path, table: np.ndarray) 
         same.transform(frame[names[1:]])
     fitted_on_array = VAE(epochs=1, verbose=0, random_state=0).fit(table)
     assert not hasattr(fitted_on_array, "feature_names_in_")
-    assert "feature_names_in_" not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]
+    assert (
+        "feature_names_in_"
+        not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]
+    )

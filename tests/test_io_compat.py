@@ -27,7 +27,7 @@ def test_format_1_model_loads_with_the_same_outputs(name: str) -> None:
         import pandas as pd
 
         probe = pd.DataFrame(probe, columns=["a", "b", "c", "d"])
-    y = expected["labels"] if "labels" in expected else None
+    y = expected.get("labels")
     np.testing.assert_allclose(model.transform(probe, y), expected["transform"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.reconstruct(probe, y), expected["reconstruct"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.inverse_transform(Z, y), expected["inverse_transform"], rtol=1e-5, atol=1e-6)

@@ -81,7 +81,9 @@ def test_plateau_leaves_an_improving_run_alone(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_unknown_schedule_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"lr_schedule must be one of \('constant', 'cosine', 'plateau'\), got 'linear'"):
+    with pytest.raises(
+        ValueError, match=r"lr_schedule must be one of \('constant', 'cosine', 'plateau'\), got 'linear'"
+    ):
         _train(TrainingConfig(epochs=1, lr_schedule="linear", verbose=0))
     X = np.random.default_rng(0).normal(size=(40, 3))
     with pytest.raises(ValueError, match=r"must be a str among \{.*'plateau'.*\}\. Got 'step' instead"):
@@ -90,8 +92,9 @@ def test_unknown_schedule_is_refused() -> None:
 
 def test_estimator_schedule_reaches_training_and_survives_save(tmp_path: Path) -> None:
     X = np.random.default_rng(0).normal(size=(100, 3)).astype(np.float32)
-    ae = AutoEncoder(latent_dim=2, epochs=3, lr=0.01, lr_schedule="cosine", patience=None,
-                     random_state=0, verbose=0).fit(X)
+    ae = AutoEncoder(
+        latent_dim=2, epochs=3, lr=0.01, lr_schedule="cosine", patience=None, random_state=0, verbose=0
+    ).fit(X)
     lrs = ae.history_["lr"]
     assert lrs[0] < 0.01 and all(a > b for a, b in pairwise(lrs)) and lrs[-1] == pytest.approx(0.0, abs=1e-12)
     ae.save(tmp_path / "m")

@@ -36,6 +36,7 @@ def test_mixture_reproduces_the_code_distribution(ae: AutoEncoder, clustered: np
     codes = ae.transform(clustered)
     sampler = GaussianMixtureSampler(ae, n_components=3).fit(clustered)
     drawn = sampler.sample_latent(6000, random_state=0)
+
     # each drawn code falls in the cluster of the nearest component; shares follow the data's
     def shares(Z: np.ndarray) -> np.ndarray:
         nearest = np.argmin(((Z[:, None, :] - sampler.mixture_.means_[None]) ** 2).sum(-1), axis=1)

@@ -28,7 +28,7 @@ def test_tensor_batches_cover_every_sample_once_per_pass() -> None:
     batches = TensorBatches(data, 4, shuffle=True, generator=torch.Generator().manual_seed(0))
     first = [b.squeeze(1).tolist() for b in batches]
     assert len(batches) == 3 and [len(b) for b in first] == [4, 4, 2]
-    assert sorted(sum(first, [])) == list(range(10))
+    assert sorted(value for batch in first for value in batch) == list(range(10))
     second = [b.squeeze(1).tolist() for b in batches]
     assert first != second  # reshuffled on each pass
     ordered = [b.squeeze(1).tolist() for b in TensorBatches(data, 4, shuffle=False)]
@@ -41,8 +41,13 @@ def test_training_lowers_the_loss(model_class: type[AutoEncoderModel]) -> None:
     model = model_class((4,), 2, "gaussian", "mlp", (16,))
     data = 3 * _data()  # large enough that reconstruction dominates the constant and KL
     batches = TensorBatches(data, 32, generator=torch.Generator().manual_seed(0))
-    result = train(model, batches, None, TrainingConfig(epochs=30, lr=1e-2, patience=None, verbose=0),
-                   torch.Generator().manual_seed(1))
+    result = train(
+        model,
+        batches,
+        None,
+        TrainingConfig(epochs=30, lr=1e-2, patience=None, verbose=0),
+        torch.Generator().manual_seed(1),
+    )
     losses = result.history["train_loss"]
     assert len(losses) == 30
     assert losses[-1] < 0.7 * losses[0]
@@ -116,8 +121,12 @@ def test_gradient_clipping_bounds_the_update(monkeypatch: pytest.MonkeyPatch) ->
         norms.clear()
         torch.manual_seed(0)
         model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (8,))
-        train(model, TensorBatches(data, 32, shuffle=False), None,
-              TrainingConfig(epochs=1, grad_clip=clip, patience=None, verbose=0))
+        train(
+            model,
+            TensorBatches(data, 32, shuffle=False),
+            None,
+            TrainingConfig(epochs=1, grad_clip=clip, patience=None, verbose=0),
+        )
         assert len(norms) == 2
         assert (max(norms) <= 1e-3 * 1.0001) is bounded, norms
 
@@ -127,8 +136,9 @@ def test_seeded_training_is_deterministic() -> None:
         torch.manual_seed(0)
         model = VAEModel((4,), 2, "gaussian", "mlp", (8,))
         batches = TensorBatches(_data(64), 16, generator=torch.Generator().manual_seed(3))
-        return train(model, batches, None, TrainingConfig(epochs=3, patience=None, verbose=0),
-                     torch.Generator().manual_seed(4)).history["train_loss"]
+        return train(
+            model, batches, None, TrainingConfig(epochs=3, patience=None, verbose=0), torch.Generator().manual_seed(4)
+        ).history["train_loss"]
 
     assert run() == run()
 
@@ -149,8 +159,13 @@ def test_without_validation_the_model_own_loss_is_monitored() -> None:
     model = IWAEModel((4,), 2, "gaussian", "mlp", (8,))
     model.n_importance = 50
     batches = TensorBatches(_data(128), 64, generator=torch.Generator().manual_seed(0))
-    result = train(model, batches, None, TrainingConfig(epochs=3, lr=1e-3, patience=None, verbose=0),
-                   torch.Generator().manual_seed(1))
+    result = train(
+        model,
+        batches,
+        None,
+        TrainingConfig(epochs=3, lr=1e-3, patience=None, verbose=0),
+        torch.Generator().manual_seed(1),
+    )
     negative_elbos = result.history["train_loss"]  # reconstruction + KL: -ELBO >= -L_50
     assert result.best_loss < min(negative_elbos) - 0.1, (result.best_loss, negative_elbos)
 

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaekit import datasets, load
-from vaekit import VQVAE
+from vaekit import VQVAE, datasets, load
 from vaekit.models.quantizer import VectorQuantizer
 from vaekit.models.vqvae import VQVAEModel
 from vaekit.training import TensorBatches, TrainingConfig, train
@@ -21,8 +20,9 @@ from vaekit.training import TensorBatches, TrainingConfig, train
 def _model(ema: bool = False, commitment_cost: float = 0.25, seed: int = 0) -> VQVAEModel:
     """6 features -> 2 slots of 2 numbers, 16 codes."""
     torch.manual_seed(seed)
-    return VQVAEModel((6,), 4, "gaussian", "mlp", (8,), "relu", codebook_size=16, code_dim=2,
-                      commitment_cost=commitment_cost, ema=ema)
+    return VQVAEModel(
+        (6,), 4, "gaussian", "mlp", (8,), "relu", codebook_size=16, code_dim=2, commitment_cost=commitment_cost, ema=ema
+    )
 
 
 def _grad_norm(term: torch.Tensor, params: list[torch.Tensor]) -> float:
@@ -52,7 +52,9 @@ def test_quantization_picks_the_nearest_codebook_vector() -> None:
     x = torch.randn(50, 6)
     z_q = model.encode(x).mode()  # (50, 4)
     codes = model.encode_indices(x)  # (50, 2)
-    torch.testing.assert_close(z_q, model.quantizer.codebook[codes].reshape(50, 4), rtol=0, atol=0)  # exactly the codebook rows
+    torch.testing.assert_close(
+        z_q, model.quantizer.codebook[codes].reshape(50, 4), rtol=0, atol=0
+    )  # exactly the codebook rows
     torch.testing.assert_close(model.decode_indices(codes).mean, model.decode(z_q).mean)
 
 
@@ -160,8 +162,13 @@ def test_score_samples_adds_the_constant_kl(digits: np.ndarray, digits_vq: VQVAE
 
 @pytest.mark.parametrize("ema", [False, True])
 def test_save_load_round_trip(ema: bool, digits: np.ndarray, digits_vq: VQVAE, tmp_path: Path) -> None:
-    vq = digits_vq if not ema else VQVAE(latent_dim=4, code_dim=2, codebook_size=16, ema=True, epochs=2,
-                                         random_state=0, verbose=0).fit(digits[:300])
+    vq = (
+        digits_vq
+        if not ema
+        else VQVAE(latent_dim=4, code_dim=2, codebook_size=16, ema=True, epochs=2, random_state=0, verbose=0).fit(
+            digits[:300]
+        )
+    )
     same = load(vq.save(tmp_path / "vq"))
     assert type(same) is VQVAE and same.ema is ema
     np.testing.assert_array_equal(same.transform(digits), vq.transform(digits))

@@ -26,11 +26,20 @@ if TYPE_CHECKING:
         load,
     )
 
-_ESTIMATORS = ("VAE", "AutoEncoder", "DenoisingAutoEncoder", "IWAE", "ConditionalVAE", "VQVAE", "load")
-__all__ = [*_ESTIMATORS, "__version__", "datasets"]
+__all__ = [
+    "IWAE",
+    "VAE",
+    "VQVAE",
+    "AutoEncoder",
+    "ConditionalVAE",
+    "DenoisingAutoEncoder",
+    "__version__",
+    "datasets",
+    "load",
+]
 
 _LAZY = {
-    **{name: ("vaekit.estimators", name) for name in _ESTIMATORS},
+    **{name: ("vaekit.estimators", name) for name in __all__ if name not in ("__version__", "datasets")},
     "datasets": ("vaekit.data.builtin", None),
 }
 

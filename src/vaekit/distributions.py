@@ -74,9 +74,7 @@ class DiagonalGaussian:
         """
         shape = self.mean.shape if n_samples is None else (n_samples, *self.mean.shape)
         if eps is None:
-            eps = torch.randn(
-                shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
-            )
+            eps = torch.randn(shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
         return self.mean + self.std * eps  # (K?, B, latent)
 
     def kl(self) -> Tensor:
@@ -85,9 +83,7 @@ class DiagonalGaussian:
 
     def log_prob(self, z: Tensor) -> Tensor:
         """log q(z|x) summed over latent dims; z of shape (..., B, latent) -> (..., B)."""
-        return -0.5 * (
-            LOG_2PI + self.logvar + (z - self.mean).pow(2) / self.logvar.exp()
-        ).sum(dim=-1)
+        return -0.5 * (LOG_2PI + self.logvar + (z - self.mean).pow(2) / self.logvar.exp()).sum(dim=-1)
 
 
 @dataclass
@@ -170,9 +166,7 @@ class Bernoulli:
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
-        cross_entropy = F.binary_cross_entropy_with_logits(
-            self.logits, x.expand_as(self.logits), reduction="none"
-        )
+        cross_entropy = F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
         return -_sum_event(cross_entropy, self.event_dims)
 
 

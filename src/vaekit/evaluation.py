@@ -31,9 +31,7 @@ if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
 
 
-def factor_recovery_r2(
-    codes: np.ndarray, factors: np.ndarray, n_neighbors: int = 10, cv: int = 5
-) -> np.ndarray:
+def factor_recovery_r2(codes: np.ndarray, factors: np.ndarray, n_neighbors: int = 10, cv: int = 5) -> np.ndarray:
     """Cross-validated R^2 of k-NN regression from ``codes`` to each true factor.
 
     Parameters
@@ -54,17 +52,13 @@ def factor_recovery_r2(
     folds = KFold(cv, shuffle=True, random_state=0)
     return np.array(
         [
-            cross_val_score(
-                KNeighborsRegressor(n_neighbors), codes, factors[:, j], cv=folds, scoring="r2"
-            ).mean()
+            cross_val_score(KNeighborsRegressor(n_neighbors), codes, factors[:, j], cv=folds, scoring="r2").mean()
             for j in range(factors.shape[1])
         ]
     )
 
 
-def pca_reconstruction_error(
-    X_train: np.ndarray, X_test: np.ndarray, n_components: int
-) -> np.ndarray:
+def pca_reconstruction_error(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> np.ndarray:
     """Squared reconstruction error per test sample of PCA fitted on ``X_train``.
 
     Parameters
@@ -186,7 +180,9 @@ def evaluate_model(
     if log_likelihood_samples is not None:
         mean_log_p = None
         if variational:
-            mean_log_p = float(log_likelihood(estimator, X, log_likelihood_samples, random_state=random_state, y=y).mean())
+            mean_log_p = float(
+                log_likelihood(estimator, X, log_likelihood_samples, random_state=random_state, y=y).mean()
+            )
         result["log_likelihood"] = mean_log_p
         result["log_likelihood_samples"] = log_likelihood_samples
         result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)

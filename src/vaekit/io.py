@@ -219,7 +219,7 @@ def read(path: str | Path) -> SavedModel:
     except (ValueError, UnicodeDecodeError) as err:
         raise ModelFileError(f"{path / CONFIG_NAME} is not valid JSON ({err}); the file is corrupt") from err
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{path / CONFIG_NAME} is not a vaekit model config (no \"format\": \"{FORMAT}\")")
+        raise ModelFileError(f'{path / CONFIG_NAME} is not a vaekit model config (no "format": "{FORMAT}")')
     if config.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was saved by a newer vaekit ({config.get('vaekit_version')}, format "
@@ -243,7 +243,9 @@ def read(path: str | Path) -> SavedModel:
 _V1_RENAMES = {"preprocessing": "scaling_", "trained_on_device": None}
 
 
-def _upgrade_v1(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def _upgrade_v1(
+    config: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """A format-1 config and tensors in the form of format 2."""
     fitted: dict[str, Any] = {}
     for key, value in dict(config["fitted"]).items():

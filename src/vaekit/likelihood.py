@@ -165,9 +165,7 @@ def bits_per_dim(nats_per_sample: float | np.ndarray, n_dims: int) -> float | np
     return float(bits) if bits.ndim == 0 else bits
 
 
-def active_units(
-    estimator: BaseAutoEncoder, X: Any, threshold: float = 0.01, y: Any = None
-) -> tuple[int, np.ndarray]:
+def active_units(estimator: BaseAutoEncoder, X: Any, threshold: float = 0.01, y: Any = None) -> tuple[int, np.ndarray]:
     """Latent dimensions a VAE uses, after Burda et al. (2016), section 5.2.
 
     The activity of dimension j is A_j = Var_x(E_{q(z|x)}[z_j]), the variance over the

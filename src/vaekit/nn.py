@@ -12,6 +12,7 @@ outputs mean (a code, mean and log-variance, logits...).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -59,7 +60,7 @@ class MLP(nn.Sequential):
     ) -> None:
         sizes = [math.prod(in_shape), *hidden]
         layers: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in itertools.pairwise(sizes):
             layers += [nn.Linear(n_in, n_out), make_activation(activation)]
         layers.append(nn.Linear(sizes[-1], math.prod(out_shape)))
         if len(out_shape) > 1:
@@ -142,9 +143,7 @@ class ConvDecoder(nn.Module):
         )
         layers: list[nn.Module] = []
         c_outs = [*reversed(widths[:-1]), widths[0]] if widths else []
-        for (c_in, c_out), (target_h, target_w) in zip(
-            zip(reversed(widths), c_outs), reversed(sizes[:-1])
-        ):
+        for (c_in, c_out), (target_h, target_w) in zip(zip(reversed(widths), c_outs), reversed(sizes[:-1])):
             # Conv2d(k=3, s=2, p=1) maps t -> ceil(t / 2); this inverts it exactly.
             padding = (1 - target_h % 2, 1 - target_w % 2)
             layers += [
@@ -234,11 +233,11 @@ def count_parameters(module: nn.Module) -> int:
 
 __all__ = [
     "MLP",
-    "ConvEncoder",
     "ConvDecoder",
-    "build_encoder",
+    "ConvEncoder",
     "build_decoder",
-    "default_hidden",
+    "build_encoder",
     "conv_stages",
     "count_parameters",
+    "default_hidden",
 ]

@@ -54,7 +54,9 @@ def metrics_table(metrics: dict[str, Any]) -> str:
             f'<td class="num">{_number(pca.get(key)) if key in ("squared_error", "mse") else "&ndash;"}</td>'
             for key, _ in METRIC_COLUMNS
         )
-        rows.append(f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))})</th>{cells}</tr>")
+        rows.append(
+            f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))})</th>{cells}</tr>"
+        )
     return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 
 

@@ -211,7 +211,11 @@ def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[type[BaseAutoEn
         if name == "model" or name in params or value is None:
             continue
         if name not in taken:
-            takers = {kind: signature_defaults(other)[name] for kind, other in REGISTRY.items() if name in signature_defaults(other)}
+            takers = {
+                kind: signature_defaults(other)[name]
+                for kind, other in REGISTRY.items()
+                if name in signature_defaults(other)
+            }
             if value in takers.values():  # a default another kind would use (older run configs list them all)
                 continue
             raise ConfigError(f"`{name}` applies to `model` {' or '.join(takers)}, not to `model` {cls.kind}")

@@ -21,8 +21,8 @@ from __future__ import annotations
 import csv
 import json
 import platform
-import warnings
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from vaekit._version import __version__
+from vaekit.data.atomic import replace_dir, staging_dir
 from vaekit.data.read import LoadedData, read_data
 from vaekit.data.write import write_array
-from vaekit.data.atomic import replace_dir, staging_dir
 from vaekit.runconfig import estimator_params, to_toml
 
 RUN_FILES = ("config.toml", "metrics.json")
@@ -75,7 +75,9 @@ def check_target(out: Path, force: bool) -> None:
     if not force:
         raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
     if not is_run_dir(out):
-        raise FileExistsError(f"{out} exists and is not a vaekit run directory; refusing to replace it even with `force`")
+        raise FileExistsError(
+            f"{out} exists and is not a vaekit run directory; refusing to replace it even with `force`"
+        )
 
 
 @contextmanager
@@ -124,20 +126,22 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         "header": data_config["header"],
         "image_mode": data_config["image_mode"],
     }
-    if not Path(source).exists() and source in datasets.list() and data_config["split"] is None:
-        if "test" in datasets.describe(source, data_config["data_dir"]).splits:
-            train = read_data(source, split="train", **options)
-            return Split(train, read_data(source, split="test", **options), "the data set's own test split")
+    builtin_with_test = not Path(source).exists() and source in datasets.list() and data_config["split"] is None
+    if builtin_with_test and "test" in datasets.describe(source, data_config["data_dir"]).splits:
+        train = read_data(source, split="train", **options)
+        return Split(train, read_data(source, split="test", **options), "the data set's own test split")
     data = read_data(source, split=data_config["split"], **options)
     fraction = float(data_config["test_fraction"])
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")
-    n_test = int(round(fraction * len(data.X))) if len(data.X) >= 20 else 0
+    n_test = round(fraction * len(data.X)) if len(data.X) >= 20 else 0
     if n_test == 0:
         return Split(data, None, "none held out")
     order = np.random.default_rng(seed).permutation(len(data.X))
     test_rows, train_rows = np.sort(order[:n_test]), np.sort(order[n_test:])
-    return Split(_subset(data, train_rows), _subset(data, test_rows), f"{fraction:.0%} of the rows, drawn with seed {seed}")
+    return Split(
+        _subset(data, train_rows), _subset(data, test_rows), f"{fraction:.0%} of the rows, drawn with seed {seed}"
+    )
 
 
 def _image_size(value: Any) -> tuple[int, int] | None:
@@ -265,7 +269,9 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
         "python": platform.python_version(),
         **measure(estimator, split, seed),
     }
-    config_text = to_toml(config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE")
+    config_text = to_toml(
+        config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
+    )
     layers = format_layer_table(layer_table(estimator))
     with staged_directory(out, force) as stage:
         estimator.save(stage / "model")
@@ -283,6 +289,13 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
             "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
             "against PCA": _against_pca(metrics),
         }
-        page = render_report(f"vaekit run: {out.name}", facts, metrics, [(stage / "figures" / f, c) for f, c in figures], layers, config_text)
+        page = render_report(
+            f"vaekit run: {out.name}",
+            facts,
+            metrics,
+            [(stage / "figures" / f, c) for f, c in figures],
+            layers,
+            config_text,
+        )
         (stage / "report.html").write_text(page, encoding="utf-8")
     return metrics

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
-from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.validation import check_positive_int
@@ -42,7 +42,9 @@ class PriorSampler:
     def sample_latent(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Draw codes; ndarray of float32, shape (n_samples, latent_dim)."""
         rng = check_random_state(random_state)
-        return rng.standard_normal((check_positive_int("n_samples", n_samples), self.estimator.latent_dim)).astype(np.float32)
+        return rng.standard_normal((check_positive_int("n_samples", n_samples), self.estimator.latent_dim)).astype(
+            np.float32
+        )
 
     def sample(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Decoded means of drawn codes; shape (n_samples, *input_shape_)."""
@@ -81,7 +83,9 @@ class GaussianMixtureSampler(PriorSampler):
         """Fit the mixture on ``estimator.transform(X)``; X as the estimator takes it."""
         codes = np.asarray(self.estimator.transform(X), dtype=np.float64)  # (n, latent)
         if len(codes) < self.n_components:
-            raise ValueError(f"a {self.n_components}-component mixture needs at least that many samples; got {len(codes)}")
+            raise ValueError(
+                f"a {self.n_components}-component mixture needs at least that many samples; got {len(codes)}"
+            )
         self.mixture_ = GaussianMixture(
             self.n_components, covariance_type=self.covariance_type, random_state=self.random_state
         ).fit(codes)

@@ -145,9 +145,7 @@ class TrainingConfig:
 class TrainingResult:
     """History of a run: one entry per epoch under each of :data:`HISTORY_KEYS`."""
 
-    history: dict[str, list[float]] = field(
-        default_factory=lambda: {key: [] for key in HISTORY_KEYS}
-    )
+    history: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
     best_epoch: int = 0
     best_loss: float = math.inf
     stopped_early: bool = False
@@ -173,9 +171,7 @@ def evaluate(
     for batch in batches:
         x, condition = split_batch(batch)
         out = model.loss(x, condition, beta=beta, generator=generator, progress=progress)
-        totals += torch.stack(
-            [out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]
-        ).cpu()
+        totals += torch.stack([out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]).cpu()
         n += len(x)
     model.train(was_training)
     loss, reconstruction, kl = (totals / max(n, 1)).tolist()
@@ -296,7 +292,10 @@ def _train(
     best_loss, best_state, bad_epochs = math.inf, None, 0
     device = next(model.parameters()).device
     progress = tqdm(
-        range(config.epochs), desc="training", unit="epoch", disable=config.verbose <= 0,
+        range(config.epochs),
+        desc="training",
+        unit="epoch",
+        disable=config.verbose <= 0,
         mininterval=progress_interval(),
     )
     for epoch in progress:

@@ -64,25 +64,47 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
 
 
 # ----------------------------------------------------------------- shared options
-Columns = Annotated[str | None, typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id).")]
+Columns = Annotated[
+    str | None,
+    typer.Option("--columns", help="Comma-separated feature columns of a table (default: all but --label/--id)."),
+]
 Label = Annotated[str | None, typer.Option("--label", help="Column (or .npz key) used only to colour plots.")]
 IdColumn = Annotated[str | None, typer.Option("--id", help="Column (or .npz key) carried through to outputs.")]
 Key = Annotated[str | None, typer.Option("--key", help="Array to read from an .npz file.")]
 ImageSize = Annotated[str | None, typer.Option("--image-size", help="Resize a folder of images to HxW, e.g. 28x20.")]
 Split = Annotated[str | None, typer.Option("--split", help="Split of a built-in dataset: train or test.")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit).")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where built-in datasets' files are (default: $VAEKIT_DATA, ~/.cache/vaekit)."),
+]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its suffix picks the format.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
-LrSchedule = Annotated[str | None, typer.Option("--lr-schedule", help="constant, cosine (to 0 at the last epoch) or plateau (/10 when the validation loss stalls).  [default: constant]", show_default=False)]
+LrSchedule = Annotated[
+    str | None,
+    typer.Option(
+        "--lr-schedule",
+        help="constant, cosine (to 0 at the last epoch) or plateau (/10 when the validation loss stalls).  [default: constant]",
+        show_default=False,
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
-Header = Annotated[bool | None, typer.Option("--header/--no-header", help="Whether a CSV's first line names the columns (default: detected).", show_default=False)]
+Header = Annotated[
+    bool | None,
+    typer.Option(
+        "--header/--no-header",
+        help="Whether a CSV's first line names the columns (default: detected).",
+        show_default=False,
+    ),
+]
 ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
 
 
@@ -90,9 +112,18 @@ def _split_list(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
-def _read(source: str, columns: str | None, label: str | None, id_column: str | None, key: str | None,
-          image_size: str | None, split: str | None, data_dir: Path | None, header: bool | None = None,
-          image_mode: str = "auto") -> Any:
+def _read(
+    source: str,
+    columns: str | None,
+    label: str | None,
+    id_column: str | None,
+    key: str | None,
+    image_size: str | None,
+    split: str | None,
+    data_dir: Path | None,
+    header: bool | None = None,
+    image_mode: str = "auto",
+) -> Any:
     from vaekit.data.read import parse_image_size, read_data
 
     return read_data(
@@ -138,14 +169,18 @@ def _class_label(estimator: Any, text: str | None) -> Any:
     """The class of a conditional model named by ``text`` (None for other models)."""
     if not estimator.conditional:
         if text is not None:
-            raise ValueError(f"--class applies to a conditional model (--model cvae); this is a {type(estimator).__name__}")
+            raise ValueError(
+                f"--class applies to a conditional model (--model cvae); this is a {type(estimator).__name__}"
+            )
         return None
     if text is None:
         return None
     for value in estimator.classes_:
         if str(value) == text:
             return value
-    raise ValueError(f"--class {text!r} is not a class of this model; its classes: {', '.join(map(str, estimator.classes_))}")
+    raise ValueError(
+        f"--class {text!r} is not a class of this model; its classes: {', '.join(map(str, estimator.classes_))}"
+    )
 
 
 def _check_output(path: Path, force: bool) -> None:

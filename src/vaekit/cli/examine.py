@@ -36,20 +36,40 @@ def evaluate(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     samples: Annotated[int, typer.Option("--samples", help="Posterior draws per row for the reconstruction term.")] = 1,
-    log_likelihood: Annotated[int, typer.Option("--log-likelihood", "-k", help="Importance samples per row for log p(x) (0: skip; 1000 is the usual figure).")] = 0,
+    log_likelihood: Annotated[
+        int,
+        typer.Option(
+            "--log-likelihood",
+            "-k",
+            help="Importance samples per row for log p(x) (0: skip; 1000 is the usual figure).",
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     seed: Seed = 0,
-    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
     image_mode: ImageMode = "auto",
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
     from vaekit.evaluation import evaluate_model
+
     estimator = _load_model(model)
-    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
+    loaded = _match(
+        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+    )
     X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
-        estimator, X, n_samples=samples, random_state=seed, y=y,
+        estimator,
+        X,
+        n_samples=samples,
+        random_state=seed,
+        y=y,
         log_likelihood_samples=log_likelihood or None,
     )
     if as_json:
@@ -59,32 +79,57 @@ def evaluate(
     if result["elbo"] is not None:
         typer.echo(f"  ELBO            {result['elbo']:12.4f} nats per row ({samples} posterior draw(s) per row)")
     if result.get("log_likelihood") is not None:
-        typer.echo(f"  log p(x)        {result['log_likelihood']:12.4f} nats per row (importance-sampled, K={log_likelihood}); "
-                   f"{result['bits_per_dim']:.4f} bits per dimension")
+        typer.echo(
+            f"  log p(x)        {result['log_likelihood']:12.4f} nats per row (importance-sampled, K={log_likelihood}); "
+            f"{result['bits_per_dim']:.4f} bits per dimension"
+        )
     typer.echo(f"  reconstruction  {result['reconstruction']:12.4f} nats per row (-log p(x|z))")
     typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
     if result.get("active_units") is not None:
-        typer.echo(f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)")
+        typer.echo(
+            f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)"
+        )
     if "codebook" in result:
         usage = result["codebook"]
-        typer.echo(f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}")
-    typer.echo(f"  squared error   {result['squared_error']:12.6g} per row (sum over features); MSE {result['mse']:.6g} per element")
+        typer.echo(
+            f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}"
+        )
+    typer.echo(
+        f"  squared error   {result['squared_error']:12.6g} per row (sum over features); MSE {result['mse']:.6g} per element"
+    )
     pca = result["pca_in_sample"]
-    typer.echo(f"  PCA, {pca['n_components']} comp.   {pca['squared_error']:12.6g} per row; MSE {pca['mse']:.6g} "
-               "(fitted on these same rows: in-sample, so flattering to PCA)")
+    typer.echo(
+        f"  PCA, {pca['n_components']} comp.   {pca['squared_error']:12.6g} per row; MSE {pca['mse']:.6g} "
+        "(fitted on these same rows: in-sample, so flattering to PCA)"
+    )
 
 
 @app.command(epilog="Example: vaekit plot runs/digits-vae digits --kind manifold -o manifold.png")
 @friendly
 def plot(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    data: Annotated[str | None, typer.Argument(help=f"File, folder or dataset (needed by {', '.join(k for k, f in FIGURES.items() if f.needs_data)}).", show_default=False)] = None,
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help=f"File, folder or dataset (needed by {', '.join(k for k, f in FIGURES.items() if f.needs_data)}).",
+            show_default=False,
+        ),
+    ] = None,
     kind: Annotated[str, typer.Option("--kind", help=", ".join(FIGURES) + ".")] = "latent",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)
+    ] = None,
     seed: Seed = 0,
-    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
-    image_mode: ImageMode = "auto", force: Force = False,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
+    image_mode: ImageMode = "auto",
+    force: Force = False,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
     from vaekit.plots import make_figure, save_figure
@@ -92,8 +137,12 @@ def plot(
     output = output if output is not None else Path(f"{kind}.png")
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = None if data is None else _match(
-        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+    loaded = (
+        None
+        if data is None
+        else _match(
+            estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+        )
     )
     save_figure(make_figure(kind, estimator, loaded, seed), output)
     typer.echo(f"wrote {output}")
@@ -103,7 +152,9 @@ def plot(
 @friendly
 def summary(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also draw the layers as a PNG.", show_default=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also draw the layers as a PNG.", show_default=False)
+    ] = None,
     force: Force = False,
 ) -> None:
     """Every layer with its output shape and parameter count (Keras' plot_model(show_shapes=True))."""
@@ -113,8 +164,10 @@ def summary(
         _check_output(output, force)
     estimator = _load_model(model)
     rows = layer_table(estimator)
-    typer.echo(f"{type(estimator).__name__}: latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
-               f"{estimator.architecture_} {tuple(estimator.hidden_)}, input {tuple(estimator.input_shape_)}")
+    typer.echo(
+        f"{type(estimator).__name__}: latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
+        f"{estimator.architecture_} {tuple(estimator.hidden_)}, input {tuple(estimator.input_shape_)}"
+    )
     typer.echo(format_layer_table(rows))
     if output is not None:
         from vaekit.plots import save_figure
@@ -138,6 +191,8 @@ def datasets(data_dir: DataDir = None) -> None:
         elif info.present:
             where = f"found in {info.where}"
         else:
-            where = f"missing: put {', '.join(info.files)} in <dir>/{name}/ (--data-dir, $VAEKIT_DATA or ~/.cache/vaekit)"
+            where = (
+                f"missing: put {', '.join(info.files)} in <dir>/{name}/ (--data-dir, $VAEKIT_DATA or ~/.cache/vaekit)"
+            )
         typer.echo(f"{name:15s} {shape:7s} {sizes:38s} {where}")
         typer.echo(f"{'':15s} {info.description}")

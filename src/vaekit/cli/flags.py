@@ -122,7 +122,11 @@ def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[
         negated = text.startswith("--no-") and ("--" + text[5:]) in options
         option = options.get("--" + text[5:] if negated else text)
         if option is None:
-            hint = "" if not token.startswith("--") else f"; options that some model kinds take: {', '.join(sorted(options))}"
+            hint = (
+                ""
+                if not token.startswith("--")
+                else f"; options that some model kinds take: {', '.join(sorted(options))}"
+            )
             raise ValueError(f"no such option or argument: {token}{hint}")
         if isinstance(option.example, bool):
             if inline:
@@ -148,6 +152,10 @@ def kind_options_help() -> list[tuple[str, str]]:
     kinds = sorted(REGISTRY.items(), key=lambda item: item[0] != DEFAULT_KIND)  # the default first
     rows = [(f"--model {kind}", (cls.__doc__ or "").strip().splitlines()[0]) for kind, cls in kinds]
     for option in kind_options().values():
-        shown = f"{option.flag}/--no-{option.flag[2:]}" if isinstance(option.example, bool) else f"{option.flag} {option.metavar}"
+        shown = (
+            f"{option.flag}/--no-{option.flag[2:]}"
+            if isinstance(option.example, bool)
+            else f"{option.flag} {option.metavar}"
+        )
         rows.append((shown, "; ".join(f"[{', '.join(kinds)}] {text}" for text, kinds in option.help.items())))
     return rows

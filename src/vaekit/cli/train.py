@@ -43,22 +43,63 @@ class _TrainCommand(TyperCommand):
 @friendly
 def train(
     ctx: typer.Context,
-    data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model kind (listed below; cvae is conditional on --label).  [default: vae]", show_default=False)] = None,
-    latent_dim: Annotated[int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)] = None,
-    hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False)] = None,
-    activation: Annotated[str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)] = None,
-    architecture: Annotated[str | None, typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)] = None,
-    likelihood: Annotated[str | None, typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False)] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False)] = None,
+    data: Annotated[
+        str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A config.toml (e.g. from an earlier run); options given here override it."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Model kind (listed below; cvae is conditional on --label).  [default: vae]",
+            show_default=False,
+        ),
+    ] = None,
+    latent_dim: Annotated[
+        int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)
+    ] = None,
+    hidden: Annotated[
+        str | None,
+        typer.Option("--hidden", help="Encoder widths, e.g. 256,64 (the decoder mirrors them).", show_default=False),
+    ] = None,
+    activation: Annotated[
+        str | None, typer.Option("--activation", help="relu, elu, gelu, tanh, ...", show_default=False)
+    ] = None,
+    architecture: Annotated[
+        str | None, typer.Option("--architecture", help="auto, mlp or conv.", show_default=False)
+    ] = None,
+    likelihood: Annotated[
+        str | None,
+        typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False
+        ),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)] = None,
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Adam learning rate.  [default: 0.001]", show_default=False)
+    ] = None,
     lr_schedule: LrSchedule = None,
-    patience: Annotated[int | None, typer.Option("--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False)] = None,
-    test_fraction: Annotated[float | None, typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False)] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            "--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False
+        ),
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option("--test-fraction", help="Rows held out for test metrics.  [default: 0.1]", show_default=False),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.  [default: 0]", show_default=False)] = None,
-    device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)
+    ] = None,
     columns: Columns = None,
     label: Label = None,
     id_column: IdColumn = None,
@@ -67,8 +108,13 @@ def train(
     split: Split = None,
     data_dir: DataDir = None,
     header: Header = None,
-    image_mode: Annotated[str | None, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False)] = None,
+    image_mode: Annotated[
+        str | None, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False),
+    ] = None,
     force: Force = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -82,15 +128,29 @@ def train(
         raise typer.BadParameter(str(err)) from None
     cfg = read_config(config) if config is not None else default_config()
     given = {
-        ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
-        ("data", "id"): id_column, ("data", "key"): key, ("data", "image_size"): image_size,
-        ("data", "split"): split, ("data", "header"): header, ("data", "image_mode"): image_mode, ("data", "data_dir"): None if data_dir is None else str(data_dir),
-        ("data", "test_fraction"): test_fraction, ("model", "model"): model, ("model", "latent_dim"): latent_dim,
-        ("model", "hidden"): None if hidden is None else _parse_hidden(hidden), ("model", "activation"): activation,
-        ("model", "architecture"): architecture, ("model", "likelihood"): likelihood,
+        ("data", "source"): data,
+        ("data", "columns"): _split_list(columns),
+        ("data", "label"): label,
+        ("data", "id"): id_column,
+        ("data", "key"): key,
+        ("data", "image_size"): image_size,
+        ("data", "split"): split,
+        ("data", "header"): header,
+        ("data", "image_mode"): image_mode,
+        ("data", "data_dir"): None if data_dir is None else str(data_dir),
+        ("data", "test_fraction"): test_fraction,
+        ("model", "model"): model,
+        ("model", "latent_dim"): latent_dim,
+        ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
+        ("model", "activation"): activation,
+        ("model", "architecture"): architecture,
+        ("model", "likelihood"): likelihood,
         **{("model", name): value for name, value in kind_values.items()},
-        ("training", "epochs"): epochs, ("training", "batch_size"): batch_size,
-        ("training", "lr"): lr, ("training", "lr_schedule"): lr_schedule, ("training", "seed"): seed,
+        ("training", "epochs"): epochs,
+        ("training", "batch_size"): batch_size,
+        ("training", "lr"): lr,
+        ("training", "lr_schedule"): lr_schedule,
+        ("training", "seed"): seed,
         ("training", "device"): device,
     }
     _apply(cfg, given, patience)
@@ -110,7 +170,9 @@ def _apply(cfg: dict[str, dict[str, Any]], given: dict[tuple[str, str], Any], pa
     if patience is not None:
         cfg["training"]["patience"] = None if patience == 0 else patience
     if cfg["data"]["source"] is None:
-        raise ValueError("no DATA: give a file, an image folder or a built-in dataset name (or --config with [data] source)")
+        raise ValueError(
+            "no DATA: give a file, an image folder or a built-in dataset name (or --config with [data] source)"
+        )
 
 
 def _parse_hidden(text: str) -> list[int]:
@@ -124,29 +186,50 @@ def _parse_hidden(text: str) -> list[int]:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    typer.echo(f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}: "
-               f"{metrics['epochs_run']} epochs (best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s")
+    typer.echo(
+        f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}: "
+        f"{metrics['epochs_run']} epochs (best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s"
+    )
     for part in ("train", "test"):
         m = metrics.get(part)
         if m:
             elbo = f"ELBO {m['elbo']:.3f}, " if m["elbo"] is not None else ""
-            typer.echo(f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats; "
-                       f"squared error {m['squared_error']:.4g} per sample (MSE {m['mse']:.4g})")
+            typer.echo(
+                f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats; "
+                f"squared error {m['squared_error']:.4g} per sample (MSE {m['mse']:.4g})"
+            )
     pca = metrics.get("pca")
     if pca:
-        typer.echo(f"  PCA with {pca['n_components']} components ({pca['split']}): squared error "
-                   f"{pca['squared_error']:.4g} per sample (MSE {pca['mse']:.4g})")
+        typer.echo(
+            f"  PCA with {pca['n_components']} components ({pca['split']}): squared error "
+            f"{pca['squared_error']:.4g} per sample (MSE {pca['mse']:.4g})"
+        )
 
 
 @app.command(epilog="Example: vaekit sweep digits --latent-dims 1,2,4,8,16 --models ae,vae --epochs 100")
 @friendly
 def sweep(
-    data: Annotated[str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)] = None,
-    latent_dims: Annotated[str, typer.Option("--latent-dims", help="Latent sizes to train, comma-separated.")] = "1,2,4,8,16,32",
-    models: Annotated[str, typer.Option("--models", help="Model kinds to train at each size (see `vaekit train --help`; not conditional ones).")] = "ae,vae",
-    config: Annotated[Path | None, typer.Option("--config", help="A config.toml for everything but model and latent size.")] = None,
-    hidden: Annotated[str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)] = None,
+    data: Annotated[
+        str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)
+    ] = None,
+    latent_dims: Annotated[
+        str, typer.Option("--latent-dims", help="Latent sizes to train, comma-separated.")
+    ] = "1,2,4,8,16,32",
+    models: Annotated[
+        str,
+        typer.Option(
+            "--models", help="Model kinds to train at each size (see `vaekit train --help`; not conditional ones)."
+        ),
+    ] = "ae,vae",
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A config.toml for everything but model and latent size.")
+    ] = None,
+    hidden: Annotated[
+        str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)
+    ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", show_default=False)] = None,
     lr_schedule: LrSchedule = None,
@@ -154,9 +237,17 @@ def sweep(
     seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]", show_default=False)] = None,
     device: Annotated[str | None, typer.Option("--device", show_default=False)] = None,
     test_fraction: Annotated[float | None, typer.Option("--test-fraction", show_default=False)] = None,
-    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Sweep folder (default: runs/sweep-<data>).", show_default=False)] = None,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Sweep folder (default: runs/sweep-<data>).", show_default=False)
+    ] = None,
     force: Force = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -177,18 +268,35 @@ def sweep(
     if not kinds or any(m not in unconditional for m in kinds):
         raise ValueError(f"--models {models!r}: choose among {', '.join(unconditional)}")
     cfg = read_config(config) if config is not None else default_config()
-    _apply(cfg, {
-        ("data", "source"): data, ("data", "columns"): _split_list(columns), ("data", "label"): label,
-        ("data", "id"): id_column, ("data", "key"): key, ("data", "image_size"): image_size, ("data", "split"): split,
-        ("data", "data_dir"): None if data_dir is None else str(data_dir), ("data", "header"): header,
-        ("data", "test_fraction"): test_fraction, ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
-        ("training", "epochs"): epochs, ("training", "batch_size"): batch_size, ("training", "lr"): lr,
-        ("training", "lr_schedule"): lr_schedule, ("training", "seed"): seed, ("training", "device"): device,
-    }, patience)
+    _apply(
+        cfg,
+        {
+            ("data", "source"): data,
+            ("data", "columns"): _split_list(columns),
+            ("data", "label"): label,
+            ("data", "id"): id_column,
+            ("data", "key"): key,
+            ("data", "image_size"): image_size,
+            ("data", "split"): split,
+            ("data", "data_dir"): None if data_dir is None else str(data_dir),
+            ("data", "header"): header,
+            ("data", "test_fraction"): test_fraction,
+            ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
+            ("training", "epochs"): epochs,
+            ("training", "batch_size"): batch_size,
+            ("training", "lr"): lr,
+            ("training", "lr_schedule"): lr_schedule,
+            ("training", "seed"): seed,
+            ("training", "device"): device,
+        },
+        patience,
+    )
     if out is None:
         out = Path("runs") / f"sweep-{Path(str(cfg['data']['source'])).name.split('.')[0] or 'data'}"
     rows = run_sweep(cfg, dims, kinds, out, force=force, verbose=0 if quiet else 1)
     write_table(rows, out / "sweep.csv")
-    save_figure(plot_sweep(rows, f"{cfg['data']['source']}: reconstruction error against latent size"), out / "sweep.png")
+    save_figure(
+        plot_sweep(rows, f"{cfg['data']['source']}: reconstruction error against latent size"), out / "sweep.png"
+    )
     typer.echo(format_table(rows))
     typer.echo(f"Sweep written to {out}/ -- sweep.png, sweep.csv and one run folder per model and size")

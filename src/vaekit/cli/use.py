@@ -38,26 +38,40 @@ def encode(
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     output: Output,
     logvar: Annotated[bool, typer.Option("--logvar", help="Also write the log-variances (VAE).")] = False,
-    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
-    image_mode: ImageMode = "auto", force: Force = False,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
+    image_mode: ImageMode = "auto",
+    force: Force = False,
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
     from vaekit.data.write import write_array
+
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
+    loaded = _match(
+        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+    )
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
         if not estimator.variational:
-            raise ValueError(f"--logvar needs a variational model (a Gaussian q(z|x)); {model} holds a {type(estimator).__name__}")
+            raise ValueError(
+                f"--logvar needs a variational model (a Gaussian q(z|x)); {model} holds a {type(estimator).__name__}"
+            )
         Z, logvars = estimator.encode(*loaded.inputs(estimator.conditional))
         Z = np.concatenate([Z, logvars], axis=1)
         names += [f"logvar{i}" for i in range(estimator.latent_dim)]
     else:
         Z = estimator.transform(*loaded.inputs(estimator.conditional))
     extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}
-    write_array(output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
+    write_array(
+        output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force
+    )
     typer.echo(f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}")
 
 
@@ -67,8 +81,12 @@ def decode(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     latents: Annotated[str, typer.Argument(help="Latent vectors: CSV/Parquet with columns z0, z1, ... (or .npy).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png for an image grid.")],
-    id_column: IdColumn = None, key: Key = None, force: Force = False,
-    label: Annotated[str | None, typer.Option("--class", help="Conditional models: the class to decode for.", show_default=False)] = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    force: Force = False,
+    label: Annotated[
+        str | None, typer.Option("--class", help="Conditional models: the class to decode for.", show_default=False)
+    ] = None,
 ) -> None:
     """Decoded means of latent vectors, e.g. a file written by `vaekit encode`."""
     from vaekit.data.loaded import DataFileError
@@ -93,20 +111,37 @@ def decode(
     typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
 
 
-def _write_samples(estimator: Any, X: Any, output: Path, force: bool, ids: Any = None, id_name: str | None = None,
-                   extra: dict[str, Any] | None = None, title: str | None = None) -> None:
+def _write_samples(
+    estimator: Any,
+    X: Any,
+    output: Path,
+    force: bool,
+    ids: Any = None,
+    id_name: str | None = None,
+    extra: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> None:
     from vaekit.data.write import write_array
 
     if output.suffix.lower() == ".png":
         if len(estimator.input_shape_) < 2:
-            raise ValueError(f"{output}: a PNG grid needs images; this model's samples are table rows (write .csv instead)")
+            raise ValueError(
+                f"{output}: a PNG grid needs images; this model's samples are table rows (write .csv instead)"
+            )
         from vaekit.plots import image_grid, save_figure
 
         save_figure(image_grid(X, title=title), output)
         return
     names = getattr(estimator, "feature_names_in_", None)
-    write_array(output, X, column_names=None if names is None else list(names), ids=ids, id_name=id_name,
-                extra_columns=extra, overwrite=force)
+    write_array(
+        output,
+        X,
+        column_names=None if names is None else list(names),
+        ids=ids,
+        id_name=id_name,
+        extra_columns=extra,
+        overwrite=force,
+    )
 
 
 @app.command(epilog="Example: vaekit reconstruct runs/digits-vae digits -o recon.csv")
@@ -114,16 +149,28 @@ def _write_samples(estimator: Any, X: Any, output: Path, force: bool, ids: Any =
 def reconstruct(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png (originals above reconstructions).")],
-    columns: Columns = None, label: Label = None, id_column: IdColumn = None, key: Key = None,
-    image_size: ImageSize = None, split: Split = None, data_dir: DataDir = None, header: Header = None,
-    image_mode: ImageMode = "auto", force: Force = False,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png (originals above reconstructions).")
+    ],
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
+    image_mode: ImageMode = "auto",
+    force: Force = False,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     from vaekit.evaluation import reconstruction_error
+
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = _match(estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode))
+    loaded = _match(
+        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+    )
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
     if output.suffix.lower() == ".png":
@@ -131,10 +178,19 @@ def reconstruct(
 
         save_figure(plot_reconstructions(loaded.X[:10], X_hat[:10]), output)
     else:
-        _write_samples(estimator, X_hat, output, force, ids=loaded.ids, id_name=loaded.id_name,
-                       extra={"reconstruction_error": errors})
-    typer.echo(f"wrote {len(X_hat):,} reconstructions to {output}; squared error per row: "
-               f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})")
+        _write_samples(
+            estimator,
+            X_hat,
+            output,
+            force,
+            ids=loaded.ids,
+            id_name=loaded.id_name,
+            extra={"reconstruction_error": errors},
+        )
+    typer.echo(
+        f"wrote {len(X_hat):,} reconstructions to {output}; squared error per row: "
+        f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})"
+    )
 
 
 @app.command(epilog="Example: vaekit sample runs/digits-vae -n 64 -o samples.png")
@@ -143,7 +199,14 @@ def sample(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG grid (images), CSV/Parquet/.npy/.npz.")],
     n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
-    label: Annotated[str | None, typer.Option("--class", help="Conditional models: the class to generate (default: drawn as in training).", show_default=False)] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--class",
+            help="Conditional models: the class to generate (default: drawn as in training).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Seed = 0,
     force: Force = False,
 ) -> None:

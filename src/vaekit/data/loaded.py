@@ -91,7 +91,9 @@ class LoadedData:
         if not conditional:
             return X, None
         if self.labels is None:
-            raise DataFileError(f"{quoted(self.source)}: a conditional model needs the label of each row; name its column with `label`")
+            raise DataFileError(
+                f"{quoted(self.source)}: a conditional model needs the label of each row; name its column with `label`"
+            )
         return X, self.labels
 
 

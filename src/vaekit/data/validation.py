@@ -113,9 +113,7 @@ def check_array(X: Any, name: str = "X", min_samples: int = 1) -> np.ndarray:
             f"minimum of {min_samples} is required."
         )
     if array.ndim == 2 and array.shape[1] == 0:
-        raise InputError(
-            f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
-        )
+        raise InputError(f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required.")
     if array.size == 0:
         raise InputError(f"{name} has an empty sample shape {array.shape[1:]}.")
     # A float64 sum of float32 values cannot overflow, so it is finite exactly when
@@ -131,9 +129,7 @@ def check_array(X: Any, name: str = "X", min_samples: int = 1) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def check_sample_shape(
-    array: np.ndarray, expected: tuple[int, ...], estimator_name: str, name: str = "X"
-) -> None:
+def check_sample_shape(array: np.ndarray, expected: tuple[int, ...], estimator_name: str, name: str = "X") -> None:
     """Raise if one sample of ``array`` does not have the shape seen at fit time."""
     got = array.shape[1:]
     if got == expected:

@@ -71,15 +71,23 @@ def load(path: str | Path, device: str | None = None) -> BaseAutoEncoder:
     try:
         cls = estimator_class(saved.class_name)
     except ValueError as err:
-        raise io.ModelFileError(f"{saved.path / io.CONFIG_NAME} names an unknown class {saved.class_name!r} ({err})") from None
+        raise io.ModelFileError(
+            f"{saved.path / io.CONFIG_NAME} names an unknown class {saved.class_name!r} ({err})"
+        ) from None
     return io.restore(cls(), saved, device)
 
 
 __all__ = [
+    "IWAE",
     "PREDICT_BATCH",
     "REGISTRY",
+    "VAE",
+    "VQVAE",
+    "AutoEncoder",
     "BaseAutoEncoder",
+    "ConditionalVAE",
+    "DenoisingAutoEncoder",
     "estimator_class",
     "load",
-    *sorted(cls.__name__ for cls in REGISTRY.values()),
 ]
+__all__ += sorted(cls.__name__ for cls in REGISTRY.values() if cls.__name__ not in __all__)  # found by discovery

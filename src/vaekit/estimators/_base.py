@@ -37,7 +37,7 @@ from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators._labels import fit_classes, one_hot
-from vaekit.estimators._params import check_positive_int, fill_docstring
+from vaekit.estimators._params import SHARED_STATE, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
 from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
@@ -58,22 +58,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     kind: ClassVar[str] = ""
     module: ClassVar[type[AutoEncoderModel]] = AutoEncoderModel
     module_params: ClassVar[tuple[str, ...]] = ()
-    fitted_state: ClassVar[dict[str, io.Codec]] = {
-        "input_shape_": io.INT_TUPLE,
-        "n_features_in_": io.INT,
-        "feature_names_in_": io.NAMES,
-        "likelihood_": io.VALUE,
-        "architecture_": io.VALUE,
-        "hidden_": io.INT_TUPLE,
-        "scaling_": io.SCALING,
-        "history_": io.VALUE,
-        "best_epoch_": io.INT,
-        "n_epochs_": io.INT,
-        "n_train_": io.INT,
-        "init_losses_": io.VALUE,
-        "classes_": io.LABELS,
-        "class_prior_": io.ARRAY,
-    }
+    fitted_state: ClassVar[dict[str, io.Codec]] = SHARED_STATE
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
     doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
@@ -206,7 +191,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.device_ = resolve_device(self.device)
 
         order = rng.permutation(len(X))
-        n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 10 else 0
+        n_val = round(self.validation_fraction * len(X)) if len(X) >= 10 else 0
         val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
         data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
         condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
@@ -217,7 +202,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         train_data = rows(data, train_rows) if n_val else data
         train_condition = rows(condition, train_rows) if n_val else condition
         val_data = rows(data, val_rows)
-        val_batches = None if val_data is None else TensorBatches(val_data, PREDICT_BATCH, False, condition=rows(condition, val_rows))
+        val_batches = (
+            None
+            if val_data is None
+            else TensorBatches(val_data, PREDICT_BATCH, False, condition=rows(condition, val_rows))
+        )
         self.n_train_ = len(train_data)
         runs = [self._train_once(seed, train_data, val_batches, train_condition) for seed in seeds]
         self.init_losses_ = [result.best_loss for _, result in runs]
@@ -249,12 +238,16 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.fit(X, y, **fit_params).transform(X, y if self.conditional else None)
 
     # ------------------------------------------------------- batched inference
-    def _batches(self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH) -> Iterator[tuple[Tensor | None, ...]]:
+    def _batches(
+        self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH
+    ) -> Iterator[tuple[Tensor | None, ...]]:
         """Aligned row slices of ``arrays`` (None stays None), as tensors on the model's device."""
         n = next(len(a) for a in arrays if a is not None)
         for start in range(0, n, batch_size):
             yield tuple(
-                None if a is None else torch.from_numpy(np.ascontiguousarray(a[start : start + batch_size])).to(self.device_)
+                None
+                if a is None
+                else torch.from_numpy(np.ascontiguousarray(a[start : start + batch_size])).to(self.device_)
                 for a in arrays
             )
 
@@ -343,7 +336,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return self._check_latent(Z, "Z")
 
-    def sample(self, n_samples: int = 1, random_state: int | np.random.RandomState | None = None, y: Any = None) -> np.ndarray:
+    def sample(
+        self, n_samples: int = 1, random_state: int | np.random.RandomState | None = None, y: Any = None
+    ) -> np.ndarray:
         """Decoded means of codes drawn from the model's prior.
 
         A conditional model decodes for the labels y (one, or one per sample); without
@@ -365,7 +360,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Codes (n_samples, latent_dim) float32 from the model's prior."""
         return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
 
-    def loss_terms(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def loss_terms(
+        self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Reconstruction -log p(x|z) and KL(q(z|x) || p(z)) per sample, in nats.
 
         The reconstruction term is averaged over ``n_samples`` draws z ~ q(z|x) from a

@@ -16,12 +16,31 @@ from typing import Any
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from vaekit import io
 from vaekit.data.validation import check_positive_int
 from vaekit.models import LIKELIHOODS
 from vaekit.nn import ACTIVATIONS
 from vaekit.training import LR_SCHEDULES
 
 __all__ = ["check_positive_int"]  # re-exported for the estimators' method arguments
+
+SHARED_STATE: dict[str, io.Codec] = {
+    "input_shape_": io.INT_TUPLE,
+    "n_features_in_": io.INT,
+    "feature_names_in_": io.NAMES,
+    "likelihood_": io.VALUE,
+    "architecture_": io.VALUE,
+    "hidden_": io.INT_TUPLE,
+    "scaling_": io.SCALING,
+    "history_": io.VALUE,
+    "best_epoch_": io.INT,
+    "n_epochs_": io.INT,
+    "n_train_": io.INT,
+    "init_losses_": io.VALUE,
+    "classes_": io.LABELS,
+    "class_prior_": io.ARRAY,
+}
+"""The fitted attributes every estimator saves (a kind adds its own in ``fitted_state``)."""
 
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NON_NEGATIVE = Interval(Real, 0, None, closed="left")
@@ -119,7 +138,11 @@ ATTRIBUTES_DOC = """\
         Best monitored loss of each of the ``n_init`` runs."""
 
 
-SHARED_DOCS = {"network_parameters": NETWORK_DOC, "training_parameters": TRAINING_DOC, "shared_attributes": ATTRIBUTES_DOC}
+SHARED_DOCS = {
+    "network_parameters": NETWORK_DOC,
+    "training_parameters": TRAINING_DOC,
+    "shared_attributes": ATTRIBUTES_DOC,
+}
 
 
 def fill_docstring(doc: str | None, fragments: dict[str, str]) -> str | None:

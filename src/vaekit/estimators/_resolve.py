@@ -18,7 +18,7 @@ def looks_like_pixels(X: np.ndarray) -> bool:
 
 
 def resolve_architecture(architecture: str, X: np.ndarray) -> str:
-    """"auto" -> "conv" for image stacks (n, H, W) or (n, C, H, W), "mlp" for tables."""
+    """ "auto" -> "conv" for image stacks (n, H, W) or (n, C, H, W), "mlp" for tables."""
     if architecture == "auto":
         return "conv" if X.ndim >= 3 else "mlp"
     if architecture == "conv" and X.ndim == 2:
@@ -30,7 +30,7 @@ def resolve_architecture(architecture: str, X: np.ndarray) -> str:
 
 
 def resolve_likelihood(likelihood: str, X: np.ndarray) -> str:
-    """"auto" -> "bernoulli" for pixel-like data in [0, 1], "gaussian" otherwise."""
+    """ "auto" -> "bernoulli" for pixel-like data in [0, 1], "gaussian" otherwise."""
     if likelihood == "auto":
         return "bernoulli" if looks_like_pixels(X) else "gaussian"
     if likelihood == "bernoulli" and (X.min() < 0.0 or X.max() > 1.0):
@@ -49,7 +49,7 @@ def resolve_hidden(hidden: tuple[int, ...] | None, architecture: str, sample_sha
 
 
 def resolve_preprocessing(preprocessing: str, likelihood: str, X: np.ndarray) -> str:
-    """"auto" standardizes tables under a Gaussian likelihood; images and Bernoulli data stay as they are."""
+    """ "auto" standardizes tables under a Gaussian likelihood; images and Bernoulli data stay as they are."""
     if preprocessing != "auto":
         return preprocessing
     return "standardize" if likelihood != "bernoulli" and X.ndim == 2 else "none"

@@ -158,4 +158,6 @@ class DenoisingAutoEncoder(AutoEncoder):
     def _check_params(self) -> None:
         super()._check_params()
         if self.corruption == "mask" and self.noise_level >= 1:
-            raise ValueError(f"noise_level must be in [0, 1) for corruption='mask' (a drop probability), got {self.noise_level!r}")
+            raise ValueError(
+                f"noise_level must be in [0, 1) for corruption='mask' (a drop probability), got {self.noise_level!r}"
+            )

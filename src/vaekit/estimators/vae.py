@@ -14,7 +14,6 @@ from vaekit.estimators._base import BaseAutoEncoder
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAINING_CONSTRAINTS
 from vaekit.models.vae import VAEModel
 
-
 VAE_DOC = """\
     beta : float, default=1.0
         Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.

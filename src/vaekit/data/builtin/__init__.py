@@ -253,7 +253,7 @@ def describe(name: str, data_dir: str | os.PathLike[str] | None = None) -> Datas
     )
 
 
-def list() -> builtins.list[str]:  # noqa: A001 -- the public name is datasets.list()
+def list() -> builtins.list[str]:
     """Names of the built-in datasets, embedded ones first.
 
     Returns

@@ -64,7 +64,7 @@ def content_md5(path: str | os.PathLike[str], *, gz: bool | None = None) -> str:
     gz = path.name.endswith(".gz") if gz is None else gz
     digest = hashlib.md5()
     try:
-        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+        with gzip.open(path, "rb") if gz else open(path, "rb") as f:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
