@@ -84,9 +84,8 @@ def pca_baseline(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> 
 
     Parameters
     ----------
-    X_train : ndarray of shape (n_train, *sample_shape)
-    X_test : ndarray of shape (n_test, *sample_shape)
-    n_components : int
+    X_train, X_test, n_components
+        As :func:`pca_reconstruction_error`.
 
     Returns
     -------

@@ -119,41 +119,40 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html)."""
-    from vaekit.runconfig import default_config, read_config
     from vaekit.runs import next_free, train_run
 
     try:  # options that only some kinds take, derived from the estimators
         kind_values = parse_kind_options(ctx.args, kind_options())
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    cfg = read_config(config) if config is not None else default_config()
-    given = {
-        ("data", "source"): data,
-        ("data", "columns"): _split_list(columns),
-        ("data", "label"): label,
-        ("data", "id"): id_column,
-        ("data", "key"): key,
-        ("data", "image_size"): image_size,
-        ("data", "split"): split,
-        ("data", "header"): header,
-        ("data", "image_mode"): image_mode,
-        ("data", "data_dir"): None if data_dir is None else str(data_dir),
-        ("data", "test_fraction"): test_fraction,
-        ("model", "model"): model,
-        ("model", "latent_dim"): latent_dim,
-        ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
-        ("model", "activation"): activation,
-        ("model", "architecture"): architecture,
-        ("model", "likelihood"): likelihood,
-        **{("model", name): value for name, value in kind_values.items()},
-        ("training", "epochs"): epochs,
-        ("training", "batch_size"): batch_size,
-        ("training", "lr"): lr,
-        ("training", "lr_schedule"): lr_schedule,
-        ("training", "seed"): seed,
-        ("training", "device"): device,
-    }
-    _apply(cfg, given, patience)
+    cfg = _configure(
+        config,
+        patience,
+        source=data,
+        columns=_split_list(columns),
+        label=label,
+        id=id_column,
+        key=key,
+        image_size=image_size,
+        split=split,
+        data_dir=data_dir,
+        header=header,
+        image_mode=image_mode,
+        test_fraction=test_fraction,
+        model=model,
+        latent_dim=latent_dim,
+        hidden=hidden,
+        activation=activation,
+        architecture=architecture,
+        likelihood=likelihood,
+        **kind_values,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        lr_schedule=lr_schedule,
+        seed=seed,
+        device=device,
+    )
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
         out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
@@ -162,10 +161,20 @@ def train(
     typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
 
 
-def _apply(cfg: dict[str, dict[str, Any]], given: dict[tuple[str, str], Any], patience: int | None) -> None:
-    """Options given on the command line override the configuration file's values."""
-    for (table, name), value in given.items():
+def _configure(config_file: Path | None, patience: int | None, **given: Any) -> dict[str, dict[str, Any]]:
+    """The run configuration: the file's (or the defaults), with the options given here on top.
+
+    Each option lands in the table of ``config.toml`` that holds its key; None means
+    "not given".
+    """
+    from vaekit.runconfig import DEFAULTS, default_config, read_config
+
+    cfg = read_config(config_file) if config_file is not None else default_config()
+    given["hidden"] = None if given.get("hidden") is None else _parse_hidden(given["hidden"])
+    given["data_dir"] = None if given.get("data_dir") is None else str(given["data_dir"])
+    for name, value in given.items():
         if value is not None:
+            table = next(table for table, keys in DEFAULTS.items() if name in keys)
             cfg[table][name] = value
     if patience is not None:
         cfg["training"]["patience"] = None if patience == 0 else patience
@@ -173,6 +182,7 @@ def _apply(cfg: dict[str, dict[str, Any]], given: dict[tuple[str, str], Any], pa
         raise ValueError(
             "no DATA: give a file, an image folder or a built-in dataset name (or --config with [data] source)"
         )
+    return cfg
 
 
 def _parse_hidden(text: str) -> list[int]:
@@ -254,7 +264,6 @@ def sweep(
     """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
     from vaekit.estimators import REGISTRY
     from vaekit.plots import plot_sweep, save_figure
-    from vaekit.runconfig import default_config, read_config
     from vaekit.sweep import (
         format_table,
         parse_dims,
@@ -267,29 +276,12 @@ def sweep(
     unconditional = [kind for kind, cls in REGISTRY.items() if not cls.conditional]
     if not kinds or any(m not in unconditional for m in kinds):
         raise ValueError(f"--models {models!r}: choose among {', '.join(unconditional)}")
-    cfg = read_config(config) if config is not None else default_config()
-    _apply(
-        cfg,
-        {
-            ("data", "source"): data,
-            ("data", "columns"): _split_list(columns),
-            ("data", "label"): label,
-            ("data", "id"): id_column,
-            ("data", "key"): key,
-            ("data", "image_size"): image_size,
-            ("data", "split"): split,
-            ("data", "data_dir"): None if data_dir is None else str(data_dir),
-            ("data", "header"): header,
-            ("data", "test_fraction"): test_fraction,
-            ("model", "hidden"): None if hidden is None else _parse_hidden(hidden),
-            ("training", "epochs"): epochs,
-            ("training", "batch_size"): batch_size,
-            ("training", "lr"): lr,
-            ("training", "lr_schedule"): lr_schedule,
-            ("training", "seed"): seed,
-            ("training", "device"): device,
-        },
+    cfg = _configure(
+        config,
         patience,
+        **dict(source=data, columns=_split_list(columns), label=label, id=id_column, key=key, image_size=image_size),
+        **dict(split=split, data_dir=data_dir, header=header, test_fraction=test_fraction, hidden=hidden),
+        **dict(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, seed=seed, device=device),
     )
     if out is None:
         out = Path("runs") / f"sweep-{Path(str(cfg['data']['source'])).name.split('.')[0] or 'data'}"
