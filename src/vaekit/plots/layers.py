@@ -80,10 +80,9 @@ def layer_table(estimator: Estimator) -> list[LayerRow]:
         encoder_input, decoder_input, k = _estimator.network_inputs(estimator)
         kind = "Input" + (f" + condition ({k})" if k else "")
         rows = [LayerRow("input", "x", kind, tuple(estimator.input_shape_), 0)]
-        encoder_rows, encoded = _leaf_rows("encoder", model.encoder, encoder_input)
+        encoder_rows, _ = _leaf_rows("encoder", model.encoder, encoder_input)
         rows += encoder_rows
-        variational = encoded.shape[-1] == 2 * estimator.latent_dim
-        latent = "mean, log-variance" if variational else "code"
+        latent = "mean, log-variance" if estimator.variational else "code"
         rows.append(LayerRow("latent", "z", f"Latent ({latent})", (estimator.latent_dim,), 0))
         decoder_rows, decoded = _leaf_rows("decoder", model.decoder, decoder_input)  # input (1, latent + k)
         rows += decoder_rows
