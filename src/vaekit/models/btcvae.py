@@ -101,10 +101,18 @@ def total_correlation(z: Tensor, posterior: DiagonalGaussian, dataset_size: int,
 class BetaTCVAEModel(VAEModel):
     """A :class:`VAEModel` trained on the beta-TCVAE objective.
 
-    Takes the parameters of :class:`~vaekit.models.ae.AutoEncoderModel`, and
-    keyword-only ``alpha``, ``beta`` and ``gamma`` (the weights of the mutual
-    information, the total correlation and the dimension-wise KL), ``sampling``
-    ("mws" or "mss", see the module) and ``dataset_size`` (N, the training rows).
+    Parameters
+    ----------
+    *network, **network_options
+        The arguments of :class:`~vaekit.models.ae.AutoEncoderModel` (sample shape,
+        latent size, likelihood, architecture, widths, activation, conditions).
+    alpha, beta, gamma : float, default=1, 6, 1
+        Weights of the mutual information, the total correlation and the
+        dimension-wise KL.
+    sampling : {"mws", "mss"}, default="mws"
+        How log q(z) is estimated on a minibatch (see the module).
+    dataset_size : int, default=1
+        N, the rows the minibatches are drawn from (the estimator's ``n_train_``).
     """
 
     def __init__(

@@ -32,8 +32,14 @@ def corrupt(x: Tensor, corruption: str, noise_level: float, generator: torch.Gen
 class DenoisingAutoEncoderModel(AutoEncoderModel):
     """An :class:`AutoEncoderModel` whose encoder sees a corrupted input while training.
 
-    Takes the parameters of :class:`AutoEncoderModel`, and keyword-only
-    ``corruption`` ("gaussian" or "mask") and ``noise_level``.
+    Parameters
+    ----------
+    *network, **network_options
+        The arguments of :class:`~vaekit.models.ae.AutoEncoderModel` (sample shape,
+        latent size, likelihood, architecture, widths, activation, conditions).
+    corruption : {"gaussian", "mask"}, default="gaussian"
+    noise_level : float, default=0.2
+        Standard deviation of the added noise, or the probability of a value being dropped.
     """
 
     def __init__(

@@ -24,7 +24,16 @@ from vaekit.models.vae import VAEModel
 
 
 class IWAEModel(VAEModel):
-    """A :class:`VAEModel` trained on the importance-weighted bound with ``n_importance`` draws."""
+    """A :class:`VAEModel` trained on the importance-weighted bound.
+
+    Parameters
+    ----------
+    *network, **network_options
+        The arguments of :class:`~vaekit.models.ae.AutoEncoderModel` (sample shape,
+        latent size, likelihood, architecture, widths, activation, conditions).
+    n_importance : int, default=5
+        k, the posterior draws per sample in the bound.
+    """
 
     def __init__(
         self,

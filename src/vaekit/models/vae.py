@@ -32,10 +32,11 @@ from vaekit.models.ae import AutoEncoderModel, LossOutput
 class VAEModel(AutoEncoderModel):
     """An :class:`AutoEncoderModel` whose encoder outputs a mean and a log-variance.
 
-    Takes the parameters of :class:`AutoEncoderModel`, and keyword-only:
-
     Parameters
     ----------
+    *network, **network_options
+        The arguments of :class:`~vaekit.models.ae.AutoEncoderModel` (sample shape,
+        latent size, likelihood, architecture, widths, activation, conditions).
     capacity : float or None, default=None
         Final target C of the KL in nats; None trains on the (beta-weighted) ELBO.
     capacity_epochs : float, default=0

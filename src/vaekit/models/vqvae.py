@@ -40,10 +40,18 @@ def _nest_quantizer_keys(module: Any, state_dict: dict[str, Tensor], prefix: str
 class VQVAEModel(AutoEncoderModel):
     """An :class:`AutoEncoderModel` whose code is quantized to a learned codebook.
 
-    Takes the parameters of :class:`AutoEncoderModel`, and keyword-only those of
-    :class:`~vaekit.models.quantizer.VectorQuantizer`: ``codebook_size``,
-    ``code_dim`` (None: the whole latent vector is one slot), ``commitment_cost``
-    and ``ema``.
+    Parameters
+    ----------
+    *network, **network_options
+        The arguments of :class:`~vaekit.models.ae.AutoEncoderModel` (sample shape,
+        latent size, likelihood, architecture, widths, activation, conditions).
+    codebook_size : int, default=128
+        K, the number of codebook vectors.
+    code_dim : int or None, default=None
+        Dimension of a codebook vector; None: the whole latent vector is one slot.
+    commitment_cost : float, default=0.25
+    ema : bool, default=False
+        See :class:`~vaekit.models.quantizer.VectorQuantizer`.
     """
 
     def __init__(
