@@ -1,10 +1,10 @@
-"""Everything the figures ask of a fitted estimator, in one place.
+"""What the figures ask of a fitted estimator beyond its public methods.
 
-The drawing code never calls an estimator's methods or reads its model directly: it
-asks here whether the model is conditional and what its classes are, how to encode,
-reconstruct and sample with labels, and how to decode a latent point as the decoder
-was trained on (a VQ-VAE's decoder only ever saw codebook vectors). When the
-estimator API changes, only this module changes with it.
+The drawing code calls the estimators' public methods (``transform(X, y)``,
+``sample(n, y=...)``, ...) itself; what it needs beyond them is here: whether a model
+was trained on images, how to decode a latent point as the decoder was trained on (a
+VQ-VAE's decoder only ever saw codebook vectors), where latent walks start, and the
+inputs of the networks for the layer table.
 
 Written against the estimator API of :mod:`vaekit.estimators`: the class
 attributes ``conditional`` and ``variational``, ``y=None`` on every method, and
@@ -15,63 +15,26 @@ matplotlib), and nothing from the layers above the figures (:mod:`vaekit.runs`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     import torch
 
-    from vaekit.data.loaded import LoadedData
     from vaekit.estimators._base import BaseAutoEncoder as Estimator
 
 __all__ = [
-    "classes",
     "decoder",
-    "inputs",
-    "is_conditional",
     "is_images",
     "latent_center",
     "network_inputs",
-    "reconstruct",
-    "sample",
-    "transform",
 ]
 
 
 def is_images(estimator: Estimator) -> bool:
     """True when the model was trained on images (samples of shape (H, W) or (C, H, W))."""
     return len(estimator.input_shape_) >= 2
-
-
-def is_conditional(estimator: Estimator) -> bool:
-    """True for a model whose encoder and decoder also take a class label (a conditional VAE)."""
-    return bool(estimator.conditional)
-
-
-def classes(estimator: Estimator) -> list[Any]:
-    """The class labels a conditional model was trained on, in its own order."""
-    return list(estimator.classes_)
-
-
-def inputs(estimator: Estimator, data: LoadedData) -> tuple[Any, np.ndarray | None]:
-    """What the estimator's methods take from ``data``: ``data.inputs(conditional)``, (X, y or None)."""
-    return data.inputs(estimator.conditional)
-
-
-def transform(estimator: Estimator, X: Any, y: Any = None) -> np.ndarray:
-    """Latent means of X (and its labels y for a conditional model), shape (n_samples, latent_dim)."""
-    return estimator.transform(X, y)
-
-
-def reconstruct(estimator: Estimator, X: Any, y: Any = None) -> np.ndarray:
-    """Decoded means of X's latent means, of X's shape (n_samples, *sample_shape)."""
-    return estimator.reconstruct(X, y)
-
-
-def sample(estimator: Estimator, n_samples: int, seed: int, y: Any = None) -> np.ndarray:
-    """``n_samples`` decoded draws from the prior (for class y, if given), shape (n_samples, *sample_shape)."""
-    return estimator.sample(n_samples, random_state=seed, y=y)
 
 
 def decoder(estimator: Estimator) -> Callable[[np.ndarray], np.ndarray]:

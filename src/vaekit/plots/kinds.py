@@ -83,7 +83,7 @@ class FigureKind:
         """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
         if not _fits(self.applies_to, estimator):
             return False
-        return self.with_classes or not est.is_conditional(estimator)
+        return self.with_classes or not estimator.conditional
 
 
 def _fits(data: AppliesTo, estimator: Estimator) -> bool:
@@ -107,12 +107,12 @@ def _draw_latent(estimator: Estimator, data: LoadedData | None, seed: int) -> Fi
     from vaekit.plots.latent import plot_latent_scatter
 
     assert data is not None
-    X, y = est.inputs(estimator, data)
+    X, y = data.inputs(estimator.conditional)
     n = len(data.X)
     rows = np.arange(n)
     if n > MAX_SCATTER_POINTS:
         rows = np.sort(np.random.default_rng(seed).choice(rows, MAX_SCATTER_POINTS, replace=False))
-    Z = est.transform(estimator, _take(X, rows), None if y is None else _take(y, rows))  # (rows, latent_dim)
+    Z = estimator.transform(_take(X, rows), None if y is None else _take(y, rows))  # (rows, latent_dim)
     labels = None if data.labels is None else data.labels[rows]
     title = f"latent means of {len(rows):,} rows"
     if len(rows) < n:
@@ -132,19 +132,19 @@ def _draw_reconstructions(estimator: Estimator, data: LoadedData | None, seed: i
     assert data is not None
     if not est.is_images(estimator):  # a table's reconstructions are its per-feature errors
         return _draw_feature_errors(estimator, data, seed)
-    _, y = est.inputs(estimator, data)
+    _, y = data.inputs(estimator.conditional)
     originals = data.X[:N_RECONSTRUCTIONS]  # (10, *sample_shape)
     labels = None if y is None else y[:N_RECONSTRUCTIONS]
-    return plot_reconstructions(originals, est.reconstruct(estimator, originals, labels))
+    return plot_reconstructions(originals, estimator.reconstruct(originals, labels))
 
 
 def _draw_samples(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.images import image_grid, plot_samples
 
-    if not est.is_conditional(estimator):
-        return plot_samples(est.sample(estimator, N_SAMPLES, seed))
-    classes = est.classes(estimator)[:N_CLASSES_SAMPLED]
-    images = np.concatenate([est.sample(estimator, N_SAMPLES_PER_CLASS, seed, y=c) for c in classes])
+    if not estimator.conditional:
+        return plot_samples(estimator.sample(N_SAMPLES, random_state=seed))
+    classes = list(estimator.classes_)[:N_CLASSES_SAMPLED]
+    images = np.concatenate([estimator.sample(N_SAMPLES_PER_CLASS, random_state=seed, y=c) for c in classes])
     return image_grid(
         images,
         n_cols=N_SAMPLES_PER_CLASS,
@@ -159,7 +159,7 @@ def _draw_interpolation(estimator: Estimator, data: LoadedData | None, seed: int
     assert data is not None
     if len(data.X) < 2:
         raise ValueError("`kind` interpolation needs at least two inputs")
-    Z = est.transform(estimator, data.X[:2])  # (2, latent_dim)
+    Z = estimator.transform(data.X[:2])  # (2, latent_dim)
     return plot_interpolation(est.decoder(estimator), Z[0], Z[1])
 
 
@@ -173,8 +173,8 @@ def _draw_feature_errors(estimator: Estimator, data: LoadedData | None, seed: in
     from vaekit.plots.features import plot_feature_errors
 
     assert data is not None
-    X, y = est.inputs(estimator, data)
-    return plot_feature_errors(data.X, est.reconstruct(estimator, X, y), data.feature_names)
+    X, y = data.inputs(estimator.conditional)
+    return plot_feature_errors(data.X, estimator.reconstruct(X, y), data.feature_names)
 
 
 def _draw_layers(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
