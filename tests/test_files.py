@@ -269,8 +269,11 @@ def test_non_numeric_first_problem_in_file_order(tmp_path: Path) -> None:
 
 
 def test_decimal_comma_hint(tmp_path: Path) -> None:
-    with pytest.raises(DataFileError, match="decimal comma"):
-        read_data(_write_text(tmp_path / "eu.txt", "a;b\n1,5;2\n2,5;3\n"))
+    # a decimal comma is only detected beside ';' (test_dialects.py); beside a tab the message names `decimal`
+    path = _write_text(tmp_path / "eu.txt", "a\tb\n1,5\t2\n2,5\t3\n")
+    with pytest.raises(DataFileError, match=r"decimal comma\? set `decimal` to ','"):
+        read_data(path)
+    assert read_data(path, decimal=",").X.tolist() == [[1.5, 2], [2.5, 3]]
 
 
 @pytest.mark.parametrize("text", ["a,b\n1,2\n3,\n", "a,b\n1,2\n3,NA\n", "a,b\n1,2\n3\n"])

@@ -10,7 +10,8 @@ Read from the small parts up:
   and aligning a table to a model's training columns;
 - :mod:`~vaekit.data.atomic` -- the one atomic writer (a file or a folder appears
   whole or not at all), used by every module that writes;
-- one module per format: :mod:`~vaekit.data.delimited` (CSV/TSV),
+- one module per format: :mod:`~vaekit.data.delimited` (CSV/TSV, whose separator,
+  decimal mark and header :mod:`~vaekit.data.dialect` detects),
   :mod:`~vaekit.data.parquet`, :mod:`~vaekit.data.npy` (``.npy``/``.npz``),
   :mod:`~vaekit.data.idx`, :mod:`~vaekit.data.images` (image folders), with
   :mod:`~vaekit.data.tables` turning a data frame into checked features;

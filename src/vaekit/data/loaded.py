@@ -4,7 +4,7 @@
 whatever the source: a table, a stack of images, or a built-in dataset, with the
 labels and ids that travel beside the features. :class:`DataFileError` is the one
 error: its message names the file (and the line, row or column where it applies)
-and says what to do.
+and says what to do. :class:`DataNoteWarning` is a note about how a file was read.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ class DataFileError(InputError):
 
     A ``ValueError`` (through :class:`~vaekit.data.validation.InputError`). The
     message is one line: the file, where in it, what is wrong, and what to do.
+    """
+
+
+class DataNoteWarning(UserWarning):
+    """A one-line note about how a file was read: something left out or guessed.
+
+    For example a row index that pandas wrote as the first column of a CSV, and
+    that a reader left out of the features. The command line prints it as a note.
     """
 
 

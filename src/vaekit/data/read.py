@@ -103,7 +103,7 @@ def _kind_of(path: Path) -> str | None:
 
 # options each kind of source accepts; any other option given is an error, not ignored
 _ACCEPTS: dict[str, set[str]] = {
-    "text": {"columns", "label", "id_column", "header"},
+    "text": {"columns", "label", "id_column", "header", "sep", "decimal"},
     "parquet": {"columns", "label", "id_column"},
     "npz": {"columns", "label", "id_column", "key"},
     "npy": {"columns"},
@@ -153,6 +153,8 @@ def read_data(
     data_dir: str | os.PathLike[str] | None = None,
     header: bool | None = None,
     image_mode: str = "auto",
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> LoadedData:
     """Read a data file, an image folder or a built-in dataset.
 
@@ -187,6 +189,13 @@ def read_data(
         Built-in datasets: where to look for their files first.
     header : bool or None, default=None
         Text tables: whether the first line holds column names; None detects it.
+    sep : str or None, default=None
+        Text tables: the separator, one character (``","``, ``";"``, ``"|"``), or
+        ``"tab"`` or ``"whitespace"`` (runs of spaces and tabs). None: a tab for
+        ``.tsv``, else detected (:mod:`vaekit.data.dialect`).
+    decimal : {".", ",", None}, default=None
+        Text tables: the decimal mark. None: a comma for a semicolon-separated file
+        whose numbers are written ``1,5``, else a point.
     image_mode : {"auto", "grey", "rgb"}, default="auto"
         Image folders: "auto" gives grey images if every image is grey, else RGB.
 
@@ -215,7 +224,7 @@ def read_data(
     path = Path(text).expanduser()
     options = {"columns": columns, "label": label, "id_column": id_column, "key": key, "header": header,
                "image_size": image_size, "image_mode": None if image_mode == "auto" else image_mode,
-               "split": split}  # fmt: skip
+               "split": split, "sep": sep, "decimal": decimal}  # fmt: skip
     if not path.exists():
         name = _builtin_name(text)
         if name is None:
@@ -230,7 +239,10 @@ def read_data(
     if kind == "folder":
         return read_image_folder(path, source=text, image_size=image_size, image_mode=image_mode)
     if kind == "text":
-        return read_text_table(path, source=text, columns=columns, label=label, id_column=id_column, header=header)
+        return read_text_table(
+            path, source=text, columns=columns, label=label, id_column=id_column, header=header, sep=sep,
+            decimal=decimal,
+        )  # fmt: skip
     if kind == "parquet":
         return read_parquet_table(path, source=text, columns=columns, label=label, id_column=id_column)
     if kind == "npz":

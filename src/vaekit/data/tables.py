@@ -5,21 +5,23 @@ and the Parquet reader (:mod:`vaekit.data.parquet`): it picks the feature, label
 id columns (by :mod:`vaekit.data.columns`) and checks that every feature value is a
 finite number. The first bad value -- text, missing or infinite -- is reported with
 the file, the column, the value and its place (a line of a text file, or the 0-based
-row of a Parquet file), and what to do about it.
+row of a Parquet file), and what to do about it. Before that, each reader asks
+:func:`drop_row_index` to leave out a row index that pandas stored as a column.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from vaekit.data.columns import column_position, feature_positions
-from vaekit.data.loaded import DataFileError, LoadedData, checked, quoted
+from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, checked, quoted
 
-__all__ = ["table_to_loaded"]
+__all__ = ["drop_row_index", "table_to_loaded"]
 
 _FIX_TEXT = "choose numeric feature columns with `columns`, or mark this column as `label` or `id_column`"
 _FIX_MISSING = "fill it in or remove that row, or leave the column out with `columns`"
@@ -54,6 +56,84 @@ def _feature_problem(series: pd.Series) -> tuple[int, str, object, int] | None:
     return row, what, series.iloc[row], int((bad & ~missing).sum())
 
 
+def _is_row_index(series: pd.Series) -> bool:
+    """Whether ``series`` holds the integers 0, 1, ..., n-1 in order."""
+    if not pd.api.types.is_integer_dtype(series) or series.isna().any():
+        return False
+    return bool(np.array_equal(series.to_numpy(dtype=np.int64), np.arange(len(series))))
+
+
+def _named_by_user(column: str, chosen: Mapping[str, Sequence[str | int] | str | None]) -> bool:
+    """Whether the user's ``columns``, ``label`` or ``id_column`` may mean ``column``.
+
+    Any position (an int) in ``columns`` counts, as it counts the file's columns.
+    """
+    for value in chosen.values():
+        if value is None:
+            continue
+        values = value.split(",") if isinstance(value, str) else value
+        for item in values:
+            if not isinstance(item, str) or item.strip() == column:
+                return True
+    return False
+
+
+def drop_row_index(
+    frame: pd.DataFrame,
+    column: str,
+    what: str,
+    *,
+    source: str,
+    chosen: Mapping[str, Sequence[str | int] | str | None],
+) -> pd.DataFrame:
+    """Leave out ``column`` if it is a stored row index, with a :class:`DataNoteWarning`.
+
+    It is when it holds the integers 0, 1, ..., n-1 in order (as pandas'
+    ``DataFrame.to_csv`` writes its index by default), the user did not name it,
+    and other columns remain.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With string column names.
+    column : str
+        The column that may be an index (``"Unnamed: 0"``, ``"__index_level_0__"``).
+    what : str
+        That column as the note names it, e.g. ``"the first column (no name)"``.
+    source : str
+        The file, for the note.
+    chosen : mapping of str to (sequence of str or int, str, or None)
+        The user's ``columns``, ``label`` and ``id_column``, by parameter name.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` without ``column``, or ``frame`` itself.
+    """
+    if column not in frame.columns or frame.shape[1] < 2 or _named_by_user(column, chosen):
+        return frame
+    if not _is_row_index(frame[column]):
+        return frame
+    n = len(frame)
+    warnings.warn(
+        f"{quoted(source)}: left out {what}, which holds 0, 1, ..., {n - 1}: a row index, as pandas writes "
+        f"by default; to use it, name '{column}' in `columns` or `id_column`",
+        DataNoteWarning,
+        stacklevel=2,
+    )
+    return frame.drop(columns=[column])
+
+
+def _hint(value: str, n_columns: int) -> str:
+    """What a non-numeric value suggests about how the file was read, in parentheses, or ""."""
+    if re.fullmatch(r"-?\d+,\d+", value):
+        return " (a decimal comma? set `decimal` to ',')"
+    separators = [sep for sep in (";", "\t", "|", ",") if sep in value]
+    if n_columns == 1 and separators:
+        return f" (is the separator {separators[0]!r}? set `sep`)"
+    return ""
+
+
 def _features(frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str]) -> np.ndarray:
     """The feature columns as float32 ``(n_rows, n_features)``, after checking every value."""
     problems = {name: p for name in names if (p := _feature_problem(frame[name])) is not None}
@@ -63,9 +143,7 @@ def _features(frame: pd.DataFrame, names: list[str], *, source: str, locate: Cal
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
             raise DataFileError(f"{where}: missing value (empty field or NA){more}; {_FIX_MISSING}")
-        comma = re.fullmatch(r"-?\d+,\d+", str(value)) is not None
-        decimal_comma = " (a decimal comma? use '.' as the decimal point)" if comma else ""
-        raise DataFileError(f"{where}: {what} {str(value)!r}{more}{decimal_comma}; {_FIX_TEXT}")
+        raise DataFileError(f"{where}: {what} {str(value)!r}{more}{_hint(str(value), frame.shape[1])}; {_FIX_TEXT}")
     X = np.empty((len(frame), len(names)), dtype=np.float32)  # (n, d)
     for j, name in enumerate(names):
         X[:, j] = pd.to_numeric(frame[name]).to_numpy(dtype=np.float32)
