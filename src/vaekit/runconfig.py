@@ -78,6 +78,8 @@ def _derive_defaults() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         "data_dir": None,
         "header": None,
         "image_mode": "auto",
+        "sep": None,
+        "decimal": None,
         "test_fraction": 0.1,
     }
     return {"data": data, "model": model, "training": training}, examples

@@ -106,6 +106,22 @@ Header = Annotated[
     ),
 ]
 ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
+Sep = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="Separator of a text table: one character (',' ';' '|'), tab or whitespace (default: detected).",
+        show_default=False,
+    ),
+]
+Decimal = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal mark of a text table: . or , (default: ',' for a ';' file with numbers like 1,5).",
+        show_default=False,
+    ),
+]
 
 
 def _split_list(text: str | None) -> list[str] | None:
@@ -123,6 +139,8 @@ def _read(
     data_dir: Path | None,
     header: bool | None = None,
     image_mode: str = "auto",
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> Any:
     from vaekit.data.read import parse_image_size, read_data
 
@@ -137,6 +155,8 @@ def _read(
         data_dir=data_dir,
         header=header,
         image_mode=image_mode,
+        sep=sep,
+        decimal=decimal,
     )
 
 

@@ -11,6 +11,7 @@ import typer
 from vaekit.cli._app import (
     Columns,
     DataDir,
+    Decimal,
     Force,
     Header,
     IdColumn,
@@ -19,6 +20,7 @@ from vaekit.cli._app import (
     Key,
     Label,
     Seed,
+    Sep,
     Split,
     _check_output,
     _load_model,
@@ -55,13 +57,16 @@ def evaluate(
     data_dir: DataDir = None,
     header: Header = None,
     image_mode: ImageMode = "auto",
+    sep: Sep = None,
+    decimal: Decimal = None,
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
     from vaekit.evaluation import evaluate_model
 
     estimator = _load_model(model)
     loaded = _match(
-        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+        estimator,
+        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
     )
     X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
@@ -129,6 +134,8 @@ def plot(
     data_dir: DataDir = None,
     header: Header = None,
     image_mode: ImageMode = "auto",
+    sep: Sep = None,
+    decimal: Decimal = None,
     force: Force = False,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
@@ -141,7 +148,8 @@ def plot(
         None
         if data is None
         else _match(
-            estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+            estimator,
+            _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
         )
     )
     save_figure(make_figure(kind, estimator, loaded, seed), output)

@@ -11,6 +11,7 @@ import typer
 from vaekit.cli._app import (
     Columns,
     DataDir,
+    Decimal,
     Force,
     Header,
     IdColumn,
@@ -20,6 +21,7 @@ from vaekit.cli._app import (
     Label,
     Output,
     Seed,
+    Sep,
     Split,
     _check_output,
     _class_label,
@@ -47,6 +49,8 @@ def encode(
     data_dir: DataDir = None,
     header: Header = None,
     image_mode: ImageMode = "auto",
+    sep: Sep = None,
+    decimal: Decimal = None,
     force: Force = False,
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
@@ -55,7 +59,8 @@ def encode(
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(
-        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+        estimator,
+        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
     )
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
@@ -161,6 +166,8 @@ def reconstruct(
     data_dir: DataDir = None,
     header: Header = None,
     image_mode: ImageMode = "auto",
+    sep: Sep = None,
+    decimal: Decimal = None,
     force: Force = False,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
@@ -169,7 +176,8 @@ def reconstruct(
     _check_output(output, force)
     estimator = _load_model(model)
     loaded = _match(
-        estimator, _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode)
+        estimator,
+        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
     )
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
