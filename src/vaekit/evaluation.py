@@ -24,6 +24,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 
+from vaekit.data.preprocessing import Scaling
 from vaekit.estimators._params import check_positive_int
 from vaekit.likelihood import active_units, bits_per_dim, log_likelihood
 
@@ -58,6 +59,12 @@ def factor_recovery_r2(codes: np.ndarray, factors: np.ndarray, n_neighbors: int 
     )
 
 
+def _pca_reconstruct(train: np.ndarray, test: np.ndarray, n_components: int) -> np.ndarray:
+    """PCA fitted on ``train`` (n, d) applied to ``test`` (m, d): the reconstructions, (m, d) float64."""
+    pca = PCA(n_components=n_components, random_state=0).fit(train.astype(np.float64))
+    return pca.inverse_transform(pca.transform(test.astype(np.float64)))
+
+
 def pca_reconstruction_error(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> np.ndarray:
     """Squared reconstruction error per test sample of PCA fitted on ``X_train``.
 
@@ -72,35 +79,74 @@ def pca_reconstruction_error(X_train: np.ndarray, X_test: np.ndarray, n_componen
     ndarray of shape (n_test,)
         Sum over features of (x - x_hat)^2, in the data's units.
     """
-    train = X_train.reshape(len(X_train), -1).astype(np.float64)
     test = X_test.reshape(len(X_test), -1).astype(np.float64)
-    pca = PCA(n_components=n_components, random_state=0).fit(train)
-    reconstructed = pca.inverse_transform(pca.transform(test))
-    return ((test - reconstructed) ** 2).sum(axis=1)
+    return reconstruction_error(test, _pca_reconstruct(X_train.reshape(len(X_train), -1), test, n_components))
 
 
-def pca_baseline(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> dict[str, Any]:
-    """PCA fitted on ``X_train``, scored on ``X_test`` as :func:`evaluate_model` scores a model.
+def pca_baseline(
+    X_train: np.ndarray, X_test: np.ndarray, n_components: int, scaling: Scaling | None = None
+) -> dict[str, Any]:
+    """PCA on the same footing as a model: fitted on ``X_train`` in the model's units,
+    scored on ``X_test`` as :func:`evaluate_model` scores the model.
 
     Parameters
     ----------
     X_train, X_test, n_components
         As :func:`pca_reconstruction_error`.
+    scaling : Scaling or None
+        The model's preprocessing (``estimator.scaling_``): PCA is fitted on the data
+        as the model sees it (standardized columns for a table under a Gaussian
+        likelihood), so both are compared like for like. None: the data as given.
 
     Returns
     -------
     dict with
         ``n_components``; ``squared_error`` (mean over test samples of the sum over
         features of (x - x_hat)^2, in the data's units) and ``mse`` (the same per
-        element).
+        element); ``squared_error_scaled`` and ``mse_scaled``, the same in the
+        model's units; ``units``, what those units are.
     """
-    squared = pca_reconstruction_error(X_train, X_test, n_components)  # (n_test,)
+    scale = scaling.transform if scaling is not None else (lambda X: X)
+    n = len(X_test)
+    test = scale(X_test).reshape(n, -1).astype(np.float64)  # (n, d), model units
+    reconstructed = _pca_reconstruct(scale(X_train).reshape(len(X_train), -1), test, n_components)  # (n, d)
+    raw = reconstructed if scaling is None else scaling.inverse_transform(reconstructed.reshape(X_test.shape))
+    squared = reconstruction_error(X_test, np.asarray(raw))  # (n,), the data's units
+    squared_scaled = reconstruction_error(test, reconstructed)  # (n,), model units
     n_features = int(np.prod(np.shape(X_test)[1:]))
     return {
         "n_components": int(n_components),
         "squared_error": float(squared.mean()),
         "mse": float(squared.mean() / n_features),
+        "squared_error_scaled": float(squared_scaled.mean()),
+        "mse_scaled": float(squared_scaled.mean() / n_features),
+        "units": units(scaling),
     }
+
+
+def units(scaling: Scaling | None) -> str:
+    """What a model's units are, for labels: "standardized columns" or "the data's units"."""
+    return "standardized columns" if scaling is not None and scaling.kind == "standardize" else "the data's units"
+
+
+def column_r2(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
+    """R^2 of each column's reconstruction: 1 - sum (x - x_hat)^2 / sum (x - mean x)^2.
+
+    1 is perfect; 0 is no better than predicting the column's mean; below 0 is worse.
+
+    Parameters
+    ----------
+    X, X_hat : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of float64, shape (n_features,)
+        NaN for a column that is constant in X.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    residual = ((X - X_hat) ** 2).sum(axis=0)  # (n_features,)
+    total = ((X - X.mean(axis=0)) ** 2).sum(axis=0)  # (n_features,)
+    return np.divide(total - residual, total, out=np.full(X.shape[1], np.nan), where=total > 0)
 
 
 def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
@@ -143,7 +189,11 @@ def evaluate_model(
         ``reconstruction`` (-log p(x|z), nats) and ``kl`` (nats, 0 for an
         autoencoder); ``squared_error`` (sum over features of (x - x_hat)^2, with
         x_hat the decoded posterior mean, in the data's units) and ``mse`` (the same
-        per element); ``likelihood``; ``active_units`` (number of latent dimensions
+        per element); ``squared_error_scaled`` and ``mse_scaled``, the same in the
+        model's units (standardized columns for a table under a Gaussian
+        likelihood: comparable across columns of any scale), named in ``units``;
+        ``column_r2`` for a table (R^2 of each column's reconstruction, in the
+        training columns' order, see :func:`column_r2`; None for images); ``likelihood``; ``active_units`` (number of latent dimensions
         whose posterior mean varies over X by more than 0.01, see
         :func:`active_units`; None for an autoencoder).
 
@@ -164,7 +214,10 @@ def evaluate_model(
         log_likelihood_samples = check_positive_int("log_likelihood_samples", log_likelihood_samples)
     reconstruction, kl = estimator.loss_terms(X, y, n_samples=n_samples, random_state=random_state)  # (n,), (n,)
     data = estimator.validate_input(X)  # (n, *input_shape_), in the training columns' order
-    squared = reconstruction_error(data, estimator.reconstruct(X, y))  # (n,)
+    X_hat = estimator.reconstruct(X, y)  # (n, *input_shape_)
+    squared = reconstruction_error(data, X_hat)  # (n,)
+    scaled, scaled_hat = estimator.scaling_.transform(data), estimator.scaling_.transform(X_hat)
+    squared_scaled = reconstruction_error(scaled, scaled_hat)  # (n,), model units
     variational = estimator.variational
     result: dict[str, Any] = {
         "n": len(data),
@@ -173,6 +226,12 @@ def evaluate_model(
         "kl": float(kl.mean()),
         "squared_error": float(squared.mean()),
         "mse": float(squared.mean() / estimator.n_features_in_),
+        "squared_error_scaled": float(squared_scaled.mean()),
+        "mse_scaled": float(squared_scaled.mean() / estimator.n_features_in_),
+        "units": units(estimator.scaling_),
+        "column_r2": None
+        if data.ndim != 2
+        else [None if np.isnan(r) else float(r) for r in column_r2(scaled, scaled_hat)],
         "likelihood": estimator.likelihood_,
         "active_units": active_units(estimator, X, y=y)[0] if variational else None,
     }
@@ -187,7 +246,7 @@ def evaluate_model(
         result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)
     if pca:
         n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
-        result["pca_in_sample"] = pca_baseline(data, data, n_components)
+        result["pca_in_sample"] = pca_baseline(data, data, n_components, estimator.scaling_)
     result.update(estimator.diagnostics(X, y))
     return result
 
@@ -195,6 +254,7 @@ def evaluate_model(
 __all__ = [
     "active_units",
     "bits_per_dim",
+    "column_r2",
     "evaluate_model",
     "factor_recovery_r2",
     "log_likelihood",

@@ -125,6 +125,8 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         "data_dir": data_config["data_dir"],
         "header": data_config["header"],
         "image_mode": data_config["image_mode"],
+        "sep": data_config["sep"],
+        "decimal": data_config["decimal"],
     }
     builtin_with_test = not Path(source).exists() and source in datasets.list() and data_config["split"] is None
     if builtin_with_test and "test" in datasets.describe(source, data_config["data_dir"]).splits:
@@ -174,7 +176,7 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     metrics.update(estimator.diagnostics(*held.inputs(estimator.conditional)))  # a VQ-VAE's codebook usage
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
-        **pca_baseline(split.train.X, held.X, n_components),
+        **pca_baseline(split.train.X, held.X, n_components, estimator.scaling_),
         "split": "test" if split.test is not None else "train",
     }
     return metrics
@@ -194,15 +196,76 @@ def write_latents(estimator: Any, split: Split, path: Path) -> None:
     write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
 
 
-def _against_pca(metrics: dict[str, Any]) -> str:
-    """One line: the model's squared error beside PCA's on the same rows."""
+def against_pca(metrics: dict[str, Any]) -> str:
+    """One line: the model's squared error beside PCA's, on the same rows and in the same units.
+
+    Both are measured in the model's units (standardized columns for a table under a
+    Gaussian likelihood), PCA fitted on the training rows as the model saw them.
+    """
     pca = metrics["pca"]
-    ours = metrics[pca["split"]]["squared_error"]
-    change = "lower" if ours < pca["squared_error"] else "higher"
+    ours, theirs = metrics[pca["split"]]["squared_error_scaled"], pca["squared_error_scaled"]
+    ratio = ours / theirs if theirs > 0 else float("inf")
+    verdict = "better than" if ratio < 0.995 else "worse than" if ratio > 1.005 else "level with"
     return (
-        f"squared error per sample {ours:.4g} ({pca['split']}) vs PCA's {pca['squared_error']:.4g} with "
-        f"{pca['n_components']} components: {abs(1 - ours / pca['squared_error']):.0%} {change}"
+        f"squared error per {pca['split']} sample, {pca['units']}: {ours:.4g} against {theirs:.4g} for PCA with "
+        f"{pca['n_components']} components fitted the same way: {ratio:.2f}x PCA's, {verdict} PCA"
     )
+
+
+def _quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
+    """Active units and per-column R^2 on the held-out part, for the top of the report."""
+    part = metrics["pca"]["split"]
+    held = metrics[part]
+    facts = {}
+    if held.get("active_units") is not None:
+        facts["active units"] = f"{held['active_units']} of {estimator.latent_dim} latent dimensions used ({part} rows)"
+    r2 = held.get("column_r2")
+    if r2:
+        names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]
+        pairs = sorted(((v, n) for n, v in zip(names, r2) if v is not None), key=lambda pair: pair[0])
+        shown = ", ".join(f"{n} {v:.2f}" for v, n in pairs[:12]) + (", ..." if len(pairs) > 12 else "")
+        facts["R2 per column"] = f"{shown} ({part} rows, worst first; 1 = perfect, 0 = no better than the mean)"
+    return facts
+
+
+def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
+    """What a person should know before trusting a run, each with what to try; [] when all is well.
+
+    Read from the held-out part (the test rows, else the training rows): latent
+    dimensions the model does not use (active units below ``latent_dim``: posterior
+    collapse), columns reconstructed worse than their mean (R^2 < 0), and a model
+    that reconstructs worse than PCA with as many components.
+    """
+    part = metrics["pca"]["split"]
+    held = metrics[part]
+    found = []
+    active = held.get("active_units")
+    if active is not None and active < estimator.latent_dim:
+        found.append(
+            f"only {active} of {estimator.latent_dim} latent dimensions are used ({part} rows: the posterior mean of "
+            "the others does not vary): the KL term switched them off (posterior collapse). Try `kl_warmup_epochs` "
+            "(e.g. 20), a `beta` below 1, more `epochs` with `patience` 0 (early stopping can end training inside "
+            "the collapse), or a smaller `latent_dim`"
+        )
+    r2 = held.get("column_r2")
+    if r2:
+        names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]
+        worse = [f"{name} (R2 {value:.2f})" for name, value in zip(names, r2) if value is not None and value < 0]
+        if worse:
+            found.append(
+                f"{len(worse)} of {len(r2)} columns are reconstructed worse than by their mean on the {part} rows: "
+                f"{', '.join(worse[:8])}{', ...' if len(worse) > 8 else ''}. Try a larger `latent_dim`, longer "
+                "training (`patience` 0), or a `beta` below 1"
+            )
+    pca = metrics["pca"]
+    if held["squared_error_scaled"] > 1.005 * pca["squared_error_scaled"]:
+        found.append(
+            f"the model reconstructs worse than PCA with {pca['n_components']} components, fitted on the same "
+            f"rows in the same units ({held['squared_error_scaled'] / pca['squared_error_scaled']:.2f}x its squared "
+            "error). Try longer training (`patience` 0, more `epochs`), a `beta` below 1, or a plain autoencoder "
+            "(`model` ae)"
+        )
+    return found
 
 
 SLOW_CONV_VALUES = 5_000_000  # image values per epoch above which a conv net on a CPU is slow
@@ -258,6 +321,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
             "test_part": split.how,
         },
         "likelihood": estimator.likelihood_,
+        "latent_dim": estimator.latent_dim,
         "architecture": estimator.architecture_,
         "hidden": list(estimator.hidden_),
         "preprocessing": estimator.scaling_.kind,
@@ -269,6 +333,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
         "python": platform.python_version(),
         **measure(estimator, split, seed),
     }
+    metrics["warnings"] = findings(estimator, metrics)
     config_text = to_toml(
         config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
     )
@@ -281,13 +346,15 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
         write_latents(estimator, split, stage / "latents.csv")
         figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
         facts = {
+            **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
             "data": f"{config['data']['source']} ({split.train.kind}, sample shape {tuple(estimator.input_shape_)})",
             "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
             "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
             f"{metrics['n_parameters']:,} parameters",
             "likelihood": estimator.likelihood_,
             "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
-            "against PCA": _against_pca(metrics),
+            "against PCA": against_pca(metrics),
+            **_quality_facts(estimator, metrics),
         }
         page = render_report(
             f"vaekit run: {out.name}",

@@ -2,8 +2,10 @@
 
 :func:`run_sweep` trains each model kind at each latent size with one configuration
 (the same data, test part and seed), writing an ordinary run folder for each, and
-collects the test squared error; PCA with as many components is measured on the same
-rows. :func:`vaekit.plots.plot_sweep` draws the curve; ``sweep.csv`` and ``sweep.png``
+collects the test squared error in the model's units (standardized columns for a
+table under a Gaussian likelihood, so that no column's scale dominates); PCA with as
+many components is fitted on the same training rows in the same units and measured on
+the same rows. :func:`vaekit.plots.plot_sweep` draws the curve; ``sweep.csv`` and ``sweep.png``
 sit beside the run folders.
 """
 
@@ -15,7 +17,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ("model", "latent_dim", "split", "squared_error", "mse", "elbo", "epochs_run", "wall_time_s", "run")
+COLUMNS = (
+    "model",
+    "latent_dim",
+    "split",
+    "units",
+    "squared_error",
+    "mse",
+    "squared_error_raw",
+    "elbo",
+    "epochs_run",
+    "wall_time_s",
+    "run",
+)
 
 
 def parse_dims(text: str) -> list[int]:
@@ -74,8 +88,10 @@ def run_sweep(
                     "model": kind,
                     "latent_dim": dim,
                     "split": split,
-                    "squared_error": metrics[split]["squared_error"],
-                    "mse": metrics[split]["mse"],
+                    "units": metrics[split]["units"],
+                    "squared_error": metrics[split]["squared_error_scaled"],
+                    "mse": metrics[split]["mse_scaled"],
+                    "squared_error_raw": metrics[split]["squared_error"],
                     "elbo": metrics[split]["elbo"],
                     "epochs_run": metrics["epochs_run"],
                     "wall_time_s": metrics["wall_time_s"],
@@ -87,8 +103,10 @@ def run_sweep(
                 "model": "pca",
                 "latent_dim": pca["n_components"],
                 "split": pca["split"],
-                "squared_error": pca["squared_error"],
-                "mse": pca["mse"],
+                "units": pca["units"],
+                "squared_error": pca["squared_error_scaled"],
+                "mse": pca["mse_scaled"],
+                "squared_error_raw": pca["squared_error"],
                 "elbo": None,
                 "epochs_run": None,
                 "wall_time_s": None,
@@ -114,7 +132,8 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     dims = sorted({r["latent_dim"] for r in rows})
     lookup = {(r["model"], r["latent_dim"]): r for r in rows}
     header = "latent_dim  " + "  ".join(f"{m:>12s}" for m in models)
-    lines = [f"squared reconstruction error per sample ({rows[0]['split'] if rows else ''} part)", header]
+    where = f"{rows[0]['split']} part, {rows[0]['units']}" if rows else ""
+    lines = [f"squared reconstruction error per sample ({where}; PCA fitted on the same units)", header]
     for dim in dims:
         cells = [f"{lookup[(m, dim)]['squared_error']:12.4g}" if (m, dim) in lookup else f"{'':12s}" for m in models]
         lines.append(f"{dim:10d}  " + "  ".join(cells))

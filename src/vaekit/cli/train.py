@@ -11,6 +11,7 @@ from typer.core import TyperCommand
 from vaekit.cli._app import (
     Columns,
     DataDir,
+    Decimal,
     Force,
     Header,
     IdColumn,
@@ -18,12 +19,13 @@ from vaekit.cli._app import (
     Key,
     Label,
     LrSchedule,
+    Sep,
     Split,
     _split_list,
     app,
     friendly,
 )
-from vaekit.cli.flags import kind_options, kind_options_help, parse_kind_options
+from vaekit.cli.flags import kind_options, kind_options_help, parse_kind_options, to_flags
 
 
 class _TrainCommand(TyperCommand):
@@ -111,6 +113,8 @@ def train(
     image_mode: Annotated[
         str | None, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)
     ] = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False),
@@ -138,6 +142,8 @@ def train(
         data_dir=data_dir,
         header=header,
         image_mode=image_mode,
+        sep=sep,
+        decimal=decimal,
         test_fraction=test_fraction,
         model=model,
         latent_dim=latent_dim,
@@ -196,6 +202,8 @@ def _parse_hidden(text: str) -> list[int]:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from vaekit.runs import against_pca
+
     typer.echo(
         f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}: "
         f"{metrics['epochs_run']} epochs (best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s"
@@ -204,16 +212,19 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
         m = metrics.get(part)
         if m:
             elbo = f"ELBO {m['elbo']:.3f}, " if m["elbo"] is not None else ""
-            typer.echo(
-                f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats; "
-                f"squared error {m['squared_error']:.4g} per sample (MSE {m['mse']:.4g})"
+            active = (
+                ""
+                if m.get("active_units") is None
+                else f", active units {m['active_units']} of {metrics['latent_dim']}"
             )
-    pca = metrics.get("pca")
-    if pca:
-        typer.echo(
-            f"  PCA with {pca['n_components']} components ({pca['split']}): squared error "
-            f"{pca['squared_error']:.4g} per sample (MSE {pca['mse']:.4g})"
-        )
+            raw = f" ({m['squared_error']:.4g} in the data's units)" if m["units"] != "the data's units" else ""
+            typer.echo(
+                f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats{active}; "
+                f"squared error {m['squared_error_scaled']:.4g} per sample in {m['units']}{raw}"
+            )
+    typer.echo(f"  against PCA: {against_pca(metrics)}")
+    for text in metrics.get("warnings", []):
+        typer.echo(f"  warning: {to_flags(text)}")
 
 
 @app.command(epilog="Example: vaekit sweep digits --latent-dims 1,2,4,8,16 --models ae,vae --epochs 100")
@@ -255,6 +266,8 @@ def sweep(
     split: Split = None,
     data_dir: DataDir = None,
     header: Header = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Sweep folder (default: runs/sweep-<data>).", show_default=False)
     ] = None,
@@ -281,6 +294,7 @@ def sweep(
         patience,
         **dict(source=data, columns=_split_list(columns), label=label, id=id_column, key=key, image_size=image_size),
         **dict(split=split, data_dir=data_dir, header=header, test_fraction=test_fraction, hidden=hidden),
+        **dict(sep=sep, decimal=decimal),
         **dict(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, seed=seed, device=device),
     )
     if out is None:

@@ -45,7 +45,8 @@ def plot_sweep(rows: Sequence[dict[str, Any]], title: str = "") -> Figure:
     dims = sorted({r["latent_dim"] for r in rows})
     ax.set_xticks(dims, [str(d) for d in dims])
     ax.set_xlabel("latent size (PCA: components)")
-    ax.set_ylabel(f"squared error per sample ({rows[0]['split'] if rows else ''} part)")
+    where = f"{rows[0]['split']} part, {rows[0].get('units', 'data units')}" if rows else ""
+    ax.set_ylabel(f"squared error per sample\n({where})")
     ax.set_title(title or "Reconstruction error against latent size")
     ax.grid(alpha=0.3)
     ax.legend()
