@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from vaekit.plots import (
     run_figures,
     save_figure,
 )
+from vaekit.plots.features import plot_table_reconstructions
 
 
 class RecordingDecoder:
@@ -51,6 +53,12 @@ class RecordingDecoder:
         images[:, :, : self.width // 2] = norm.cdf(Z[:, :1, None])
         images[:, :, self.width // 2 :] = norm.cdf(Z[:, -1:, None])
         return images
+
+
+def labelled_lines(ax: Any, *labels: str) -> list[Any]:
+    """The lines of ``ax`` with these labels, in this order."""
+    by_label = {line.get_label(): line for line in ax.lines}
+    return [by_label[label] for label in labels]
 
 
 def tiled(fig: Figure, index: int = 0) -> np.ndarray:
@@ -349,29 +357,76 @@ def test_history_shows_a_changing_learning_rate_and_hides_a_constant_one() -> No
 
 
 # ------------------------------------------------------------ plot_feature_errors
-def test_feature_errors_show_the_worst_features_with_their_variance() -> None:
+def test_feature_errors_draw_error_over_variance_worst_first() -> None:
     rng = np.random.default_rng(8)
     X = rng.normal(size=(200, 50)) * np.linspace(1, 2, 50)
     X_hat = X + rng.normal(size=X.shape) * np.linspace(0.1, 1, 50)  # error grows with the index
     names = [f"feature {j}" for j in range(50)]
     fig = plot_feature_errors(X, X_hat, feature_names=names)
-    error_ax, ratio_ax = fig.axes[:2]
-    assert "worst 30 of 50" in fig.get_suptitle()
+    ax = fig.axes[0]
+    assert "worst 30 of 50" in fig.get_suptitle() and "relative to its variance, 1 - R" in fig.get_suptitle()
+    mse, variance = ((X_hat - X) ** 2).mean(axis=0), X.var(axis=0)
+    ratio = mse / variance
+    worst = np.argsort(-ratio)[:30]
+    shown = tick_texts(ax.get_yticklabels())
+    assert len(shown) == 30 and shown[int(np.argmax(ax.get_yticks()))] == names[worst[0]]  # top
+    np.testing.assert_allclose([bar.get_width() for bar in ax.containers[0]], ratio[worst])
+    raw = tick_texts(ax.child_axes[0].get_yticklabels())  # the right-hand labels, in the data's units
+    top = raw[int(np.argmax(ax.get_yticks()))]
+    assert f"MSE {mse[worst[0]]:.3g} of variance {variance[worst[0]]:.3g}" in top
+    assert f"{1 - ratio[worst[0]]:.2f}" in top
+
+
+def test_feature_errors_are_readable_whatever_the_columns_scales() -> None:
+    """Columns 1e-2 to 1e2 apart (a factor 1e4), each reconstructed with 1 - R^2 between 0.1 and 0.9:
+    every bar of every panel is long enough to see, and each column's raw error is written out."""
+    rng = np.random.default_rng(15)
+    scales = np.array([1e-2, 1e-1, 1.0, 1e1, 1e2])
+    shares = np.array([0.9, 0.1, 0.5, 0.3, 0.7])  # of each column's variance, left unexplained
+    X = rng.normal(size=(500, 5)) * scales
+    X_hat = X + rng.normal(size=X.shape) * scales * np.sqrt(shares)
+    fig = plot_feature_errors(X, X_hat, feature_names=["tiny", "small", "unit", "large", "huge"])
+    for ax in fig.axes:
+        for container in ax.containers:
+            widths = np.array([bar.get_width() for bar in container])
+            assert widths.min() > 0.05 * ax.get_xlim()[1], (ax.get_title(), widths)
     mse = ((X_hat - X) ** 2).mean(axis=0)
-    worst = np.argsort(-mse)[:30]
-    shown = tick_texts(error_ax.get_yticklabels())
-    assert len(shown) == 30 and shown[int(np.argmax(error_ax.get_yticks()))] == names[worst[0]]  # top
-    variance_bars, error_bars = error_ax.containers
-    np.testing.assert_allclose([bar.get_width() for bar in error_bars], mse[worst])
-    np.testing.assert_allclose([bar.get_width() for bar in variance_bars], X.var(axis=0)[worst])
-    ratios = [bar.get_width() for bar in ratio_ax.containers[0]]
-    np.testing.assert_allclose(ratios, mse[worst] / X.var(axis=0)[worst])
+    labels = " ".join(tick_texts(fig.axes[0].child_axes[0].get_yticklabels()))
+    assert all(f"MSE {value:.3g} " in labels for value in mse)
+
+
+def test_feature_errors_cut_a_very_long_bar_and_write_its_value() -> None:
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(100, 3))
+    X_hat = X + rng.normal(size=X.shape) * np.array([0.5, 0.5, 4.0])  # 1 - R^2 about 16 for the last
+    ax = plot_feature_errors(X, X_hat).axes[0]
+    assert ax.get_xlim()[1] == plots.features.MAX_RATIO_SHOWN
+    ratio = ((X_hat - X) ** 2).mean(axis=0) / X.var(axis=0)
+    assert f"{ratio[2]:.3g} \u2192" in [text.get_text() for text in ax.texts]
 
 
 def test_feature_errors_of_a_constant_feature() -> None:
     X = np.c_[np.zeros(10), np.arange(10.0)]
     fig = plot_feature_errors(X, X + 0.5)
-    assert "constant feature" in [text.get_text() for text in fig.axes[1].texts]
+    assert "constant feature" in [text.get_text() for text in fig.axes[0].texts]
+    assert tick_texts(fig.axes[0].get_yticklabels())[-1] == "x[0]"  # listed last, at the bottom
+
+
+# ------------------------------------------------------------ plot_table_reconstructions
+def test_table_reconstructions_standardize_each_column() -> None:
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(50, 3)) * np.array([1e-3, 1.0, 1e3]) + np.array([0.0, 5.0, -2e3])
+    X_hat = X + rng.normal(size=X.shape) * np.array([1e-4, 0.1, 1e2])
+    fig = plot_table_reconstructions(X[:4], X_hat[:4], ["a", "b", "c"], [f"id{i}" for i in range(4)], reference=X)
+    assert len(fig.axes) == 4 and [ax.get_title() for ax in fig.axes] == ["id0", "id1", "id2", "id3"]
+    assert tick_texts(fig.axes[0].get_yticklabels()) == ["a", "b", "c"]
+    z = (X - X.mean(axis=0)) / X.std(axis=0)
+    z_hat = (X_hat - X.mean(axis=0)) / X.std(axis=0)
+    original, reconstruction = labelled_lines(fig.axes[2], "original", "reconstruction")
+    np.testing.assert_allclose(original.get_xdata(), z[2])
+    np.testing.assert_allclose(reconstruction.get_xdata(), z_hat[2])
+    np.testing.assert_array_equal(original.get_ydata(), [2, 1, 0])  # the first column at the top
+    assert fig.get_suptitle() == "4 rows and their reconstructions (3 columns, each standardized)"
 
 
 # -------------------------------------------------------------------- save_figure
@@ -455,6 +510,11 @@ def _decode(Z: np.ndarray) -> np.ndarray:
         (lambda: plot_feature_errors(np.zeros((5, 3)), np.zeros((4, 3))), "must match"),
         (lambda: plot_feature_errors(np.zeros((0, 3)), np.zeros((0, 3))), "shape"),
         (lambda: plot_feature_errors(np.zeros((5, 3)), np.zeros((5, 3)), ["a", "b"]), "feature_names"),
+        (lambda: plot_table_reconstructions(np.zeros((2, 3)), np.zeros((2, 3)), row_labels=["a"]), "row_labels"),
+        (
+            lambda: plot_table_reconstructions(np.zeros((2, 3)), np.zeros((2, 3)), reference=np.zeros((5, 2))),
+            r"reference must have shape \(n_samples, 3\)",
+        ),
         (lambda: save_figure(Figure(), "/tmp/figure.pdf"), ".png"),
     ],
 )
@@ -581,11 +641,18 @@ def test_a_conditional_model_samples_one_row_per_class(image_cvae: ConditionalVA
         make_figure("latent", image_cvae, _loaded(np.zeros((4, 8, 8), np.float32)))
 
 
-def test_table_reconstructions_are_the_feature_errors(table_ae: AutoEncoder, table_data: LoadedData) -> None:
-    errors = make_figure("feature-errors", table_ae, table_data)
-    reconstructions = make_figure("reconstructions", table_ae, table_data)
-    assert tick_texts(errors.axes[0].get_yticklabels()) == tick_texts(reconstructions.axes[0].get_yticklabels())
-    assert set(tick_texts(errors.axes[0].get_yticklabels())) == {f"f{j}" for j in range(5)}
+def test_table_reconstructions_are_rows_column_by_column(table_ae: AutoEncoder, table_data: LoadedData) -> None:
+    fig = make_figure("reconstructions", table_ae, table_data)
+    assert len(fig.axes) == kinds.N_RECONSTRUCTIONS and fig.axes[0].get_title() == "row 0"  # not the error chart
+    assert tick_texts(fig.axes[0].get_yticklabels()) == [f"f{j}" for j in range(5)]
+    X = table_data.X.astype(np.float64)
+    X_hat = table_ae.reconstruct(pd.DataFrame(table_data.X[:10], columns=table_data.feature_names))
+    # row 3, standardized by all 40 rows
+    original, reconstruction = labelled_lines(fig.axes[3], "original", "reconstruction")
+    np.testing.assert_allclose(original.get_xdata(), (X[3] - X.mean(0)) / X.std(0), rtol=1e-5)
+    np.testing.assert_allclose(reconstruction.get_xdata(), (X_hat[3] - X.mean(0)) / X.std(0), rtol=1e-4, atol=1e-5)
+    with_ids = dataclasses.replace(table_data, ids=np.array([f"id{i}" for i in range(40)]), id_name="name")
+    assert make_figure("reconstructions", table_ae, with_ids).axes[1].get_title() == "id1"
 
 
 def test_the_latent_scatter_of_many_rows_shows_a_seeded_subset(

@@ -63,8 +63,8 @@ class FigureKind:
         points without a class, which such a model's decoder cannot do.
     in_runs_for : {"images", "tables", "any"}
         The models for which :func:`run_figures` writes it (where it also applies).
-        The reconstructions of a table are its feature-errors figure, so a run
-        writes reconstructions for images only.
+        A run of a table shows how well each column is reconstructed in its
+        feature-errors figure, so it writes reconstructions for images only.
     all_rows_in_runs : bool
         In a run, drawn from the training and test rows together (the latent scatter
         shows the whole data set); otherwise from the test part (else the training part).
@@ -127,15 +127,20 @@ def _draw_manifold(estimator: Estimator, data: LoadedData | None, seed: int) -> 
 
 
 def _draw_reconstructions(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.features import plot_table_reconstructions
     from vaekit.plots.images import plot_reconstructions
 
     assert data is not None
-    if not est.is_images(estimator):  # a table's reconstructions are its per-feature errors
-        return _draw_feature_errors(estimator, data, seed)
-    _, y = data.inputs(estimator.conditional)
-    originals = data.X[:N_RECONSTRUCTIONS]  # (10, *sample_shape)
-    labels = None if y is None else y[:N_RECONSTRUCTIONS]
-    return plot_reconstructions(originals, estimator.reconstruct(originals, labels))
+    X, y = data.inputs(estimator.conditional)
+    rows = np.arange(min(N_RECONSTRUCTIONS, len(data.X)))  # the first rows
+    labels = None if y is None else y[rows]
+    if est.is_images(estimator):
+        originals = data.X[rows]  # (10, *sample_shape)
+        return plot_reconstructions(originals, estimator.reconstruct(originals, labels))
+    names = [f"row {i}" for i in rows] if data.ids is None else [str(data.ids[i]) for i in rows]
+    return plot_table_reconstructions(
+        data.X[rows], estimator.reconstruct(_take(X, rows), labels), data.feature_names, names, reference=data.X
+    )
 
 
 def _draw_samples(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
@@ -212,7 +217,8 @@ FIGURES: dict[str, FigureKind] = {
         ),
         FigureKind(
             "reconstructions",
-            "originals above their reconstructions (images); per-feature error (tables)",
+            "originals beside their reconstructions: images above and below; a table's rows column by column, "
+            "standardized",
             needs_data=True,
             applies_to="any",
             draw=_draw_reconstructions,
@@ -243,7 +249,8 @@ FIGURES: dict[str, FigureKind] = {
         ),
         FigureKind(
             "feature-errors",
-            "per-feature squared reconstruction error beside the feature's variance (tables)",
+            "per-feature reconstruction error relative to the feature's variance (1 - R²), "
+            "raw MSE in the labels (tables)",
             needs_data=True,
             applies_to="tables",
             draw=_draw_feature_errors,
