@@ -2,8 +2,10 @@
 
 import copy
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.decomposition import PCA
@@ -283,3 +285,33 @@ def test_evaluate_model_with_log_likelihood(table: np.ndarray, table_vae: VAE) -
     assert {k: plain[k] for k in ("elbo", "reconstruction", "kl", "mse")} == {
         k: result[k] for k in ("elbo", "reconstruction", "kl", "mse")
     }
+
+
+# ------------------------------------------------ positive log-densities, feature names
+def test_a_positive_elbo_is_the_same_model_in_smaller_units(table: np.ndarray) -> None:
+    """The same data in units 1000 times smaller: the same standardized fit, a density 1000^6 times
+    higher, so an ELBO that is positive and correct; only then is the explanation given."""
+    from vaekit.likelihood import POSITIVE_DENSITY_NOTE, positive_density_note
+
+    X = table[:300]
+    params = {"latent_dim": 2, "hidden": (16,), "epochs": 3, "verbose": 0, "random_state": 0}
+    big = evaluate_model(VAE(**params).fit(X), X, log_likelihood_samples=5)
+    small = evaluate_model(VAE(**params).fit(X / 1000), X / 1000, log_likelihood_samples=5)
+    shift = 6 * math.log(1000)  # log |det| of the change of units
+    assert small["elbo"] == pytest.approx(big["elbo"] + shift, abs=1e-3)
+    assert big["elbo"] < 0 < small["elbo"] and small["log_likelihood"] > 0 > small["bits_per_dim"]
+    assert positive_density_note(big["elbo"], big["log_likelihood"]) is None
+    assert positive_density_note(small["elbo"], small["log_likelihood"]) == POSITIVE_DENSITY_NOTE
+    assert positive_density_note(-1.0, 0.5) == POSITIVE_DENSITY_NOTE  # log p(x) >= ELBO: it can turn first
+    assert positive_density_note(None, None) is None  # an autoencoder has neither
+
+
+def test_a_model_fitted_on_a_dataframe_is_evaluated_without_warnings(table: np.ndarray) -> None:
+    frame = pd.DataFrame(table[:200], columns=[f"c{j}" for j in range(6)])
+    vae = VAE(latent_dim=2, hidden=(16,), epochs=2, verbose=0, random_state=0).fit(frame)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate_model(vae, frame, log_likelihood_samples=20)
+        log_likelihood(vae, frame[list(reversed(frame.columns))], 5)  # columns taken by name
+        active_units(vae, frame)
+    assert [str(w.message) for w in caught] == []

@@ -59,3 +59,19 @@ def test_report_embeds_figures_and_escapes_text(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 1
     table = metrics_table(metrics)
     assert "train (n=10)" in table and "PCA, 2 components" in table and "test" not in table
+
+
+@pytest.mark.parametrize(
+    ("train_elbo", "test_elbo", "explained"),
+    [(-5.0, -6.0, False), (-5.0, 2.5, True), (3.0, None, True), (None, None, False)],
+)
+def test_report_explains_a_positive_elbo_only_when_there_is_one(
+    tmp_path: Path, train_elbo: float | None, test_elbo: float | None, explained: bool
+) -> None:
+    def split(elbo: float | None) -> dict:
+        return {"n": 10, "elbo": elbo, "reconstruction": 1.0, "kl": 0.0, "squared_error": 1.0, "mse": 0.1}
+
+    metrics = {"train": split(train_elbo), "test": None if test_elbo is None else split(test_elbo)}
+    page = render_report("run", {}, metrics, [], "layers", "config")
+    assert ("A positive ELBO or log p(x) (negative bits per dimension) is no error" in page) is explained
+    assert ("exceeds 1 where the data are concentrated" in page) is explained

@@ -60,6 +60,20 @@ def metrics_table(metrics: dict[str, Any]) -> str:
     return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 
 
+def density_note(metrics: dict[str, Any]) -> str:
+    """A paragraph that explains a positive ELBO (or log p(x)) of any split; "" when there is none."""
+    from vaekit.likelihood import positive_density_note
+
+    figures = [
+        values.get(key)
+        for split in ("train", "test")
+        if isinstance(values := metrics.get(split), dict)
+        for key in ("elbo", "log_likelihood")
+    ]
+    note = positive_density_note(*figures)
+    return "" if note is None else f'<p class="note">{html.escape(note[0].upper() + note[1:])}.</p>'
+
+
 def _facts(facts: dict[str, Any]) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"
@@ -108,6 +122,7 @@ def render_report(
         "(a plain autoencoder has no ELBO). Squared error: sum over features of (x - x&#770;)&sup2;, x&#770; "
         "decoded from the posterior mean, in the data's units. PCA: the same error with as many components "
         "as latent dimensions, fitted on the training part.</p>",
+        density_note(metrics),
         "<h2>Figures</h2>",
         *(_figure(path, caption) for path, caption in figures),
         "<h2>Model</h2>",
