@@ -76,6 +76,7 @@ def linear_vae(ppca_data: np.ndarray) -> VAE:
         batch_size=500,
         lr=3e-2,
         patience=20,
+        kl_warmup_epochs=0,  # the plain ELBO from the start: its optimum is the PPCA solution
         verbose=0,
         random_state=0,
     )

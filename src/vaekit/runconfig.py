@@ -144,6 +144,10 @@ def _check_value(path: Path, table: str, key: str, value: Any) -> Any:
     if default is None and table == "model":
         default = _EXAMPLES.get(key)
     where = f"{path}: [{table}] {key} = {value!r}"
+    if default == "auto":  # "auto" or a number
+        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value
+        raise ConfigError(f'{where} must be "auto" or a number')
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false")

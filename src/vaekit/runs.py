@@ -290,6 +290,34 @@ def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None
     )
 
 
+# [data] keys of config.toml -> the read_data option each is
+_READ_OPTIONS = {
+    "columns": "columns",
+    "label": "label",
+    "id": "id_column",
+    "key": "key",
+    "image_size": "image_size",
+    "image_mode": "image_mode",
+    "header": "header",
+    "sep": "sep",
+    "decimal": "decimal",
+}
+
+
+def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any) -> dict[str, Any]:
+    """How the training data was read, as :func:`~vaekit.data.read.read_data` options.
+
+    What the configuration gave, and for an image folder the size its images were
+    read at (so a folder of other sizes is resized to it).
+    """
+    options = {name: data_config[key] for key, name in _READ_OPTIONS.items() if data_config.get(key) is not None}
+    if options.get("image_mode") == "auto":
+        del options["image_mode"]
+    if train.kind == "images" and Path(str(data_config["source"])).is_dir() and "image_size" not in options:
+        options["image_size"] = "x".join(str(s) for s in estimator.input_shape_[-2:])
+    return options
+
+
 def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
     from vaekit.nn import count_parameters
@@ -334,6 +362,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
         **measure(estimator, split, seed),
     }
     metrics["warnings"] = findings(estimator, metrics)
+    estimator.read_options_ = read_options(config["data"], split.train, estimator)
     config_text = to_toml(
         config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
     )

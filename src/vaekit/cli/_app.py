@@ -141,23 +141,61 @@ def _read(
     image_mode: str = "auto",
     sep: str | None = None,
     decimal: str | None = None,
+    estimator: Any = None,
 ) -> Any:
+    """Read DATA; options not given default to how ``estimator`` read its training data.
+
+    A model trained by ``vaekit train`` remembers its read options (``read_options_``):
+    those that apply to this source are used again, a saved label or id column only
+    if this table has it, a saved separator only if the table's header splits into
+    the model's columns with it (else the separator is detected). A model trained on named columns reads just those columns
+    (others are ignored by name; a missing one is an error that names it).
+    """
+    from vaekit.data.loaded import DataFileError
+    from vaekit.data.read import accepted_options, column_names
+
+    given: dict[str, Any] = {
+        "columns": _split_list(columns), "label": label, "id_column": id_column, "key": key,
+        "image_size": image_size, "header": header, "image_mode": None if image_mode == "auto" else image_mode,
+        "sep": sep, "decimal": decimal,
+    }  # fmt: skip
+    if estimator is not None:
+        accepted = accepted_options(source)
+        saved = {k: v for k, v in (getattr(estimator, "read_options_", None) or {}).items() if k in accepted}
+        trained_on = getattr(estimator, "feature_names_in_", None)
+        names = None
+        if "label" in accepted:
+            names = column_names(source, sep=given["sep"] or saved.get("sep"), header=given["header"])
+            fits = names is not None and (trained_on is None or {str(n) for n in trained_on} <= set(names))
+            if given["sep"] is None and "sep" in saved and not fits:  # another dialect: let it be detected
+                del saved["sep"]
+                saved.pop("decimal", None)
+                names = column_names(source, header=given["header"])
+        chose_columns = given["columns"] is not None
+        for name, value in saved.items():
+            if given.get(name) is None and (
+                name not in ("label", "id_column") or (names is not None and value in names)
+            ):
+                given[name] = value
+        if not chose_columns and trained_on is not None and names is not None and "columns" in accepted:
+            missing = [str(n) for n in trained_on if str(n) not in names]
+            if len(missing) == len(trained_on):  # none of them: not this kind of table; the reader will say why
+                return _read_with(source, given, split, data_dir)
+            if missing:
+                raise DataFileError(
+                    f"'{source}': the model was trained on the columns {', '.join(map(str, trained_on))}, and this "
+                    f"table lacks {', '.join(missing)}; give a table with those columns (others are ignored)"
+                )
+            given["columns"] = [str(n) for n in trained_on]
+    return _read_with(source, given, split, data_dir)
+
+
+def _read_with(source: str, given: dict[str, Any], split: str | None, data_dir: Path | None) -> Any:
     from vaekit.data.read import parse_image_size, read_data
 
-    return read_data(
-        source,
-        columns=_split_list(columns),
-        label=label,
-        id_column=id_column,
-        key=key,
-        image_size=None if image_size is None else parse_image_size(image_size),
-        split=split,
-        data_dir=data_dir,
-        header=header,
-        image_mode=image_mode,
-        sep=sep,
-        decimal=decimal,
-    )
+    image_size, mode = given.pop("image_size"), given.pop("image_mode") or "auto"
+    size = None if image_size is None else parse_image_size(str(image_size))
+    return read_data(source, **given, image_size=size, split=split, data_dir=data_dir, image_mode=mode)
 
 
 def _load_model(path: Path) -> Any:

@@ -62,11 +62,26 @@ def evaluate(
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
     from vaekit.evaluation import evaluate_model
+    from vaekit.likelihood import positive_density_note
 
     estimator = _load_model(model)
     loaded = _match(
         estimator,
-        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
+        _read(
+            data,
+            columns,
+            label,
+            id_column,
+            key,
+            image_size,
+            split,
+            data_dir,
+            header,
+            image_mode,
+            sep,
+            decimal,
+            estimator,
+        ),
     )
     X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
@@ -88,6 +103,9 @@ def evaluate(
             f"  log p(x)        {result['log_likelihood']:12.4f} nats per row (importance-sampled, K={log_likelihood}); "
             f"{result['bits_per_dim']:.4f} bits per dimension"
         )
+    note = positive_density_note(result["elbo"], result.get("log_likelihood"))
+    if note is not None:
+        typer.echo(f"  note: {note}")
     typer.echo(f"  reconstruction  {result['reconstruction']:12.4f} nats per row (-log p(x|z))")
     typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
     if result.get("active_units") is not None:
@@ -149,7 +167,21 @@ def plot(
         if data is None
         else _match(
             estimator,
-            _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
+            _read(
+                data,
+                columns,
+                label,
+                id_column,
+                key,
+                image_size,
+                split,
+                data_dir,
+                header,
+                image_mode,
+                sep,
+                decimal,
+                estimator,
+            ),
         )
     )
     save_figure(make_figure(kind, estimator, loaded, seed), output)

@@ -80,7 +80,10 @@ def train(
     epochs: Annotated[
         int | None,
         typer.Option(
-            "--epochs", help="Most epochs (early stopping may end sooner).  [default: 100]", show_default=False
+            "--epochs",
+            help="Most epochs (early stopping may end sooner).  [default: auto: 100, or more for small data, "
+            "at least 3000 optimizer steps]",
+            show_default=False,
         ),
     ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="[default: 128]", show_default=False)] = None,
@@ -91,7 +94,10 @@ def train(
     patience: Annotated[
         int | None,
         typer.Option(
-            "--patience", help="Epochs without improvement before stopping; 0 never stops early.", show_default=False
+            "--patience",
+            help="Epochs without improvement before stopping; 0 never stops early.  [default: auto: 10, or more "
+            "for small data, at least 500 optimizer steps]",
+            show_default=False,
         ),
     ] = None,
     test_fraction: Annotated[
@@ -249,7 +255,7 @@ def sweep(
         str | None, typer.Option("--hidden", help="Encoder widths, e.g. 256,64.", show_default=False)
     ] = None,
     epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Most epochs per run.  [default: 100]", show_default=False)
+        int | None, typer.Option("--epochs", help="Most epochs per run.  [default: auto]", show_default=False)
     ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", show_default=False)] = None,
     lr: Annotated[float | None, typer.Option("--lr", show_default=False)] = None,

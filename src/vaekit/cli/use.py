@@ -60,7 +60,21 @@ def encode(
     estimator = _load_model(model)
     loaded = _match(
         estimator,
-        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
+        _read(
+            data,
+            columns,
+            label,
+            id_column,
+            key,
+            image_size,
+            split,
+            data_dir,
+            header,
+            image_mode,
+            sep,
+            decimal,
+            estimator,
+        ),
     )
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
@@ -116,6 +130,15 @@ def decode(
     typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
 
 
+def _refuse_png_of_rows(estimator: Any, output: Path, hint: str = "") -> None:
+    """A one-line error, naming ``output``, when it is a PNG and the model's samples are table rows."""
+    if output.suffix.lower() == ".png" and len(estimator.input_shape_) < 2:
+        raise ValueError(
+            f"{output}: a PNG needs images, and this model gives table rows; write .csv, .parquet or .npy "
+            f"instead (e.g. -o {output.with_suffix('.csv')}){hint}"
+        )
+
+
 def _write_samples(
     estimator: Any,
     X: Any,
@@ -129,10 +152,7 @@ def _write_samples(
     from vaekit.data.write import write_array
 
     if output.suffix.lower() == ".png":
-        if len(estimator.input_shape_) < 2:
-            raise ValueError(
-                f"{output}: a PNG grid needs images; this model's samples are table rows (write .csv instead)"
-            )
+        _refuse_png_of_rows(estimator, output)
         from vaekit.plots import image_grid, save_figure
 
         save_figure(image_grid(X, title=title), output)
@@ -175,9 +195,24 @@ def reconstruct(
 
     _check_output(output, force)
     estimator = _load_model(model)
+    _refuse_png_of_rows(estimator, output, f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions")
     loaded = _match(
         estimator,
-        _read(data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal),
+        _read(
+            data,
+            columns,
+            label,
+            id_column,
+            key,
+            image_size,
+            split,
+            data_dir,
+            header,
+            image_mode,
+            sep,
+            decimal,
+            estimator,
+        ),
     )
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)

@@ -49,6 +49,27 @@ def _line_of_row(path: Path, sep: str, header: bool, row: int) -> int:
     raise AssertionError(f"{path}: no data row {row}")  # pragma: no cover -- pandas found it
 
 
+def resolve_dialect(
+    path: Path, sep: str | None, decimal: str | None, header: bool | None
+) -> tuple[str, str, bool, list[list[str]]]:
+    """The separator, decimal mark and header of a text table: as given, else detected.
+
+    Returns
+    -------
+    sep, decimal, header, first_records
+        ``first_records`` are the first lines split at ``sep`` (the header first).
+    """
+    name = path.name.lower().removesuffix(".gz")
+    if sep is None and name.endswith(".tsv"):
+        sep = "\t"
+    sep = sep or sniff_separator(path, csv_file=name.endswith(".csv"), decimal=decimal)
+    sampled = first_records(path, sep)
+    decimal = decimal or detect_decimal(sampled, sep)
+    if header is None:
+        header = detect_header(sampled, decimal)
+    return sep, decimal, header, sampled
+
+
 def read_text_table(
     path: Path,
     *,
@@ -88,15 +109,8 @@ def read_text_table(
         cannot be used; the message names the line.
     """
     sep, decimal = check_dialect(sep, decimal, source=source)
-    name = path.name.lower().removesuffix(".gz")
-    if sep is None and name.endswith(".tsv"):
-        sep = "\t"
     try:
-        sep = sep or sniff_separator(path, csv_file=name.endswith(".csv"), decimal=decimal)
-        sampled = first_records(path, sep)
-        decimal = decimal or detect_decimal(sampled, sep)
-        if header is None:
-            header = detect_header(sampled, decimal)
+        sep, decimal, header, _ = resolve_dialect(path, sep, decimal, header)
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # a row pandas would cut short
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)

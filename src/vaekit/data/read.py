@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from vaekit.data import builtin
-from vaekit.data.delimited import read_text_table
+from vaekit.data.delimited import read_text_table, resolve_dialect
+from vaekit.data.dialect import check_dialect
 from vaekit.data.idx import read_idx_file
 from vaekit.data.images import read_image_folder
 from vaekit.data.loaded import DataFileError, LoadedData, quoted
@@ -252,6 +253,40 @@ def read_data(
         )
     array = read_npy(path, source=text) if kind == "npy" else read_idx_file(path, source=text)
     return array_to_loaded(array, source=text, columns=columns)
+
+
+def accepted_options(source: str | os.PathLike[str]) -> set[str]:
+    """The options of :func:`read_data` that apply to ``source`` (empty for an unknown kind).
+
+    >>> sorted(accepted_options("digits"))
+    ['columns', 'split']
+    """
+    path = Path(os.fspath(source)).expanduser()
+    kind = _kind_of(path) if path.exists() else "dataset"
+    return set(_ACCEPTS.get(kind, set())) if kind is not None else set()
+
+
+def column_names(
+    source: str | os.PathLike[str], *, sep: str | None = None, header: bool | None = None, decimal: str | None = None
+) -> list[str] | None:
+    """The names of a table's columns (or an ``.npz`` file's arrays) without reading it whole.
+
+    None for a source without names: images, arrays, a text table without a header.
+    """
+    path = Path(os.fspath(source)).expanduser()
+    kind = _kind_of(path) if path.exists() else None
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(name) for name in pq.read_schema(path).names]
+    if kind == "npz":
+        with np.load(path, allow_pickle=False) as arrays:
+            return list(arrays.files)
+    if kind != "text":
+        return None
+    sep, decimal = check_dialect(sep, decimal, source=os.fspath(source))
+    _, _, header, sampled = resolve_dialect(path, sep, decimal, header)
+    return [field.strip() for field in sampled[0]] if header and sampled else None
 
 
 def _not_found(source: str) -> DataFileError:

@@ -37,7 +37,7 @@ from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators._labels import fit_classes, one_hot
-from vaekit.estimators._params import SHARED_STATE, check_positive_int, fill_docstring
+from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
 from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
@@ -140,8 +140,13 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return one_hot(self.classes_, y, n_rows)
 
     def _training_config(self) -> TrainingConfig:
-        params = self.get_params()
-        return TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
+        """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
+        params = auto_training(self.get_params(), math.ceil(self.n_train_ / self.batch_size))
+        config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
+        self.training_settings_ = {"epochs": config.epochs, "patience": config.patience}
+        if "kl_warmup_epochs" in params:
+            self.training_settings_["kl_warmup_epochs"] = config.kl_warmup_epochs
+        return config
 
     def _module_kwargs(self) -> dict[str, Any]:
         """The kind's extra constructor arguments of its module (``module_params``)."""

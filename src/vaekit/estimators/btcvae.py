@@ -39,8 +39,9 @@ class BetaTCVAE(VAE):
         How log q(z) is estimated on a minibatch: the paper's minibatch-weighted
         sampling, or its minibatch stratified sampling (a consistent value; the same
         objective up to how the batch's own posteriors are weighted).
-    kl_warmup_epochs : float, default=0
-        Raise all three weights linearly from 0 over this many epochs.
+    kl_warmup_epochs : float or "auto", default="auto"
+        Raise all three weights linearly from 0 over this many epochs, as the VAE's
+        KL weight (0: no warm-up).
     {training_parameters}
 
     Attributes
@@ -66,7 +67,7 @@ class BetaTCVAE(VAE):
         "beta": [NON_NEGATIVE],
         "gamma": [NON_NEGATIVE],
         "sampling": [StrOptions(set(SAMPLINGS))],
-        "kl_warmup_epochs": [NON_NEGATIVE],
+        "kl_warmup_epochs": [NON_NEGATIVE, StrOptions({"auto"})],
     }
 
     def __init__(
@@ -82,13 +83,13 @@ class BetaTCVAE(VAE):
         beta: float = 6.0,
         gamma: float = 1.0,
         sampling: str = "mws",
-        kl_warmup_epochs: float = 0.0,
-        epochs: int = 100,
+        kl_warmup_epochs: float | str = "auto",
+        epochs: int | str = "auto",
         batch_size: int = 128,
         lr: float = 1e-3,
         lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
-        patience: int | None = 10,
+        patience: int | str | None = "auto",
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 from torch import Tensor
 
 from vaekit.estimators._base import BaseAutoEncoder
@@ -17,8 +18,10 @@ from vaekit.models.vae import VAEModel
 VAE_DOC = """\
     beta : float, default=1.0
         Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.
-    kl_warmup_epochs : float, default=0
-        Raise the KL weight linearly from 0 to beta over this many epochs.
+    kl_warmup_epochs : float or "auto", default="auto"
+        Raise the KL weight linearly from 0 to beta over this many epochs; 0 turns
+        the warm-up off. "auto": over at least 10 epochs and at least
+        :data:`~vaekit.estimators._params.AUTO_WARMUP_STEPS` optimizer steps.
     capacity : float or None, default=None
         Train on Burgess et al.'s (2018) capacity objective instead:
         reconstruction + gamma * |KL - C|, with C (nats) rising linearly from 0 to
@@ -64,7 +67,7 @@ class VAE(BaseAutoEncoder):
         **NETWORK_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
         "beta": [NON_NEGATIVE],
-        "kl_warmup_epochs": [NON_NEGATIVE],
+        "kl_warmup_epochs": [NON_NEGATIVE, StrOptions({"auto"})],
         "capacity": [NON_NEGATIVE, None],
         "capacity_epochs": [NON_NEGATIVE],
         "gamma": [NON_NEGATIVE],
@@ -80,16 +83,16 @@ class VAE(BaseAutoEncoder):
         likelihood: str = "auto",
         preprocessing: str = "auto",
         beta: float = 1.0,
-        kl_warmup_epochs: float = 0.0,
+        kl_warmup_epochs: float | str = "auto",
         capacity: float | None = None,
         capacity_epochs: float = 0.0,
         gamma: float = 1000.0,
-        epochs: int = 100,
+        epochs: int | str = "auto",
         batch_size: int = 128,
         lr: float = 1e-3,
         lr_schedule: str = "constant",
         validation_fraction: float = 0.1,
-        patience: int | None = 10,
+        patience: int | str | None = "auto",
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",

@@ -1,0 +1,90 @@
+"""A model remembers how it read its training data: every command on the same kind of
+file needs no flags again, extra columns are ignored by name, a missing one is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import TINY, CliRun
+from vaekit import load
+
+
+@pytest.fixture(scope="module")
+def mixed_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 rows: 3 numeric features, a text label, a text note, and an id, `;`-separated."""
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=120)
+    frame = pd.DataFrame({"name": [f"r{i}" for i in range(120)], "a": t, "b": 2 * t + 0.1 * rng.normal(size=120)})
+    frame["kind"] = np.where(t > 0, "high", "low")
+    frame["c"] = rng.normal(size=120)
+    frame["note"] = "free text"
+    path = tmp_path_factory.mktemp("mixed") / "mixed.csv"
+    frame.to_csv(path, sep=";", index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def mixed_run(mixed_csv: Path, cli: CliRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "mixed"
+    cli("train", mixed_csv, "--columns", "a,b,c", "--label", "kind", "--id", "name", "--sep", ";", "--out", out, *TINY)
+    return out
+
+
+def test_the_model_saves_how_it_read(mixed_run: Path) -> None:
+    saved = json.loads((mixed_run / "model" / "config.json").read_text())["fitted"]["read_options_"]
+    assert saved == {"columns": ["a", "b", "c"], "label": "kind", "id_column": "name", "sep": ";"}
+    assert load(mixed_run).read_options_ == saved
+
+
+def test_commands_on_the_training_file_need_no_flags(
+    mixed_run: Path, mixed_csv: Path, cli: CliRun, tmp_path: Path
+) -> None:
+    cli("encode", mixed_run, mixed_csv, "-o", tmp_path / "z.csv")
+    latents = pd.read_csv(tmp_path / "z.csv")
+    assert list(latents.columns) == ["name", "z0", "z1", "kind"] and len(latents) == 120
+    cli("reconstruct", mixed_run, mixed_csv, "-o", tmp_path / "r.csv")
+    assert list(pd.read_csv(tmp_path / "r.csv").columns)[:4] == ["name", "a", "b", "c"]
+    assert "ELBO" in cli("evaluate", mixed_run, mixed_csv).stdout
+
+
+def test_other_column_orders_and_extra_columns_are_matched_by_name(
+    mixed_run: Path, mixed_csv: Path, cli: CliRun, tmp_path: Path
+) -> None:
+    frame = pd.read_csv(mixed_csv, sep=";")
+    wider = frame[["note", "c", "kind", "b", "name", "a"]].assign(extra=frame["a"] * 3)
+    wider.to_csv(tmp_path / "wider.csv", index=False)  # a comma this time: detected
+    cli("encode", mixed_run, tmp_path / "wider.csv", "-o", tmp_path / "z2.csv")
+    cli("encode", mixed_run, mixed_csv, "-o", tmp_path / "z1.csv")
+    np.testing.assert_allclose(
+        pd.read_csv(tmp_path / "z2.csv")[["z0", "z1"]], pd.read_csv(tmp_path / "z1.csv")[["z0", "z1"]], rtol=1e-6
+    )
+    # without the label column the saved label is not asked for
+    frame.drop(columns=["kind"]).to_csv(tmp_path / "nolabel.csv", index=False)
+    cli("encode", mixed_run, tmp_path / "nolabel.csv", "-o", tmp_path / "z3.csv")
+    assert "kind" not in pd.read_csv(tmp_path / "z3.csv").columns
+
+
+def test_a_missing_column_is_named(mixed_run: Path, mixed_csv: Path, cli: CliRun, tmp_path: Path) -> None:
+    pd.read_csv(mixed_csv, sep=";").drop(columns=["b"]).to_csv(tmp_path / "less.csv", index=False)
+    result = cli("encode", mixed_run, tmp_path / "less.csv", "-o", tmp_path / "z.csv", ok=False)
+    assert "this table lacks b" in result.stderr and "a, b, c" in result.stderr
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_an_image_model_resizes_a_folder_of_another_size(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for name, size in (("small", (8, 8)), ("big", (12, 10))):
+        for i in range(30):
+            folder = tmp_path / name / ("even" if i % 2 else "odd")
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 255, size, dtype=np.uint8)).save(folder / f"{i}.png")
+    cli("train", tmp_path / "small", "--out", tmp_path / "run", *TINY)
+    assert load(tmp_path / "run").read_options_ == {"image_size": "8x8"}
+    cli("encode", tmp_path / "run", tmp_path / "big", "-o", tmp_path / "z.csv")
+    assert len(pd.read_csv(tmp_path / "z.csv")) == 30
