@@ -4,7 +4,8 @@
 writes atomically (:func:`vaekit.data.atomic.atomic_file`: a temporary file beside
 the target, renamed into place, so no reader sees half a file), and never replaces
 an existing file unless asked. :func:`write_table` writes a data frame as CSV, TSV
-or Parquet.
+or Parquet. :func:`write_images` writes a stack of images as one PNG file per row
+into a folder, each file atomically too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -22,7 +24,7 @@ import pandas as pd
 from vaekit.data.atomic import atomic_file
 from vaekit.data.loaded import DataFileError, quoted
 
-__all__ = ["SUPPORTED_OUTPUTS", "write_array", "write_table"]
+__all__ = ["SUPPORTED_OUTPUTS", "write_array", "write_images", "write_table"]
 
 SUPPORTED_OUTPUTS = ".csv, .tsv (optionally .gz), .parquet, .npy, .npz"
 
@@ -199,3 +201,97 @@ def _write_text_with_arrow(path: Path, frame: pd.DataFrame, sep: str, compress: 
         write("none")  # refuses values holding a separator, quote or newline ...
     except pa.ArrowInvalid:
         write("needed")  # ... which this style quotes (with every other text value)
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _file_stem(name: object) -> str:
+    """A file name from an id: an image suffix dropped, ``/`` and other odd characters as ``_``."""
+    text = str(name)
+    if text.lower().endswith(_IMAGE_SUFFIXES):
+        text = text[: text.rindex(".")]
+    return _UNSAFE_IN_NAME.sub("_", text).strip("._") or "_"
+
+
+def _png_names(n_images: int, names: Sequence[object] | np.ndarray | None) -> list[str]:
+    """``000000.png``, ... or one name per image from ``names`` (ids), each distinct."""
+    if names is None:
+        width = max(6, len(str(n_images - 1)))
+        return [f"{i:0{width}d}.png" for i in range(n_images)]
+    stems = [_file_stem(name) for name in _per_row(names, n_images, "names")]
+    if len(set(stems)) < len(stems):
+        twice = next(stem for stem in stems if stems.count(stem) > 1)
+        raise ValueError(f"two images would both be named '{twice}.png'; give distinct `names`, or none")
+    return [f"{stem}.png" for stem in stems]
+
+
+def _to_pixels(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as 8-bit pixels: (n, H, W) for grey or (n, H, W, 3) for RGB."""
+    if images.ndim == 4 and images.shape[1] in (1, 3):
+        images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)  # channels last
+    elif images.ndim != 3:
+        raise ValueError(
+            f"`images` must have shape (n, H, W) or (n, C, H, W) with C = 1 (grey) or 3 (RGB), got {images.shape}"
+        )
+    if not np.isfinite(images).all():
+        raise ValueError("`images` hold NaN or infinite values; there is no pixel for them")
+    return np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def write_images(
+    folder: str | os.PathLike[str],
+    images: np.ndarray,
+    names: Sequence[object] | np.ndarray | None = None,
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write each image of a stack as a PNG file in ``folder``: ``000000.png``, ... or by name.
+
+    Values in [0, 1] map to 0..255 (values outside are clipped, e.g. a Gaussian
+    decoder's overshoot). One channel gives a grey PNG, three an RGB one. Each file
+    is written beside its target and renamed into place, so no reader sees half an
+    image. Nothing is ever deleted: without ``overwrite``, a folder that holds
+    anything is refused before a file is written; with it, files of the same names
+    are replaced and all others are left as they are.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Created, with its parents, if missing.
+    images : ndarray of shape (n_images, H, W), (n_images, 1, H, W) or (n_images, 3, H, W)
+        Values in [0, 1].
+    names : sequence of (n_images,) or None, default=None
+        One name per image, e.g. the input's ids (``"cat/001.png"`` becomes
+        ``cat_001.png``); default ``000000.png``, ``000001.png``, ... in row order.
+    overwrite : bool, default=False
+        Write into a folder that is not empty.
+
+    Returns
+    -------
+    list of Path
+        The files written, in row order.
+
+    Raises
+    ------
+    FileExistsError
+        ``folder`` is not empty and ``overwrite`` is False; or ``folder`` is a file.
+    ValueError
+        Images of another shape or with non-finite values, or names that give two
+        images the same file name.
+    """
+    from PIL import Image
+
+    folder = Path(folder).expanduser()
+    pixels = _to_pixels(np.asarray(images, dtype=np.float64))  # (n, H, W[, 3]) uint8
+    files = [folder / name for name in _png_names(len(pixels), names)]
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{quoted(folder)} is a file, not a folder to write images into")
+    if folder.is_dir() and not overwrite and any(folder.iterdir()):
+        raise FileExistsError(f"{quoted(folder)} is not empty; use `overwrite` to write into it (nothing is deleted)")
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, image in zip(files, pixels, strict=True):
+        with atomic_file(file, overwrite=overwrite) as temporary:
+            Image.fromarray(image).save(temporary, format="PNG")
+    return files

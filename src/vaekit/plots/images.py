@@ -82,10 +82,14 @@ def plot_samples(images: ArrayLike, n_cols: int | None = None, title: str = "Sam
     return image_grid(images, n_cols=n_cols, title=title)
 
 
-def plot_reconstructions(originals: ArrayLike, reconstructions: ArrayLike, n: int = 10, n_cols: int = 10) -> Figure:
+def plot_reconstructions(
+    originals: ArrayLike, reconstructions: ArrayLike, n: int = 10, n_cols: int = 10, title: str | None = None
+) -> Figure:
     """The first ``n`` originals above their reconstructions, wrapped into pairs of rows.
 
-    Both arrays are scaled together, so that their grey levels compare.
+    Both arrays are scaled together, so that their grey levels compare. To show rows
+    spread across the labels rather than the first ones, pass those rows (see
+    :func:`vaekit.plots.kinds.make_figure` with ``kind="reconstructions"``).
 
     Parameters
     ----------
@@ -94,6 +98,9 @@ def plot_reconstructions(originals: ArrayLike, reconstructions: ArrayLike, n: in
         How many samples to show (at most n_samples).
     n_cols : int
         Samples per pair of rows.
+    title : str or None
+        The figure's title; default "N samples and their reconstructions". Say there
+        which rows these are (e.g. "10 of 2,000 rows").
 
     Returns
     -------
@@ -118,7 +125,9 @@ def plot_reconstructions(originals: ArrayLike, reconstructions: ArrayLike, n: in
         cells = [*display[start:stop], *pad, *display[count + start : count + stop], *pad]
         panels.append(grid.tile(np.stack(cells), n_cols))  # (2 * H + 1, n_cols * (W + 1) - 1[, 3])
     labels = ["original", "reconstruction"]
-    title = grid.title_with_notes(f"First {count} samples and their reconstructions", notes)
+    if title is None:
+        title = f"{count} samples and their reconstructions"
+    title = grid.title_with_notes(title, notes)
     fig, axes = grid.image_figure(panels, title=title, left_in=grid.label_width_in(labels), gap_in=0.3)
     for ax in axes:
         grid.label_rows(ax, labels, height)

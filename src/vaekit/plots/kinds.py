@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from vaekit.plots import _estimator as est
+from vaekit.plots._rows import describe_rows, spread_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -126,21 +127,31 @@ def _draw_manifold(estimator: Estimator, data: LoadedData | None, seed: int) -> 
     return plot_manifold(est.decoder(estimator), estimator.latent_dim)
 
 
+def _shown_rows(data: LoadedData, n: int, seed: int) -> tuple[np.ndarray, str]:
+    """The rows a figure shows: ``n`` spread across the labels (seeded), and what they are."""
+    rows = spread_rows(len(data.X), n, data.labels, seed)
+    return rows, describe_rows(rows, len(data.X), data.labels)
+
+
 def _draw_reconstructions(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.features import plot_table_reconstructions
     from vaekit.plots.images import plot_reconstructions
 
     assert data is not None
     X, y = data.inputs(estimator.conditional)
-    rows = np.arange(min(N_RECONSTRUCTIONS, len(data.X)))  # the first rows
+    rows, which = _shown_rows(data, N_RECONSTRUCTIONS, seed)  # spread across the labels, not the first rows
     labels = None if y is None else y[rows]
     if est.is_images(estimator):
         originals = data.X[rows]  # (10, *sample_shape)
-        return plot_reconstructions(originals, estimator.reconstruct(originals, labels))
+        title = f"{which}, and their reconstructions"
+        return plot_reconstructions(originals, estimator.reconstruct(originals, labels), title=title)
     names = [f"row {i}" for i in rows] if data.ids is None else [str(data.ids[i]) for i in rows]
-    return plot_table_reconstructions(
+    figure = plot_table_reconstructions(
         data.X[rows], estimator.reconstruct(_take(X, rows), labels), data.feature_names, names, reference=data.X
     )
+    title = figure.get_suptitle()  # "10 rows and their reconstructions (...)": say which rows
+    figure.suptitle(title.replace(f"{len(rows)} rows", which, 1), fontsize=11)
+    return figure
 
 
 def _draw_samples(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
@@ -164,8 +175,14 @@ def _draw_interpolation(estimator: Estimator, data: LoadedData | None, seed: int
     assert data is not None
     if len(data.X) < 2:
         raise ValueError("`kind` interpolation needs at least two inputs")
-    Z = estimator.transform(data.X[:2])  # (2, latent_dim)
-    return plot_interpolation(est.decoder(estimator), Z[0], Z[1])
+    rows = spread_rows(len(data.X), 2, data.labels, seed)  # two rows of two labels, where there are two
+    Z = estimator.transform(data.X[rows])  # (2, latent_dim)
+    figure = plot_interpolation(est.decoder(estimator), Z[0], Z[1])
+    ends = [f"row {i}" if data.ids is None else f"{data.ids[i]}" for i in rows]
+    if data.labels is not None:
+        ends = [f"{end} ({data.label_name or 'label'} {data.labels[i]})" for end, i in zip(ends, rows, strict=True)]
+    figure.axes[0].set_xlabel(f"z_start: {ends[0]}, z_end: {ends[1]} (of {len(data.X):,} rows)", fontsize=9)
+    return figure
 
 
 def _draw_traversals(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
@@ -288,7 +305,8 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     data : LoadedData or None
         Needed by the kinds with ``needs_data``; X of shape (n_samples, *sample_shape).
     seed : int
-        Fixes the prior samples and the rows a large scatter shows.
+        Fixes the prior samples, the rows a large scatter shows, and the rows
+        reconstructed and interpolated (spread across the labels).
 
     Returns
     -------
