@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,7 +100,12 @@ def encode(
 def decode(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     latents: Annotated[str, typer.Argument(help="Latent vectors: CSV/Parquet with columns z0, z1, ... (or .npy).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png for an image grid.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="CSV/Parquet/.npy/.npz, .png for an image grid, or DIR/ for one PNG per row."
+        ),
+    ],
     id_column: IdColumn = None,
     key: Key = None,
     force: Force = False,
@@ -111,7 +117,7 @@ def decode(
     from vaekit.data.loaded import DataFileError
     from vaekit.data.read import read_data
 
-    _check_output(output, force)
+    _check_output_or_folder(output, force)
     estimator = _load_model(model)
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     try:
@@ -127,7 +133,7 @@ def decode(
         raise ValueError("this conditional model decodes for a class: give one with --class")
     decoded = estimator.inverse_transform(loaded.X, chosen)
     _write_samples(estimator, decoded, output, force, ids=loaded.ids, id_name=loaded.id_name)
-    typer.echo(f"wrote {len(decoded):,} decoded samples to {output}")
+    typer.echo(f"wrote {len(decoded):,} decoded samples to {_shown(output)}")
 
 
 def _refuse_png_of_rows(estimator: Any, output: Path, hint: str = "") -> None:
@@ -139,18 +145,43 @@ def _refuse_png_of_rows(estimator: Any, output: Path, hint: str = "") -> None:
         )
 
 
+def _is_folder(output: str | Path) -> bool:
+    """True when ``-o`` names a folder: it ends with a slash, or is a folder that exists."""
+    return str(output).endswith(("/", os.sep)) or Path(output).expanduser().is_dir()
+
+
+def _check_output_or_folder(output: str, force: bool) -> None:
+    """Refuse an existing output file without --force (a folder is checked when written)."""
+    if not _is_folder(output):
+        _check_output(Path(output), force)
+
+
+def _shown(output: str) -> str:
+    """The output as a message names it: a folder with its trailing slash."""
+    return output if not _is_folder(output) or output.endswith(("/", os.sep)) else output + "/"
+
+
 def _write_samples(
     estimator: Any,
     X: Any,
-    output: Path,
+    output: str | Path,
     force: bool,
     ids: Any = None,
     id_name: str | None = None,
     extra: dict[str, Any] | None = None,
     title: str | None = None,
 ) -> None:
-    from vaekit.data.write import write_array
+    from vaekit.data.write import write_array, write_images
 
+    if _is_folder(output):
+        if len(estimator.input_shape_) < 2:
+            raise ValueError(
+                f"{output}: a folder gets one PNG per row, which needs images, and this model gives table rows; "
+                "write .csv, .parquet or .npy instead"
+            )
+        write_images(output, X, names=ids, overwrite=force)
+        return
+    output = Path(output)
     if output.suffix.lower() == ".png":
         _refuse_png_of_rows(estimator, output)
         from vaekit.plots import image_grid, save_figure
@@ -175,7 +206,12 @@ def reconstruct(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="CSV/Parquet/.npy/.npz, or .png (originals above reconstructions).")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="CSV/Parquet/.npy/.npz, .png (a few rows above their reconstructions), or DIR/ for one PNG per row.",
+        ),
     ],
     columns: Columns = None,
     label: Label = None,
@@ -193,9 +229,11 @@ def reconstruct(
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     from vaekit.evaluation import reconstruction_error
 
-    _check_output(output, force)
+    _check_output_or_folder(output, force)
     estimator = _load_model(model)
-    _refuse_png_of_rows(estimator, output, f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions")
+    _refuse_png_of_rows(
+        estimator, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
+    )
     loaded = _match(
         estimator,
         _read(
@@ -216,10 +254,14 @@ def reconstruct(
     )
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
-    if output.suffix.lower() == ".png":
-        from vaekit.plots import plot_reconstructions, save_figure
+    n_rows = len(X_hat)
+    if not _is_folder(output) and Path(output).suffix.lower() == ".png":
+        from vaekit.plots import make_figure, save_figure
+        from vaekit.plots.kinds import N_RECONSTRUCTIONS
 
-        save_figure(plot_reconstructions(loaded.X[:10], X_hat[:10]), output)
+        save_figure(make_figure("reconstructions", estimator, loaded), Path(output))  # rows spread across labels
+        spread = "spread across the labels" if loaded.labels is not None else "chosen at random"
+        written = f"{min(N_RECONSTRUCTIONS, n_rows)} of {n_rows:,} rows ({spread}) and their reconstructions"
     else:
         _write_samples(
             estimator,
@@ -230,8 +272,9 @@ def reconstruct(
             id_name=loaded.id_name,
             extra={"reconstruction_error": errors},
         )
+        written = f"{n_rows:,} reconstructions"
     typer.echo(
-        f"wrote {len(X_hat):,} reconstructions to {output}; squared error per row: "
+        f"wrote {written} to {_shown(output)}; squared error per row, over all {n_rows:,} rows: "
         f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})"
     )
 
@@ -240,7 +283,9 @@ def reconstruct(
 @friendly
 def sample(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG grid (images), CSV/Parquet/.npy/.npz.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="PNG grid (images), CSV/Parquet/.npy/.npz, or DIR/ (a PNG each).")
+    ],
     n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
     label: Annotated[
         str | None,
@@ -254,9 +299,9 @@ def sample(
     force: Force = False,
 ) -> None:
     """Draws from the model's prior, decoded (a VAE's N(0, I); an autoencoder's fitted Gaussian)."""
-    _check_output(output, force)
+    _check_output_or_folder(output, force)
     estimator = _load_model(model)
     chosen = _class_label(estimator, label)
     X = estimator.sample(n, random_state=seed, y=chosen)
     _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
-    typer.echo(f"wrote {n} samples to {output}")
+    typer.echo(f"wrote {n} samples to {_shown(output)}")
