@@ -37,6 +37,7 @@ from vaekit.plots import (
     run_figures,
     save_figure,
 )
+from vaekit.plots._rows import spread_rows
 from vaekit.plots.features import plot_table_reconstructions
 
 
@@ -626,8 +627,9 @@ def test_make_figure_draws_each_kind_of_an_image_model(image_vae: VAE, image_dat
     samples = tiled(make_figure("samples", image_vae))
     assert samples.shape == (8 * 9 - 1, 8 * 9 - 1)  # 64 samples of 8 x 8, 8 per row
     np.testing.assert_allclose(samples[:8, :8], np.clip(image_vae.sample(64, random_state=0)[0], 0, 1), atol=1e-6)
-    shown = tiled(make_figure("reconstructions", image_vae, image_data))  # the first 10 over their reconstructions
-    np.testing.assert_allclose(shown[:8, :8], image_data.X[0], atol=1e-6)
+    shown = tiled(make_figure("reconstructions", image_vae, image_data))  # 10 rows spread across the labels
+    first = spread_rows(len(image_data.X), 10, image_data.labels, seed=0)[0]
+    np.testing.assert_allclose(shown[:8, :8], image_data.X[first], atol=1e-6)
 
 
 def test_a_conditional_model_samples_one_row_per_class(image_cvae: ConditionalVAE) -> None:
@@ -643,16 +645,19 @@ def test_a_conditional_model_samples_one_row_per_class(image_cvae: ConditionalVA
 
 def test_table_reconstructions_are_rows_column_by_column(table_ae: AutoEncoder, table_data: LoadedData) -> None:
     fig = make_figure("reconstructions", table_ae, table_data)
-    assert len(fig.axes) == kinds.N_RECONSTRUCTIONS and fig.axes[0].get_title() == "row 0"  # not the error chart
+    rows = spread_rows(len(table_data.X), kinds.N_RECONSTRUCTIONS, table_data.labels, seed=0)  # not the first rows
+    titles = [f"row {i}" for i in rows]
+    assert len(fig.axes) == kinds.N_RECONSTRUCTIONS and fig.axes[0].get_title() == titles[0]  # not the error chart
+    assert fig.get_suptitle().startswith("10 of 40 rows")
     assert tick_texts(fig.axes[0].get_yticklabels()) == [f"f{j}" for j in range(5)]
     X = table_data.X.astype(np.float64)
-    X_hat = table_ae.reconstruct(pd.DataFrame(table_data.X[:10], columns=table_data.feature_names))
-    # row 3, standardized by all 40 rows
+    X_hat = table_ae.reconstruct(pd.DataFrame(table_data.X[rows], columns=table_data.feature_names))
+    # the fourth row shown, standardized by all 40 rows
     original, reconstruction = labelled_lines(fig.axes[3], "original", "reconstruction")
-    np.testing.assert_allclose(original.get_xdata(), (X[3] - X.mean(0)) / X.std(0), rtol=1e-5)
+    np.testing.assert_allclose(original.get_xdata(), (X[rows[3]] - X.mean(0)) / X.std(0), rtol=1e-5)
     np.testing.assert_allclose(reconstruction.get_xdata(), (X_hat[3] - X.mean(0)) / X.std(0), rtol=1e-4, atol=1e-5)
     with_ids = dataclasses.replace(table_data, ids=np.array([f"id{i}" for i in range(40)]), id_name="name")
-    assert make_figure("reconstructions", table_ae, with_ids).axes[1].get_title() == "id1"
+    assert make_figure("reconstructions", table_ae, with_ids).axes[1].get_title() == f"id{rows[1]}"
 
 
 def test_the_latent_scatter_of_many_rows_shows_a_seeded_subset(
