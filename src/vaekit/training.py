@@ -14,13 +14,15 @@ infinite, naming the epoch and batch.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from numbers import Integral
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
@@ -41,6 +43,7 @@ HISTORY_KEYS = (
     "seconds",
 )
 LR_SCHEDULES = ("constant", "cosine", "plateau")
+T = TypeVar("T")
 PLATEAU_FACTOR = 0.1  # "plateau": the rate is multiplied by this ...
 PLATEAU_PATIENCE = 5  # ... after this many epochs without improvement (or patience // 2)
 
@@ -243,6 +246,55 @@ def flush_denormals() -> Iterator[None]:
         yield
     finally:
         torch.set_flush_denormal(False)
+
+
+AUTO_THREADS = 1
+"""``threads="auto"``: the CPU threads torch uses to train and run a model (see :func:`resolve_threads`)."""
+
+
+def resolve_threads(threads: int | str | None) -> int | None:
+    """The thread count ``threads`` asks for: "auto" -> :data:`AUTO_THREADS`, None -> None.
+
+    None means "leave torch's setting alone" (torch's default is one thread per core),
+    and so does a value that is not a positive integer: the estimator's parameter check
+    refuses it with scikit-learn's message.
+    """
+    if isinstance(threads, str):
+        return AUTO_THREADS if threads == "auto" else None
+    if isinstance(threads, Integral) and not isinstance(threads, bool) and threads >= 1:
+        return int(threads)
+    return None
+
+
+@contextmanager
+def torch_threads(threads: int | str | None) -> Iterator[None]:
+    """Run the block with torch using ``threads`` CPU threads, then restore the caller's count.
+
+    Torch's default, one thread per core, spends most of its time waiting for busy
+    cores when anything else runs on the machine: small networks trained 7-20x slower
+    than on one thread (``benchmarks/threads.py``, RESULTS.md). None leaves the count as is.
+    """
+    wanted = resolve_threads(threads)
+    previous = torch.get_num_threads()
+    if wanted is None or wanted == previous:
+        yield
+        return
+    torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def with_threads(method: Callable[..., T]) -> Callable[..., T]:
+    """Decorate an estimator method to run under :func:`torch_threads` with its ``threads`` parameter."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        with torch_threads(getattr(self, "threads", None)):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def train(

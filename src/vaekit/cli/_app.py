@@ -97,6 +97,27 @@ LrSchedule = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def _parse_threads(value: str | None) -> int | str | None:
+    """``--threads``: "auto" or a positive number of CPU threads (None: not given)."""
+    if value is None or value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise typer.BadParameter(f"{value!r} is not 'auto' or a positive number of threads")
+    return int(value)
+
+
+Threads = Annotated[
+    str | None,
+    typer.Option(
+        "--threads",
+        help="CPU threads torch uses: a number or auto (1; torch's one per core is many times slower "
+        "when anything else runs on the machine).  [default: auto]",
+        callback=_parse_threads,
+        show_default=False,
+    ),
+]
 Header = Annotated[
     bool | None,
     typer.Option(

@@ -21,6 +21,7 @@ from vaekit.cli._app import (
     LrSchedule,
     Sep,
     Split,
+    Threads,
     _split_list,
     app,
     friendly,
@@ -108,6 +109,7 @@ def train(
     device: Annotated[
         str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)
     ] = None,
+    threads: Threads = None,
     columns: Columns = None,
     label: Label = None,
     id_column: IdColumn = None,
@@ -164,6 +166,7 @@ def train(
         lr_schedule=lr_schedule,
         seed=seed,
         device=device,
+        threads=threads,
     )
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
@@ -263,6 +266,7 @@ def sweep(
     patience: Annotated[int | None, typer.Option("--patience", help="0 never stops early.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]", show_default=False)] = None,
     device: Annotated[str | None, typer.Option("--device", show_default=False)] = None,
+    threads: Threads = None,
     test_fraction: Annotated[float | None, typer.Option("--test-fraction", show_default=False)] = None,
     columns: Columns = None,
     label: Label = None,
@@ -302,6 +306,7 @@ def sweep(
         **dict(split=split, data_dir=data_dir, header=header, test_fraction=test_fraction, hidden=hidden),
         **dict(sep=sep, decimal=decimal),
         **dict(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, seed=seed, device=device),
+        threads=threads,
     )
     if out is None:
         out = Path("runs") / f"sweep-{Path(str(cfg['data']['source'])).name.split('.')[0] or 'data'}"

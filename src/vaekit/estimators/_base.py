@@ -40,7 +40,7 @@ from vaekit.estimators._labels import fit_classes, one_hot
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
-from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train
+from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train, with_threads
 
 PREDICT_BATCH = 4096
 """Rows per forward pass in every batched inference (transform, scores, likelihoods)."""
@@ -166,6 +166,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
 
     # ------------------------------------------------------------------- fit
+    @with_threads
     def fit(self, X: Any, y: Any = None) -> BaseAutoEncoder:
         """Train on X (and, for a conditional model, its labels y).
 
@@ -256,6 +257,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 for a in arrays
             )
 
+    @with_threads
     @torch.no_grad()
     def _map_batches(self, fn: Callable[..., Any], *arrays: np.ndarray | None) -> Any:
         """``fn`` over the batches of ``arrays`` in eval mode; tensor outputs concatenated on the CPU.

@@ -92,6 +92,7 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "n_init": [POSITIVE_INT],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "device": [str, torch.device],
+    "threads": [POSITIVE_INT, StrOptions({"auto"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
@@ -145,6 +146,12 @@ TRAINING_DOC = """\
         Clip the gradient norm to this value.
     device : str, default="auto"
         "auto" picks CUDA, then Apple MPS, then CPU.
+    threads : int, "auto" or None, default="auto"
+        CPU threads torch uses while this estimator trains or runs (fit, transform,
+        scoring...); the caller's setting is restored afterwards. "auto" is
+        :data:`vaekit.training.AUTO_THREADS`: torch's default of one thread per core
+        made small networks 7-20x slower on a machine where anything else runs.
+        None leaves torch's setting as it is.
     random_state : int, RandomState or None, default=None
         Seeds the initialization, the validation split, the batches and the draws.
     verbose : int, default=1

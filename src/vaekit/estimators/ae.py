@@ -70,6 +70,7 @@ class AutoEncoder(BaseAutoEncoder):
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
+        threads: int | str | None = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:
@@ -150,6 +151,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
+        threads: int | str | None = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:

@@ -93,6 +93,7 @@ class BetaTCVAE(VAE):
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
+        threads: int | str | None = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:

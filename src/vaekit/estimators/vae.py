@@ -96,6 +96,7 @@ class VAE(BaseAutoEncoder):
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
+        threads: int | str | None = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
     ) -> None:
