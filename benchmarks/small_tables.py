@@ -7,8 +7,10 @@ fitted on the same standardized training rows (< 1: the VAE reconstructs better)
 test KL (nats), active units, epochs run and seconds.
 
 Tables (all offline): scikit-learn's wine, breast cancer and diabetes (features
-only); the Palmer penguins' four measurements (rows with gaps dropped); and seven
-ADBench tables from ../shared/datasets/adbench (features only, labels unused).
+only); the Palmer penguins' four measurements (rows with gaps dropped); statsmodels'
+anes96, fair, star98, macrodata and ccard when statsmodels is installed (it is not a
+vaekit dependency: ``pip install statsmodels`` in the benchmark's environment); and
+seven ADBench tables from ../shared/datasets/adbench (features only, labels unused).
 Each table: a seeded 80/20 split, the same for every setting.
 
 Usage: .venv/bin/python benchmarks/small_tables.py [--seeds 0,1,2] [--settings a,b,c]
@@ -31,6 +33,7 @@ from vaekit import VAE
 from vaekit.evaluation import evaluate_model, pca_baseline
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+STATSMODELS = ("anes96", "fair", "star98", "macrodata", "ccard")
 ADBENCH = ("14_glass", "42_WBC", "18_Ionosphere", "29_Pima", "47_yeast", "4_breastw", "6_cardio")
 
 
@@ -46,6 +49,13 @@ def tables() -> dict[str, np.ndarray]:
         found["penguins"] = (
             frame[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]].dropna().to_numpy()
         )
+    try:  # statsmodels' bundled tables, when statsmodels is installed (not a vaekit dependency)
+        import statsmodels.api as sm
+
+        for name in STATSMODELS:
+            found[name] = getattr(sm.datasets, name).load_pandas().data.to_numpy()
+    except ImportError:
+        pass
     for name in ADBENCH:
         path = SHARED / "adbench" / f"{name}.npz"
         if path.exists():
@@ -58,9 +68,11 @@ def settings(n_train: int) -> dict[str, dict]:
     batches = math.ceil(n_train * 0.9 / 128)  # batches per epoch after the validation split
     by_steps = {"epochs": max(100, math.ceil(3000 / batches)), "patience": max(10, math.ceil(500 / batches))}
     return {
-        "default": {},
+        "default": {"epochs": 100, "patience": 10, "kl_warmup_epochs": 0.0},
         "steps": by_steps,
         "steps+warmup": {**by_steps, "kl_warmup_epochs": max(10, math.ceil(300 / batches))},
+        "now": {},  # the defaults of this version (after this study: steps+warmup, as "auto")
+        "before": {"epochs": 100, "patience": 10, "kl_warmup_epochs": 0.0},  # the defaults before it
         "no-stop": {"patience": None},
     }
 

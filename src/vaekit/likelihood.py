@@ -30,6 +30,7 @@ import torch
 from vaekit.distributions import standard_normal_log_prob
 from vaekit.estimators import PREDICT_BATCH
 from vaekit.estimators._params import check_positive_int
+from vaekit.training import torch_threads
 
 if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
@@ -114,7 +115,7 @@ def log_likelihood(
     model.eval()
     generator = torch.Generator(estimator.device_).manual_seed(int(random_state))
     results = []
-    with torch.inference_mode():
+    with torch.inference_mode(), torch_threads(estimator.threads):  # the model's thread count, as fit used
         for x, c in estimator._batches(X_model, C, batch_size=batch_size):  # (B, *sample), (B, k) or None
             posterior = model.encode(x, c)
             z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
