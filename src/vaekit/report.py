@@ -26,8 +26,9 @@ METRIC_COLUMNS = (
     ("elbo", "ELBO (nats)"),
     ("reconstruction", "reconstruction -log p(x|z) (nats)"),
     ("kl", "KL (nats)"),
-    ("squared_error", "squared error per sample"),
-    ("mse", "MSE per element"),
+    ("squared_error_scaled", "squared error per sample, model units"),
+    ("squared_error", "squared error per sample, data units"),
+    ("mse", "MSE per element, data units"),
 )
 
 
@@ -51,7 +52,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
     pca = metrics.get("pca")
     if isinstance(pca, dict):
         cells = "".join(
-            f'<td class="num">{_number(pca.get(key)) if key in ("squared_error", "mse") else "&ndash;"}</td>'
+            f'<td class="num">{_number(pca.get(key)) if key in ("squared_error_scaled", "squared_error", "mse") else "&ndash;"}</td>'
             for key, _ in METRIC_COLUMNS
         )
         rows.append(
@@ -120,8 +121,9 @@ def render_report(
         metrics_table(metrics),
         '<p class="note">Per sample, in nats where stated; ELBO = -(reconstruction + KL), higher is better '
         "(a plain autoencoder has no ELBO). Squared error: sum over features of (x - x&#770;)&sup2;, x&#770; "
-        "decoded from the posterior mean, in the data's units. PCA: the same error with as many components "
-        "as latent dimensions, fitted on the training part.</p>",
+        "decoded from the posterior mean, in the model's units (standardized columns for a table under a "
+        "Gaussian likelihood, so no column's scale dominates) and in the data's units. PCA: the same errors "
+        "with as many components as latent dimensions, fitted on the training part in the model's units.</p>",
         density_note(metrics),
         "<h2>Figures</h2>",
         *(_figure(path, caption) for path, caption in figures),
