@@ -8,7 +8,8 @@ Posteriors (what ``encode`` returns):
 * :class:`PointMass` -- the deterministic code of a plain autoencoder.
 
 Likelihoods (what ``decode`` returns): :class:`Gaussian` (fixed unit or learned
-variance) and :class:`Bernoulli` (on logits). Each has ``.mean`` and
+variance), :class:`Bernoulli` (on logits) and :class:`ContinuousBernoulli` (on
+logits, a proper density on [0, 1]). Each has ``.mean`` and
 ``.log_prob(x)``, the latter summed over every feature of a sample, in nats.
 """
 
@@ -170,4 +171,63 @@ class Bernoulli:
         return -_sum_event(cross_entropy, self.event_dims)
 
 
-Likelihood = Gaussian | Bernoulli
+# Below this |logit|, log C and the mean of the continuous Bernoulli use their Taylor
+# expansions around logit 0 (lambda = 0.5), where the closed forms divide 0 by 0.
+_CB_TAYLOR_BELOW = 0.1
+
+
+@dataclass
+class ContinuousBernoulli:
+    """Continuous Bernoulli likelihood on logits (Loaiza-Ganem & Cunningham, 2019).
+
+    The density on [0, 1] is p(x | lambda) = C(lambda) lambda^x (1 - lambda)^(1-x),
+    lambda = sigmoid(logits), with the normalizing constant
+    C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda) (C(0.5) = 2). It corrects the
+    Bernoulli "likelihood" of grey levels, which is not a density on [0, 1]. In
+    terms of the logit eta: 1 - 2 lambda = -tanh(eta / 2) and artanh(1 - 2 lambda)
+    = -eta / 2, so C = eta / tanh(eta / 2) and the mean is
+    1/2 + 1 / (2 tanh(eta / 2)) - 1 / eta; near eta = 0 both use their Taylor series
+    (log C = log 2 + eta^2/12 - 7 eta^4/1440, mean = 1/2 + eta/12 - eta^3/720).
+
+    Parameters
+    ----------
+    logits : Tensor of shape (..., B, *sample_shape)
+    event_dims : int
+        ``len(sample_shape)``.
+    """
+
+    logits: Tensor
+    event_dims: int = 1
+
+    @property
+    def probs(self) -> Tensor:
+        """lambda = sigmoid(logits), the shape parameter (not the mean)."""
+        return torch.sigmoid(self.logits)
+
+    @property
+    def mean(self) -> Tensor:
+        """E[x] = lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda)); 0.5 at lambda = 0.5."""
+        eta = self.logits
+        small = eta.abs() < _CB_TAYLOR_BELOW
+        safe = torch.where(small, torch.full_like(eta, _CB_TAYLOR_BELOW), eta)
+        exact = 0.5 + 0.5 / torch.tanh(0.5 * safe) - 1.0 / safe
+        taylor = 0.5 + eta / 12.0 - eta.pow(3) / 720.0
+        return torch.where(small, taylor, exact)
+
+    def log_normalizer(self) -> Tensor:
+        """log C(lambda), elementwise, same shape as ``logits``."""
+        eta = self.logits.abs()  # C is even in eta
+        small = eta < _CB_TAYLOR_BELOW
+        safe = torch.where(small, torch.full_like(eta, _CB_TAYLOR_BELOW), eta)
+        exact = torch.log(safe) - torch.log(torch.tanh(0.5 * safe))
+        eta2 = eta.pow(2)
+        taylor = math.log(2.0) + eta2 / 12.0 - 7.0 * eta2.pow(2) / 1440.0
+        return torch.where(small, taylor, exact)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        """Summed over features: x of shape (B, *sample_shape) in [0, 1] -> (..., B)."""
+        cross_entropy = F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
+        return _sum_event(self.log_normalizer() - cross_entropy, self.event_dims)
+
+
+Likelihood = Gaussian | Bernoulli | ContinuousBernoulli

@@ -108,11 +108,14 @@ NETWORK_DOC = """\
         One of relu, elu, gelu, tanh, leaky_relu, silu, sigmoid.
     architecture : {"auto", "mlp", "conv"}, default="auto"
         "auto" uses convolutions for image stacks, an MLP for tables.
-    likelihood : {"auto", "gaussian", "gaussian-learned", "bernoulli"}
+    likelihood : {"auto", "gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli"}
         p(x|z). "gaussian" has unit variance (the square loss up to a constant),
         "gaussian-learned" one learned variance per feature, "bernoulli" reads the
-        decoder's output as logits (data in [0, 1]). "auto" picks Bernoulli for
-        pixel-like data in [0, 1], Gaussian otherwise; ``likelihood_`` says which.
+        decoder's output as logits (data in [0, 1]), "continuous-bernoulli" too, as
+        a proper density on [0, 1] (Loaiza-Ganem & Cunningham, 2019). "auto" picks,
+        for pixel-like data in [0, 1], Bernoulli when at least half the values are
+        exactly 0 or 1 (MNIST), else the continuous Bernoulli (grey levels, as the
+        Frey faces), and Gaussian for other data; ``likelihood_`` says which.
     preprocessing : {"auto", "standardize", "none"}, default="auto"
         "auto" standardizes tables modelled with a Gaussian likelihood; it is undone
         on every output."""

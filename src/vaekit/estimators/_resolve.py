@@ -9,12 +9,20 @@ import numpy as np
 from vaekit.data.validation import InputError
 from vaekit.nn import default_hidden
 
+UNIT_INTERVAL_LIKELIHOODS = ("bernoulli", "continuous-bernoulli")
+"""Likelihoods of data in [0, 1], which are never standardized."""
+
+
+def binary_share(X: np.ndarray) -> float:
+    """Share of the values of X that are exactly 0 or 1."""
+    return float(np.isin(X, (0.0, 1.0)).mean())
+
 
 def looks_like_pixels(X: np.ndarray) -> bool:
     """True for data in [0, 1] that is an image stack or has many exact 0s and 1s."""
     if X.min() < 0.0 or X.max() > 1.0:
         return False
-    return X.ndim >= 3 or float(np.isin(X, (0.0, 1.0)).mean()) >= 0.1
+    return X.ndim >= 3 or binary_share(X) >= 0.1
 
 
 def resolve_architecture(architecture: str, X: np.ndarray) -> str:
@@ -29,13 +37,36 @@ def resolve_architecture(architecture: str, X: np.ndarray) -> str:
     return architecture
 
 
+BINARY_SHARE_FOR_BERNOULLI = 0.5
+"""Pixel-like data with at least this share of exact 0s and 1s gets a Bernoulli."""
+
+
 def resolve_likelihood(likelihood: str, X: np.ndarray) -> str:
-    """ "auto" -> "bernoulli" for pixel-like data in [0, 1], "gaussian" otherwise."""
+    """ "auto" -> a likelihood chosen from X; otherwise checks the one given.
+
+    "auto" gives "gaussian" unless X looks like pixels in [0, 1]
+    (:func:`looks_like_pixels`). Pixel-like data that is mostly binary (at least
+    :data:`BINARY_SHARE_FOR_BERNOULLI` of its values exactly 0 or 1, as MNIST's 0.82
+    or the digits' 0.58) gets "bernoulli"; grey levels (the Frey faces: 0.000) get
+    "continuous-bernoulli", a proper density on [0, 1].
+
+    Measured by ``benchmarks/image_likelihood.py`` (VAE, MLP, latent_dim 2, two
+    seeds; squared error per held-out image / PCA's with 2 components, active units):
+    on the Frey faces the continuous Bernoulli gave 0.60 and 0.61 with 2/2 active
+    units, the Bernoulli 0.72 and 0.95 (2/2, 1/2), the learned-variance Gaussian
+    1.03 and 1.50 (the second collapsed) and the unit Gaussian 1.47 twice, collapsed
+    (KL 0.00). On 10,000 MNIST images the Bernoulli gave 0.81 and 0.78, the Gaussians
+    0.77-0.80, all 2/2 active, and the continuous Bernoulli 1.21 and 1.18 with a KL
+    of 74-82 nats (its density grows without bound at exact 0s and 1s, and its mean
+    pulls the strokes towards grey), hence the split on the share of exact 0s and 1s.
+    """
     if likelihood == "auto":
-        return "bernoulli" if looks_like_pixels(X) else "gaussian"
-    if likelihood == "bernoulli" and (X.min() < 0.0 or X.max() > 1.0):
+        if not looks_like_pixels(X):
+            return "gaussian"
+        return "bernoulli" if binary_share(X) >= BINARY_SHARE_FOR_BERNOULLI else "continuous-bernoulli"
+    if likelihood in UNIT_INTERVAL_LIKELIHOODS and (X.min() < 0.0 or X.max() > 1.0):
         raise InputError(
-            f"likelihood='bernoulli' needs data in [0, 1]; X ranges from {X.min():g} to {X.max():g}. "
+            f"likelihood={likelihood!r} needs data in [0, 1]; X ranges from {X.min():g} to {X.max():g}. "
             "Scale it to [0, 1] or use likelihood='gaussian'."
         )
     return likelihood
@@ -49,7 +80,7 @@ def resolve_hidden(hidden: tuple[int, ...] | None, architecture: str, sample_sha
 
 
 def resolve_preprocessing(preprocessing: str, likelihood: str, X: np.ndarray) -> str:
-    """ "auto" standardizes tables under a Gaussian likelihood; images and Bernoulli data stay as they are."""
+    """ "auto" standardizes tables under a Gaussian likelihood; images and [0, 1] (Bernoulli) data stay as they are."""
     if preprocessing != "auto":
         return preprocessing
-    return "standardize" if likelihood != "bernoulli" and X.ndim == 2 else "none"
+    return "standardize" if likelihood not in UNIT_INTERVAL_LIKELIHOODS and X.ndim == 2 else "none"

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from vaekit.distributions import Bernoulli, Gaussian, Likelihood, PointMass
+from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass
 from vaekit.nn import build_decoder, build_encoder
 
-LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli")
+LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli")
 
 
 @dataclass
@@ -51,9 +51,11 @@ class AutoEncoderModel(nn.Module):
     sample_shape : tuple of int
         Shape of one sample: ``(features,)``, ``(H, W)`` or ``(C, H, W)``.
     latent_dim : int
-    likelihood : {"gaussian", "gaussian-learned", "bernoulli"}
+    likelihood : {"gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli"}
         "gaussian" has unit variance; "gaussian-learned" learns one log-variance per
-        feature; "bernoulli" reads the decoder's output as logits.
+        feature; "bernoulli" reads the decoder's output as logits; so does
+        "continuous-bernoulli", a proper density on [0, 1] (Loaiza-Ganem &
+        Cunningham, 2019).
     architecture : {"mlp", "conv"}
     hidden : sequence of int
         Encoder hidden widths; the decoder mirrors them.
@@ -141,6 +143,8 @@ class AutoEncoderModel(nn.Module):
         event_dims = len(self.sample_shape)
         if self.likelihood == "bernoulli":
             return Bernoulli(params, event_dims)
+        if self.likelihood == "continuous-bernoulli":
+            return ContinuousBernoulli(params, event_dims)
         return Gaussian(params, self.decoder_logvar, event_dims)
 
     def schedule_epochs(self) -> float:
