@@ -76,7 +76,11 @@ def train(
     ] = None,
     likelihood: Annotated[
         str | None,
-        typer.Option("--likelihood", help="auto, gaussian, gaussian-learned or bernoulli.", show_default=False),
+        typer.Option(
+            "--likelihood",
+            help="auto, gaussian, gaussian-learned, bernoulli or continuous-bernoulli.",
+            show_default=False,
+        ),
     ] = None,
     epochs: Annotated[
         int | None,
