@@ -215,6 +215,7 @@ def _parse_hidden(text: str) -> list[int]:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from vaekit.likelihood import positive_density_note
     from vaekit.runs import against_pca
 
     typer.echo(
@@ -235,6 +236,9 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
                 f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats{active}; "
                 f"squared error {m['squared_error_scaled']:.4g} per sample in {m['units']}{raw}"
             )
+    note = positive_density_note(*(metrics[part]["elbo"] for part in ("train", "test") if metrics.get(part)))
+    if note is not None:
+        typer.echo(f"  note: {note}")
     typer.echo(f"  against PCA: {against_pca(metrics)}")
     for text in metrics.get("warnings", []):
         typer.echo(f"  warning: {to_flags(text)}")
