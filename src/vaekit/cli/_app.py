@@ -164,7 +164,8 @@ def _read(
     decimal: str | None = None,
     estimator: Any = None,
 ) -> Any:
-    """Read DATA; options not given default to how ``estimator`` read its training data.
+    """Read DATA; options not given default to how ``estimator`` read its training data,
+    and the result is matched to the model (:func:`_match`).
 
     A model trained by ``vaekit train`` remembers its read options (``read_options_``):
     those that apply to this source are used again, a saved label or id column only
@@ -201,14 +202,15 @@ def _read(
         if not chose_columns and trained_on is not None and names is not None and "columns" in accepted:
             missing = [str(n) for n in trained_on if str(n) not in names]
             if len(missing) == len(trained_on):  # none of them: not this kind of table; the reader will say why
-                return _read_with(source, given, split, data_dir)
+                return _match(estimator, _read_with(source, given, split, data_dir))
             if missing:
                 raise DataFileError(
                     f"'{source}': the model was trained on the columns {', '.join(map(str, trained_on))}, and this "
                     f"table lacks {', '.join(missing)}; give a table with those columns (others are ignored)"
                 )
             given["columns"] = [str(n) for n in trained_on]
-    return _read_with(source, given, split, data_dir)
+    loaded = _read_with(source, given, split, data_dir)
+    return loaded if estimator is None else _match(estimator, loaded)
 
 
 def _read_with(source: str, given: dict[str, Any], split: str | None, data_dir: Path | None) -> Any:

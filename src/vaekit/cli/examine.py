@@ -24,7 +24,6 @@ from vaekit.cli._app import (
     Split,
     _check_output,
     _load_model,
-    _match,
     _read,
     app,
     friendly,
@@ -65,23 +64,20 @@ def evaluate(
     from vaekit.likelihood import positive_density_note
 
     estimator = _load_model(model)
-    loaded = _match(
+    loaded = _read(
+        data,
+        columns,
+        label,
+        id_column,
+        key,
+        image_size,
+        split,
+        data_dir,
+        header,
+        image_mode,
+        sep,
+        decimal,
         estimator,
-        _read(
-            data,
-            columns,
-            label,
-            id_column,
-            key,
-            image_size,
-            split,
-            data_dir,
-            header,
-            image_mode,
-            sep,
-            decimal,
-            estimator,
-        ),
     )
     X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
@@ -165,23 +161,20 @@ def plot(
     loaded = (
         None
         if data is None
-        else _match(
+        else _read(
+            data,
+            columns,
+            label,
+            id_column,
+            key,
+            image_size,
+            split,
+            data_dir,
+            header,
+            image_mode,
+            sep,
+            decimal,
             estimator,
-            _read(
-                data,
-                columns,
-                label,
-                id_column,
-                key,
-                image_size,
-                split,
-                data_dir,
-                header,
-                image_mode,
-                sep,
-                decimal,
-                estimator,
-            ),
         )
     )
     save_figure(make_figure(kind, estimator, loaded, seed), output)

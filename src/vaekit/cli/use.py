@@ -27,7 +27,6 @@ from vaekit.cli._app import (
     _check_output,
     _class_label,
     _load_model,
-    _match,
     _read,
     app,
     friendly,
@@ -59,23 +58,20 @@ def encode(
 
     _check_output(output, force)
     estimator = _load_model(model)
-    loaded = _match(
+    loaded = _read(
+        data,
+        columns,
+        label,
+        id_column,
+        key,
+        image_size,
+        split,
+        data_dir,
+        header,
+        image_mode,
+        sep,
+        decimal,
         estimator,
-        _read(
-            data,
-            columns,
-            label,
-            id_column,
-            key,
-            image_size,
-            split,
-            data_dir,
-            header,
-            image_mode,
-            sep,
-            decimal,
-            estimator,
-        ),
     )
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
@@ -234,23 +230,20 @@ def reconstruct(
     _refuse_png_of_rows(
         estimator, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
     )
-    loaded = _match(
+    loaded = _read(
+        data,
+        columns,
+        label,
+        id_column,
+        key,
+        image_size,
+        split,
+        data_dir,
+        header,
+        image_mode,
+        sep,
+        decimal,
         estimator,
-        _read(
-            data,
-            columns,
-            label,
-            id_column,
-            key,
-            image_size,
-            split,
-            data_dir,
-            header,
-            image_mode,
-            sep,
-            decimal,
-            estimator,
-        ),
     )
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
