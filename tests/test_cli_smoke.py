@@ -117,3 +117,28 @@ def test_train_end_to_end_writes_a_run_folder(tmp_path: Path) -> None:
 
     model = load(out / "model")
     assert model.transform(frame).shape == (60, 2)  # fitted on the named columns x, y, z
+
+
+def test_a_refused_file_or_model_is_refused_before_torch_or_sklearn_is_imported(
+    table_run: Path, table_csv: Path, tmp_path: Path
+) -> None:
+    """Each refusal here cost ~7 s when it imported torch and scikit-learn first (issue 10, item 7)."""
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,x\n2,y\n")
+    cases = [
+        ("encode", str(table_run), str(wrong), "-o", str(tmp_path / "z.csv")),  # lacks the model's columns
+        ("reconstruct", str(table_run), str(wrong), "-o", str(tmp_path / "r.csv")),
+        ("evaluate", str(table_run), str(wrong)),
+        ("plot", str(table_run), str(wrong), "--kind", "latent", "-o", str(tmp_path / "p.png")),
+        ("decode", str(table_run), str(wrong), "-o", str(tmp_path / "d.csv")),  # no z0, z1 columns
+        ("encode", str(tmp_path / "no-model"), str(table_csv), "-o", str(tmp_path / "z.csv")),
+        ("train", str(wrong), "--out", str(tmp_path / "run")),  # a text column
+        ("train", str(table_csv), "--out", str(table_run)),  # the run exists, no --force
+    ]
+    for args in cases:
+        result, names = imported_modules(*args)
+        assert result.returncode == 1, (args, result.stderr[-800:])
+        assert "error:" in result.stderr.splitlines()[-1], (args, result.stderr[-800:])
+        heavy = names & {"torch", "sklearn", "scipy", "matplotlib"}
+        assert not heavy, f"vaekit {args[0]} imported {sorted(heavy)}"
+    assert not (tmp_path / "run").exists()

@@ -35,16 +35,22 @@ from safetensors.torch import save as save_safetensors
 from vaekit._version import __version__
 from vaekit.data.atomic import replace_dir, staging_dir
 from vaekit.data.preprocessing import Scaling
+from vaekit.modelfile import (  # the folder and config.json, read without torch; re-exported here
+    CONFIG_NAME,
+    FORMAT,
+    FORMAT_VERSION,
+    WEIGHTS_NAME,
+    ModelFileError,
+    is_model_dir,
+    model_dir,
+    read_config,
+)
 from vaekit.training import resolve_device
 
-FORMAT = "vaekit-model"
-FORMAT_VERSION = 2
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-
-
-class ModelFileError(ValueError):
-    """A saved model directory is missing, incomplete, corrupt or inconsistent."""
+__all__ = [
+    "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "ModelFileError", "SavedModel",
+    "is_model_dir", "model_dir", "read", "restore", "save",
+]  # fmt: skip
 
 
 # ------------------------------------------------------------------------ codecs
@@ -121,14 +127,6 @@ def _jsonable(value: Any) -> Any:
 
 
 # -------------------------------------------------------------------------- save
-def is_model_dir(path: Path) -> bool:
-    """True for a directory holding a vaekit model's ``config.json``."""
-    try:
-        return json.loads((path / CONFIG_NAME).read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
     """Save a fitted estimator into the directory ``path``; returns the path.
 
@@ -190,14 +188,6 @@ class SavedModel:
         return str(self.config["class"])
 
 
-def model_dir(path: str | Path) -> Path:
-    """``path`` itself, or ``path/model`` for a run folder written by ``vaekit train``."""
-    path = Path(path)
-    if not (path / CONFIG_NAME).is_file() and (path / "model" / CONFIG_NAME).is_file():
-        return path / "model"
-    return path
-
-
 def read(path: str | Path) -> SavedModel:
     """Read and check a model directory (or a run folder holding one in ``model/``).
 
@@ -206,28 +196,7 @@ def read(path: str | Path) -> SavedModel:
     ModelFileError
         The directory is missing, incomplete or corrupt; the message names the file.
     """
-    path = model_dir(path)
-    if not path.exists():
-        raise ModelFileError(f"no saved model at {path}: the directory does not exist")
-    if not path.is_dir():
-        raise ModelFileError(f"{path} is a file; a saved model is a directory holding {CONFIG_NAME} and {WEIGHTS_NAME}")
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (path / name).is_file():
-            raise ModelFileError(f"{path} is not a complete vaekit model: {name} is missing")
-    try:
-        config = json.loads((path / CONFIG_NAME).read_text())
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{path / CONFIG_NAME} is not valid JSON ({err}); the file is corrupt") from err
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f'{path / CONFIG_NAME} is not a vaekit model config (no "format": "{FORMAT}")')
-    if config.get("format_version", 0) > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} was saved by a newer vaekit ({config.get('vaekit_version')}, format "
-            f"{config.get('format_version')}); this is vaekit {__version__}. Upgrade vaekit to load it."
-        )
-    missing = {"class", "params", "fitted"} - set(config)
-    if missing:
-        raise ModelFileError(f"{path / CONFIG_NAME} lacks the entries {sorted(missing)}")
+    path, config = read_config(path)
     weights_file = path / WEIGHTS_NAME
     try:
         tensors = load_safetensors(weights_file.read_bytes())

@@ -26,6 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from vaekit.data.split import DATA_DEFAULTS
 from vaekit.data.validation import InputError
 from vaekit.estimators import REGISTRY, BaseAutoEncoder, estimator_class
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, TRAINING_CONSTRAINTS
@@ -67,21 +68,7 @@ def _derive_defaults() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         TRAINING_NAMES.get(name, name): base[name] for name in TRAINING_CONSTRAINTS if name not in _NOT_CONFIGURED
     }
     training["seed"] = 0  # a run is reproducible by default
-    data = {
-        "source": None,
-        "columns": None,
-        "label": None,
-        "id": None,
-        "key": None,
-        "image_size": None,
-        "split": None,
-        "data_dir": None,
-        "header": None,
-        "image_mode": "auto",
-        "sep": None,
-        "decimal": None,
-        "test_fraction": 0.1,
-    }
+    data = dict(DATA_DEFAULTS)
     return {"data": data, "model": model, "training": training}, examples
 
 

@@ -23,133 +23,23 @@ import json
 import platform
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vaekit._version import __version__
-from vaekit.data.atomic import replace_dir, staging_dir
-from vaekit.data.read import LoadedData, read_data
+from vaekit.data.loaded import LoadedData
+from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runconfig import estimator_params, to_toml
+from vaekit.rundir import check_target, is_run_dir, next_free, staged_directory
 
-RUN_FILES = ("config.toml", "metrics.json")
+__all__ = ["Split", "check_target", "is_run_dir", "load_split", "next_free", "train_run"]
 
 
 class SlowTrainingWarning(UserWarning):
     """The chosen settings will train slowly on this machine, and faster ones exist."""
-
-
-@dataclass
-class Split:
-    """The rows a run trains on and the rows it is measured on."""
-
-    train: LoadedData
-    test: LoadedData | None
-    how: str  # how the test part was chosen, for the report
-
-
-def is_run_dir(path: Path) -> bool:
-    """True for a directory written by :func:`train_run` (so ``force`` may replace it)."""
-    return path.is_dir() and all((path / name).is_file() for name in RUN_FILES)
-
-
-def next_free(path: Path) -> Path:
-    """``path`` if it does not exist, else ``path-2``, ``path-3``, ..."""
-    if not path.exists():
-        return path
-    i = 2
-    while path.with_name(f"{path.name}-{i}").exists():
-        i += 1
-    return path.with_name(f"{path.name}-{i}")
-
-
-def check_target(out: Path, force: bool) -> None:
-    """Raise unless ``out`` may be written: absent, or a run directory and ``force``."""
-    if not out.exists():
-        return
-    if not force:
-        raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
-    if not is_run_dir(out):
-        raise FileExistsError(
-            f"{out} exists and is not a vaekit run directory; refusing to replace it even with `force`"
-        )
-
-
-@contextmanager
-def staged_directory(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a staging folder beside ``out``; on success it becomes ``out``."""
-    check_target(out, force)
-    with staging_dir(out) as staging:
-        yield staging
-        check_target(out, force)  # nothing appeared meanwhile that we may not replace
-        replace_dir(staging, out)
-
-
-def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
-    def pick(a: np.ndarray | None) -> np.ndarray | None:
-        return None if a is None else a[rows]
-
-    return LoadedData(
-        X=np.ascontiguousarray(data.X[rows]),
-        labels=pick(data.labels),
-        ids=pick(data.ids),
-        feature_names=data.feature_names,
-        label_name=data.label_name,
-        id_name=data.id_name,
-        source=data.source,
-        kind=data.kind,
-    )
-
-
-def load_split(data_config: dict[str, Any], seed: int) -> Split:
-    """Read the data and choose the test part.
-
-    A built-in set with its own test split (MNIST) is measured on it; otherwise a
-    seeded ``test_fraction`` of the rows is held out (none when it is 0, or for fewer
-    than 20 rows).
-    """
-    from vaekit.data import builtin as datasets
-
-    source = str(data_config["source"])
-    options = {
-        "columns": data_config["columns"],
-        "label": data_config["label"],
-        "id_column": data_config["id"],
-        "key": data_config["key"],
-        "image_size": _image_size(data_config["image_size"]),
-        "data_dir": data_config["data_dir"],
-        "header": data_config["header"],
-        "image_mode": data_config["image_mode"],
-        "sep": data_config["sep"],
-        "decimal": data_config["decimal"],
-    }
-    builtin_with_test = not Path(source).exists() and source in datasets.list() and data_config["split"] is None
-    if builtin_with_test and "test" in datasets.describe(source, data_config["data_dir"]).splits:
-        train = read_data(source, split="train", **options)
-        return Split(train, read_data(source, split="test", **options), "the data set's own test split")
-    data = read_data(source, split=data_config["split"], **options)
-    fraction = float(data_config["test_fraction"])
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")
-    n_test = round(fraction * len(data.X)) if len(data.X) >= 20 else 0
-    if n_test == 0:
-        return Split(data, None, "none held out")
-    order = np.random.default_rng(seed).permutation(len(data.X))
-    test_rows, train_rows = np.sort(order[:n_test]), np.sort(order[n_test:])
-    return Split(
-        _subset(data, train_rows), _subset(data, test_rows), f"{fraction:.0%} of the rows, drawn with seed {seed}"
-    )
-
-
-def _image_size(value: Any) -> tuple[int, int] | None:
-    from vaekit.data.read import parse_image_size
-
-    return None if value is None else parse_image_size(str(value))
 
 
 def write_history(history: dict[str, list[float]], path: Path) -> None:
@@ -318,8 +208,14 @@ def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any)
     return options
 
 
-def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1) -> dict[str, Any]:
-    """Train as ``config`` says and write the run directory ``out``; returns the metrics."""
+def train_run(
+    config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1, split: Split | None = None
+) -> dict[str, Any]:
+    """Train as ``config`` says and write the run directory ``out``; returns the metrics.
+
+    ``split`` is the data already read as ``config["data"]`` says (by :func:`load_split`,
+    with the training seed); None reads it here.
+    """
     from vaekit.nn import count_parameters
     from vaekit.plots import format_layer_table, layer_table, run_figures
     from vaekit.report import render_report
@@ -328,7 +224,7 @@ def train_run(config: dict[str, dict[str, Any]], out: Path, force: bool = False,
     seed = int(config["training"]["seed"])
     estimator_class, params = estimator_params(config)
     class_name = estimator_class.__name__
-    split = load_split(config["data"], seed)
+    split = load_split(config["data"], seed) if split is None else split
     estimator = estimator_class(verbose=verbose, **params)
     note = slow_conv_note(params, split.train.X.shape)
     if note and verbose:

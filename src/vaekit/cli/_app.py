@@ -221,6 +221,14 @@ def _read_with(source: str, given: dict[str, Any], split: str | None, data_dir: 
     return read_data(source, **given, image_size=size, split=split, data_dir=data_dir, image_mode=mode)
 
 
+def _model_header(path: Path) -> Any:
+    """What ``path``'s model needs of its data (:class:`~vaekit.modelfile.ModelHeader`), read
+    without torch: a command checks its data with it before :func:`_load_model`."""
+    from vaekit.modelfile import read_header
+
+    return read_header(path)
+
+
 def _load_model(path: Path) -> Any:
     """A model folder, or a run folder holding one in model/."""
     from vaekit.estimators import load

@@ -24,6 +24,7 @@ from vaekit.cli._app import (
     Split,
     _check_output,
     _load_model,
+    _model_header,
     _read,
     app,
     friendly,
@@ -60,10 +61,6 @@ def evaluate(
     decimal: Decimal = None,
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
-    from vaekit.evaluation import evaluate_model
-    from vaekit.likelihood import positive_density_note
-
-    estimator = _load_model(model)
     loaded = _read(
         data,
         columns,
@@ -77,8 +74,12 @@ def evaluate(
         image_mode,
         sep,
         decimal,
-        estimator,
+        _model_header(model),
     )
+    from vaekit.evaluation import evaluate_model
+    from vaekit.likelihood import positive_density_note
+
+    estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
     X, y = loaded.inputs(estimator.conditional)
     result = evaluate_model(
         estimator,
@@ -153,11 +154,8 @@ def plot(
     force: Force = False,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
-    from vaekit.plots import make_figure, save_figure
-
     output = output if output is not None else Path(f"{kind}.png")
     _check_output(output, force)
-    estimator = _load_model(model)
     loaded = (
         None
         if data is None
@@ -174,9 +172,12 @@ def plot(
             image_mode,
             sep,
             decimal,
-            estimator,
+            _model_header(model),
         )
     )
+    from vaekit.plots import make_figure, save_figure
+
+    estimator = _load_model(model)
     save_figure(make_figure(kind, estimator, loaded, seed), output)
     typer.echo(f"wrote {output}")
 

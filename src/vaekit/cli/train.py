@@ -135,6 +135,22 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html)."""
+    data_options = {
+        "source": data, "columns": _split_list(columns), "label": label, "id": id_column, "key": key,
+        "image_size": image_size, "split": split, "data_dir": None if data_dir is None else str(data_dir),
+        "header": header, "image_mode": image_mode, "sep": sep, "decimal": decimal, "test_fraction": test_fraction,
+    }  # fmt: skip
+    early = None
+    if config is None and data is not None:
+        # Check --out and read the data before importing torch: a refused file or folder costs
+        # a fraction of a second, not the seconds that importing the estimators takes.
+        from vaekit.data.split import DATA_DEFAULTS, load_split
+        from vaekit.rundir import check_target
+
+        if out is not None:
+            check_target(out, force)
+        given_data = {k: v for k, v in data_options.items() if v is not None}
+        early = load_split({**DATA_DEFAULTS, **given_data}, 0 if seed is None else seed)
     from vaekit.runs import next_free, train_run
 
     try:  # options that only some kinds take, derived from the estimators
@@ -144,19 +160,7 @@ def train(
     cfg = _configure(
         config,
         patience,
-        source=data,
-        columns=_split_list(columns),
-        label=label,
-        id=id_column,
-        key=key,
-        image_size=image_size,
-        split=split,
-        data_dir=data_dir,
-        header=header,
-        image_mode=image_mode,
-        sep=sep,
-        decimal=decimal,
-        test_fraction=test_fraction,
+        **data_options,
         model=model,
         latent_dim=latent_dim,
         hidden=hidden,
@@ -175,7 +179,7 @@ def train(
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
         out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
-    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1)
+    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1, split=early)
     _print_metrics(metrics)
     typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
 
@@ -190,7 +194,6 @@ def _configure(config_file: Path | None, patience: int | None, **given: Any) -> 
 
     cfg = read_config(config_file) if config_file is not None else default_config()
     given["hidden"] = None if given.get("hidden") is None else _parse_hidden(given["hidden"])
-    given["data_dir"] = None if given.get("data_dir") is None else str(given["data_dir"])
     for name, value in given.items():
         if value is not None:
             table = next(table for table, keys in DEFAULTS.items() if name in keys)

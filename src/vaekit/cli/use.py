@@ -27,6 +27,7 @@ from vaekit.cli._app import (
     _check_output,
     _class_label,
     _load_model,
+    _model_header,
     _read,
     app,
     friendly,
@@ -57,7 +58,6 @@ def encode(
     from vaekit.data.write import write_array
 
     _check_output(output, force)
-    estimator = _load_model(model)
     loaded = _read(
         data,
         columns,
@@ -71,8 +71,9 @@ def encode(
         image_mode,
         sep,
         decimal,
-        estimator,
+        _model_header(model),
     )
+    estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
         if not estimator.variational:
@@ -114,8 +115,7 @@ def decode(
     from vaekit.data.read import read_data
 
     _check_output_or_folder(output, force)
-    estimator = _load_model(model)
-    names = [f"z{i}" for i in range(estimator.latent_dim)]
+    names = [f"z{i}" for i in range(_model_header(model).latent_dim)]
     try:
         loaded = read_data(latents, columns=names, id_column=id_column, key=key)
     except DataFileError as missing_names:
@@ -124,6 +124,7 @@ def decode(
         generic = [f"x{i}" for i in range(loaded.X.shape[-1])]
         if loaded.feature_names is not None and [str(n) for n in loaded.feature_names] != generic:
             raise missing_names
+    estimator = _load_model(model)  # after the latents are read and checked: importing torch takes seconds
     chosen = _class_label(estimator, label)
     if chosen is None and estimator.conditional:
         raise ValueError("this conditional model decodes for a class: give one with --class")
@@ -223,12 +224,10 @@ def reconstruct(
     force: Force = False,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
-    from vaekit.evaluation import reconstruction_error
-
     _check_output_or_folder(output, force)
-    estimator = _load_model(model)
+    model_header = _model_header(model)
     _refuse_png_of_rows(
-        estimator, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
+        model_header, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
     )
     loaded = _read(
         data,
@@ -243,8 +242,11 @@ def reconstruct(
         image_mode,
         sep,
         decimal,
-        estimator,
+        model_header,
     )
+    from vaekit.evaluation import reconstruction_error
+
+    estimator = _load_model(model)
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     errors = reconstruction_error(loaded.X, X_hat)  # (n,)
     n_rows = len(X_hat)
