@@ -13,7 +13,7 @@ vaekit dependency: ``pip install statsmodels`` in the benchmark's environment); 
 seven ADBench tables from ../shared/datasets/adbench (features only, labels unused).
 Each table: a seeded 80/20 split, the same for every setting.
 
-Usage: .venv/bin/python benchmarks/small_tables.py [--seeds 0,1,2] [--settings a,b,c]
+Usage: .venv/bin/python benchmarks/small_tables.py [--seeds 0,1,2] [--settings a,b,c] [--tables wine,fair]
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--settings", default="default,steps,steps+warmup")
+    parser.add_argument("--tables", default=None, help="comma-separated table names (default: all found)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     chosen = args.settings.split(",")
@@ -89,7 +90,13 @@ def main() -> None:
     print("| table | rows x cols | setting | error / PCA (std. units) | test KL | active units | epochs | s |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     summary: dict[str, list[float]] = {name: [] for name in chosen}
-    for name, X in tables().items():
+    found = tables()
+    names = list(found) if args.tables is None else args.tables.split(",")
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        parser.error(f"unknown or unavailable tables {unknown}; found: {', '.join(found)}")
+    for name in names:
+        X = found[name]
         for setting in chosen:
             ratios, kls, actives, epochs, seconds = [], [], [], [], []
             for seed in seeds:
