@@ -159,15 +159,16 @@ def test_replace_dir_puts_the_old_folder_back_if_the_new_one_cannot_move(
     target = tmp_path / "model"
     target.mkdir()
     (target / "old.txt").write_text("old")
-    real_replace = os.replace
+    real_rename = os.rename
 
-    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         if Path(dst) == target and Path(src).name.startswith(".tmp-"):
             raise OSError("cannot move the new folder")
-        real_replace(src, dst)
+        real_rename(src, dst)
 
     with staging_dir(target) as staging:
-        monkeypatch.setattr(atomic.os, "replace", replace)
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)  # the two-rename fallback
+        monkeypatch.setattr(atomic.os, "rename", rename)
         with pytest.raises(OSError, match="cannot move the new folder"):
             replace_dir(staging, target)
         monkeypatch.undo()

@@ -33,7 +33,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from vaekit._version import __version__
-from vaekit.data.atomic import replace_dir, staging_dir
+from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
 from vaekit.data.preprocessing import Scaling
 from vaekit.modelfile import (  # the folder and config.json, read without torch; re-exported here
     CONFIG_NAME,
@@ -142,11 +142,18 @@ def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
     if not hasattr(estimator, "model_"):
         raise ValueError(f"{type(estimator).__name__} is not fitted yet; call fit before save")
     path = Path(path)
-    if path.exists():
+    if is_hidden_name(path):
+        raise FileExistsError(f"{path} is named as vaekit's hidden staging folders are; choose another path")
+    recover(path)  # a model an interrupted replace set aside is put back, and then protected as any other
+    if path.exists() or path.is_symlink():
         if not overwrite:
             raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-        if not (path.is_dir() and (is_model_dir(path) or not any(path.iterdir()))):
-            raise FileExistsError(f"{path} exists and is not a vaekit model directory; refusing to replace it")
+        real = resolve_link(path)  # a link is written through: the model it points to is replaced
+        if not (real.is_dir() and (is_model_dir(real) or not any(real.iterdir()))):
+            raise FileExistsError(
+                f"{path} exists and is not a vaekit model folder (only config.json and model.safetensors, "
+                "written by vaekit); refusing to replace it"
+            )
     fitted: dict[str, Any] = {}
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
     for name, codec in type(estimator).declared_state().items():

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from vaekit._version import __version__
+from vaekit.data.atomic import is_hidden_name, recover
 
 FORMAT = "vaekit-model"
 FORMAT_VERSION = 2
@@ -30,17 +31,27 @@ class ModelFileError(ValueError):
 
 
 def model_dir(path: str | Path) -> Path:
-    """``path`` itself, or ``path/model`` for a run folder written by ``vaekit train``."""
+    """``path`` itself, or ``path/model`` for a run folder written by ``vaekit train``.
+
+    A model or run that an interrupted replace left set aside is put back first
+    (:func:`vaekit.data.atomic.recover`).
+    """
     path = Path(path)
+    recover(path)
     if not (path / CONFIG_NAME).is_file() and (path / "model" / CONFIG_NAME).is_file():
         return path / "model"
     return path
 
 
 def is_model_dir(path: Path) -> bool:
-    """True for a directory holding a vaekit model's ``config.json``."""
+    """True for a folder that is vaekit's own model: its ``config.json`` says so, and it holds
+    nothing but ``config.json`` and ``model.safetensors`` (so ``overwrite`` may replace it)."""
+    if is_hidden_name(path) or not path.is_dir():
+        return False
     try:
-        return json.loads((path / CONFIG_NAME).read_text()).get("format") == FORMAT
+        if json.loads((path / CONFIG_NAME).read_text()).get("format") != FORMAT:
+            return False
+        return {entry.name for entry in path.iterdir()} <= {CONFIG_NAME, WEIGHTS_NAME}
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -55,6 +66,10 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
         config of a format this vaekit reads; the message names the file.
     """
     path = model_dir(path)
+    if is_hidden_name(path) or (is_hidden_name(path.parent) and path.name == "model"):
+        raise ModelFileError(
+            f"{path} is a hidden staging folder, left by an interrupted save or run; it is not a model"
+        )
     if not path.exists():
         raise ModelFileError(f"no saved model at {path}: the directory does not exist")
     if not path.is_dir():
@@ -68,18 +83,34 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
         raise ModelFileError(f"{path / CONFIG_NAME} is not valid JSON ({err}); the file is corrupt") from err
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f'{path / CONFIG_NAME} is not a vaekit model config (no "format": "{FORMAT}")')
-    version = config.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    missing = {"format_version", "class", "params", "fitted"} - set(config)
+    if missing:
+        raise ModelFileError(f"{path / CONFIG_NAME} lacks the entries {sorted(missing)}; the file is corrupt")
+    for key, kind in _ENTRY_TYPES.items():
+        value = config.get(key)
+        if (key in config or key in _REQUIRED) and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ModelFileError(
+                f'{path / CONFIG_NAME}: "{key}" is {type(value).__name__} {_short(value)}, not '
+                f"{_TYPE_WORDS[kind]}; the file is corrupt or was edited"
+            )
+    if config["format_version"] > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was saved by a newer vaekit ({config.get('vaekit_version')}, format "
-            f"{config.get('format_version')}); this is vaekit {__version__}. Upgrade vaekit to load it."
+            f"{config['format_version']}); this is vaekit {__version__}. Upgrade vaekit to load it."
         )
-    missing = {"class", "params", "fitted"} - set(config)
-    if missing:
-        raise ModelFileError(f"{path / CONFIG_NAME} lacks the entries {sorted(missing)}")
-    if not isinstance(config["params"], dict) or not isinstance(config["fitted"], dict):
-        raise ModelFileError(f'{path / CONFIG_NAME}: "params" and "fitted" must be JSON objects')
+    if config["format_version"] < 1:
+        raise ModelFileError(f'{path / CONFIG_NAME}: "format_version" {config["format_version"]} is not a format')
     return path, config
+
+
+_REQUIRED = ("format_version", "class", "params", "fitted")
+_ENTRY_TYPES: dict[str, type] = {"format_version": int, "class": str, "kind": str, "params": dict, "fitted": dict}
+_TYPE_WORDS = {int: "a whole number", str: "a string", dict: "a JSON object"}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)

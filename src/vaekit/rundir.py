@@ -1,28 +1,77 @@
 """A run folder on disk: whether a path is one, and how a new one is put in place.
 
+A run folder is vaekit's own only when its marker says so: ``vaekit-run.json`` with
+``"format": "vaekit-run"``, a saved model in ``model/``, and nothing else but the
+files a run writes. Only such a folder is ever replaced (``--force``); any other
+folder is refused, whatever ``--force`` says, so nothing a user put there is lost.
+
 Light on purpose (no torch, no scikit-learn): ``vaekit train`` checks its ``--out``
 before it reads the data or imports anything heavy.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from vaekit.data.atomic import replace_dir, staging_dir
+from vaekit._version import __version__
+from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
+from vaekit.modelfile import is_model_dir
 
-RUN_FILES = ("config.toml", "metrics.json")
+MARKER = "vaekit-run.json"
+MARKER_FORMAT = "vaekit-run"
+RUN_FILES = ("config.toml", "metrics.json", "history.csv", "latents.csv", "report.html", "explore.html", MARKER)
+"""The files a run folder may hold, besides ``model/`` and ``figures/``."""
+FIGURE_SUFFIXES = (".png", ".svg")
+
+
+def run_dir_problem(path: Path) -> str | None:
+    """Why ``path`` is not a run folder that vaekit wrote (None when it is one)."""
+    if is_hidden_name(path):
+        return "its name is that of a hidden staging folder, left by an interrupted write"
+    if not path.is_dir():
+        return "it is not a folder"
+    try:
+        marker = json.loads((path / MARKER).read_text())
+    except (OSError, ValueError):
+        return f"it has no readable {MARKER} marker"
+    if not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT:
+        return f'its {MARKER} does not say "format": "{MARKER_FORMAT}"'
+    if not is_model_dir(path / "model"):
+        return "model/ is not a vaekit model"
+    foreign = [
+        entry.name
+        for entry in path.iterdir()
+        if not (
+            (entry.name in RUN_FILES and entry.is_file())
+            or (entry.name in ("model", "figures") and entry.is_dir() and not entry.is_symlink())
+        )
+    ]
+    figures = path / "figures"
+    if figures.is_dir():
+        foreign += [
+            f"figures/{entry.name}"
+            for entry in figures.iterdir()
+            if not (entry.is_file() and entry.suffix.lower() in FIGURE_SUFFIXES)
+        ]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        return f"it holds entries a run does not write ({shown})"
+    return None
 
 
 def is_run_dir(path: Path) -> bool:
-    """True for a directory written by :func:`vaekit.runs.train_run` (so ``force`` may replace it)."""
-    return path.is_dir() and all((path / name).is_file() for name in RUN_FILES)
+    """True for a directory written by :func:`vaekit.runs.train_run`, with nothing added (so ``force`` may replace it)."""
+    return run_dir_problem(path) is None
 
 
 def next_free(path: Path) -> Path:
     """``path`` if it does not exist, else ``path-2``, ``path-3``, ..."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return path
     i = 2
     while path.with_name(f"{path.name}-{i}").exists():
@@ -31,22 +80,57 @@ def next_free(path: Path) -> Path:
 
 
 def check_target(out: Path, force: bool) -> None:
-    """Raise unless ``out`` may be written: absent, or a run directory and ``force``."""
-    if not out.exists():
-        return
-    if not force:
-        raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
-    if not is_run_dir(out):
-        raise FileExistsError(
-            f"{out} exists and is not a vaekit run directory; refusing to replace it even with `force`"
-        )
+    """Raise unless ``out`` may be written: absent, or a run directory and ``force``; and its folder writable.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists and ``force`` is False, or it is not a run folder vaekit wrote.
+    FileNotFoundError
+        ``out`` is a symbolic link to nothing.
+    PermissionError
+        Nothing can be created where ``out`` would go.
+    """
+    out = Path(out)
+    if is_hidden_name(out):
+        raise FileExistsError(f"{out} is named as vaekit's hidden staging folders are; choose another `out`")
+    recover(out)
+    real = resolve_link(out)  # a link is written through; its target is checked
+    if real.exists():
+        if not force:
+            raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
+        problem = run_dir_problem(real)
+        if problem is not None:
+            raise FileExistsError(
+                f"{out} exists and is not a vaekit run folder ({problem}); refusing to replace it, even with "
+                "`force`: choose another `out`, or move it away yourself"
+            )
+    check_writable(real)
+
+
+def check_writable(target: Path) -> None:
+    """Raise PermissionError unless a folder can be created beside ``target`` (where it would go).
+
+    Checked by creating and removing a hidden folder in the nearest folder that
+    exists, so read-only folders and file systems are found before a long training.
+    """
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".vaekit-probe-", dir=folder))
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise PermissionError(f"cannot write in '{folder}' ({reason}); choose another `out`") from None
 
 
 @contextmanager
 def staged_directory(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a staging folder beside ``out``; on success it becomes ``out``."""
+    """Yield a staging folder beside ``out``; on success it gets the run marker and becomes ``out``."""
     check_target(out, force)
     with staging_dir(out) as staging:
         yield staging
+        marker = {"format": MARKER_FORMAT, "format_version": 1, "vaekit_version": __version__}
+        (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
         check_target(out, force)  # nothing appeared meanwhile that we may not replace
         replace_dir(staging, out)

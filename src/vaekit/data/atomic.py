@@ -15,27 +15,146 @@ never leaves a broken model behind. Nothing that exists is replaced unless asked
 Temporary files and folders are created with the user's umask applied (mode 0666
 or 0777 before the mask), so the finished target has the permissions of any other
 file the user creates.
+
+**Replacing a folder** is one atomic step on Linux: ``renameat2(RENAME_EXCHANGE)``
+swaps the finished folder and the old one, so ``target`` names a complete folder at
+every instant, even if the process is killed. Where that call is missing (other
+systems, some file systems), the fallback is two renames -- the old folder aside
+to ``.old-...-NAME``, the new one in -- and a crash between them leaves no folder at
+``target``: :func:`recover` (called by every reader of models and runs, and before
+every replace) renames the old folder back.
+
+**Hidden names** are ``.tmp-HOST-PID-RANDOM-NAME`` (being written) and
+``.old-HOST-PID-RANDOM-NAME`` (set aside): HOST is a short hash of the machine's
+name and PID the writing process. Such a name is never a model or a run. One left
+by a process of this machine that no longer runs is stale: :func:`clean_stale`
+removes stale ``.tmp`` entries when a new write to the same target starts (a
+stale ``.old`` one is first put back by :func:`recover` if ``target`` is missing).
+
+**Symbolic links**: writing to a link writes to what it points to; the link stays.
+A link that points nowhere is refused.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import hashlib
 import os
+import re
 import secrets
 import shutil
+import socket
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_file", "replace_dir", "staging_dir", "write_atomic"]
+__all__ = [
+    "atomic_file", "clean_stale", "is_hidden_name", "recover", "replace_dir", "resolve_link", "staging_dir",
+    "write_atomic",
+]  # fmt: skip
+
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+_HIDDEN = re.compile(r"^\.(tmp|old)-([0-9a-f]{6})-(\d+)-[0-9a-f]{8}-(.+)$", re.DOTALL)
 
 
 def _hidden_name(target: Path, kind: str) -> Path:
-    """A fresh hidden name beside ``target``: ``.<kind>-<random>-NAME``.
+    """A fresh hidden name beside ``target``: ``.<kind>-HOST-PID-RANDOM-NAME``.
 
     It ends like ``target``, so a reader that goes by the suffix (``.gz``, ...)
     reads the temporary as it will read the target.
     """
-    return target.with_name(f".{kind}-{secrets.token_hex(4)}-{target.name}")
+    return target.with_name(f".{kind}-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}-{target.name}")
+
+
+def is_hidden_name(path: str | os.PathLike[str]) -> bool:
+    """True when ``path``'s name is one of this module's temporary names (never a model or a run)."""
+    return _HIDDEN.match(Path(path).name) is not None
+
+
+def _process_gone(host: str, pid: int) -> bool:
+    """True when ``pid`` of this machine no longer runs (a name of another machine: never known)."""
+    if host != _HOST or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, as another user
+        return False
+    return False
+
+
+def _leftovers(target: Path, kind: str) -> list[tuple[Path, bool]]:
+    """Hidden ``kind`` entries (tmp/old) beside ``target`` for its name, with whether each is stale."""
+    found = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return []
+    for entry in siblings:
+        match = _HIDDEN.match(entry.name)
+        if match and match.group(1) == kind and match.group(4) == target.name:
+            found.append((entry, _process_gone(match.group(2), int(match.group(3)))))
+    return found
+
+
+def recover(target: str | os.PathLike[str]) -> bool:
+    """Put back a folder set aside by a replace that was killed half-way; True if it did.
+
+    Only when ``target`` does not exist and a stale ``.old-...-NAME`` entry for it
+    does (the newest one, if several). See the module notes.
+    """
+    target = Path(target)
+    if target.exists() or target.is_symlink():
+        return False
+    stale = [entry for entry, gone in _leftovers(target, "old") if gone]
+    if not stale:
+        return False
+    newest = max(stale, key=lambda entry: entry.stat().st_mtime)
+    try:
+        os.rename(newest, target)
+    except OSError:
+        return False
+    _fsync_dir(target.parent)
+    return True
+
+
+def clean_stale(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the stale ``.tmp`` entries for ``target`` (killed writes); return those of other
+    processes or machines still present, which are left alone (a warning names them)."""
+    target = Path(target)
+    kept = []
+    for entry, gone in _leftovers(target, "tmp"):
+        if not gone:
+            kept.append(entry)
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    return kept
+
+
+def resolve_link(target: str | os.PathLike[str]) -> Path:
+    """``target``, or what it points to when it is a symbolic link (a link that points nowhere is refused).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``target`` is a link to nothing.
+    """
+    target = Path(target)
+    if not target.is_symlink():
+        return target
+    real = target.resolve()
+    if not real.exists():
+        raise FileNotFoundError(
+            f"'{target}' is a symbolic link to '{real}', which does not exist; give a path that exists, or remove the link"
+        )
+    return real
 
 
 def _exists_error(path: Path) -> FileExistsError:
@@ -116,8 +235,9 @@ def atomic_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     >>> folder.cleanup()
     """
     path = Path(path)
-    if not overwrite and path.exists():
+    if not overwrite and (path.exists() or path.is_symlink()):
         raise _exists_error(path)
+    path = resolve_link(path)  # a link is written through: the file it points to is replaced
     temporary = _hidden_name(path, "tmp")
     os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
     try:
@@ -198,8 +318,17 @@ def staging_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     (['model'], ['config.json'])
     >>> folder.cleanup()
     """
-    target = Path(target)
+    target = resolve_link(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    recover(target)
+    others = clean_stale(target)
+    if others:
+        warnings.warn(
+            f"hidden folders beside '{target}' from other writes that may still run: "
+            f"{', '.join(p.name for p in others)}; if none is running, delete them",
+            UserWarning,
+            stacklevel=3,
+        )
     while True:
         staging = _hidden_name(target, "tmp")
         try:
@@ -217,10 +346,12 @@ def staging_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
 def replace_dir(staging: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
     """Move the finished folder ``staging`` to ``target``, replacing what is there.
 
-    An existing ``target`` is first renamed aside, the new folder renamed in, and
-    only then the old one deleted: ``target`` always holds a complete folder, and
-    if the second rename fails the old one is put back. Callers decide beforehand
-    whether ``target`` may be replaced.
+    An existing folder is swapped with the new one in one atomic step where the
+    system has ``renameat2(RENAME_EXCHANGE)`` (Linux), else renamed aside first
+    (see the module notes for how a crash then is recovered); the old folder is
+    deleted last. A link at ``target`` is followed: the folder it points to is
+    replaced and the link stays. Callers decide beforehand whether ``target`` may
+    be replaced.
 
     Parameters
     ----------
@@ -229,20 +360,64 @@ def replace_dir(staging: str | os.PathLike[str], target: str | os.PathLike[str])
     target : str or path-like
         Where it goes.
     """
-    staging, target = Path(staging), Path(target)
-    if not target.exists() and not target.is_symlink():
-        os.replace(staging, target)
+    staging, target = Path(staging), resolve_link(target)
+    if not target.exists():
+        os.rename(staging, target)
         _fsync_dir(target.parent)
         return
+    if target.is_dir() and _exchange(staging, target):
+        _fsync_dir(target.parent)
+        shutil.rmtree(staging)  # now the old folder; if killed here, a stale .tmp entry, cleaned later
+        return
     retired = _hidden_name(target, "old")
-    os.replace(target, retired)
+    os.rename(target, retired)
+    _after_set_aside()
     try:
-        os.replace(staging, target)
+        os.rename(staging, target)
     except BaseException:
-        os.replace(retired, target)
+        os.rename(retired, target)
         raise
     _fsync_dir(target.parent)
     if retired.is_dir() and not retired.is_symlink():
         shutil.rmtree(retired)
     else:
         retired.unlink()
+
+
+def _after_set_aside() -> None:
+    """Between the two renames of the fallback; tests replace it to simulate a crash there."""
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_EXCHANGE_UNSUPPORTED = {"EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP", "EPERM"}
+
+
+def _renameat2() -> object | None:
+    """libc's ``renameat2``, or None where there is none (not Linux, old glibc, musl without it)."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the entries ``a`` and ``b`` atomically; False where the system or file system cannot."""
+    if _RENAMEAT2 is None:
+        return False
+    result = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)  # type: ignore[operator]
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if errno.errorcode.get(code) in _EXCHANGE_UNSUPPORTED:
+        return False
+    raise OSError(code, f"cannot replace '{b}': {os.strerror(code)}")
