@@ -4,15 +4,56 @@ Only one kind so far besides doing nothing: per-feature standardization, which m
 unit-variance Gaussian likelihood sensible for tables whose columns have arbitrary
 units. Log-densities are reported in the user's units by adding the log-Jacobian of
 the scaling (:meth:`Scaling.log_abs_det_jacobian`).
+
+A feature is *constant* when its standard deviation is at most
+:data:`CONSTANT_RELATIVE_STD` (float32's machine epsilon, 1.2e-7) times its largest
+absolute value: it varies by no more than about one float32 rounding step of its own
+values (the data are float32), so whatever variation it has is round-off, and dividing
+by it would blow round-off up to unit variance. The test is relative to each feature's
+own magnitude, so a feature of values around 1e-9 with a spread of 1e-10 is
+standardized like any other, as is one around 1e6 with a spread of 1; a column of zeros
+(0 <= 0) and a one-row fit are constant. Constant features keep scale 1 (they are only
+centred) and are named in a :class:`ConstantFeatureWarning`.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 SCALING_KINDS = ("none", "standardize")
+CONSTANT_RELATIVE_STD = float(np.finfo(np.float32).eps)
+"""A feature with std <= this x max |x| is constant: about one float32 rounding step (2**-23)."""
+_SHOWN = 8  # constant features named in a warning; the rest are counted
+
+
+class ConstantFeatureWarning(UserWarning):
+    """Some features do not vary in the training data: they are left unscaled and carry nothing.
+
+    The command line prints it as a note.
+    """
+
+
+def constant_features(X: np.ndarray) -> np.ndarray:
+    """Which features of X (n, *sample_shape) are constant, as a boolean array of shape sample_shape.
+
+    Constant means std <= :data:`CONSTANT_RELATIVE_STD` x max |x| over the rows (see the
+    module docstring), or a std too small for a float32 scale (below float32's smallest
+    normal number).
+    """
+    X = np.asarray(X)
+    std = X.std(axis=0, dtype=np.float64)
+    magnitude = np.abs(X).max(axis=0).astype(np.float64)
+    return (std <= CONSTANT_RELATIVE_STD * magnitude) | (std < np.finfo(np.float32).tiny)
+
+
+def _feature_names(constant: np.ndarray, names: Sequence[str] | None) -> list[str]:
+    """The names of the True entries of ``constant``: ``names`` when given, else x0, x1, ... (flat index)."""
+    flat = np.flatnonzero(constant.ravel())
+    return [str(names[i]) if names is not None else f"x{i}" for i in flat]
 
 
 @dataclass
@@ -30,15 +71,23 @@ class Scaling:
     scale: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, X: np.ndarray, kind: str) -> Scaling:
-        """Fit on X of shape (n, *sample_shape); constant features keep scale 1."""
+    def fit(cls, X: np.ndarray, kind: str, names: Sequence[str] | None = None) -> Scaling:
+        """Fit on X of shape (n, *sample_shape); constant features keep scale 1.
+
+        Constant features (see :func:`constant_features`) are named, from ``names``
+        (one per feature, in flattened order) or as x0, x1, ..., in a
+        :class:`ConstantFeatureWarning`.
+        """
         if kind not in SCALING_KINDS:
             raise ValueError(f"preprocessing={kind!r} is not one of {SCALING_KINDS} or 'auto'")
         if kind == "none":
             return cls()
         mean = X.mean(axis=0, dtype=np.float64)
         std = X.std(axis=0, dtype=np.float64)
-        scale = np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        constant = constant_features(X)
+        scale = np.where(constant, 1.0, std)
+        if constant.any():
+            _warn_constant(constant, len(X), names)
         return cls("standardize", mean.astype(np.float32), scale.astype(np.float32))
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -73,3 +122,19 @@ class Scaling:
         if kind != "standardize" or set(arrays) != {"mean", "scale"}:
             raise ValueError(f"saved preprocessing {kind!r} with arrays {sorted(arrays)} is not valid")
         return cls(kind, arrays["mean"], arrays["scale"])
+
+
+def _warn_constant(constant: np.ndarray, n_rows: int, names: Sequence[str] | None) -> None:
+    """One :class:`ConstantFeatureWarning` naming the constant features (the first few of many)."""
+    found = _feature_names(constant, names)
+    shown = ", ".join(found[:_SHOWN]) + (f" and {len(found) - _SHOWN} more" if len(found) > _SHOWN else "")
+    if names is None:
+        shown += " (numbered from x0)"
+    rows = "1 training row" if n_rows == 1 else f"{n_rows} training rows"
+    why = "" if n_rows == 1 else f" (std at most {CONSTANT_RELATIVE_STD:.2g} of the largest |value|)"
+    warnings.warn(
+        f"{len(found)} of {constant.size} features are constant in the {rows}{why}: {shown}; "
+        "they are centred but not scaled, and the model can learn nothing from them",
+        ConstantFeatureWarning,
+        stacklevel=3,
+    )
