@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from typer.testing import Result
 
-from vaekit import VAE
+from vaekit import VAE, AutoEncoder
 from vaekit.data.preprocessing import CONSTANT_RELATIVE_STD, ConstantFeatureWarning, Scaling, constant_features
 from vaekit.estimators import load
+from vaekit.runconfig import default_config, to_toml
+from vaekit.training import TensorBatches, TrainingConfig, train
 
 TINY = ("--epochs", "2", "--hidden", "16", "--quiet")
 CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py
@@ -29,6 +32,49 @@ def _gauss(n: int, d: int, seed: int = 0) -> np.ndarray:
 def _table(path: Path, X: np.ndarray) -> Path:
     pd.DataFrame(X, columns=[f"c{j}" for j in range(X.shape[1])]).to_csv(path, index=False)
     return path
+
+
+# ------------------------------------------------ 6: no rows left to train on
+@pytest.mark.parametrize(("n", "fraction", "most"), [(100, 0.999, "0.99"), (10, 0.95, "0.9")])
+def test_a_validation_split_that_leaves_no_training_rows_is_refused(n: int, fraction: float, most: str) -> None:
+    with pytest.raises(ValueError, match=f"validation_fraction={fraction} of {n} rows") as caught:
+        VAE(validation_fraction=fraction, epochs=1, verbose=0).fit(_gauss(n, 3))
+    message = str(caught.value)
+    assert "\n" not in message and f"use at most {most}," in message and "leaves none to train on" in message
+
+
+def test_one_training_row_left_by_the_split_is_enough() -> None:
+    vae = VAE(validation_fraction=0.9, epochs=2, hidden=(8,), verbose=0).fit(_gauss(10, 3))
+    assert vae.n_train_ == 1
+
+
+def test_the_loop_refuses_empty_training_batches() -> None:
+    from vaekit.models import AutoEncoderModel
+
+    model = AutoEncoderModel((3,), 2, "gaussian", "mlp", (8,), "relu")
+    with pytest.raises(ValueError, match="nothing to train on"):
+        train(model, TensorBatches(torch.zeros(0, 3), 4), None, TrainingConfig(epochs=1, verbose=0))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("cls", [VAE, AutoEncoder])
+def test_one_and_two_row_fits(cls: type, n: int) -> None:
+    X = _gauss(n, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstantFeatureWarning)
+        model = cls(epochs=2, hidden=(8,), verbose=0).fit(X)
+    assert model.n_train_ == n and model.transform(X).shape == (n, 2) and np.isfinite(model.reconstruct(X)).all()
+
+
+def test_cli_refuses_a_validation_split_with_no_training_rows(cli: CliRun, tmp_path: Path) -> None:
+    config = default_config()
+    config["data"]["source"] = str(_table(tmp_path / "t.csv", _gauss(100, 3)))
+    config["training"]["validation_fraction"] = 0.999
+    (tmp_path / "c.toml").write_text(to_toml(config))
+    result = cli("train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "run"), "--quiet", ok=False)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error: validation_fraction=0.999" in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 # ---------------------------------------------- 9: constant means constant for its scale

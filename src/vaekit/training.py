@@ -336,6 +336,8 @@ def _train(
     val_seed: int,
 ) -> TrainingResult:
     n_batches = len(train_batches)
+    if n_batches == 0:
+        raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = make_scheduler(optimizer, config, n_batches)
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None

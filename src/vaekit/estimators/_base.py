@@ -198,6 +198,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         order = rng.permutation(len(X))
         n_val = round(self.validation_fraction * len(X)) if len(X) >= 10 else 0
+        if n_val >= len(X):  # at least one row must be left to train on
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction:g} of {len(X)} rows holds out all {n_val} for validation "
+                f"and leaves none to train on: use at most {math.floor(1000 - 1000 / len(X)) / 1000:g}, or 0 for none"
+            )
         val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
         data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
         condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
