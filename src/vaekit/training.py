@@ -417,9 +417,18 @@ def _train(
 def resolve_device(device: str | torch.device) -> torch.device:
     """'auto' -> CUDA if available, then Apple MPS, then CPU; anything else as given."""
     if str(device) != "auto":
-        resolved = torch.device(device)
+        try:
+            resolved = torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            resolved = None
+        if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"device={device!r} is not a device vaekit trains on: use auto, cpu, cuda, cuda:N or mps")
         if resolved.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
+        if resolved.type == "mps" and not (
+            getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        ):
+            raise ValueError(f"device={device!r} was asked for, but Apple's MPS is not available here")
         return resolved
     if torch.cuda.is_available():
         return torch.device("cuda")
