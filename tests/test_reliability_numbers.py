@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,11 @@ from typer.testing import Result
 from vaekit import VAE, AutoEncoder
 from vaekit.data.preprocessing import CONSTANT_RELATIVE_STD, ConstantFeatureWarning, Scaling, constant_features
 from vaekit.estimators import load
+from vaekit.evaluation import PCA_EXACT_TOLERANCE, pca_baseline, pca_exact_note
+from vaekit.report import metrics_table
 from vaekit.runconfig import default_config, to_toml
+from vaekit.runs import against_pca, findings, pca_ratio, train_run
+from vaekit.sweep import format_table
 from vaekit.training import TensorBatches, TrainingConfig, train
 
 TINY = ("--epochs", "2", "--hidden", "16", "--quiet")
@@ -32,6 +37,103 @@ def _gauss(n: int, d: int, seed: int = 0) -> np.ndarray:
 def _table(path: Path, X: np.ndarray) -> Path:
     pd.DataFrame(X, columns=[f"c{j}" for j in range(X.shape[1])]).to_csv(path, index=False)
     return path
+
+
+# ------------------------------------------------------------ 5: an exact PCA
+@pytest.mark.parametrize(
+    ("X", "k", "why"),
+    [
+        (_gauss(100, 2), 2, "2 components for 2 columns"),
+        (_gauss(1, 3), 1, "the training rows do not vary"),
+        (np.zeros((50, 3), np.float32), 2, "the training rows do not vary"),
+        (np.full((50, 3), 7.0, np.float32), 2, "the training rows do not vary"),
+        (np.hstack([_gauss(60, 1), 2 * _gauss(60, 1), -_gauss(60, 1)]), 1, "vary along only 1 direction"),
+    ],
+    ids=["k=d", "one-row", "zeros", "constant", "rank-1"],
+)
+def test_pca_baseline_says_when_pca_is_exact(X: np.ndarray, k: int, why: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # sklearn's 0/0 must not reach the user as a note
+        warnings.simplefilter("ignore", ConstantFeatureWarning)
+        result = pca_baseline(X, X, k, Scaling.fit(X, "standardize"))
+    assert result["exact"] is True and result["squared_error_scaled"] < 1e-20
+    note = pca_exact_note(result)
+    assert "reconstructs these rows exactly" in note and why in note and "says nothing" in note
+
+
+def test_pca_baseline_is_not_exact_on_ordinary_data() -> None:
+    X = _gauss(200, 5)
+    result = pca_baseline(X[:150], X[150:], 2, Scaling.fit(X[:150], "standardize"))
+    assert result["exact"] is False and result["n_features"] == 5
+    assert result["squared_error_scaled"] > 1e3 * PCA_EXACT_TOLERANCE * 5
+
+
+def _metrics(ours: float, theirs: float, **pca: object) -> dict:
+    held = {"n": 40, "active_units": 2, "column_r2": [0.5, 0.5], "squared_error_scaled": ours}
+    return {
+        "test": held,
+        "pca": {"split": "test", "squared_error_scaled": theirs, "n_components": 2, "units": "u", **pca},
+    }
+
+
+@pytest.mark.parametrize(
+    ("theirs", "pca"),
+    [(0.0, {"exact": True, "n_features": 2}), (1e-31, {"exact": True, "n_features": 2}), (0.0, {})],
+    ids=["0", "1e-31", "legacy-0"],
+)
+def test_against_pca_and_findings_do_not_divide_by_an_exact_pca(theirs: float, pca: dict) -> None:
+    metrics = _metrics(1.7, theirs, **pca)
+    line = against_pca(metrics)
+    assert "reconstructs these rows exactly" in line and "x PCA's" not in line and "1.7" in line
+    estimator = SimpleNamespace(latent_dim=2, feature_names_in_=np.array(["a", "b"], dtype=object))
+    assert findings(estimator, metrics) == []  # no "worse than PCA" warning, no ZeroDivisionError
+    assert pca_ratio(1.7, metrics["pca"]) is None
+
+
+def test_a_large_but_real_ratio_is_written_compactly() -> None:
+    metrics = _metrics(1234.5, 0.1, exact=False)
+    assert "1.23e+04x PCA's, worse than PCA" in against_pca(metrics)
+    estimator = SimpleNamespace(latent_dim=2)
+    assert "(1.23e+04x its squared error)" in findings(estimator, metrics)[0]
+
+
+def test_the_report_and_sweep_table_label_an_exact_pca() -> None:
+    metrics = _metrics(1.7, 1e-31, exact=True, n_features=2)
+    assert "exact: no yardstick" in metrics_table(metrics)
+    row = {"split": "test", "units": "u", "latent_dim": 2}
+    rows = [
+        {**row, "model": "vae", "squared_error": 1.7},
+        {**row, "model": "pca", "squared_error": 1e-31, "exact": True},
+    ]
+    table = format_table(rows)
+    assert "exact" in table and "e-31" not in table
+
+
+@pytest.mark.parametrize(
+    ("X", "exact"),
+    [(_gauss(60, 2), True), (_gauss(1, 3), True), (np.full((40, 3), 7.0, np.float32), True), (_gauss(60, 4), False)],
+    ids=["two-columns", "one-row", "constant", "four-columns"],
+)
+def test_train_run_on_degenerate_tables_writes_the_run(tmp_path: Path, X: np.ndarray, exact: bool) -> None:
+    config = default_config()
+    config["data"]["source"] = str(_table(tmp_path / "t.csv", X))
+    config["training"]["epochs"] = 2
+    config["model"]["hidden"] = [8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstantFeatureWarning)
+        metrics = train_run(config, tmp_path / "run", verbose=0)
+    assert metrics["pca"]["exact"] is exact
+    assert (tmp_path / "run" / "report.html").is_file() and (tmp_path / "run" / "metrics.json").is_file()
+    assert not any("worse than PCA" in text for text in metrics["warnings"]) or not exact
+    assert ("reconstructs these rows exactly" in against_pca(metrics)) is exact
+
+
+def test_cli_train_on_degenerate_tables(cli: CliRun, tmp_path: Path) -> None:
+    for name, X in [("two", _gauss(60, 2)), ("one", _gauss(1, 2)), ("const", np.full((40, 3), 7.0, np.float32))]:
+        result = cli("train", str(_table(tmp_path / f"{name}.csv", X)), "--out", str(tmp_path / name), *TINY)
+        assert (tmp_path / name / "report.html").is_file()
+        assert "Traceback" not in result.stderr and "e+3" not in result.stdout
+    assert "note: 3 of 3 features are constant" in result.stderr
 
 
 # ------------------------------------------------ 6: no rows left to train on

@@ -6,7 +6,9 @@
   nearby codes have nearby factors, so it asks "is the factor in the code?".
 * :func:`pca_reconstruction_error` -- the linear baseline at the same latent size,
   measured the same way as the model's reconstruction error.
-* :func:`pca_baseline` -- the same, as the summary figures a run reports.
+* :func:`pca_baseline` -- the same, as the summary figures a run reports, with
+  whether PCA reconstructs the rows exactly (``exact``, see :data:`PCA_EXACT_TOLERANCE`),
+  when a ratio to its error says nothing.
 * :func:`evaluate_model` -- ELBO, reconstruction and KL in nats, squared error, and
   for VAEs the active units and, on request, the importance-sampled log-likelihood,
   of a fitted estimator on some data.
@@ -59,10 +61,38 @@ def factor_recovery_r2(codes: np.ndarray, factors: np.ndarray, n_neighbors: int 
     )
 
 
+PCA_EXACT_TOLERANCE = 1e-9
+"""PCA "reconstructs the rows exactly" when its squared error is at most this fraction of
+the rows' squared distance to the training mean (the error of PCA with 0 components),
+both in the model's units: a residual of at most 3e-5 of the data's spread. That is far
+above float64 round-off of an exact fit (about 1e-30 of it) and far below anything a
+network trained in float32 reaches (float32 alone rounds each value by up to 6e-8 of
+it, and training is much coarser), so a ratio to PCA's error would only measure
+round-off. It happens when there are no more columns than components, or the training
+rows vary along no more directions than that (one row, constant columns)."""
+
+
+def _fit_pca(train: np.ndarray, n_components: int) -> PCA:
+    """PCA with ``n_components`` fitted on ``train`` (n, d), in float64.
+
+    Rows without variance (one row, constant columns) make scikit-learn divide 0 by 0
+    for the explained variances; those are not used here, so numpy's warning is muted.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return PCA(n_components=n_components, random_state=0).fit(train.astype(np.float64))
+
+
 def _pca_reconstruct(train: np.ndarray, test: np.ndarray, n_components: int) -> np.ndarray:
     """PCA fitted on ``train`` (n, d) applied to ``test`` (m, d): the reconstructions, (m, d) float64."""
-    pca = PCA(n_components=n_components, random_state=0).fit(train.astype(np.float64))
+    pca = _fit_pca(train, n_components)
     return pca.inverse_transform(pca.transform(test.astype(np.float64)))
+
+
+def _directions(pca: PCA) -> int:
+    """In how many of its components the training rows of a fitted PCA vary (beyond round-off)."""
+    variances = np.nan_to_num(np.asarray(pca.explained_variance_, dtype=np.float64), posinf=0.0)  # (k,)
+    total = variances.sum()  # all the variance there is, when PCA is exact
+    return int((variances > PCA_EXACT_TOLERANCE * total).sum()) if total > 0 else 0
 
 
 def pca_reconstruction_error(X_train: np.ndarray, X_test: np.ndarray, n_components: int) -> np.ndarray:
@@ -104,15 +134,21 @@ def pca_baseline(
         ``n_components``; ``squared_error`` (mean over test samples of the sum over
         features of (x - x_hat)^2, in the data's units) and ``mse`` (the same per
         element); ``squared_error_scaled`` and ``mse_scaled``, the same in the
-        model's units; ``units``, what those units are.
+        model's units; ``units``, what those units are; ``n_features``; ``exact``,
+        whether PCA reconstructs these rows exactly (its error in the model's units
+        at most :data:`PCA_EXACT_TOLERANCE` of their squared distance to the
+        training mean), so that a ratio to its error says nothing; and
+        ``directions``, along how many of its components the training rows vary.
     """
     scale = scaling.transform if scaling is not None else (lambda X: X)
     n = len(X_test)
     test = scale(X_test).reshape(n, -1).astype(np.float64)  # (n, d), model units
-    reconstructed = _pca_reconstruct(scale(X_train).reshape(len(X_train), -1), test, n_components)  # (n, d)
+    pca = _fit_pca(scale(X_train).reshape(len(X_train), -1), n_components)
+    reconstructed = pca.inverse_transform(pca.transform(test))  # (n, d)
     raw = reconstructed if scaling is None else scaling.inverse_transform(reconstructed.reshape(X_test.shape))
     squared = reconstruction_error(X_test, np.asarray(raw))  # (n,), the data's units
     squared_scaled = reconstruction_error(test, reconstructed)  # (n,), model units
+    spread = float(((test - pca.mean_) ** 2).sum(axis=1).mean())  # PCA with 0 components, model units
     n_features = int(np.prod(np.shape(X_test)[1:]))
     return {
         "n_components": int(n_components),
@@ -121,7 +157,33 @@ def pca_baseline(
         "squared_error_scaled": float(squared_scaled.mean()),
         "mse_scaled": float(squared_scaled.mean() / n_features),
         "units": units(scaling),
+        "n_features": n_features,
+        "exact": bool(squared_scaled.mean() <= PCA_EXACT_TOLERANCE * spread),
+        "directions": _directions(pca),
     }
+
+
+def pca_exact_note(pca: dict[str, Any]) -> str:
+    """Why PCA's error is no yardstick, for a :func:`pca_baseline` result with ``exact``:
+    "PCA with 2 components reconstructs these rows exactly (2 components for 2 columns), ..."."""
+    k, d = pca["n_components"], pca.get("n_features")
+    if d is not None and k >= d:
+        why = f"{_count(k, 'component')} for {_count(d, 'column')}"
+    else:
+        directions = pca.get("directions", k)
+        why = (
+            "the training rows do not vary"
+            if not directions
+            else f"the training rows vary along only {_count(directions, 'direction')}"
+        )
+    return (
+        f"PCA with {_count(k, 'component')} reconstructs these rows exactly ({why}), so comparing with it says nothing"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 component", "2 components"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def units(scaling: Scaling | None) -> str:
@@ -259,6 +321,7 @@ __all__ = [
     "factor_recovery_r2",
     "log_likelihood",
     "pca_baseline",
+    "pca_exact_note",
     "pca_reconstruction_error",
     "reconstruction_error",
 ]

@@ -41,7 +41,10 @@ def _number(value: Any) -> str:
 
 
 def metrics_table(metrics: dict[str, Any]) -> str:
-    """HTML table: one row per evaluated split (and PCA), one column per measure."""
+    """HTML table: one row per evaluated split (and PCA), one column per measure.
+
+    A PCA that reconstructs the rows exactly (``exact``) is labelled so: its error is round-off.
+    """
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in METRIC_COLUMNS)
     rows = []
     for split in ("train", "test"):
@@ -55,8 +58,10 @@ def metrics_table(metrics: dict[str, Any]) -> str:
             f'<td class="num">{_number(pca.get(key)) if key in ("squared_error_scaled", "squared_error", "mse") else "&ndash;"}</td>'
             for key, _ in METRIC_COLUMNS
         )
+        exact = ", exact: no yardstick" if pca.get("exact") else ""  # see vaekit.evaluation.pca_baseline
         rows.append(
-            f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))})</th>{cells}</tr>"
+            f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))}{exact})</th>"
+            f"{cells}</tr>"
         )
     return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 

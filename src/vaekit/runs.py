@@ -86,19 +86,42 @@ def write_latents(estimator: Any, split: Split, path: Path) -> None:
     write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
 
 
+def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
+    """``ours`` over PCA's squared error in the model's units; None when PCA reconstructs the rows exactly.
+
+    Exact is :func:`~vaekit.evaluation.pca_baseline`'s ``exact`` (an error at most
+    :data:`~vaekit.evaluation.PCA_EXACT_TOLERANCE` of the rows' spread; an error of 0
+    in a result without that key): a ratio to it would only measure round-off.
+    """
+    theirs = pca["squared_error_scaled"]
+    if pca.get("exact") or theirs <= 0:
+        return None
+    return ours / theirs
+
+
+def _times(ratio: float) -> str:
+    """A ratio for a sentence: "1.50x", or "1.2e+03x" for large ones."""
+    return f"{ratio:.2f}x" if ratio < 100 else f"{ratio:.3g}x"
+
+
 def against_pca(metrics: dict[str, Any]) -> str:
     """One line: the model's squared error beside PCA's, on the same rows and in the same units.
 
     Both are measured in the model's units (standardized columns for a table under a
-    Gaussian likelihood), PCA fitted on the training rows as the model saw them.
+    Gaussian likelihood), PCA fitted on the training rows as the model saw them. When
+    PCA reconstructs the rows exactly there is no ratio: the line says so instead.
     """
+    from vaekit.evaluation import pca_exact_note
+
     pca = metrics["pca"]
     ours, theirs = metrics[pca["split"]]["squared_error_scaled"], pca["squared_error_scaled"]
-    ratio = ours / theirs if theirs > 0 else float("inf")
+    ratio = pca_ratio(ours, pca)
+    if ratio is None:
+        return f"squared error per {pca['split']} sample, {pca['units']}: {ours:.4g}; {pca_exact_note(pca)}"
     verdict = "better than" if ratio < 0.995 else "worse than" if ratio > 1.005 else "level with"
     return (
         f"squared error per {pca['split']} sample, {pca['units']}: {ours:.4g} against {theirs:.4g} for PCA with "
-        f"{pca['n_components']} components fitted the same way: {ratio:.2f}x PCA's, {verdict} PCA"
+        f"{pca['n_components']} components fitted the same way: {_times(ratio)} PCA's, {verdict} PCA"
     )
 
 
@@ -124,7 +147,8 @@ def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
     Read from the held-out part (the test rows, else the training rows): latent
     dimensions the model does not use (active units below ``latent_dim``: posterior
     collapse), columns reconstructed worse than their mean (R^2 < 0), and a model
-    that reconstructs worse than PCA with as many components.
+    that reconstructs worse than PCA with as many components (unless PCA reconstructs
+    the rows exactly, see :func:`pca_ratio`: then the comparison says nothing).
     """
     part = metrics["pca"]["split"]
     held = metrics[part]
@@ -148,12 +172,12 @@ def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
                 "training (`patience` 0), or a `beta` below 1"
             )
     pca = metrics["pca"]
-    if held["squared_error_scaled"] > 1.005 * pca["squared_error_scaled"]:
+    ratio = pca_ratio(held["squared_error_scaled"], pca)  # None: PCA is exact here, no yardstick
+    if ratio is not None and ratio > 1.005:
         found.append(
             f"the model reconstructs worse than PCA with {pca['n_components']} components, fitted on the same "
-            f"rows in the same units ({held['squared_error_scaled'] / pca['squared_error_scaled']:.2f}x its squared "
-            "error). Try longer training (`patience` 0, more `epochs`), a `beta` below 1, or a plain autoencoder "
-            "(`model` ae)"
+            f"rows in the same units ({_times(ratio)} its squared error). Try longer training (`patience` 0, more "
+            "`epochs`), a `beta` below 1, or a plain autoencoder (`model` ae)"
         )
     return found
 

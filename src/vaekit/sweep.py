@@ -111,6 +111,7 @@ def run_sweep(
                 "epochs_run": None,
                 "wall_time_s": None,
                 "run": "",
+                "exact": bool(pca.get("exact", False)),  # not a column: format_table says "exact"
             }
         if pca_row is not None:
             rows.append(pca_row)
@@ -127,7 +128,11 @@ def write_table(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """A text table: one line per latent size, one column per model (squared error)."""
+    """A text table: one line per latent size, one column per model (squared error).
+
+    A PCA that reconstructs the rows exactly (``exact``, see
+    :func:`vaekit.evaluation.pca_baseline`) shows "exact" rather than its round-off.
+    """
     models = list(dict.fromkeys(r["model"] for r in rows))
     dims = sorted({r["latent_dim"] for r in rows})
     lookup = {(r["model"], r["latent_dim"]): r for r in rows}
@@ -135,6 +140,13 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     where = f"{rows[0]['split']} part, {rows[0]['units']}" if rows else ""
     lines = [f"squared reconstruction error per sample ({where}; PCA fitted on the same units)", header]
     for dim in dims:
-        cells = [f"{lookup[(m, dim)]['squared_error']:12.4g}" if (m, dim) in lookup else f"{'':12s}" for m in models]
+        cells = [_cell(lookup.get((m, dim))) for m in models]
         lines.append(f"{dim:10d}  " + "  ".join(cells))
     return "\n".join(lines)
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    """One squared error of :func:`format_table`, 12 wide: blank, "exact", or the number."""
+    if row is None:
+        return f"{'':12s}"
+    return f"{'exact':>12s}" if row.get("exact") else f"{row['squared_error']:12.4g}"
