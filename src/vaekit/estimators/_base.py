@@ -193,7 +193,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.architecture_ = resolve_architecture(self.architecture, X)
         self.likelihood_ = resolve_likelihood(self.likelihood, X)
         self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
-        self.scaling_ = Scaling.fit(X, resolve_preprocessing(self.preprocessing, self.likelihood_, X))
+        names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
+        kind = resolve_preprocessing(self.preprocessing, self.likelihood_, X)
+        self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
         self.device_ = resolve_device(self.device)
 
         order = rng.permutation(len(X))
