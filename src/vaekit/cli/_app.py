@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import typer
+from typer.exceptions import TyperException
 
 from vaekit._version import __version__
 from vaekit.cli.flags import to_flags
@@ -28,6 +29,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _state = {"debug": False}
+INTERNAL_ERROR = 70
+"""Exit status of an unexpected exception (a bug), as BSD's EX_SOFTWARE; a user error exits 1."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,6 +55,18 @@ def friendly(command: F) -> F:
             message = to_flags(str(err).strip() or type(err).__name__)
             typer.echo(f"vaekit {name}: error: {message}", err=True)
             raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):  # usage errors: typer reports them
+            raise
+        except Exception as err:  # a bug: still one line, with how to see and report it
+            if _state["debug"]:
+                traceback.print_exc()
+            first = (str(err).strip().splitlines() or [""])[0][:300]
+            typer.echo(
+                f"vaekit {name}: internal error: {type(err).__name__}: {first} -- this is a bug in vaekit; "
+                f"rerun with `vaekit --debug {name} ...` for the traceback, and report it",
+                err=True,
+            )
+            raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
