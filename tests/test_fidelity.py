@@ -1,0 +1,202 @@
+"""vaekit.fidelity: marginal distances, association differences and missing rates; plot_marginals draws them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from scipy.stats.contingency import association, crosstab
+
+from vaekit.fidelity import column_kind, fidelity
+from vaekit.plots.marginals import plot_marginals
+from vaekit.plots.save import save_figure
+
+
+def mixed_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Numbers (correlated), a count, a string category tied to the numbers, a bool, and gaps."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": 2.0 * x + rng.normal(scale=0.3, size=n),
+            "count": rng.poisson(3.0, size=n),
+            "colour": np.where(x > 0.5, "red", np.where(x < -0.5, "blue", "green")),
+            "flag": x + rng.normal(scale=0.5, size=n) > 0,
+        }
+    )
+    frame.loc[::7, "y"] = np.nan
+    frame["colour"] = frame["colour"].astype(object)
+    frame.loc[::11, "colour"] = None
+    return frame
+
+
+def test_kinds_follow_the_real_dtypes() -> None:
+    frame = mixed_table()
+    assert [column_kind(frame[c]) for c in frame] == ["numeric", "numeric", "numeric", "categorical", "categorical"]
+    assert column_kind(pd.Series([1, None], dtype="Int64")) == "numeric"
+    assert column_kind(pd.Series(["a", "b"], dtype="category")) == "categorical"
+
+
+def test_identical_frames_score_zero_everywhere() -> None:
+    frame = mixed_table()
+    result = fidelity(frame, frame.copy())
+    assert set(result["ks"]) == {"x", "y", "count"} and set(result["tvd"]) == {"colour", "flag"}
+    assert all(value == 0.0 for value in result["ks"].values())
+    assert all(value == 0.0 for value in result["tvd"].values())
+    assert result["mean_ks"] == 0.0 and result["mean_tvd"] == 0.0
+    assert result["association_difference"] == pytest.approx(0.0, abs=1e-12)
+    assert len(result["associations"]) == 10  # 5 columns: 10 pairs
+    assert all(value == 0.0 for value in result["missing_rate_difference"].values())
+    assert result["mean_missing_rate_difference"] == 0.0
+    assert result["missing_rate"]["y"]["real"] == pytest.approx(len(frame[::7]) / len(frame))
+
+
+def test_result_is_plain_json() -> None:
+    frame = mixed_table()
+    result = fidelity(frame, mixed_table(seed=1).sample(frac=1.0, random_state=0))
+    assert json.loads(json.dumps(result)) == result  # no numpy scalars, no NaN
+    for key in ("mean_ks", "mean_tvd", "association_difference", "mean_missing_rate_difference"):
+        assert type(result[key]) is float
+    assert all(type(v) is float for v in result["ks"].values())
+    assert all(type(pair["real"]) is float for pair in result["associations"])
+    assert result["n_real"] == result["n_synthetic"] == 300
+
+
+def test_a_shifted_numeric_column_has_a_large_ks() -> None:
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=500)})
+    result = fidelity(real, pd.DataFrame({"x": rng.normal(loc=3.0, size=500)}))
+    assert result["ks"]["x"] > 0.8
+    assert fidelity(real, pd.DataFrame({"x": rng.normal(size=500)}))["ks"]["x"] < 0.15
+
+
+def test_tvd_of_swapped_frequencies_is_computed_by_hand() -> None:
+    real = pd.DataFrame({"c": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    swapped = pd.DataFrame({"c": ["a"] * 20 + ["b"] * 30 + ["c"] * 50})
+    # 1/2 (|0.5 - 0.2| + |0.3 - 0.3| + |0.2 - 0.5|) = 0.3
+    assert fidelity(real, swapped)["tvd"]["c"] == pytest.approx(0.3)
+    # a level only one side has counts fully: 1/2 (|0.5 - 0| + ... ) with "d" new
+    other = pd.DataFrame({"c": ["d"] * 10 + ["a"] * 10})
+    assert fidelity(real, other)["tvd"]["c"] == pytest.approx(0.5 * (0.0 + 0.3 + 0.2 + 0.5))
+    # missing values are left out of the frequencies
+    gappy = pd.DataFrame({"c": ["a"] * 20 + ["b"] * 30 + ["c"] * 50 + [None] * 100})
+    assert fidelity(real, gappy)["tvd"]["c"] == pytest.approx(0.3)
+
+
+def test_bool_columns_are_categorical() -> None:
+    real = pd.DataFrame({"b": [True] * 75 + [False] * 25})
+    result = fidelity(real, pd.DataFrame({"b": [True] * 25 + [False] * 75}))
+    assert result["ks"] == {} and result["tvd"]["b"] == pytest.approx(0.5)
+
+
+def test_independent_columns_lose_the_associations() -> None:
+    real = mixed_table(n=1000)
+    rng = np.random.default_rng(1)
+    independent = pd.DataFrame({c: rng.permutation(real[c].to_numpy()) for c in real})  # same marginals
+    result = fidelity(real, independent)
+    assert result["mean_ks"] == pytest.approx(0.0) and result["mean_tvd"] == pytest.approx(0.0)
+    pairs = {tuple(pair["columns"]): pair for pair in result["associations"]}
+    assert pairs[("x", "y")]["measure"] == "pearson" and pairs[("x", "y")]["real"] > 0.95
+    assert pairs[("x", "colour")]["measure"] == "eta" and pairs[("x", "colour")]["real"] > 0.8
+    assert pairs[("colour", "flag")]["measure"] == "cramers_v" and pairs[("colour", "flag")]["real"] > 0.5
+    for key in (("x", "y"), ("x", "colour"), ("colour", "flag")):
+        assert pairs[key]["difference"] > 0.5, pairs[key]
+    assert result["association_difference"] > 0.3
+    close = fidelity(real, mixed_table(n=1000, seed=5))  # another draw of the same process
+    assert close["association_difference"] < 0.1
+
+
+def test_associations_match_their_textbook_formulas() -> None:
+    real = mixed_table(n=400).dropna()
+    result = fidelity(real, real)
+    pairs = {tuple(pair["columns"]): pair["real"] for pair in result["associations"]}
+    v = association(crosstab(real["colour"], real["flag"]).count, method="cramer")
+    assert pairs[("colour", "flag")] == pytest.approx(v)
+    assert pairs[("x", "y")] == pytest.approx(np.corrcoef(real["x"], real["y"])[0, 1])
+    groups = real.groupby("colour")["x"]
+    between = (groups.count() * (groups.mean() - real["x"].mean()) ** 2).sum()
+    total = ((real["x"] - real["x"].mean()) ** 2).sum()
+    assert pairs[("x", "colour")] == pytest.approx(np.sqrt(between / total))
+
+
+def test_a_constant_column_has_no_association() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "k": [5.0] * 4, "c": ["a"] * 4})
+    result = fidelity(frame, frame)
+    assert all(pair["real"] == 0.0 for pair in result["associations"])
+
+
+def test_missing_rates_are_compared_per_column() -> None:
+    real = pd.DataFrame({"x": [1.0, None, 3.0, 4.0, None], "c": ["a", "b", None, "a", "b"]})
+    synthetic = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "c": [None, None, None, "a", "b"]})
+    result = fidelity(real, synthetic)
+    assert result["missing_rate_difference"] == {"x": pytest.approx(0.4), "c": pytest.approx(0.4)}
+    assert result["mean_missing_rate_difference"] == pytest.approx(0.4)
+
+
+def test_a_column_without_observed_values_has_no_distance() -> None:
+    real = pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]})
+    synthetic = pd.DataFrame({"x": [np.nan, np.nan], "c": [None, None]})
+    result = fidelity(real, synthetic)
+    assert result["ks"] == {"x": None} and result["tvd"] == {"c": None}
+    assert result["mean_ks"] is None and result["mean_tvd"] is None
+    json.dumps(result)
+
+
+def test_column_order_does_not_matter() -> None:
+    frame = mixed_table()
+    assert fidelity(frame, frame[frame.columns[::-1]])["mean_ks"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("synthetic_columns", "message"),
+    [
+        (["x", "y"], r"only in real: 'c'$"),
+        (["x", "c", "z"], r"only in synthetic: 'z'$"),
+        (["x", "C", "y"], r"only in real: 'c'; only in synthetic: 'C'$"),
+    ],
+)
+def test_different_columns_are_one_line_naming_the_difference(synthetic_columns: list[str], message: str) -> None:
+    real = pd.DataFrame({"x": [1.0], "y": [2.0], "c": ["a"]})
+    synthetic = pd.DataFrame({name: [1.0] for name in synthetic_columns})
+    with pytest.raises(ValueError, match=message) as caught:
+        fidelity(real, synthetic)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_numeric_column_generated_as_text_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"column 'x' is numeric in real but (str|object)"):
+        fidelity(pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": ["1", "2"]}))
+    with pytest.raises(ValueError, match=r"column 'x' of synthetic holds infinite values"):
+        fidelity(pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": [1.0, np.inf]}))
+
+
+def test_marginals_figure_draws_numbers_categories_bools_and_gaps(tmp_path: Path) -> None:
+    real = mixed_table()
+    synthetic = mixed_table(seed=3)
+    synthetic["x"] += 1.0
+    synthetic["flag"] = synthetic["flag"].astype("boolean")  # nullable, to hold gaps
+    synthetic.loc[:40, "flag"] = pd.NA
+    fig = plot_marginals(real, synthetic)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 5
+    titles = [ax.get_title() for ax in visible]
+    assert titles[0].startswith("x\nKS ") and titles[3].startswith("colour\nTVD ")
+    assert "missing" in titles[1] and "missing" in titles[4]  # y and flag have gaps
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["real", "generated"]
+    path = save_figure(fig, tmp_path / "marginals.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.width > 600 and image.height > 300
+
+
+def test_marginals_figure_shows_at_most_max_columns() -> None:
+    frame = pd.DataFrame({f"c{j}": np.arange(20.0) * j for j in range(15)})
+    fig = plot_marginals(frame, frame, max_columns=6)
+    assert sum(ax.get_visible() for ax in fig.axes) == 6
+    assert "first 6 of 15 columns" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="max_columns"):
+        plot_marginals(frame, frame, max_columns=0)
