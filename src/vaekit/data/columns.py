@@ -28,7 +28,7 @@ import pandas as pd
 from vaekit.data.loaded import DataFileError, LoadedData, feature_names_for, quoted
 from vaekit.data.validation import InputError
 
-__all__ = ["align_columns", "align_loaded", "column_position", "feature_positions"]
+__all__ = ["align_columns", "align_loaded", "column_position", "feature_positions", "refuse_duplicate_names"]
 
 _SHOWN = 20  # column names listed in a message before "... (N in all)"
 
@@ -150,6 +150,39 @@ def feature_positions(
         twice = next(j for j in chosen if chosen.count(j) > 1)
         raise DataFileError(f"{quoted(source)}: column '{names[twice]}' is given twice in `columns`")
     return chosen
+
+
+def refuse_duplicate_names(names: Sequence[object], *, source: str, where: str = "the file") -> None:
+    """Raise if a column name appears more than once (empty names are not compared).
+
+    Readers call it before a library renames or keeps duplicates (pandas reads a
+    header ``a,a,b`` as ``a, a.1, b``), so that no column is ever chosen by a name
+    the file does not hold.
+
+    Raises
+    ------
+    DataFileError
+        Naming the repeated name(s), the file and ``where``.
+
+    Examples
+    --------
+    >>> refuse_duplicate_names(["a", "b"], source="t.csv")
+    >>> refuse_duplicate_names(["a", "a", "b"], source="t.csv", where="the header")
+    Traceback (most recent call last):
+    ...
+    vaekit.data.loaded.DataFileError: 't.csv': the header repeats the column name 'a' (2 times); give each column its own name
+    """
+    counts: dict[str, int] = {}
+    for name in names:
+        text = str(name)
+        if text:
+            counts[text] = counts.get(text, 0) + 1
+    repeated = [f"'{name}' ({count} times)" for name, count in counts.items() if count > 1]
+    if repeated:
+        what = "the column name" if len(repeated) == 1 else "the column names"
+        raise DataFileError(
+            f"{quoted(source)}: {where} repeats {what} {_listed(repeated, 5)}; give each column its own name"
+        )
 
 
 # ---------------------------------------------------------------- aligning

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import csv
 import warnings
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.dialect import (
     check_dialect,
     detect_decimal,
@@ -34,19 +36,37 @@ from vaekit.data.dialect import (
     records,
     sniff_separator,
 )
-from vaekit.data.loaded import DataFileError, LoadedData, feature_names_for, quoted
+from vaekit.data.loaded import DataFileError, LoadedData, brief, feature_names_for, quoted
 from vaekit.data.tables import drop_row_index, table_to_loaded
 
-__all__ = ["read_text_table"]
+__all__ = ["read_text_table", "resolve_dialect", "text_column_names"]
 
 
-def _line_of_row(path: Path, sep: str, header: bool, row: int) -> int:
-    """The 1-based line number of data row ``row`` (0-based) of a text table."""
+def _line_of_row(path: Path, sep: str, header: bool, row: int) -> str:
+    """Where data row ``row`` (0-based) of a text table is: its 1-based line number."""
     wanted = row + int(header)
-    for index, (number, _) in enumerate(records(path, sep)):
-        if index == wanted:
-            return number
-    raise AssertionError(f"{path}: no data row {row}")  # pragma: no cover -- pandas found it
+    try:
+        for index, (number, _) in enumerate(records(path, sep)):
+            if index == wanted:
+                return f"line {number}"
+    except _TEXT_ERRORS:
+        pass
+    return f"data row {row + 1}"  # the csv module splits the file otherwise than pandas did
+
+
+_TEXT_ERRORS = (UnicodeDecodeError, OSError, EOFError, csv.Error, zlib.error)
+"""What reading a text file may raise: not UTF-8, unreadable, a damaged gzip stream, a
+field longer than the csv module takes."""
+
+
+def _unreadable(source: str, err: Exception) -> DataFileError:
+    """The one-line error for a text file that cannot be read as text."""
+    if isinstance(err, UnicodeDecodeError):
+        where = f"{err.reason} at byte {err.start}"
+        return DataFileError(f"{quoted(source)}: not UTF-8 text ({where}); save it as UTF-8")
+    if isinstance(err, (EOFError, zlib.error)) or "gzip" in str(err).lower():
+        return DataFileError(f"{quoted(source)}: a damaged or truncated gzip file ({brief(err)})")
+    return DataFileError(f"{quoted(source)}: cannot be read as a table ({brief(err)})")
 
 
 def resolve_dialect(
@@ -68,6 +88,25 @@ def resolve_dialect(
     if header is None:
         header = detect_header(sampled, decimal)
     return sep, decimal, header, sampled
+
+
+def text_column_names(
+    path: Path, *, source: str, sep: str | None = None, decimal: str | None = None, header: bool | None = None
+) -> list[str] | None:
+    """The column names in a text table's header (None without one), from its first lines only.
+
+    ``sep`` and ``decimal`` as :func:`~vaekit.data.dialect.check_dialect` returns them.
+
+    Raises
+    ------
+    DataFileError
+        The file cannot be read as text.
+    """
+    try:
+        _, _, header, sampled = resolve_dialect(path, sep, decimal, header)
+    except _TEXT_ERRORS as err:
+        raise _unreadable(source, err) from err
+    return [field.strip() for field in sampled[0]] if header and sampled else None
 
 
 def read_text_table(
@@ -110,23 +149,12 @@ def read_text_table(
     """
     sep, decimal = check_dialect(sep, decimal, source=source)
     try:
-        sep, decimal, header, _ = resolve_dialect(path, sep, decimal, header)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row pandas would cut short
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            frame = pd.read_csv(
-                path, sep=sep, decimal=decimal, header=0 if header else None, index_col=False,
-                skipinitialspace=True, encoding="utf-8",
-            )  # fmt: skip
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-        raise field_count_error(path, source, sep or ",", err) from err
-    except pd.errors.EmptyDataError as err:
-        raise DataFileError(f"{quoted(source)}: the file is empty; it must hold one row per sample") from err
-    except UnicodeDecodeError as err:
-        where = f"{err.reason} at byte {err.start}"
-        raise DataFileError(f"{quoted(source)}: not UTF-8 text ({where}); save it as UTF-8") from err
-    except (OSError, EOFError, csv.Error) as err:
-        raise DataFileError(f"{quoted(source)}: cannot be read as a table ({err})") from err
+        sep, decimal, header, sampled = resolve_dialect(path, sep, decimal, header)
+        if header and sampled:
+            refuse_duplicate_names([field.strip() for field in sampled[0]], source=source, where="the header")
+        frame = _read_frame(path, source, sep, decimal, bool(header))
+    except _TEXT_ERRORS as err:
+        raise _unreadable(source, err) from err
     frame.columns = [str(name).strip() for name in frame.columns] if header else feature_names_for(frame.shape[1])
     frame = _drop_trailing_empty(frame, named=bool(header))
     if header and frame.columns[0] == "Unnamed: 0":  # pandas' name for an empty one
@@ -134,12 +162,28 @@ def read_text_table(
         frame = drop_row_index(frame, "Unnamed: 0", "the first column (no name)", source=source, chosen=chosen)
 
     def locate(row: int) -> str:
-        return f"line {_line_of_row(path, sep, bool(header), row)}"
+        return _line_of_row(path, sep, bool(header), row)
 
     return table_to_loaded(
         frame, source=source, locate=locate, columns=columns, label=label, id_column=id_column,
         positional=not header,
     )  # fmt: skip
+
+
+def _read_frame(path: Path, source: str, sep: str, decimal: str, header: bool) -> pd.DataFrame:
+    """The file as pandas reads it, or a one-line error (a row with too many fields named by its line)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row pandas would cut short
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                path, sep=sep, decimal=decimal, header=0 if header else None, index_col=False,
+                skipinitialspace=True, encoding="utf-8",
+            )  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        raise field_count_error(path, source, sep or ",", err) from err
+    except pd.errors.EmptyDataError as err:
+        raise DataFileError(f"{quoted(source)}: the file is empty; it must hold one row per sample") from err
 
 
 def _drop_trailing_empty(frame: pd.DataFrame, *, named: bool) -> pd.DataFrame:

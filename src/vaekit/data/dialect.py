@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.loaded import DataFileError, brief, quoted
 
 __all__ = [
     "NA_STRINGS",
@@ -311,4 +311,4 @@ def field_count_error(path: Path, source: str, sep: str, err: Exception) -> Data
             return DataFileError(
                 f"{quoted(source)}, line {number}: {len(fields)} fields, but line {first_line} has {expected}: {causes}"
             )
-    return DataFileError(f"{quoted(source)}: cannot be read as a table ({err})")
+    return DataFileError(f"{quoted(source)}: cannot be read as a table ({brief(err)})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import zlib
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vaekit.data.atomic import write_atomic
-from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.loaded import DataFileError, brief, quoted, read_at_most
 
 __all__ = ["IDX_DTYPES", "parse_idx", "read_idx", "read_idx_file", "write_idx"]
 
@@ -34,36 +35,8 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 
 
-def _read_content(path: Path) -> bytes:
-    """Return the (decompressed, for ``.gz``) bytes of ``path``."""
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except EOFError as exc:
-        raise ValueError(f"{path}: truncated gzip file (the compressed stream ends early)") from exc
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
-
-
-def parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
-    """Parse the uncompressed bytes of an IDX file.
-
-    Parameters
-    ----------
-    content : bytes
-        The whole uncompressed file.
-    source : str, default="<bytes>"
-        Name used in error messages (usually the file path).
-
-    Returns
-    -------
-    array : ndarray of shape given by the header
-        In native byte order.
-    """
+def _header(content: bytes | bytearray, source: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """``(shape, dtype, header size)`` from the first bytes of an IDX file (at least its header)."""
     if len(content) < 4:
         raise ValueError(f"{source}: truncated IDX file: {len(content)} bytes, shorter than the 4-byte magic number")
     zero0, zero1, type_code, ndim = content[:4]
@@ -83,12 +56,74 @@ def parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
             f"{source}: truncated IDX header: {ndim} dimensions need {header_size} bytes, file has {len(content)}"
         )
     shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return shape, IDX_DTYPES[type_code], header_size
+
+
+def _data_size(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """Bytes of data an IDX header announces, counted in Python ints (no overflow)."""
+    return math.prod(shape) * dtype.itemsize
+
+
+def _read_gzip(path: Path) -> bytes | bytearray:
+    """The uncompressed bytes of a gzipped IDX file, read no further than its header announces.
+
+    What follows the data is counted without being kept, so neither a header that claims
+    terabytes nor a stream that expands to them takes more memory than the data.
+    """
+    source = str(path)
+    with gzip.open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) == 4:
+            head += f.read(4 * head[3])
+        try:
+            shape, dtype, _ = _header(head, source)
+        except ValueError:
+            return head  # parse_idx says what is wrong with it
+        content = read_at_most(f, _data_size(shape, dtype), start=head)
+        extra = 0
+        if len(content) == len(head) + _data_size(shape, dtype):
+            while part := f.read(1 << 20):
+                extra += len(part)
+    if extra:
+        raise ValueError(f"{source}: {extra} unexpected bytes after the data of shape {shape}")
+    return content
+
+
+def _read_content(path: Path) -> bytes | bytearray:
+    """Return the (decompressed, for ``.gz``) bytes of ``path``."""
+    try:
+        if path.name.endswith(".gz"):
+            return _read_gzip(path)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except EOFError as exc:
+        raise ValueError(f"{path}: truncated gzip file (the compressed stream ends early)") from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: not a valid gzip file ({brief(exc)})") from exc
+
+
+def parse_idx(content: bytes | bytearray, source: str = "<bytes>") -> np.ndarray:
+    """Parse the uncompressed bytes of an IDX file.
+
+    Parameters
+    ----------
+    content : bytes
+        The whole uncompressed file.
+    source : str, default="<bytes>"
+        Name used in error messages (usually the file path).
+
+    Returns
+    -------
+    array : ndarray of shape given by the header
+        In native byte order.
+    """
+    shape, dtype, header_size = _header(content, source)
+    expected = _data_size(shape, dtype)
     found = len(content) - header_size
     if found < expected:
         raise ValueError(
-            f"{source}: truncated IDX file: shape {shape} of {dtype.name} needs {expected} data bytes, found {found}"
+            f"{source}: truncated IDX file: shape {shape} of {dtype.name} needs {expected:,} data bytes, found {found:,}"
         )
     if found > expected:
         raise ValueError(f"{source}: {found - expected} unexpected bytes after the data of shape {shape}")
@@ -189,7 +224,7 @@ def read_idx_file(path: Path, *, source: str) -> np.ndarray:
     except ValueError as err:  # read_idx's messages start with the path
         raise DataFileError(str(err)) from err
     except OSError as err:
-        raise DataFileError(f"{quoted(source)}: cannot be read ({err})") from err
+        raise DataFileError(f"{quoted(source)}: cannot be read ({brief(err)})") from err
     if array.ndim == 1:
         raise DataFileError(
             f"{quoted(source)}: holds a 1-D array of shape {array.shape}, like the labels file of an IDX set; "

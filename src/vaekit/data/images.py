@@ -15,12 +15,13 @@ by 65535). All images must have the same size unless ``image_size`` resizes them
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from vaekit.data.loaded import DataFileError, LoadedData, checked, quoted
+from vaekit.data.loaded import DataFileError, LoadedData, brief, checked, quoted
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N"})
@@ -28,7 +29,11 @@ IMAGE_MODES = ("auto", "grey", "rgb")
 
 __all__ = ["IMAGE_MODES", "IMAGE_SUFFIXES", "find_images", "read_image_folder"]
 _RESAMPLE = Image.Resampling.LANCZOS  # sharp when shrinking, no aliasing
-_UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)  # OSError: UnidentifiedImageError
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError, ZeroDivisionError,
+               Image.DecompressionBombError)  # fmt: skip
+"""What Pillow raises for a damaged image (OSError: UnidentifiedImageError, "image file is truncated")."""
+_PNG_PIXELS_PER_BYTE = 8 * 1032
+"""The most pixels one byte of a PNG file can hold: 1-bit pixels, at deflate's best ratio (1032:1)."""
 
 
 def _is_image(path: Path) -> bool:
@@ -77,12 +82,44 @@ def find_images(folder: Path, *, source: str) -> tuple[list[Path], list[str] | N
 
 
 def _probe(path: Path) -> tuple[str, tuple[int, int]]:
-    """Mode and ``(height, width)`` of an image, from its header only."""
+    """Mode and ``(height, width)`` of an image, from its header only.
+
+    A PNG header that announces more pixels than the file's bytes can hold is refused
+    here, before anything is allocated for them.
+    """
     try:
         with Image.open(path) as image:
-            return image.mode, (image.height, image.width)
+            mode, height, width, kind = image.mode, image.height, image.width, image.format
     except _UNREADABLE as err:
-        raise DataFileError(f"{quoted(path)}: not a readable image ({err}); remove or replace it") from err
+        raise DataFileError(f"{quoted(path)}: not a readable image ({brief(err)}); remove or replace it") from err
+    if kind == "PNG":
+        size = path.stat().st_size
+        problem = _png_chunk_problem(path, size)
+        if problem is None and height * width > _PNG_PIXELS_PER_BYTE * size + 8192:
+            problem = f"its header says {height}x{width} pixels, more than its {size:,} bytes can hold"
+        if problem is not None:
+            raise DataFileError(
+                f"{quoted(path)}: not a readable image ({problem}: it is damaged); remove or replace it"
+            )
+    return mode, (height, width)
+
+
+def _png_chunk_problem(path: Path, size: int) -> str | None:
+    """A PNG chunk whose length runs past the end of the file, or None.
+
+    Pillow reads a chunk by its length field, so a damaged one would ask for up to 4 GiB.
+    """
+    with open(path, "rb") as f:
+        position = f.seek(8)  # past the signature
+        while position + 8 <= size:
+            length, kind = struct.unpack(">I4s", f.read(8))
+            if position + 12 + length > size:
+                name = kind.decode("latin-1") if kind.isalpha() else kind.hex()
+                return f"its {name} chunk claims {length:,} bytes, past the end of the file"
+            if kind == b"IEND":
+                break
+            position = f.seek(length + 4, 1)  # the data and the checksum
+    return None
 
 
 def _load(path: Path, *, grey: bool, size: tuple[int, int]) -> np.ndarray:
@@ -100,7 +137,7 @@ def _load(path: Path, *, grey: bool, size: tuple[int, int]) -> np.ndarray:
                 image = image.resize((width, height), _RESAMPLE)
             pixels = np.asarray(image, dtype=np.float32)  # (H, W) or (H, W, 3)
     except _UNREADABLE as err:
-        raise DataFileError(f"{quoted(path)}: not a readable image ({err}); remove or replace it") from err
+        raise DataFileError(f"{quoted(path)}: not a readable image ({brief(err)}); remove or replace it") from err
     if image.mode != "F":
         pixels = pixels / np.float32(255)
     pixels = np.clip(pixels, 0, 1)  # Lanczos overshoots a little on float images
@@ -158,8 +195,10 @@ def read_image_folder(
         size = _common_size(files, [s for _, s in probes], folder, source)
     else:
         size = (int(image_size[0]), int(image_size[1]))
-    X = np.empty((len(files), *(() if grey else (3,)), *size), dtype=np.float32)  # (n, [3,] H, W)
-    for i, path in enumerate(files):
+    first = _load(files[0], grey=grey, size=size)  # before allocating for all: the size is real
+    X = np.empty((len(files), *first.shape), dtype=np.float32)  # (n, [3,] H, W)
+    X[0] = first
+    for i, path in enumerate(files[1:], start=1):
         X[i] = _load(path, grey=grey, size=size)
     return LoadedData(
         X=checked(X, source),

@@ -9,8 +9,9 @@ and says what to do. :class:`DataNoteWarning` is a note about how a file was rea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -132,6 +133,37 @@ def checked(X: np.ndarray, source: str) -> np.ndarray:
         return check_array(X, name=quoted(source))
     except InputError as err:
         raise DataFileError(str(err)) from err
+
+
+def brief(err: BaseException, limit: int = 200) -> str:
+    """A library's error as one short line, to quote inside a message of vaekit's own.
+
+    Third-party messages may span lines (NumPy's header errors, pyarrow's thrift
+    errors) or quote a whole header; runs of whitespace become one space and the
+    text is cut at ``limit`` characters.
+
+    >>> brief(ValueError("Cannot parse header:\\n  'x'"))
+    "Cannot parse header: 'x'"
+    """
+    text = re.sub(r"\s+", " ", str(err)).strip() or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_at_most(f: IO[bytes], size: int, *, start: bytes = b"", chunk: int = 1 << 20) -> bytearray:
+    """``start``, then up to ``size`` bytes of ``f`` read in chunks: fewer if the stream ends first.
+
+    Memory grows with what the stream holds, not with ``size``: a header that claims
+    terabytes costs nothing when the data is not there (``f.read(size)`` of a buffered
+    or compressed stream may reserve ``size`` bytes at once).
+    """
+    buffer = bytearray(start)
+    end = len(buffer) + size
+    while len(buffer) < end:
+        part = f.read(min(chunk, end - len(buffer)))
+        if not part:
+            break
+        buffer += part
+    return buffer
 
 
 def feature_names_for(n_features: int) -> list[str]:

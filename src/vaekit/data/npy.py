@@ -16,16 +16,23 @@ Pickled (object) arrays are refused: loading them could run code.
 
 from __future__ import annotations
 
+import math
+import os
+import struct
+import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from tokenize import TokenError
+from typing import IO
 
 import numpy as np
 
 from vaekit.data.columns import feature_positions
-from vaekit.data.loaded import DataFileError, LoadedData, checked, feature_names_for, quoted
+from vaekit.data.loaded import DataFileError, LoadedData, brief, checked, feature_names_for, quoted, read_at_most
 
-__all__ = ["array_to_loaded", "read_npy", "read_npz"]
+__all__ = ["array_to_loaded", "npz_keys", "read_npy", "read_npz"]
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK"
@@ -39,30 +46,140 @@ def _refuse_pickle(source: str, what: str) -> DataFileError:
     )
 
 
-def _check_magic(path: Path, source: str, magic: bytes, kind: str) -> None:
-    with open(path, "rb") as f:
-        start = f.read(len(magic))
-    if start != magic:
-        raise DataFileError(f"{quoted(source)}: not a NumPy {kind} file (it does not start like one)")
+_VERSIONS = ((1, 0), (2, 0), (3, 0))
+_MAX_HEADER = 10_000  # bytes of a header's text: NumPy's own limit (max_header_size)
+
+
+def _parse_header(f: IO[bytes], source: str, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` data at ``f``, which is left after the header.
+
+    Pickles and values of no size are refused here, before any data is read.
+    """
+    try:
+        version = np.lib.format.read_magic(f)
+        if version not in _VERSIONS:
+            raise ValueError(f"unknown .npy format version {version[0]}.{version[1]}")
+        after_magic = f.tell()
+        length = int.from_bytes(f.read(2 if version == (1, 0) else 4), "little")
+        if length > _MAX_HEADER:  # NumPy would read it all before it checks the length
+            raise ValueError(f"a header of {length:,} bytes, more than the {_MAX_HEADER:,} NumPy reads")
+        f.seek(after_magic)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a header written by Python 2
+            shape, fortran_order, dtype = read_header(f)
+    except (ValueError, SyntaxError, TokenError, RecursionError, MemoryError) as err:
+        raise DataFileError(f"{quoted(source)}: {what} has an unreadable .npy header ({brief(err)})") from None
+    if dtype.hasobject:
+        raise _refuse_pickle(source, what)
+    if any(n < 0 for n in shape):
+        raise DataFileError(f"{quoted(source)}: {what} has a .npy header with a negative size in its shape {shape}")
+    if dtype.itemsize == 0:
+        raise DataFileError(f"{quoted(source)}: {what} holds values of dtype {dtype}, which have no size")
+    return shape, fortran_order, dtype
+
+
+def _data_size(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """Bytes of an array's data, counted in Python ints (no overflow)."""
+    return math.prod(shape) * dtype.itemsize
+
+
+def _truncated(source: str, what: str, shape: tuple[int, ...], dtype: np.dtype, found: int) -> DataFileError:
+    return DataFileError(
+        f"{quoted(source)}: {what} is truncated: its header says shape {shape} of {dtype}, "
+        f"{_data_size(shape, dtype):,} bytes, but {found:,} bytes follow; the file is damaged or was not fully written"
+    )
+
+
+def _shaped(
+    flat: np.ndarray, shape: tuple[int, ...], fortran_order: bool, dtype: np.dtype, source: str, what: str
+) -> np.ndarray:
+    """The values read, in the header's shape and order; text that is not Unicode is refused."""
+    if dtype.kind == "U" and (flat.view(dtype.byteorder.replace("|", "=") + "u4") > 0x10FFFF).any():
+        raise DataFileError(f"{quoted(source)}: {what} holds text that is not valid Unicode; the file is damaged")
+    return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
 
 
 def read_npy(path: Path, *, source: str) -> np.ndarray:
-    """The array of a ``.npy`` file, of any shape and dtype; pickles are refused."""
-    _check_magic(path, source, NPY_MAGIC, ".npy")
+    """The array of a ``.npy`` file, of any shape and dtype; pickles are refused.
+
+    The header's shape and dtype are checked against the file's size before the
+    data is read, so a damaged header cannot ask for more memory than the file holds.
+    """
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "allow_pickle" in str(err):
-            raise _refuse_pickle(source, "the array") from err
-        raise DataFileError(f"{quoted(source)}: not a readable .npy file ({err})") from err
-    except (OSError, EOFError) as err:
-        raise DataFileError(f"{quoted(source)}: not a readable .npy file ({err})") from err
+        with open(path, "rb") as f:
+            if f.read(len(NPY_MAGIC)) != NPY_MAGIC:
+                raise DataFileError(f"{quoted(source)}: not a NumPy .npy file (it does not start like one)")
+            f.seek(0)
+            shape, fortran_order, dtype = _parse_header(f, source, "the array")
+            found = os.fstat(f.fileno()).st_size - f.tell()
+            if found < _data_size(shape, dtype):
+                raise _truncated(source, "the array", shape, dtype, found)
+            flat = np.fromfile(f, dtype=dtype, count=math.prod(shape))  # the file holds them all
+    except OSError as err:
+        raise DataFileError(f"{quoted(source)}: cannot be read ({brief(err)})") from err
+    return _shaped(flat, shape, fortran_order, dtype, source, "the array")
+
+
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+               NotImplementedError, RuntimeError, struct.error)  # fmt: skip
+"""What zipfile raises for a damaged archive (RuntimeError: encrypted; NotImplementedError:
+an unknown compression method)."""
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str, name: str) -> np.ndarray:
+    """The array of one ``.npy`` member of an ``.npz`` archive, checked as :func:`read_npy` checks a file."""
+    what = f"array '{name}'"
+    with archive.open(info) as f:
+        if f.read(len(NPY_MAGIC)) != NPY_MAGIC:
+            raise DataFileError(f"{quoted(source)}: {what} is not a NumPy array (no .npy header)")
+        f.seek(0)
+        shape, fortran_order, dtype = _parse_header(f, source, what)
+        needed = _data_size(shape, dtype)
+        claimed = info.file_size - f.tell()
+        if claimed < needed:
+            raise _truncated(source, what, shape, dtype, max(claimed, 0))
+        data = read_at_most(f, needed)  # as far as the data goes: the sizes in a zip may be wrong
+    if len(data) < needed:
+        raise _truncated(source, what, shape, dtype, len(data))
+    flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape))  # writable: data is a bytearray
+    return _shaped(flat, shape, fortran_order, dtype, source, what)
+
+
+def npz_keys(path: Path, *, source: str) -> list[str]:
+    """The names of the arrays of an ``.npz`` file, as ``np.load`` names them, without reading them."""
+    return list(_npz_members(path, source))
+
+
+def _npz_members(path: Path, source: str) -> dict[str, zipfile.ZipInfo]:
+    """Array name -> zip member of an ``.npz`` file; two members of one name are refused."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                raise DataFileError(f"{quoted(source)}: not a NumPy .npz file (it does not start like one)")
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except _ZIP_ERRORS as err:
+        if isinstance(err, DataFileError):
+            raise
+        raise DataFileError(f"{quoted(source)}: not a readable .npz file ({brief(err)})") from err
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename.removesuffix(".npy")
+        if name in members:
+            raise DataFileError(f"{quoted(source)}: holds two arrays named '{name}'; the file is damaged")
+        members[name] = info
+    return members
 
 
 def read_npz(
     path: Path, *, source: str, key: str | None = None, label: str | None = None, id_column: str | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, str]:
     """Read the feature array, and optional label and id arrays, of a ``.npz`` file.
+
+    Each array's header is checked against the size the archive gives for it, and
+    its data read only as far as it is there, so a damaged file cannot ask for more
+    memory than it holds.
 
     Parameters
     ----------
@@ -83,32 +200,27 @@ def read_npz(
     key : str
         The key of ``X``.
     """
-    _check_magic(path, source, ZIP_MAGIC, ".npz")
+    members = _npz_members(path, source)
+    keys = list(members)
+
+    def get(archive: zipfile.ZipFile, name: str, param: str) -> np.ndarray:
+        if name not in members:
+            raise DataFileError(
+                f"{quoted(source)}: no array '{name}' for `{param}`; the arrays are {', '.join(keys) or 'none'}"
+            )
+        return _member(archive, members[name], source, name)
+
+    if key is None:
+        key = _choose_key(keys, source, exclude={label, id_column})
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.files)
-
-            def get(name: str, param: str) -> np.ndarray:
-                if name not in archive.files:
-                    raise DataFileError(
-                        f"{quoted(source)}: no array '{name}' for `{param}`; the arrays are {', '.join(keys) or 'none'}"
-                    )
-                try:
-                    return archive[name]
-                except ValueError as err:
-                    if "allow_pickle" in str(err):
-                        raise _refuse_pickle(source, f"array '{name}'") from err
-                    raise
-
-            if key is None:
-                key = _choose_key(keys, source, exclude={label, id_column})
-            X = get(key, "key")
-            labels = get(label, "label") if label is not None else None
-            ids = get(id_column, "id_column") if id_column is not None else None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        with zipfile.ZipFile(path) as archive:
+            X = get(archive, key, "key")
+            labels = get(archive, label, "label") if label is not None else None
+            ids = get(archive, id_column, "id_column") if id_column is not None else None
+    except _ZIP_ERRORS as err:
         if isinstance(err, DataFileError):
             raise
-        raise DataFileError(f"{quoted(source)}: not a readable .npz file ({err})") from err
+        raise DataFileError(f"{quoted(source)}: not a readable .npz file ({brief(err)})") from err
     for values, name, param in ((labels, label, "label"), (ids, id_column, "id_column")):
         if values is not None and (values.ndim != 1 or len(values) != len(X)):
             raise DataFileError(
@@ -159,6 +271,10 @@ def array_to_loaded(
     """
     if array.dtype == object:
         raise _refuse_pickle(source, "the array")
+    if array.ndim == 0:
+        raise DataFileError(
+            f"{quoted(source)}: holds a single value (an array of shape ()); vaekit needs (n_samples, n_features)"
+        )
     if array.ndim == 1:
         raise DataFileError(
             f"{quoted(source)}: holds a 1-D array of shape {array.shape}; vaekit needs (n_samples, n_features): "

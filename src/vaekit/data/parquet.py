@@ -11,16 +11,65 @@ Places in messages are 0-based row numbers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from vaekit.data.loaded import DataFileError, LoadedData, quoted
+from vaekit.data.columns import refuse_duplicate_names
+from vaekit.data.loaded import DataFileError, LoadedData, brief, quoted
 from vaekit.data.tables import drop_row_index, table_to_loaded
 
-__all__ = ["read_parquet_table"]
+__all__ = ["parquet_column_names", "read_parquet_table"]
+
+
+@functools.cache
+def _arrow_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged Parquet file raises (evaluated only when something was raised)."""
+    import pyarrow as pa
+
+    # ArrowInvalid is a ValueError and ArrowIOError an OSError, but pyarrow also raises
+    # ArrowNotImplementedError, ArrowTypeError, ArrowIndexError, ... for a damaged file;
+    # pandas raises KeyError or TypeError for damaged pandas metadata in it.
+    return (pa.ArrowException, ValueError, OSError, KeyError, TypeError, IndexError, NotImplementedError, EOFError)
+
+
+def parquet_column_names(path: Path, *, source: str) -> list[str]:
+    """The names of a Parquet file's columns, from its schema, without reading the data.
+
+    Raises
+    ------
+    DataFileError
+        Not a readable Parquet file.
+    """
+    return [str(name) for name in _schema(path, source).names]
+
+
+def _schema(path: Path, source: str) -> Any:
+    """The file's ``pyarrow.Schema``, from its footer."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path)
+    except _arrow_errors() as err:
+        raise DataFileError(f"{quoted(source)}: not a readable Parquet file ({brief(err)})") from err
+
+
+def _check_text(path: Path, schema: Any) -> None:
+    """Raise pyarrow's error for a text column that is not valid UTF-8.
+
+    pandas keeps such a column in Arrow and fails only when a value is used, far from
+    the reader; the text columns alone are read and checked here.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = [field.name for field in schema if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
+    if text:
+        pq.read_table(path, columns=text).validate(full=True)
 
 
 def read_parquet_table(
@@ -50,13 +99,17 @@ def read_parquet_table(
     DataFileError
         Not a Parquet file, or a column or value that cannot be used.
     """
+    schema = _schema(path, source)
+    refuse_duplicate_names(schema.names, source=source)  # the file's own names, before pandas sees them
     try:
+        _check_text(path, schema)
         frame = pd.read_parquet(path)
-    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
-        raise DataFileError(f"{quoted(source)}: not a readable Parquet file ({err})") from err
+    except _arrow_errors() as err:
+        raise DataFileError(f"{quoted(source)}: not a readable Parquet file ({brief(err)})") from err
     index_columns: list[str] = []
     if not isinstance(frame.index, pd.RangeIndex):
         index_columns = [str(name) for name in frame.index.names if name is not None]
+        refuse_duplicate_names([*index_columns, *map(str, frame.columns)], source=source)
         frame = frame.reset_index(drop=not index_columns)
     frame.columns = [str(name) for name in frame.columns]
     chosen = {"columns": columns, "label": label, "id_column": id_column}

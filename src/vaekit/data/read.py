@@ -33,13 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from vaekit.data import builtin
-from vaekit.data.delimited import read_text_table, resolve_dialect
+from vaekit.data.delimited import read_text_table, text_column_names
 from vaekit.data.dialect import check_dialect
 from vaekit.data.idx import read_idx_file
 from vaekit.data.images import read_image_folder
 from vaekit.data.loaded import DataFileError, LoadedData, quoted
-from vaekit.data.npy import array_to_loaded, read_npy, read_npz
-from vaekit.data.parquet import read_parquet_table
+from vaekit.data.npy import array_to_loaded, npz_keys, read_npy, read_npz
+from vaekit.data.parquet import parquet_column_names, read_parquet_table
 from vaekit.data.validation import InputError
 
 __all__ = ["SUPPORTED_INPUTS", "DataFileError", "LoadedData", "parse_image_size", "read_data"]
@@ -273,20 +273,17 @@ def column_names(
 
     None for a source without names: images, arrays, a text table without a header.
     """
-    path = Path(os.fspath(source)).expanduser()
+    text = os.fspath(source)
+    path = Path(text).expanduser()
     kind = _kind_of(path) if path.exists() else None
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        return [str(name) for name in pq.read_schema(path).names]
+        return parquet_column_names(path, source=text)
     if kind == "npz":
-        with np.load(path, allow_pickle=False) as arrays:
-            return list(arrays.files)
+        return npz_keys(path, source=text)
     if kind != "text":
         return None
-    sep, decimal = check_dialect(sep, decimal, source=os.fspath(source))
-    _, _, header, sampled = resolve_dialect(path, sep, decimal, header)
-    return [field.strip() for field in sampled[0]] if header and sampled else None
+    sep, decimal = check_dialect(sep, decimal, source=text)
+    return text_column_names(path, source=text, sep=sep, decimal=decimal, header=header)
 
 
 def _not_found(source: str) -> DataFileError:

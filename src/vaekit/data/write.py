@@ -120,6 +120,10 @@ def write_array(
         Ids, extra columns or column names that do not fit the array.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise DataFileError(
+            f"{quoted(path)}: is a folder; give a file name, such as {path / 'output.csv'} (a folder is never replaced)"
+        )
     fmt, compress = _output_format(path)
     array = np.asarray(array)
     if array.ndim == 0:
@@ -135,8 +139,6 @@ def write_array(
             f"{quoted(path)}: a .npy file holds one array, so the columns {', '.join(extra)} would be lost; "
             "write a .npz, .csv or .parquet file instead"
         )
-    if path.is_dir():
-        raise DataFileError(f"{quoted(path)}: is a folder; give a file name, such as {path / 'output.csv'}")
     if fmt == "npz" and {"X", "ids"} & set(extra):
         raise ValueError(f"extra column names 'X' and 'ids' are taken in a .npz file, got {', '.join(extra)}")
     if fmt in ("npy", "npz") and array.dtype == object:

@@ -1,0 +1,285 @@
+"""Bad input files and saved models (issue 11's battery): one-line errors, never a traceback,
+a hang or a huge allocation.
+
+Each test is one defect the battery found; the comment above a group names it.
+Allocation is measured with :mod:`tracemalloc`, which sees Python's and NumPy's
+memory: a reader that trusts a size field in a small file allocates what the field
+says, and fails the bound even where the allocation itself would succeed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import tracemalloc
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from vaekit.data.idx import read_idx, write_idx
+from vaekit.data.loaded import DataFileError
+from vaekit.data.read import column_names, read_data
+from vaekit.data.write import write_array
+
+
+def _peak_bytes(action: Callable[[], object]) -> int:
+    """The most memory (Python and NumPy) that ``action`` held at once; its errors are ignored."""
+    tracemalloc.start()
+    try:
+        action()
+    except (ValueError, OSError):
+        pass
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def _one_line(err: pytest.ExceptionInfo[BaseException], *names: str) -> str:
+    message = str(err.value)
+    assert "\n" not in message.strip(), message
+    for name in names:
+        assert name in message, message
+    return message
+
+
+# ---------------------------------------------------------------- 8: size fields trusted
+def _npy_header(shape: object, descr: object = "<f8") -> bytes:
+    text = repr({"descr": descr, "fortran_order": False, "shape": shape}).encode("latin-1")
+    text += b" " * (117 - len(text)) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text
+
+
+def test_npy_header_claiming_terabytes_is_refused_without_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "huge.npy"
+    path.write_bytes(_npy_header((1_000_000, 500_000)) + bytes(240))  # 368 bytes that claim 3.6 TiB
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "truncated" in _one_line(err, "huge.npy", "(1000000, 500000)")
+    assert _peak_bytes(lambda: read_data(path)) < 4 << 20
+
+
+@pytest.mark.parametrize(
+    ("shape", "descr", "message"),
+    [((-1, 3), "<f4", "negative size"), ((4, 3), "|S0", "no size"), ((4, 3), "|O", "pickle"),
+     ((), "<f4", "a single value"), ("(", "<f4", "unreadable .npy header")],
+    ids=["negative", "zero-size", "object", "0-d", "garbage"],
+)  # fmt: skip
+def test_npy_headers_that_cannot_describe_data(tmp_path: Path, shape: object, descr: str, message: str) -> None:
+    path = tmp_path / "odd.npy"
+    path.write_bytes(_npy_header(shape, descr) + bytes(48))
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert message in _one_line(err, "odd.npy")
+
+
+def test_npy_header_length_claiming_gigabytes_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.npy"
+    path.write_bytes(b"\x93NUMPY\x02\x00" + struct.pack("<I", 2**32 - 1) + bytes(100))  # a 4 GiB header
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "4,294,967,295 bytes" in _one_line(err, "long.npy")
+    assert _peak_bytes(lambda: read_data(path)) < 1 << 20
+
+
+def _npz(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_npz_member_claiming_terabytes_is_refused_without_allocating(tmp_path: Path, compression: int) -> None:
+    path = _npz(tmp_path / "huge.npz", {"X.npy": _npy_header((1_000_000, 500_000)) + bytes(240)}, compression)
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "array 'X' is truncated" in _one_line(err, "huge.npz")
+    assert _peak_bytes(lambda: read_data(path)) < 4 << 20
+
+
+def test_npz_whose_zip_sizes_lie_reads_no_more_than_is_there(tmp_path: Path) -> None:
+    content = _npy_header((1000, 1000)) + bytes(8_000_000)
+    path = _npz(tmp_path / "liar.npz", {"X.npy": content})
+    raw = bytearray(path.read_bytes())
+    crc, small = struct.pack("<I", zlib.crc32(content[:928])), struct.pack("<I", 928)
+    raw[14:18], raw[22:26] = crc, small  # checksum and uncompressed size in the local header ...
+    at = raw.rindex(b"PK\x01\x02")
+    raw[at + 16 : at + 20], raw[at + 24 : at + 28] = crc, small  # ... and in the central directory
+    path.write_bytes(bytes(raw))  # a valid archive of 928 bytes whose header claims 8 MB
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    _one_line(err, "liar.npz")
+    assert _peak_bytes(lambda: read_data(path)) < 4 << 20
+
+
+def test_npz_member_that_is_not_an_array(tmp_path: Path) -> None:
+    path = _npz(tmp_path / "notes.npz", {"X.npy": b"just some text"})
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "array 'X' is not a NumPy array" in _one_line(err, "notes.npz")
+
+
+def test_npz_with_two_arrays_of_one_name(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ones((3, 2)))
+    path = tmp_path / "twice.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", buffer.getvalue())
+        archive.writestr("X.npy", buffer.getvalue())
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "two arrays named 'X'" in _one_line(err, "twice.npz")
+
+
+def test_damaged_npz_column_names_are_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cut.npz"
+    path.write_bytes(b"PK\x03\x04" + bytes(20))
+    with pytest.raises(DataFileError) as err:
+        column_names(path)
+    _one_line(err, "cut.npz")
+
+
+def test_gzipped_idx_is_read_no_further_than_its_header_says(tmp_path: Path) -> None:
+    content = bytes([0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 4]) + bytes(12) + bytes(64 << 20)  # 64 MiB after the data
+    path = tmp_path / "bomb-idx2-ubyte.gz"
+    path.write_bytes(gzip.compress(content, compresslevel=1))
+    with pytest.raises(ValueError, match=f"{64 << 20} unexpected bytes after the data of shape \\(3, 4\\)"):
+        read_idx(path)
+    assert _peak_bytes(lambda: read_idx(path)) < 8 << 20
+
+
+def test_gzipped_idx_claiming_terabytes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 2**20, 2**20, 2**20) + bytes(64)))
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "truncated IDX file" in _one_line(err, "huge-idx3-ubyte.gz")
+    assert _peak_bytes(lambda: read_data(path)) < 4 << 20
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _with_ihdr(content: bytes, width: int, height: int) -> bytes:
+    chunk = b"IHDR" + struct.pack(">II", width, height) + content[24:29]
+    return content[:12] + chunk + struct.pack(">I", zlib.crc32(chunk)) + content[33:]
+
+
+def test_png_header_claiming_more_pixels_than_the_file_holds(tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    good = _png(np.zeros((4, 4, 3), dtype=np.uint8))
+    (folder / "a.png").write_bytes(_with_ihdr(good, 8000, 8000))  # 64 megapixels in ~70 bytes
+    (folder / "b.png").write_bytes(_with_ihdr(good, 8000, 8000))
+    with pytest.raises(DataFileError) as err:
+        read_data(folder)
+    assert "8000x8000 pixels" in _one_line(err, "a.png")
+    assert _peak_bytes(lambda: read_data(folder)) < 16 << 20
+
+
+def test_png_chunk_longer_than_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    content = bytearray(_png(np.zeros((4, 4), dtype=np.uint8)))
+    at = content.index(b"IEND") - 4
+    content[at : at + 4] = struct.pack(">I", 2**31)  # Pillow would read 2 GiB for it
+    (folder / "a.png").write_bytes(bytes(content))
+    with pytest.raises(DataFileError) as err:
+        read_data(folder)
+    assert "past the end of the file" in _one_line(err, "a.png")
+    assert _peak_bytes(lambda: read_data(folder)) < 16 << 20
+
+
+# ---------------------------------------------------------------- damaged text and tables found by the fuzz test
+def _deflate_error(content: bytes) -> bytes:
+    """``content`` gzipped, with the first byte flip that makes zlib fail (not gzip's own checks)."""
+    compressed = gzip.compress(content, mtime=0)
+    for at in range(12, len(compressed) - 8):
+        damaged = compressed[:at] + bytes([compressed[at] ^ 0xFF]) + compressed[at + 1 :]
+        try:
+            gzip.decompress(damaged)
+        except zlib.error:
+            return damaged
+        except (OSError, EOFError):
+            continue
+    raise AssertionError("no flip gives a zlib error")
+
+
+def test_damaged_gzip_text_table(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(_deflate_error(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(500))))
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    assert "gzip" in _one_line(err, "t.csv.gz")
+
+
+def test_parquet_text_column_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"name": ["abc", "def"], "x": [1.0, 2.0]}).to_parquet(path, compression=None)
+    path.write_bytes(path.read_bytes().replace(b"def", b"d\xffe", 1))
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    _one_line(err, "t.parquet")
+
+
+# ---------------------------------------------------------------- 11: duplicate column names
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("t.csv", "a,a,b\n1,2,3\n4,5,6\n"), ("t.tsv", "a\t b\ta \n1\t2\t3\n"), ("t.csv.gz", "a,b,a,b\n1,2,3,4\n")],
+)
+def test_duplicate_column_names_in_a_text_table(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    message = _one_line(err, name, "'a' (2 times)")
+    assert "a.1" not in message
+
+
+def test_duplicate_column_names_in_a_parquet_file(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], names=["a", "b", "a"]), path)
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    _one_line(err, "t.parquet", "'a' (2 times)")
+
+
+def test_parquet_index_named_like_a_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=pd.Index([5, 6], name="a")).to_parquet(path)
+    with pytest.raises(DataFileError) as err:
+        read_data(path)
+    _one_line(err, "t.parquet", "'a' (2 times)")
+
+
+# ---------------------------------------------------------------- 14 (the library): writing to a folder
+def test_write_array_to_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match="is a folder; give a file name"):
+        write_array(tmp_path, np.zeros((2, 2)), overwrite=True)
+
+
+# ---------------------------------------------------------------- round trips still work
+def test_valid_files_still_read(tmp_path: Path) -> None:
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(tmp_path / "a.npy", np.asfortranarray(X))
+    np.savez_compressed(tmp_path / "a.npz", X=X, ids=np.array(["p", "q", "r", "s"]))
+    write_idx(tmp_path / "a-idx2-ubyte.gz", X.astype(np.uint8))
+    np.testing.assert_array_equal(read_data(tmp_path / "a.npy").X, X)
+    loaded = read_data(tmp_path / "a.npz", id_column="ids")
+    np.testing.assert_array_equal(loaded.X, X)
+    assert list(loaded.ids) == ["p", "q", "r", "s"]
+    np.testing.assert_array_equal(read_data(tmp_path / "a-idx2-ubyte.gz").X, X)
