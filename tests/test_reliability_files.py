@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import struct
 import tracemalloc
 import zipfile
@@ -21,12 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file, save_file
 
+import vaekit
 from vaekit.data.idx import read_idx, write_idx
 from vaekit.data.loaded import DataFileError
 from vaekit.data.read import column_names, read_data
 from vaekit.data.write import write_array
+from vaekit.io import ModelFileError
 
 
 def _peak_bytes(action: Callable[[], object]) -> int:
@@ -283,3 +288,121 @@ def test_valid_files_still_read(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.X, X)
     assert list(loaded.ids) == ["p", "q", "r", "s"]
     np.testing.assert_array_equal(read_data(tmp_path / "a-idx2-ubyte.gz").X, X)
+
+
+# ---------------------------------------------------------------- 10, 15, 7: saved models
+@pytest.fixture(scope="module")
+def table_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    X = (np.random.default_rng(0).normal(size=(60, 4)) * [1, 10, 100, 1]).astype(np.float32)
+    folder = tmp_path_factory.mktemp("saved") / "model"
+    model = vaekit.VAE(latent_dim=2, hidden=(8,), epochs=1, random_state=0, verbose=0).fit(X)
+    assert model.scaling_.kind == "standardize"
+    return model.save(folder), X
+
+
+def _copy(source: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+def _edit_tensors(folder: Path, edit: Callable[[dict[str, torch.Tensor]], None]) -> None:
+    tensors = load_file(folder / "model.safetensors")
+    edit(tensors)
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+
+
+def _edit_config(folder: Path, part: str, key: str, value: object) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    config[part][key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("edit", "tensor", "message"),
+    [
+        (lambda t: t.__setitem__("state.scaling_.mean", torch.zeros(1)), "state.scaling_.mean", "has shape (1,)"),
+        (lambda t: t["state.scaling_.scale"].__setitem__(2, 0.0), "state.scaling_.scale", "holds 0 at (2,)"),
+        (lambda t: t["state.scaling_.scale"].__setitem__(0, -1.0), "state.scaling_.scale", "must be positive"),
+        (lambda t: t["model.encoder.net.0.weight"].__setitem__((0, 0), float("nan")), "model.encoder.net.0.weight",
+         "NaN or infinite"),
+        (lambda t: t["state.scaling_.mean"].__setitem__(1, float("inf")), "state.scaling_.mean", "NaN or infinite"),
+    ],
+    ids=["mean-shape", "zero-scale", "negative-scale", "nan-weight", "inf-mean"],
+)  # fmt: skip
+def test_model_arrays_are_checked_on_load(
+    tmp_path: Path, table_model: tuple[Path, np.ndarray], edit: Callable, tensor: str, message: str
+) -> None:
+    folder = _copy(table_model[0], tmp_path / "m")
+    _edit_tensors(folder, edit)
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    assert message in _one_line(err, "model.safetensors", f"'{tensor}'")
+
+
+def test_autoencoder_latent_arrays_are_checked_on_load(tmp_path: Path, table_model: tuple[Path, np.ndarray]) -> None:
+    X = table_model[1]
+    folder = vaekit.AutoEncoder(latent_dim=2, hidden=(8,), epochs=1, verbose=0).fit(X).save(tmp_path / "ae")
+    _edit_tensors(folder, lambda t: t.__setitem__("state.latent_cov_", torch.eye(3, dtype=torch.float64)))
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    assert "the model needs (2, 2)" in _one_line(err, "'state.latent_cov_'", "(3, 3)")
+
+
+def test_weights_of_another_shape_name_the_first_tensor_in_one_line(
+    tmp_path: Path, table_model: tuple[Path, np.ndarray]
+) -> None:
+    folder = _copy(table_model[0], tmp_path / "m")
+    other = vaekit.VAE(latent_dim=2, hidden=(16, 8, 8), epochs=1, verbose=0).fit(table_model[1])
+    (folder / "model.safetensors").write_bytes((other.save(tmp_path / "o") / "model.safetensors").read_bytes())
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    message = _one_line(err, "model.safetensors", "config.json")
+    assert "tensor 'model.encoder.net.0.weight' has shape (16, 4), the config needs (8, 4)" in message
+    assert "unexpected 'model." in message and " more" in message
+    assert "size mismatch" not in message and "torch.Size" not in message
+
+
+def test_missing_weights_are_listed_a_few_then_counted(tmp_path: Path, table_model: tuple[Path, np.ndarray]) -> None:
+    folder = _copy(table_model[0], tmp_path / "m")
+    _edit_tensors(folder, lambda t: [t.pop(k) for k in [k for k in t if k.startswith("model.")]])
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    assert "missing 'model." in _one_line(err, "model.safetensors") and " more" in str(err.value)
+
+
+def test_config_describing_a_huge_network_is_refused_without_building_it(
+    tmp_path: Path, table_model: tuple[Path, np.ndarray]
+) -> None:
+    folder = _copy(table_model[0], tmp_path / "m")
+    _edit_config(folder, "fitted", "hidden_", [2_000_000_000])  # 8 GB of weights per layer if built
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    assert "the config needs (2000000000, 4)" in _one_line(err, "model.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("part", "key", "value", "named"),
+    [
+        ("params", "latent_dim", "two", '"params": "latent_dim" is "two"'),
+        ("params", "hidden", [1, "a"], '"params": "hidden" is [1, "a"]'),
+        ("params", "device", "x", '"params": "device" is "x"'),
+        ("params", "no_such_parameter", 1, '"no_such_parameter"'),
+        ("fitted", "input_shape_", "x", '"fitted": "input_shape_" is "x"'),
+        ("fitted", "input_shape_", [0], '"fitted": "input_shape_" is [0]'),
+        ("fitted", "n_train_", {"a": 1}, '"fitted": "n_train_" is {"a": 1}'),
+        ("fitted", "history_", [1, 2], '"fitted": "history_" is [1, 2]'),
+        ("fitted", "scaling_", "nonsense", '"fitted": "scaling_" is "nonsense"'),
+        ("fitted", "feature_names_in_", ["a"], '"feature_names_in_"'),
+    ],
+)
+def test_tampered_config_entries_are_named(
+    tmp_path: Path, table_model: tuple[Path, np.ndarray], part: str, key: str, value: object, named: str
+) -> None:
+    folder = _copy(table_model[0], tmp_path / "m")
+    _edit_config(folder, part, key, value)
+    with pytest.raises(ModelFileError) as err:
+        vaekit.load(folder)
+    message = _one_line(err, "config.json", named)
+    assert "--" not in message  # the command line would otherwise show a flag's name for a file's entry

@@ -21,7 +21,8 @@ never leaves a half-written model; an existing directory is only replaced with
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +35,7 @@ from safetensors.torch import save as save_safetensors
 
 from vaekit._version import __version__
 from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
+from vaekit.data.loaded import brief
 from vaekit.data.preprocessing import Scaling
 from vaekit.modelfile import (  # the folder and config.json, read without torch; re-exported here
     CONFIG_NAME,
@@ -208,7 +210,7 @@ def read(path: str | Path) -> SavedModel:
     try:
         tensors = load_safetensors(weights_file.read_bytes())
     except (SafetensorError, ValueError, OSError) as err:
-        raise ModelFileError(f"{weights_file} cannot be read ({err}); the file is truncated or corrupt") from err
+        raise ModelFileError(f"{weights_file} cannot be read ({brief(err)}); the file is truncated or corrupt") from err
     if config.get("format_version", 1) < 2:
         config, tensors = _upgrade_v1(config, tensors)
     return SavedModel(path, config, tensors)
@@ -239,6 +241,12 @@ def _upgrade_v1(
 def restore(estimator: Any, saved: SavedModel, device: str | None = None) -> Any:
     """Set a fresh estimator's parameters and declared state from ``saved``; build its model.
 
+    Everything read is checked before it is used: each ``"params"`` entry (as ``fit``
+    checks it), each ``"fitted"`` entry and state array, every tensor finite, the
+    scaling's shape against the input shape and its scales positive, and the shape of
+    every weight against the model the config describes (built on torch's "meta"
+    device first, so a damaged config cannot make it allocate more than the file holds).
+
     Parameters
     ----------
     estimator : an unfitted estimator of the saved class
@@ -249,30 +257,222 @@ def restore(estimator: Any, saved: SavedModel, device: str | None = None) -> Any
     Raises
     ------
     ModelFileError
-        The weights or state do not match the config.
+        A config entry or tensor that is not valid, or weights that do not match the
+        config; the one-line message names the file and the entry or tensor.
     """
-    path = saved.path
-    try:
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.config["params"].items()}
-        estimator.set_params(**params)
-        for name, codec in type(estimator).declared_state().items():
-            prefix = f"state.{name}"
-            arrays = {
-                key.removeprefix(prefix).removeprefix("."): tensor.numpy()
-                for key, tensor in saved.tensors.items()
-                if key == prefix or key.startswith(prefix + ".")
-            }
-            if name in saved.config["fitted"] or arrays:
-                setattr(estimator, name, codec.load(saved.config["fitted"].get(name), arrays))
-        estimator.device_ = resolve_device(device if device is not None else estimator.device)
-        model = estimator._build_model()
-        weights = {k.removeprefix("model."): v for k, v in saved.tensors.items() if k.startswith("model.")}
-        model.load_state_dict(weights, strict=True)
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
-        if isinstance(err, ModelFileError):
-            raise
-        raise ModelFileError(
-            f"{path} is inconsistent: {WEIGHTS_NAME} does not match {CONFIG_NAME} ({type(err).__name__}: {err})"
-        ) from err
+    config_file, weights_file = saved.path / CONFIG_NAME, saved.path / WEIGHTS_NAME
+    _restore_params(estimator, saved.config["params"], config_file)
+    _check_finite(saved.tensors, weights_file)
+    _restore_state(estimator, saved, config_file, weights_file)
+    _check_state(estimator, config_file, weights_file)
+    weights = {k.removeprefix("model."): v for k, v in saved.tensors.items() if k.startswith("model.")}
+    with torch.device("meta"):  # shapes only: nothing allocated
+        _check_weights(_build(estimator, config_file), weights, weights_file)
+    estimator.device_ = _resolve_saved_device(estimator, device, config_file)
+    model = _build(estimator, config_file)
+    model.load_state_dict(weights, strict=True)  # _check_weights found any mismatch
     estimator.model_ = model.to(estimator.device_).eval()
     return estimator
+
+
+_CORRUPT = "the file is corrupt or was edited"
+_ENTRY_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+"""What a codec or a parameter check raises for an entry of the wrong type or value."""
+
+
+def _shown(value: Any) -> str:
+    """A config value as JSON, cut at 40 characters."""
+    text = json.dumps(_jsonable(value), default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _restore_params(estimator: Any, params: dict[str, Any], config_file: Path) -> None:
+    """Set the saved hyperparameters, each checked as ``fit`` checks it."""
+    known = estimator.get_params()
+    for name in params:
+        if name not in known:
+            raise ModelFileError(
+                f'{config_file}: "params" has an entry "{name}" that {type(estimator).__name__} does not take; '
+                f"{_CORRUPT}, or it was saved by another version of vaekit"
+            )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    estimator.set_params(**values)
+    try:
+        estimator._check_params()
+    except _ENTRY_ERRORS as err:
+        culprit, problem = next(
+            ((name, found) for name in values if (found := _param_problem(type(estimator), name, values[name]))),
+            (None, err),  # only a combination of entries is wrong
+        )
+        message = brief(problem, 300)
+        found = re.match(r"The '(\w+)' parameter of \w+ (must be .*?)\.? Got .* instead\.?$", message)
+        if found is not None:  # scikit-learn's words, which the command line would turn into a flag's
+            culprit, message = found[1], f"it {found[2]}"
+        where = f'"params": "{culprit}" is {_shown(params.get(culprit))}' if culprit else '"params" are not valid'
+        raise ModelFileError(f"{config_file}: {where}: {message}; {_CORRUPT}") from None
+
+
+def _param_problem(cls: type, name: str, value: Any) -> Exception | None:
+    """The error that ``name=value`` alone, with every other parameter at its default, gives."""
+    try:
+        return cls(**{name: value})._check_params()  # None
+    except _ENTRY_ERRORS as err:
+        return err
+
+
+def _resolve_saved_device(estimator: Any, device: str | None, config_file: Path) -> Any:
+    """Where the model goes: ``device``, else the saved ``device`` parameter."""
+    if device is not None:
+        return resolve_device(device)
+    try:
+        return resolve_device(estimator.device)
+    except (RuntimeError, ValueError, TypeError) as err:
+        raise ModelFileError(
+            f'{config_file}: "params": "device" is {_shown(estimator.device)}, which cannot be used here '
+            f'({brief(err)}); load the model with device="cpu"'
+        ) from None
+
+
+def _check_finite(tensors: Mapping[str, torch.Tensor], weights_file: Path) -> None:
+    """Raise for the first tensor holding NaN or infinite values."""
+    for key, tensor in tensors.items():
+        if (tensor.is_floating_point() or tensor.is_complex()) and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ModelFileError(
+                f"{weights_file}: tensor '{key}' holds {bad} NaN or infinite value(s) of {tensor.numel()}; {_CORRUPT}"
+            )
+
+
+def _restore_state(estimator: Any, saved: SavedModel, config_file: Path, weights_file: Path) -> None:
+    """Set each declared fitted attribute from its config entry and state tensors."""
+    fitted = saved.config["fitted"]
+    for name, codec in type(estimator).declared_state().items():
+        prefix = f"state.{name}"
+        arrays: dict[str, np.ndarray] = {}
+        for key, tensor in saved.tensors.items():
+            if key == prefix or key.startswith(prefix + "."):
+                try:
+                    arrays[key.removeprefix(prefix).removeprefix(".")] = tensor.numpy()
+                except TypeError:  # a dtype NumPy lacks (bfloat16, float8)
+                    raise ModelFileError(
+                        f"{weights_file}: tensor '{key}' has dtype {tensor.dtype}, which vaekit never writes; {_CORRUPT}"
+                    ) from None
+        if name not in fitted and not arrays:
+            continue
+        try:
+            value = codec.load(fitted.get(name), arrays)
+        except _ENTRY_ERRORS as err:
+            if name not in fitted:
+                raise ModelFileError(
+                    f'{config_file}: "fitted" lacks "{name}", which the tensors \'{prefix}.*\' belong to; {_CORRUPT}'
+                ) from None
+            raise ModelFileError(
+                f'{config_file}: "fitted": "{name}" is {_shown(fitted[name])}, which is not valid '
+                f"({type(err).__name__}: {brief(err)}); {_CORRUPT}"
+            ) from None
+        expected_type = _VALUE_TYPES.get(name)
+        if expected_type is not None and value is not None and not isinstance(value, expected_type):
+            raise ModelFileError(
+                f'{config_file}: "fitted": "{name}" is {_shown(value)}, not a {expected_type.__name__}; {_CORRUPT}'
+            )
+        setattr(estimator, name, value)
+
+
+# Types of the shared JSON entries (the arrays and numbers are checked by their codecs)
+_VALUE_TYPES: dict[str, type] = {
+    "likelihood_": str, "architecture_": str, "history_": dict, "init_losses_": list, "read_options_": dict,
+    "training_settings_": dict,
+}  # fmt: skip
+
+# Shapes of fitted arrays, from the estimator's parameters and other attributes
+_ARRAY_SHAPES: dict[str, Callable[[Any], tuple[int, ...]]] = {
+    "latent_mean_": lambda e: (e.latent_dim,),
+    "latent_cov_": lambda e: (e.latent_dim, e.latent_dim),
+    "class_prior_": lambda e: (len(getattr(e, "classes_", ())),),
+    "code_frequencies_": lambda e: (e.codebook_size,),
+}
+
+
+def _check_state(estimator: Any, config_file: Path, weights_file: Path) -> None:
+    """The restored attributes agree with each other: shapes, sizes, scales."""
+    shape, hidden = getattr(estimator, "input_shape_", None), getattr(estimator, "hidden_", ())
+    if shape is None or not 1 <= len(shape) <= 3 or min(shape) < 1:
+        raise ModelFileError(
+            f'{config_file}: "fitted": "input_shape_" is {_shown(shape)}, not the shape of a sample; {_CORRUPT}'
+        )
+    if hidden and min(hidden) < 1:
+        raise ModelFileError(f'{config_file}: "fitted": "hidden_" is {_shown(hidden)}, not layer widths; {_CORRUPT}')
+    size = int(np.prod(shape))
+    n_features = getattr(estimator, "n_features_in_", size)
+    if n_features != size:
+        raise ModelFileError(
+            f'{config_file}: "fitted": "n_features_in_" is {n_features}, but "input_shape_" {list(shape)} '
+            f"has {size} values; {_CORRUPT}"
+        )
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and (names.shape != (size,) or not all(isinstance(n, str) for n in names)):
+        raise ModelFileError(
+            f'{config_file}: "fitted": "feature_names_in_" is not {size} column names, one per feature; {_CORRUPT}'
+        )
+    classes = getattr(estimator, "classes_", None)
+    if getattr(estimator, "conditional", False) and (classes is None or np.ndim(classes) != 1 or not len(classes)):
+        raise ModelFileError(
+            f'{config_file}: "fitted": "classes_" is {_shown(classes)}, not a list of classes; {_CORRUPT}'
+        )
+    for name, expected in _ARRAY_SHAPES.items():
+        value = getattr(estimator, name, None)
+        if value is not None and np.shape(value) != expected(estimator):
+            raise ModelFileError(
+                f"{weights_file}: tensor 'state.{name}' has shape {np.shape(value)}, but the model needs "
+                f"{expected(estimator)}; {_CORRUPT}"
+            )
+    scaling = getattr(estimator, "scaling_", None)
+    if isinstance(scaling, Scaling) and scaling.mean is not None and scaling.scale is not None:
+        for part, values in (("mean", scaling.mean), ("scale", scaling.scale)):
+            if values.shape != tuple(shape):
+                raise ModelFileError(
+                    f"{weights_file}: tensor 'state.scaling_.{part}' has shape {values.shape}, but the model's "
+                    f"samples have shape {tuple(shape)}; {_CORRUPT}"
+                )
+        if not (scaling.scale > 0).all():
+            first = np.unravel_index(int(np.argmin(scaling.scale > 0)), scaling.scale.shape)
+            raise ModelFileError(
+                f"{weights_file}: tensor 'state.scaling_.scale' holds {scaling.scale[first]:g} at {tuple(map(int, first))}; "
+                f"a scale must be positive; {_CORRUPT}"
+            )
+
+
+def _build(estimator: Any, config_file: Path) -> torch.nn.Module:
+    """The estimator's network, or a ModelFileError when its config entries cannot make one."""
+    try:
+        return estimator._build_model()
+    except (*_ENTRY_ERRORS, RuntimeError) as err:
+        raise ModelFileError(
+            f'{config_file}: the network cannot be built from the "params" and "fitted" entries '
+            f"({type(err).__name__}: {brief(err)}); {_CORRUPT}"
+        ) from None
+
+
+_MISMATCH = re.compile(r"size mismatch for ([^:]+): .*?Size\(\[([^\]]*)\]\) from checkpoint, .*?Size\(\[([^\]]*)\]\)")
+
+
+def _check_weights(model: torch.nn.Module, weights: Mapping[str, torch.Tensor], weights_file: Path) -> None:
+    """Load ``weights`` into ``model`` (on the meta device: shapes only), or raise one line naming the first
+    tensor whose shape differs, and the missing and unexpected ones (torch's error spans many lines)."""
+    try:
+        model.load_state_dict(weights, strict=True, assign=True)  # with its hooks for old key names; no copy
+    except RuntimeError as err:
+        problems = []
+        if found := _MISMATCH.search(str(err)):
+            problems.append(f"tensor 'model.{found[1]}' has shape ({found[2]}), the config needs ({found[3]})")
+        for what in ("Missing", "Unexpected"):
+            if listed := re.search(rf"{what} key\(s\) in state_dict: (.*?)\.\s*$", str(err), re.MULTILINE):
+                keys = ["model." + key for key in re.findall(r'"([^"]+)"', listed[1])]
+                problems.append(f"{what.lower()} {_listed(keys)}")
+        detail = "; ".join(problems) or brief(err)
+        raise ModelFileError(f"{weights_file} does not match {CONFIG_NAME}: {detail}; {_CORRUPT}") from None
+
+
+def _listed(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(f"'{name}'" for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
