@@ -27,6 +27,7 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 import vaekit
+from conftest import CliRun
 from vaekit.data.idx import read_idx, write_idx
 from vaekit.data.loaded import DataFileError
 from vaekit.data.read import column_names, read_data
@@ -406,3 +407,61 @@ def test_tampered_config_entries_are_named(
         vaekit.load(folder)
     message = _one_line(err, "config.json", named)
     assert "--" not in message  # the command line would otherwise show a flag's name for a file's entry
+
+
+# ---------------------------------------------------------------- 12: grey and RGB images
+@pytest.fixture(scope="module")
+def grey_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    X = np.random.default_rng(1).random((20, 8, 8), dtype=np.float32)
+    folder = tmp_path_factory.mktemp("grey") / "model"
+    return vaekit.VAE(latent_dim=2, hidden=(8,), epochs=1, verbose=0).fit(X).save(folder)
+
+
+def _image_folder(folder: Path, channels: int, size: int = 8) -> Path:
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(3):
+        shape = (size, size, 3) if channels == 3 else (size, size)
+        Image.fromarray(rng.integers(0, 256, size=shape, dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+def test_rgb_images_for_a_grey_model_name_the_image_mode(cli: CliRun, tmp_path: Path, grey_model: Path) -> None:
+    images = _image_folder(tmp_path / "colour", channels=3)
+    result = cli("encode", grey_model, images, "-o", tmp_path / "z.csv", ok=False)
+    assert "RGB images of shape (3, 8, 8)" in result.stderr and "grey images of shape (8, 8)" in result.stderr
+    assert "--image-mode grey" in result.stderr and "--image-size" not in result.stderr
+    cli("encode", grey_model, images, "-o", tmp_path / "z.csv", "--image-mode", "grey")
+
+
+def test_grey_images_for_an_rgb_model_name_the_image_mode(cli: CliRun, tmp_path: Path) -> None:
+    X = np.random.default_rng(1).random((20, 3, 8, 8), dtype=np.float32)
+    model = vaekit.VAE(latent_dim=2, hidden=(8,), epochs=1, verbose=0).fit(X).save(tmp_path / "rgb")
+    images = _image_folder(tmp_path / "grey", channels=1, size=6)
+    result = cli("encode", model, images, "-o", tmp_path / "z.csv", ok=False)
+    assert "--image-mode rgb" in result.stderr and "--image-size" in result.stderr  # both differ
+
+
+def test_python_api_names_the_colour_mode(grey_model: Path) -> None:
+    model = vaekit.load(grey_model)
+    with pytest.raises(ValueError, match=r"RGB images of shape \(3, 8, 8\).*grey images.*image_mode='grey'"):
+        model.transform(np.zeros((2, 3, 8, 8), dtype=np.float32))
+
+
+# ---------------------------------------------------------------- 14: -o naming a folder (the command line)
+@pytest.mark.parametrize("force", [False, True])
+def test_output_that_is_a_folder(cli: CliRun, tmp_path: Path, grey_model: Path, force: bool) -> None:
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((2, 8, 8), dtype=np.float32))
+    (tmp_path / "out").mkdir()
+    result = cli("encode", grey_model, data, "-o", tmp_path / "out", *(["--force"] if force else []), ok=False)
+    assert "is a folder; -o takes a file name" in result.stderr
+    assert "unknown output suffix" not in result.stderr and "use --force" not in result.stderr
+
+
+def test_check_output_names_the_trailing_slash_for_image_commands(tmp_path: Path) -> None:
+    from vaekit.cli._app import _check_output
+
+    with pytest.raises(ValueError, match=rf"-o {tmp_path / 'out'}/ \(ending in a slash\) writes one PNG per image"):
+        _check_output(tmp_path / "out", force=False, images=True)
+    _check_output(tmp_path / "out", force=False)  # another command: the writer names the suffixes

@@ -253,7 +253,11 @@ def _load_model(path: Path) -> Any:
 
 def _match(estimator: Any, loaded: Any) -> Any:
     """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.columns.align_loaded`),
-    or a one-line error naming the file, what the model expects and what to do."""
+    or a one-line error naming the file, what the model expects and what to do.
+
+    Images that differ from the model's only in their channels (RGB for a grey model, or
+    grey for an RGB one) are named so, and the fix is the image mode, not the size.
+    """
     from vaekit.data.columns import align_loaded
     from vaekit.data.loaded import DataFileError
 
@@ -261,12 +265,36 @@ def _match(estimator: Any, loaded: Any) -> Any:
     loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
     expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
     flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
-    if got != expected and not flattened:
-        hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
-        what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
-        want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
-        raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
-    return loaded
+    if got == expected or flattened:
+        return loaded
+    if len(expected) >= 2 and len(got) >= 2:  # images
+        hints = ["resize them with `image_size`"] if got[-2:] != expected[-2:] else []
+        if _channels(got) != _channels(expected):
+            mode = {1: "grey", 3: "rgb"}.get(_channels(expected))
+            folder = Path(str(loaded.source)).expanduser().is_dir()
+            if mode is not None and folder:
+                hints.append(f"read them as {_image_kind(expected)} with `image_mode` {mode}")
+            else:
+                hints.append(f"give {_image_kind(expected)} images of shape {expected}")
+        hint = " and ".join(hints) or f"give images of shape {expected}"
+        raise DataFileError(
+            f"{loaded.source}: {_image_kind(got)} images of shape {got}, but the model was trained on "
+            f"{_image_kind(expected)} images of shape {expected}; {hint}"
+        )
+    hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
+    what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
+    want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
+    raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
+
+
+def _channels(shape: tuple[int, ...]) -> int:
+    """The channels of one image of ``shape``: (H, W) is grey, (C, H, W) has C."""
+    return 1 if len(shape) == 2 else shape[0]
+
+
+def _image_kind(shape: tuple[int, ...]) -> str:
+    """'grey', 'RGB', 'RGBA' or 'C-channel' for one image of ``shape``."""
+    return {1: "grey", 3: "RGB", 4: "RGBA"}.get(_channels(shape), f"{_channels(shape)}-channel")
 
 
 def _class_label(estimator: Any, text: str | None) -> Any:
@@ -287,6 +315,19 @@ def _class_label(estimator: Any, text: str | None) -> Any:
     )
 
 
-def _check_output(path: Path, force: bool) -> None:
+def _check_output(path: Path, force: bool, *, images: bool = False) -> None:
+    """Refuse an output file that exists (without --force), or a folder (even with it).
+
+    ``images``: the command can also write a folder of PNG images (``-o DIR/``, which it
+    checks itself); its errors then say so, and a name without a suffix is refused here
+    rather than after the work is done.
+    """
+    hint = f"; for a model of images, -o {path}/ (ending in a slash) writes one PNG per image into it" if images else ""
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder; -o takes a file name (a folder is not replaced, even with --force){hint}"
+        )
+    if images and not path.suffix and not path.exists():
+        raise ValueError(f"{path} has no suffix to choose the output's format by (.csv, .npy, .png, ...){hint}")
     if path.exists() and not force:
         raise FileExistsError(f"{path} already exists; use --force to replace it")

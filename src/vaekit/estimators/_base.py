@@ -117,6 +117,16 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         expected = self.input_shape_
         if array.ndim == 2 and len(expected) > 1 and array.shape[1] == math.prod(expected):
             array = array.reshape(len(array), *expected)  # flattened images are accepted
+        got = array.shape[1:]
+        have, want = (1 if len(s) == 2 else s[0] for s in (got, expected)) if len(got) >= 2 else (0, 0)
+        if len(expected) >= 2 and have != want and got[-2:] == expected[-2:]:
+            kinds = {1: "grey", 3: "RGB"}  # only the channels differ: the fix is the colour mode, not the size
+            how = {1: " (e.g. X.mean(axis=1))", 3: " (e.g. np.repeat(X[:, None], 3, axis=1))"}.get(want, "")
+            raise InputError(
+                f"{name} has {kinds.get(have, f'{have}-channel')} images of shape {got}, but {type(self).__name__} "
+                f"was fitted on {kinds.get(want, f'{want}-channel')} images of shape {expected}; convert them{how}, "
+                f"or read a folder of images with read_data(folder, image_mode={'grey' if want == 1 else 'rgb'!r})"
+            )
         check_sample_shape(array, expected, type(self).__name__, name)
         return array
 
