@@ -29,7 +29,7 @@ else:  # pragma: no cover - Python 3.10
 from vaekit.data.split import DATA_DEFAULTS
 from vaekit.data.validation import InputError
 from vaekit.estimators import REGISTRY, BaseAutoEncoder, estimator_class
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 
 DEFAULT_KIND = "vae"
 NONE = "none"
@@ -49,7 +49,7 @@ def signature_defaults(cls: type[BaseAutoEncoder]) -> dict[str, Any]:
 
 def kind_options(cls: type[BaseAutoEncoder]) -> list[str]:
     """The parameters a kind takes beyond the shared network and training ones."""
-    shared = set(NETWORK_CONSTRAINTS) | set(TRAINING_CONSTRAINTS)
+    shared = set(NETWORK_CONSTRAINTS) | set(TABLE_CONSTRAINTS) | set(TRAINING_CONSTRAINTS)
     return [name for name in signature_defaults(cls) if name not in shared]
 
 
@@ -179,6 +179,21 @@ def read_config(path: str | Path) -> dict[str, dict[str, Any]]:
     return config
 
 
+def table_params(data: dict[str, Any]) -> dict[str, Any]:
+    """``column_types`` and ``max_categories`` from the [data] table's column lists."""
+    column_types: dict[str, str] = {}
+    for kind in COLUMN_TYPE_KEYS:
+        for name in data.get(kind) or []:
+            if name in column_types:
+                raise ConfigError(f"column {name!r} is given two types: {column_types[name]} and {kind}")
+            column_types[name] = "continuous" if kind == "numeric" else kind
+    return {"column_types": column_types or None, "max_categories": int(data.get("max_categories") or 200)}
+
+
+COLUMN_TYPE_KEYS = ("categorical", "numeric", "count", "binary")
+"""[data] keys listing the columns of a mixed table whose type is given, not inferred."""
+
+
 def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[type[BaseAutoEncoder], dict[str, Any]]:
     """The estimator class and its keyword arguments for this configuration.
 
@@ -195,6 +210,7 @@ def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[type[BaseAutoEn
         raise ConfigError(str(err)) from None
     taken = signature_defaults(cls)
     params: dict[str, Any] = {name: model[name] for name in NETWORK_CONSTRAINTS}
+    params.update(table_params(config["data"]))
     if params["hidden"] is not None:
         params["hidden"] = tuple(params["hidden"])
     for name in TRAINING_CONSTRAINTS:

@@ -150,7 +150,7 @@ def _is_folder(output: str | Path) -> bool:
 def _check_output_or_folder(output: str, force: bool) -> None:
     """Refuse an existing output file without --force (a folder is checked when written)."""
     if not _is_folder(output):
-        _check_output(Path(output), force)
+        _check_output(Path(output), force, images=True)
 
 
 def _shown(output: str) -> str:

@@ -30,6 +30,11 @@ DATA_DEFAULTS: dict[str, Any] = {
     "sep": None,
     "decimal": None,
     "test_fraction": 0.1,
+    "categorical": None,
+    "numeric": None,
+    "count": None,
+    "binary": None,
+    "max_categories": 200,
 }
 """The ``[data]`` keys of a run's configuration and their defaults."""
 

@@ -36,6 +36,7 @@ from vaekit import io
 from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
+from vaekit.estimators import _table
 from vaekit.estimators._labels import fit_classes, one_hot
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
@@ -132,6 +133,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         """:meth:`validate_input`, in model units (the preprocessing applied)."""
+        if getattr(self, "table_", None) is not None:
+            check_is_fitted(self, "model_")
+            return _table.encode_input(self, X, name)  # (n, n_encoded), gaps and all
         X = self.validate_input(X, name)
         return self.scaling_.transform(X)
 
@@ -172,6 +176,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.hidden_,
             self.activation,
             n_conditions=len(self.classes_) if self.conditional else 0,
+            layout=None if getattr(self, "table_", None) is None else self.table_.layout(),
             **self._module_kwargs(),
         )
 
@@ -192,19 +197,27 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         self._check_params()
         _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
-        X = check_array(X)
+        for stale in ("table_", "table_frame_"):
+            self.__dict__.pop(stale, None)
+        table = _table.needs_table(X, self.likelihood, self.column_types)
+        X = _table.fit_table(self, X) if table else check_array(X)  # a mixed table: encoded (n, n_encoded)
         if self.conditional:
             self.classes_, self.class_prior_ = fit_classes(y, len(X), type(self).__name__)
         conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.n_features_in_ = math.prod(self.input_shape_)
+        self.n_features_in_ = len(self.table_.names) if table else math.prod(self.input_shape_)
         self.architecture_ = resolve_architecture(self.architecture, X)
-        self.likelihood_ = resolve_likelihood(self.likelihood, X)
+        self.likelihood_ = "mixed" if table else resolve_likelihood(self.likelihood, X)
+        if table and (self.architecture_ != "mlp" or self.likelihood in ("bernoulli", "continuous-bernoulli")):
+            raise InputError(
+                f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
+                f"'mlp' and likelihood='auto' or 'mixed' (got {self.architecture!r}, {self.likelihood!r})"
+            )
         self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
         names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
-        kind = resolve_preprocessing(self.preprocessing, self.likelihood_, X)
+        kind = "none" if table else resolve_preprocessing(self.preprocessing, self.likelihood_, X)
         self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
         self.device_ = resolve_device(self.device)
 
@@ -292,8 +305,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Posterior modes (n, latent) of X in model units."""
         return self._map_batches(lambda x, c: self.model_.encode(x, c).mode(), X_model, C)
 
-    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> np.ndarray:
-        """Decoded means of codes Z (n, latent), in the user's units."""
+    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> Any:
+        """Decoded means of codes Z (n, latent), in the user's units (a mixed table: each
+        column's most probable value, in the user's types)."""
+        if getattr(self, "table_", None) is not None:
+            return _table.table_output(self, self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))
         return self.scaling_.inverse_transform(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
 
     def _check_latent(self, Z: Any, name: str = "latent array") -> np.ndarray:
@@ -378,7 +394,37 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Z = self._draw_prior(n_samples, rng)
         if self.conditional and y is None:
             y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
-        return self._decode_means(Z, self._conditions(y, n_samples, "sample"))
+        C = self._conditions(y, n_samples, "sample")
+        if getattr(self, "table_", None) is not None:  # rows drawn from p(x|z): categories keep their spread
+            generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+            return _table.table_output(
+                self, self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C)
+            )
+        return self._decode_means(Z, C)
+
+    def impute(self, X: Any, y: Any = None, *, n_draws: int | None = None, random_state: int | None = None) -> Any:
+        """X with only its missing entries filled; a model fitted on a table with gaps (or likelihood="mixed").
+
+        Each row is encoded with its gaps (the encoder sees which entries are
+        missing), and each gap gets its column's most probable value under the
+        decoded p(x|z): the conditional mean of a number, the most probable
+        category. With ``n_draws``, a list of that many completed tables, each
+        drawn (z from q(z|x), then x from p(x|z)), for multiple imputation.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_columns), with NaN/None where missing
+        y : labels, for a conditional model only
+        n_draws : int or None, default=None
+        random_state : int or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        DataFrame (the input's columns, index and dtypes) or ndarray of shape (n_samples, n_columns);
+        a list of ``n_draws`` of them with ``n_draws``.
+        """
+        return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state)
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         """Codes (n_samples, latent_dim) float32 from the model's prior."""
@@ -416,6 +462,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return -self.model_.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
 
         reconstruction, kl = self._map_batches(terms, X_model, C)
+        if getattr(self, "table_", None) is not None:  # densities of the user's values, not standardized ones
+            return reconstruction.astype(np.float64) + _table.log_jacobian(self, X_model), kl.astype(np.float64)
         return reconstruction.astype(np.float64) - self.scaling_.log_abs_det_jacobian(), kl.astype(np.float64)
 
     def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
@@ -462,4 +510,5 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
         tags.target_tags.required = self.conditional
+        tags.input_tags.allow_nan = True  # gaps in a table are modelled (the mixed-table path), not refused
         return tags

@@ -18,12 +18,26 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from vaekit import io
+from vaekit.data.tabular import TableEncoder
 from vaekit.data.validation import check_positive_int
 from vaekit.models import LIKELIHOODS
 from vaekit.nn import ACTIVATIONS
 from vaekit.training import LR_SCHEDULES
 
 __all__ = ["check_positive_int"]  # re-exported for the estimators' method arguments
+
+
+class _TableCodec:
+    """A mixed table's encoder (:class:`~vaekit.data.tabular.TableEncoder`), all in JSON."""
+
+    def dump(self, value: TableEncoder) -> tuple[Any, dict[str, Any]]:
+        return value.to_json(), {}
+
+    def load(self, value: Any, arrays: Any) -> TableEncoder:
+        return TableEncoder.from_json(value)
+
+
+TABLE: io.Codec = _TableCodec()
 
 SHARED_STATE: dict[str, io.Codec] = {
     "input_shape_": io.INT_TUPLE,
@@ -40,6 +54,8 @@ SHARED_STATE: dict[str, io.Codec] = {
     "init_losses_": io.VALUE,
     "classes_": io.LABELS,
     "read_options_": io.VALUE,
+    "table_": TABLE,
+    "table_frame_": io.VALUE,
     "training_settings_": io.VALUE,
     "class_prior_": io.ARRAY,
 }
@@ -82,6 +98,11 @@ NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
     "preprocessing": [StrOptions({"auto", "standardize", "none"})],
 }
+TABLE_CONSTRAINTS: dict[str, list[Any]] = {
+    "column_types": [None, dict],
+    "max_categories": [POSITIVE_INT],
+}
+"""How a mixed table's columns are read (``vaekit train`` sets them from its [data] options)."""
 TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "epochs": [POSITIVE_INT, StrOptions({"auto"})],
     "batch_size": [POSITIVE_INT],
@@ -92,7 +113,7 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "n_init": [POSITIVE_INT],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "device": [str, torch.device],
-    "threads": [POSITIVE_INT, StrOptions({"auto"}), None],
+    "threads": [Interval(Integral, 1, 4096, closed="both"), StrOptions({"auto"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
@@ -108,7 +129,7 @@ NETWORK_DOC = """\
         One of relu, elu, gelu, tanh, leaky_relu, silu, sigmoid.
     architecture : {"auto", "mlp", "conv"}, default="auto"
         "auto" uses convolutions for image stacks, an MLP for tables.
-    likelihood : {"auto", "gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli"}
+    likelihood : {"auto", "gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli", "mixed"}
         p(x|z). "gaussian" has unit variance (the square loss up to a constant),
         "gaussian-learned" one learned variance per feature, "bernoulli" reads the
         decoder's output as logits (data in [0, 1]), "continuous-bernoulli" too, as
@@ -118,7 +139,17 @@ NETWORK_DOC = """\
         Frey faces), and Gaussian for other data; ``likelihood_`` says which.
     preprocessing : {"auto", "standardize", "none"}, default="auto"
         "auto" standardizes tables modelled with a Gaussian likelihood; it is undone
-        on every output."""
+        on every output.
+    column_types : dict of str to str or None, default=None
+        Mixed tables: the kind of a column by name, overriding what is inferred:
+        "continuous" (or "numeric"), "count", "binary" or "categorical". A table
+        with non-numeric columns or missing values (or ``likelihood="mixed"``) is
+        modelled column by column: a Gaussian with a learned variance for numbers,
+        a negative binomial for counts, a Bernoulli for yes/no columns and a softmax
+        for categories, summed over the observed entries only; ``table_`` holds the
+        columns' kinds, categories and scales.
+    max_categories : int, default=200
+        Mixed tables: a categorical column with more levels is refused."""
 
 TRAINING_DOC = """\
     epochs : int or "auto", default="auto"

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from vaekit import io
 from vaekit.estimators._base import BaseAutoEncoder
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.dae import CORRUPTIONS, DenoisingAutoEncoderModel
 
@@ -50,7 +50,11 @@ class AutoEncoder(BaseAutoEncoder):
     module = AutoEncoderModel
     fitted_state: ClassVar[dict[str, io.Codec]] = {"latent_mean_": io.ARRAY, "latent_cov_": io.ARRAY}
     variational = False
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {**NETWORK_CONSTRAINTS, **TRAINING_CONSTRAINTS}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **NETWORK_CONSTRAINTS,
+        **TABLE_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -61,6 +65,8 @@ class AutoEncoder(BaseAutoEncoder):
         architecture: str = "auto",
         likelihood: str = "gaussian",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         epochs: int | str = "auto",
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -140,6 +146,8 @@ class DenoisingAutoEncoder(AutoEncoder):
         architecture: str = "auto",
         likelihood: str = "gaussian",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         corruption: str = "gaussian",
         noise_level: float = 0.2,
         epochs: int | str = "auto",

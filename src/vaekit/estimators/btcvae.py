@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.estimators.vae import VAE
 from vaekit.models.btcvae import SAMPLINGS, BetaTCVAEModel
 from vaekit.training import TrainingConfig
@@ -62,6 +62,7 @@ class BetaTCVAE(VAE):
     module_params = ("alpha", "beta", "gamma", "sampling")
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,
+        **TABLE_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
         "alpha": [NON_NEGATIVE],
         "beta": [NON_NEGATIVE],
@@ -79,6 +80,8 @@ class BetaTCVAE(VAE):
         architecture: str = "auto",
         likelihood: str = "auto",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         alpha: float = 1.0,
         beta: float = 6.0,
         gamma: float = 1.0,

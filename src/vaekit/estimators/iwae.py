@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, POSITIVE_INT, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, POSITIVE_INT, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.estimators.vae import VAE
 from vaekit.models.iwae import IWAEModel
 
@@ -45,6 +45,7 @@ class IWAE(VAE):
     module_params = ("n_importance",)
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,
+        **TABLE_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
         "n_importance": [POSITIVE_INT],
     }
@@ -58,6 +59,8 @@ class IWAE(VAE):
         architecture: str = "auto",
         likelihood: str = "auto",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         n_importance: int = 5,
         epochs: int | str = "auto",
         batch_size: int = 128,

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from torch import Tensor
 
 from vaekit.estimators._base import BaseAutoEncoder
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.models.vae import VAEModel
 
 VAE_DOC = """\
@@ -65,6 +65,7 @@ class VAE(BaseAutoEncoder):
     variational = True
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,
+        **TABLE_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
         "beta": [NON_NEGATIVE],
         "kl_warmup_epochs": [NON_NEGATIVE, StrOptions({"auto"})],
@@ -82,6 +83,8 @@ class VAE(BaseAutoEncoder):
         architecture: str = "auto",
         likelihood: str = "auto",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         beta: float = 1.0,
         kl_warmup_epochs: float | str = "auto",
         capacity: float | None = None,

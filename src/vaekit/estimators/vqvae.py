@@ -95,6 +95,8 @@ class VQVAE(AutoEncoder):
         architecture: str = "auto",
         likelihood: str = "auto",
         preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
         codebook_size: int = 128,
         code_dim: int = 2,
         commitment_cost: float = 0.25,

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from vaekit.data.table_layout import ColumnLayout
 from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass
+from vaekit.mixed_likelihood import MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
 
-LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli")
+LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli", "mixed")
 
 
 @dataclass
@@ -64,6 +66,11 @@ class AutoEncoderModel(nn.Module):
         Width of a condition vector c (a one-hot class for the conditional VAE of
         Sohn et al., 2015) given to both networks: appended to a table's features,
         or as constant extra channels of an image, and appended to z. 0: none.
+    layout : sequence of ColumnLayout, optional
+        With ``likelihood="mixed"``: where each column of a mixed table sits in the
+        encoded input (``sample_shape`` is ``(n_encoded,)``) and in the decoder's
+        output (:mod:`vaekit.data.table_layout`); the decoder emits each column's
+        likelihood parameters.
     """
 
     def __init__(
@@ -75,10 +82,13 @@ class AutoEncoderModel(nn.Module):
         hidden: Sequence[int] = (64, 32),
         activation: str = "relu",
         n_conditions: int = 0,
+        layout: Sequence[ColumnLayout] | None = None,
     ) -> None:
         super().__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood={likelihood!r} is not one of {LIKELIHOODS}")
+        if (likelihood == "mixed") != (layout is not None):
+            raise ValueError('a column layout goes with likelihood="mixed", and only with it')
         self.sample_shape = tuple(sample_shape)
         self.latent_dim = latent_dim
         self.likelihood = likelihood
@@ -86,7 +96,9 @@ class AutoEncoderModel(nn.Module):
         self.encoder = build_encoder(
             self._encoder_input_shape(), self.encoder_outputs(latent_dim), architecture, hidden, activation
         )
-        self.decoder = build_decoder(latent_dim + n_conditions, self.sample_shape, architecture, hidden, activation)
+        self.table_head = None if layout is None else MixedTableHead(list(layout))
+        output_shape = self.sample_shape if self.table_head is None else (self.table_head.n_params,)
+        self.decoder = build_decoder(latent_dim + n_conditions, output_shape, architecture, hidden, activation)
         if likelihood == "gaussian-learned":
             self.decoder_logvar = nn.Parameter(torch.zeros(self.sample_shape))
         else:
@@ -140,6 +152,8 @@ class AutoEncoderModel(nn.Module):
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Likelihood:
         """z of shape (..., B, latent_dim) -> p(x|z) over (..., B, *sample_shape)."""
         params = self.decoder(self.decoder_input(z, condition))
+        if self.table_head is not None:
+            return self.table_head(params)  # a MixedTable over the encoded table
         event_dims = len(self.sample_shape)
         if self.likelihood == "bernoulli":
             return Bernoulli(params, event_dims)

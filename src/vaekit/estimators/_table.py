@@ -1,0 +1,136 @@
+"""Mixed tables in an estimator: the path fit takes for categories, counts and gaps.
+
+An estimator fitted on a table with non-numeric columns or missing values (or with
+``likelihood="mixed"``) keeps a :class:`~vaekit.data.tabular.TableEncoder` in
+``table_``. Inputs are encoded by it (values plus one observed indicator per
+column, :mod:`vaekit.data.table_layout`); the decoder emits one likelihood per
+column (:class:`~vaekit.mixed_likelihood.MixedTable`), summed over the observed
+entries only; outputs come back in the user's own types: a DataFrame with the
+original names, dtypes and category labels when the model was fitted on one, else
+a NumPy array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vaekit.data.tabular import TableEncoder
+from vaekit.data.validation import InputError
+
+NON_NUMERIC_KINDS = "OSUbcm"  # numpy dtype kinds a mixed table may hold: object, strings, bool, category, dates
+
+
+def needs_table(X: Any, likelihood: str, column_types: Any) -> bool:
+    """Whether fit takes the mixed-table path for X.
+
+    Yes for ``likelihood="mixed"`` or given ``column_types``; for a DataFrame with a
+    non-numeric column or a missing value; for a 2-D numeric array with NaN. Images
+    and complete numeric tables keep the plain path (their figures are unchanged).
+    """
+    if likelihood == "mixed" or column_types:
+        return True
+    if isinstance(X, pd.DataFrame):
+        if any(not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) for dtype in X.dtypes):
+            return True
+        return bool(X.isna().to_numpy().any())
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        return bool(np.isnan(X).any()) and not np.isinf(X).any()  # inf: refused by the plain path's checks
+    return False
+
+
+def as_frame(X: Any, names: list[str] | None, name: str = "X") -> pd.DataFrame:
+    """X as a DataFrame: itself, or a 2-D array with the fitted names (x0, x1, ... when there were none)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X, dtype=object if not isinstance(X, np.ndarray) else None)
+    if array.ndim != 2:
+        raise InputError(f"{name} must be a table (n_samples, n_columns); got an array of shape {array.shape}")
+    columns = names if names is not None else [f"x{i}" for i in range(array.shape[1])]
+    if len(columns) != array.shape[1]:
+        raise InputError(f"{name} has {array.shape[1]} columns, but the model was fitted on {len(columns)}")
+    return pd.DataFrame(array, columns=columns)
+
+
+def fit_table(estimator: Any, X: Any) -> np.ndarray:
+    """Fit ``estimator.table_`` on X; the encoded table (n, n_encoded) float32 to train on."""
+    names = getattr(estimator, "feature_names_in_", None)
+    frame = as_frame(X, None if names is None else [str(n) for n in names])
+    estimator.table_ = TableEncoder.fit(frame, estimator.column_types, estimator.max_categories)
+    estimator.table_frame_ = isinstance(X, pd.DataFrame)
+    return estimator.table_.encode(frame)
+
+
+def encode_input(estimator: Any, X: Any, name: str = "X") -> np.ndarray:
+    """X encoded as the fitted table was (n, n_encoded) float32; unknown categories become gaps."""
+    return estimator.table_.encode(as_frame(X, list(estimator.table_.names), name))
+
+
+def table_output(estimator: Any, values: np.ndarray, index: pd.Index | None = None) -> Any:
+    """Target-space values (n, n_columns) as the user gave the table: a DataFrame, or an array."""
+    frame = estimator.table_.to_frame(values, index=index)
+    if estimator.table_frame_:
+        return frame
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def fill_gaps(estimator: Any, X: Any, values: np.ndarray) -> Any:
+    """X with its missing entries (only those) replaced by ``values`` (n, n_columns, target space)."""
+    frame = as_frame(X, [str(n) for n in estimator.table_.names])
+    filled = estimator.table_.to_frame(values, index=frame.index)
+    missing = ~estimator.table_.observed(frame)  # (n, n_columns)
+    out = frame.copy() if isinstance(X, pd.DataFrame) else frame.astype(np.float64)
+    for j, column in enumerate(estimator.table_.names):
+        gaps = missing[:, j]
+        if gaps.any():
+            if out[column].dtype != filled[column].dtype:
+                out[column] = out[column].astype(filled[column].dtype)
+            out.loc[gaps, column] = filled.loc[gaps, column]
+    if isinstance(X, pd.DataFrame):
+        return out
+    return out.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def log_jacobian(estimator: Any, encoded: np.ndarray) -> np.ndarray:
+    """Per row, the sum of log(scale) over observed continuous columns (n,): turns the
+    likelihood of standardized values into one of the user's values."""
+    total = np.zeros(len(encoded))
+    for column in estimator.table_.layout():
+        if column.kind == "continuous":
+            total += encoded[:, column.observed_at] * np.log(column.scale)
+    return total
+
+
+def require_table(estimator: Any, method: str) -> None:
+    """Refuse ``method`` on a model without ``table_``."""
+    if getattr(estimator, "table_", None) is None:
+        raise InputError(
+            f"{type(estimator).__name__}.{method} needs a model fitted on a table with gaps or categories "
+            '(or with likelihood="mixed"); this one was fitted on complete numeric data'
+        )
+
+
+def impute(
+    estimator: Any, X: Any, y: Any = None, *, n_draws: int | None = None, random_state: int | None = None
+) -> Any:
+    """X with only its missing entries filled (see :meth:`BaseAutoEncoder.impute`)."""
+    import torch
+
+    require_table(estimator, "impute")
+    X_model = estimator._check_X(X)
+    C = estimator._conditions(y, len(X_model), "impute")
+    if n_draws is None:
+        codes = estimator._codes(X_model, C)
+        values = estimator._map_batches(lambda z, c: estimator.model_.decode(z, c).point(), codes, C)
+        return fill_gaps(estimator, X, values)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
+        raise InputError(f"n_draws must be a positive number of imputations, or None; got {n_draws!r}")
+    generator = torch.Generator(estimator.device_).manual_seed(0 if random_state is None else int(random_state))
+
+    def draw(x: Any, c: Any) -> Any:
+        z = estimator.model_.encode(x, c).rsample(generator=generator)  # (B, latent): one draw of q(z|x)
+        return estimator.model_.decode(z, c).sample(generator)
+
+    return [fill_gaps(estimator, X, estimator._map_batches(draw, X_model, C)) for _ in range(n_draws)]
