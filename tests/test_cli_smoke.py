@@ -125,6 +125,8 @@ def test_a_refused_file_or_model_is_refused_before_torch_or_sklearn_is_imported(
     """Each refusal here cost ~7 s when it imported torch and scikit-learn first (issue 10, item 7)."""
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("a,b\n1,x\n2,y\n")
+    infinite = tmp_path / "infinite.csv"
+    infinite.write_text("a,b\n1,inf\n2,3\n")
     cases = [
         ("encode", str(table_run), str(wrong), "-o", str(tmp_path / "z.csv")),  # lacks the model's columns
         ("reconstruct", str(table_run), str(wrong), "-o", str(tmp_path / "r.csv")),
@@ -132,7 +134,7 @@ def test_a_refused_file_or_model_is_refused_before_torch_or_sklearn_is_imported(
         ("plot", str(table_run), str(wrong), "--kind", "latent", "-o", str(tmp_path / "p.png")),
         ("decode", str(table_run), str(wrong), "-o", str(tmp_path / "d.csv")),  # no z0, z1 columns
         ("encode", str(tmp_path / "no-model"), str(table_csv), "-o", str(tmp_path / "z.csv")),
-        ("train", str(wrong), "--out", str(tmp_path / "run")),  # a text column
+        ("train", str(infinite), "--out", str(tmp_path / "run")),  # an infinite value
         ("train", str(table_csv), "--out", str(table_run)),  # the run exists, no --force
     ]
     for args in cases:

@@ -174,7 +174,7 @@ def test_points_beside_commas_are_not_taken_for_decimal_commas() -> None:
 def test_sep_and_decimal_options(tmp_path: Path) -> None:
     tabbed = _write(tmp_path / "t.txt", "a\tb\n1,5\t2\n2,5\t3\n")  # decimal commas beside tabs: not detected
     with pytest.raises(DataFileError, match="set `decimal` to ','"):
-        read_data(tabbed)
+        read_data(tabbed).numeric()
     for sep in (None, "\t", "tab", "\\t"):
         assert read_data(tabbed, sep=sep, decimal=",").X.tolist() == [[1.5, 2], [2.5, 3]]
     # a given decimal comma is never the separator, even in a .csv
@@ -185,7 +185,7 @@ def test_sep_and_decimal_options(tmp_path: Path) -> None:
         DataFileError,
         match=r"s.csv', line 2, column 'a  b': non-numeric value '1;2' \(is the separator ';'\? set `sep`\)",
     ):
-        read_data(_write(tmp_path / "s.csv", "a  b\n1;2\n"), sep=",")
+        read_data(_write(tmp_path / "s.csv", "a  b\n1;2\n"), sep=",").numeric()
 
 
 @pytest.mark.parametrize(

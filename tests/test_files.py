@@ -255,7 +255,7 @@ def test_parse_image_size() -> None:
 def test_non_numeric_value_names_file_column_line_and_value(tmp_path: Path) -> None:
     path = _write_text(tmp_path / "bad.csv", "a,b\n1,2\n\n3,oops\n5,6\n")
     with pytest.raises(DataFileError) as info:
-        read_data(path)
+        read_data(path).numeric()
     message = str(info.value)
     assert "bad.csv" in message and "line 4" in message and "column 'b'" in message and "'oops'" in message
     assert "`columns`" in message and "`label`" in message and "`id_column`" in message and "\n" not in message
@@ -265,21 +265,21 @@ def test_non_numeric_value_names_file_column_line_and_value(tmp_path: Path) -> N
 def test_non_numeric_first_problem_in_file_order(tmp_path: Path) -> None:
     path = _write_text(tmp_path / "bad.csv", "a,b\n1,2\n3,x\ny,4\n")
     with pytest.raises(DataFileError, match=r"line 3, column 'b'.*'x'"):
-        read_data(path)
+        read_data(path).numeric()
 
 
 def test_decimal_comma_hint(tmp_path: Path) -> None:
     # a decimal comma is only detected beside ';' (test_dialects.py); beside a tab the message names `decimal`
     path = _write_text(tmp_path / "eu.txt", "a\tb\n1,5\t2\n2,5\t3\n")
     with pytest.raises(DataFileError, match=r"decimal comma\? set `decimal` to ','"):
-        read_data(path)
+        read_data(path).numeric()
     assert read_data(path, decimal=",").X.tolist() == [[1.5, 2], [2.5, 3]]
 
 
 @pytest.mark.parametrize("text", ["a,b\n1,2\n3,\n", "a,b\n1,2\n3,NA\n", "a,b\n1,2\n3\n"])
 def test_missing_value(tmp_path: Path, text: str) -> None:
     with pytest.raises(DataFileError) as info:
-        read_data(_write_text(tmp_path / "gap.csv", text))
+        read_data(_write_text(tmp_path / "gap.csv", text)).numeric()
     message = str(info.value)
     assert "gap.csv" in message and "line 3" in message and "column 'b'" in message and "missing value" in message
 
@@ -317,7 +317,7 @@ def test_empty_file_and_header_only(tmp_path: Path) -> None:
 def test_parquet_non_numeric_gives_row(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["1", "2", "3", "four"]}).to_parquet(tmp_path / "t.parquet")
     with pytest.raises(DataFileError, match=r"t\.parquet', row 3, column 'b': non-numeric value 'four'"):
-        read_data(tmp_path / "t.parquet")
+        read_data(tmp_path / "t.parquet").numeric()
     assert read_data(tmp_path / "t.parquet", columns=["a"]).X.shape == (4, 1)
 
 

@@ -534,6 +534,7 @@ KIND_NAMES = [
     "interpolation",
     "traversals",
     "feature-errors",
+    "marginals",
     "layers",
 ]
 
@@ -591,6 +592,7 @@ def test_one_table_of_figure_kinds() -> None:
         "reconstructions",
         "interpolation",
         "feature-errors",
+        "marginals",
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         FIGURES["history"].needs_data = True  # type: ignore[misc]
@@ -599,7 +601,7 @@ def test_one_table_of_figure_kinds() -> None:
 def test_available_kinds_follow_the_data_and_the_conditioning(
     image_vae: VAE, table_ae: AutoEncoder, image_cvae: ConditionalVAE
 ) -> None:
-    assert available_kinds(image_vae) == [k for k in KIND_NAMES if k != "feature-errors"]
+    assert available_kinds(image_vae) == [k for k in KIND_NAMES if k not in ("feature-errors", "marginals")]
     assert available_kinds(table_ae) == ["history", "latent", "reconstructions", "feature-errors", "layers"]
     assert available_kinds(image_cvae) == ["history", "latent", "reconstructions", "samples", "layers"]
 

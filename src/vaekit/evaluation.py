@@ -275,6 +275,8 @@ def evaluate_model(
     if log_likelihood_samples is not None:
         log_likelihood_samples = check_positive_int("log_likelihood_samples", log_likelihood_samples)
     reconstruction, kl = estimator.loss_terms(X, y, n_samples=n_samples, random_state=random_state)  # (n,), (n,)
+    if getattr(estimator, "table_", None) is not None:
+        return _evaluate_table(estimator, X, y, reconstruction, kl, log_likelihood_samples)
     data = estimator.validate_input(X)  # (n, *input_shape_), in the training columns' order
     X_hat = estimator.reconstruct(X, y)  # (n, *input_shape_)
     squared = reconstruction_error(data, X_hat)  # (n,)
@@ -309,6 +311,36 @@ def evaluate_model(
     if pca:
         n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
         result["pca_in_sample"] = pca_baseline(data, data, n_components, estimator.scaling_)
+    result.update(estimator.diagnostics(X, y))
+    return result
+
+
+def _evaluate_table(
+    estimator: Any, X: Any, y: Any, reconstruction: np.ndarray, kl: np.ndarray, samples: int | None
+) -> dict[str, Any]:
+    """:func:`evaluate_model` for a mixed table: per-column measures instead of squared error and PCA."""
+    from vaekit.table_metrics import table_reconstruction
+
+    table = table_reconstruction(estimator, X, y)
+    variational = estimator.variational
+    result: dict[str, Any] = {
+        "n": len(reconstruction),
+        "elbo": float(-(reconstruction + kl).mean()) if variational else None,
+        "reconstruction": float(reconstruction.mean()),
+        "kl": float(kl.mean()),
+        "squared_error": None,
+        "mse": None,
+        "squared_error_scaled": None,
+        "mse_scaled": None,
+        "units": "per column: numbers in standard deviations, categories as the share right",
+        "column_r2": [c.get("r2") for c in table["columns"]],
+        "table": table,
+        "likelihood": estimator.likelihood_,
+        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
+        "pca_in_sample": None,
+    }
+    if samples is not None:
+        result.update(log_likelihood=None, log_likelihood_samples=samples, bits_per_dim=None)
     result.update(estimator.diagnostics(X, y))
     return result
 

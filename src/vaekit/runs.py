@@ -64,6 +64,9 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     held = split.test if split.test is not None else split.train
     metrics["test"] = evaluate(split.test) if split.test else None
     metrics.update(estimator.diagnostics(*held.inputs(estimator.conditional)))  # a VQ-VAE's codebook usage
+    if getattr(estimator, "table_", None) is not None:  # no PCA on the same footing: per-column baselines instead
+        metrics["pca"] = None
+        return metrics
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
         **pca_baseline(split.train.X, held.X, n_components, estimator.scaling_),
@@ -99,6 +102,11 @@ def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
     return ours / theirs
 
 
+def _held(metrics: dict[str, Any]) -> str:
+    """The part a run is judged on: "test", or "train" when nothing was held out."""
+    return "test" if metrics.get("test") else "train"
+
+
 def _times(ratio: float) -> str:
     """A ratio for a sentence: "1.50x", or "1.2e+03x" for large ones."""
     return f"{ratio:.2f}x" if ratio < 100 else f"{ratio:.3g}x"
@@ -114,6 +122,11 @@ def against_pca(metrics: dict[str, Any]) -> str:
     from vaekit.evaluation import pca_exact_note
 
     pca = metrics["pca"]
+    if pca is None:  # a mixed table: each column against its mean or its most frequent value
+        from vaekit.table_metrics import table_summary
+
+        part = _held(metrics)
+        return f"{part} rows: {table_summary(metrics[part]['table'])}"
     ours, theirs = metrics[pca["split"]]["squared_error_scaled"], pca["squared_error_scaled"]
     ratio = pca_ratio(ours, pca)
     if ratio is None:
@@ -127,7 +140,7 @@ def against_pca(metrics: dict[str, Any]) -> str:
 
 def _quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
     """Active units and per-column R^2 on the held-out part, for the top of the report."""
-    part = metrics["pca"]["split"]
+    part = _held(metrics)
     held = metrics[part]
     facts = {}
     if held.get("active_units") is not None:
@@ -150,7 +163,7 @@ def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
     that reconstructs worse than PCA with as many components (unless PCA reconstructs
     the rows exactly, see :func:`pca_ratio`: then the comparison says nothing).
     """
-    part = metrics["pca"]["split"]
+    part = _held(metrics)
     held = metrics[part]
     found = []
     active = held.get("active_units")
@@ -172,7 +185,7 @@ def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
                 "training (`patience` 0), or a `beta` below 1"
             )
     pca = metrics["pca"]
-    ratio = pca_ratio(held["squared_error_scaled"], pca)  # None: PCA is exact here, no yardstick
+    ratio = None if pca is None else pca_ratio(held["squared_error_scaled"], pca)  # None: no yardstick
     if ratio is not None and ratio > 1.005:
         found.append(
             f"the model reconstructs worse than PCA with {pca['n_components']} components, fitted on the same "

@@ -68,11 +68,18 @@ def run_sweep(
     -------
     list of dict with the keys of :data:`COLUMNS` (``model`` is "pca" for the baseline).
     """
+    from vaekit.data.split import load_split
     from vaekit.runs import check_target, train_run
 
     for dim in latent_dims:  # refuse before training anything, not halfway through
         for kind in models:
             check_target(out / f"{kind}-z{dim}", force)
+    split = load_split(config["data"], int(config["training"]["seed"]))
+    if split.train.frame is not None:
+        raise ValueError(
+            f"'{config['data']['source']}': a sweep compares each model with PCA, which needs a table of numbers "
+            "without gaps; this one has text, categories or missing values: train one model with `vaekit train`"
+        )
     rows: list[dict[str, Any]] = []
     for dim in latent_dims:
         pca_row: dict[str, Any] | None = None

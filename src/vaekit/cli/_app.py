@@ -263,6 +263,9 @@ def _match(estimator: Any, loaded: Any) -> Any:
 
     names = getattr(estimator, "feature_names_in_", None)
     loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
+    if getattr(estimator, "table_", None) is not None or getattr(estimator, "table", False):
+        return loaded  # a mixed table's model takes its columns by name; it encodes them itself
+    loaded = loaded.numeric()  # text or gaps: the first one named, for a model of numbers only
     expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
     flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
     if got == expected or flattened:

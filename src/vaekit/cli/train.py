@@ -234,15 +234,19 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
                 if m.get("active_units") is None
                 else f", active units {m['active_units']} of {metrics['latent_dim']}"
             )
-            raw = f" ({m['squared_error']:.4g} in the data's units)" if m["units"] != "the data's units" else ""
+            if m["squared_error_scaled"] is None:  # a mixed table: measured per column (below)
+                error = ""
+            else:
+                raw = f" ({m['squared_error']:.4g} in the data's units)" if m["units"] != "the data's units" else ""
+                error = f"; squared error {m['squared_error_scaled']:.4g} per sample in {m['units']}{raw}"
             typer.echo(
-                f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats{active}; "
-                f"squared error {m['squared_error_scaled']:.4g} per sample in {m['units']}{raw}"
+                f"  {part:5s} {elbo}reconstruction {m['reconstruction']:.3f}, KL {m['kl']:.3f} nats{active}{error}"
             )
     note = positive_density_note(*(metrics[part]["elbo"] for part in ("train", "test") if metrics.get(part)))
     if note is not None:
         typer.echo(f"  note: {note}")
-    typer.echo(f"  against PCA: {against_pca(metrics)}")
+    against = "per column" if metrics.get("pca") is None else "against PCA"
+    typer.echo(f"  {against}: {against_pca(metrics)}")
     for text in metrics.get("warnings", []):
         typer.echo(f"  warning: {to_flags(text)}")
 

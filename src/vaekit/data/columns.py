@@ -285,7 +285,11 @@ def align_loaded(loaded: LoadedData, names: Sequence[str] | None) -> LoadedData:
     if have == want:
         return loaded
     if have == feature_names_for(len(have)):  # no header: columns by position
-        return dataclasses.replace(loaded, feature_names=want) if len(have) == len(want) else loaded
+        if len(have) != len(want):
+            return loaded
+        frame = None if loaded.frame is None else loaded.frame.set_axis(want, axis=1)
+        return dataclasses.replace(loaded, feature_names=want, frame=frame)
     fix = "give a file with those columns, or choose them with `columns`"
     positions = _aligned_positions(have, want, source=quoted(loaded.source), fix=fix, error=DataFileError)
-    return dataclasses.replace(loaded, X=np.ascontiguousarray(loaded.X[:, positions]), feature_names=want)
+    frame = None if loaded.frame is None else loaded.frame.iloc[:, positions].set_axis(want, axis=1)
+    return dataclasses.replace(loaded, X=np.ascontiguousarray(loaded.X[:, positions]), feature_names=want, frame=frame)

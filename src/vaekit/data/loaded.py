@@ -53,6 +53,14 @@ class LoadedData:
     source : str
         The path or dataset name as given, for messages.
     kind : {"table", "images"}
+    frame : DataFrame of shape (n_samples, n_features) or None
+        A mixed table's feature columns as read (text, categories, yes/no columns,
+        missing values), which a model reads column by column; ``X`` then holds each
+        value as a number, NaN where it is missing or not a number. None when every
+        feature is a finite number.
+    problem : str or None
+        For a mixed table: the one-line error, naming the file, the line, the column
+        and the value, that :meth:`numeric` raises for a model of numbers only.
     """
 
     X: np.ndarray
@@ -63,6 +71,8 @@ class LoadedData:
     id_name: str | None
     source: str
     kind: str
+    frame: Any = None
+    problem: str | None = None
 
     def __post_init__(self) -> None:
         n_samples = len(self.X)
@@ -80,6 +90,19 @@ class LoadedData:
         """Number of samples (rows or images)."""
         return len(self.X)
 
+    def numeric(self) -> LoadedData:
+        """This data, for a model of numbers only: itself, or the error naming the first value
+        that is not a number (a mixed table is for a model fitted on one).
+
+        Raises
+        ------
+        DataFileError
+            The table holds text, categories or missing values.
+        """
+        if self.frame is not None:
+            raise DataFileError(self.problem or f"{quoted(self.source)}: not every value is a number")
+        return self
+
     def inputs(self, conditional: bool = False) -> tuple[Any, np.ndarray | None]:
         """What an estimator's ``fit``/``transform``/... take from this data: ``(X, y)``.
 
@@ -93,7 +116,9 @@ class LoadedData:
             ``conditional`` and there are no labels.
         """
         X: Any = self.X
-        if self.kind == "table" and self.feature_names is not None:
+        if self.frame is not None:
+            X = self.frame
+        elif self.kind == "table" and self.feature_names is not None:
             import pandas as pd
 
             X = pd.DataFrame(self.X, columns=[str(name) for name in self.feature_names], copy=False)

@@ -61,6 +61,8 @@ def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
         id_name=data.id_name,
         source=data.source,
         kind=data.kind,
+        frame=None if data.frame is None else data.frame.iloc[rows].reset_index(drop=True),
+        problem=data.problem,
     )
 
 

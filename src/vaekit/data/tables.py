@@ -134,20 +134,40 @@ def _hint(value: str, n_columns: int) -> str:
     return ""
 
 
-def _features(frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str]) -> np.ndarray:
-    """The feature columns as float32 ``(n_rows, n_features)``, after checking every value."""
+def _features(
+    frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str]
+) -> tuple[np.ndarray, pd.DataFrame | None, str | None]:
+    """The feature columns as float32 ``(n_rows, n_features)``, after checking every value; and,
+    for a mixed table (text, categories, yes/no columns or missing values), the columns as
+    they are, which a model reads column by column (the array then holds NaN where a value
+    is not a number), with the message that names the first such value for a model of
+    numbers only. An infinite value is refused."""
     problems = {name: p for name in names if (p := _feature_problem(frame[name])) is not None}
     if problems:
         name, (row, what, value, count) = min(problems.items(), key=lambda item: item[1][0])
         where = f"{quoted(source)}, {locate(row)}, column '{name}'"
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
-            raise DataFileError(f"{where}: missing value (empty field or NA){more}; {_FIX_MISSING}")
-        raise DataFileError(f"{where}: {what} {str(value)!r}{more}{_hint(str(value), frame.shape[1])}; {_FIX_TEXT}")
+            message = f"{where}: missing value (empty field or NA){more}; {_FIX_MISSING}"
+        else:
+            message = f"{where}: {what} {str(value)!r}{more}{_hint(str(value), frame.shape[1])}; {_FIX_TEXT}"
+        misread = what != "missing value" and _hint(str(value), frame.shape[1])  # a decimal comma, a separator
+        if misread or any(what == "infinite value" for _, what, _, _ in problems.values()):
+            raise DataFileError(message)
+        mixed = frame[names].copy()
+        numbers = np.empty((len(frame), len(names)), dtype=np.float32)
+        for j, column in enumerate(names):
+            series = mixed[column]
+            if pd.api.types.is_bool_dtype(series):
+                numbers[:, j] = series.astype(float)
+            else:
+                as_numbers = series if pd.api.types.is_numeric_dtype(series) else pd.to_numeric(series, errors="coerce")
+                numbers[:, j] = np.asarray(as_numbers, dtype=np.float64)
+        return numbers, mixed, message
     X = np.empty((len(frame), len(names)), dtype=np.float32)  # (n, d)
     for j, name in enumerate(names):
         X[:, j] = pd.to_numeric(frame[name]).to_numpy(dtype=np.float32)
-    return X
+    return X, None, None
 
 
 def table_to_loaded(
@@ -198,9 +218,11 @@ def table_to_loaded(
     exclude = {label_name, id_name, *not_features}
     positions = feature_positions(names, columns, source=source, exclude=exclude, positional=positional)
     features = [names[j] for j in positions]
-    X = _features(frame, features, source=source, locate=locate)
+    X, mixed, problem = _features(frame, features, source=source, locate=locate)
     return LoadedData(
-        X=checked(X, source),
+        X=checked(X, source) if mixed is None else X,
+        frame=mixed,
+        problem=problem,
         labels=_column_values(frame[label_name]) if label_name is not None else None,
         ids=_column_values(frame[id_name]) if id_name is not None else None,
         feature_names=features,

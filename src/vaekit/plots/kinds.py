@@ -69,6 +69,9 @@ class FigureKind:
     all_rows_in_runs : bool
         In a run, drawn from the training and test rows together (the latent scatter
         shows the whole data set); otherwise from the test part (else the training part).
+    mixed : {"also", "never", "only"}
+        For a model of a mixed table (categories, gaps: ``table_``): drawn for it too,
+        not for it (the figures of numeric columns), or only for it.
     """
 
     name: str
@@ -79,10 +82,14 @@ class FigureKind:
     with_classes: bool = True
     in_runs_for: AppliesTo = "any"
     all_rows_in_runs: bool = False
+    mixed: str = "also"
 
     def applies(self, estimator: Estimator) -> bool:
         """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
         if not _fits(self.applies_to, estimator):
+            return False
+        table = getattr(estimator, "table_", None) is not None
+        if (self.mixed == "never" and table) or (self.mixed == "only" and not table):
             return False
         return self.with_classes or not estimator.conditional
 
@@ -199,6 +206,18 @@ def _draw_feature_errors(estimator: Estimator, data: LoadedData | None, seed: in
     return plot_feature_errors(data.X, estimator.reconstruct(X, y), data.feature_names)
 
 
+def _draw_marginals(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.estimators._table import as_frame
+    from vaekit.plots.marginals import plot_marginals
+
+    assert data is not None
+    X, _ = data.inputs(False)
+    names = list(estimator.table_.names)
+    real = as_frame(X, names)[names]
+    generated = as_frame(estimator.sample(len(real), random_state=seed), names)
+    return plot_marginals(real, generated)
+
+
 def _draw_layers(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.layers import layer_table, plot_layers
 
@@ -240,6 +259,7 @@ FIGURES: dict[str, FigureKind] = {
             applies_to="any",
             draw=_draw_reconstructions,
             in_runs_for="images",
+            mixed="never",
         ),
         FigureKind(
             "samples",
@@ -271,6 +291,17 @@ FIGURES: dict[str, FigureKind] = {
             needs_data=True,
             applies_to="tables",
             draw=_draw_feature_errors,
+            mixed="never",
+        ),
+        FigureKind(
+            "marginals",
+            "each column of the data beside the same number of rows sampled from the model, with the "
+            "Kolmogorov-Smirnov statistic of numbers and the total-variation distance of categories (mixed tables)",
+            needs_data=True,
+            applies_to="tables",
+            draw=_draw_marginals,
+            mixed="only",
+            all_rows_in_runs=True,
         ),
         FigureKind(
             "layers",
@@ -341,7 +372,12 @@ def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:
     labels = None
     if train.labels is not None and test.labels is not None:
         labels = np.concatenate([train.labels, test.labels])
-    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=None)
+    frame = None
+    if train.frame is not None and test.frame is not None:
+        import pandas as pd
+
+        frame = pd.concat([train.frame, test.frame], ignore_index=True)
+    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=None, frame=frame)
 
 
 def run_figures(
