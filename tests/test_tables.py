@@ -149,3 +149,34 @@ def test_complete_numeric_tables_keep_the_plain_path() -> None:
     assert model.likelihood_ == "gaussian" and not hasattr(model, "table_")
     with pytest.raises(InputError, match="impute"):
         model.impute(X)
+
+
+def test_the_cli_trains_on_a_mixed_csv_and_imputes_its_gaps(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    gappy, _ = structured_table(n=150, seed=3)
+    gappy.insert(0, "name", [f"r{i}" for i in range(len(gappy))])
+    csv = tmp_path / "mixed.csv"
+    gappy.to_csv(csv, index=False)
+    run = tmp_path / "run"
+    result = cli("train", csv, "--id", "name", "--count", "eggs", "--out", run, "--epochs", "3", "--quiet")
+    assert "per column" in result.stdout and "categories:" in result.stdout
+    assert (run / "figures" / "marginals.png").exists() and "marginals" in (run / "report.html").read_text()
+    result = cli("impute", run, csv, "-o", tmp_path / "filled.csv")
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert list(filled.columns) == list(gappy.columns)  # the id column first, then the model's columns
+    assert filled.drop(columns="name").notna().all().all()
+    assert set(filled["kind"]) <= {"small", "mid", "large"} and set(filled["heavy"]) <= {"yes", "no"}
+    kept = gappy["length"].notna()
+    assert np.allclose(filled.loc[kept, "length"], gappy.loc[kept, "length"])
+    assert f"filled {int(gappy.drop(columns='name').isna().sum().sum()):,} missing entries" in result.stdout
+    cli("reconstruct", run, csv, "-o", tmp_path / "rebuilt.csv")
+    rebuilt = pd.read_csv(tmp_path / "rebuilt.csv")
+    assert "reconstruction_nll" in rebuilt.columns and set(rebuilt["kind"]) <= {"small", "mid", "large"}
+    cli("sample", run, "-n", "7", "-o", tmp_path / "samples.csv")
+    assert len(pd.read_csv(tmp_path / "samples.csv")) == 7
+    drawn = cli("impute", run, csv, "-o", tmp_path / "draw.csv", "--draws", "2")
+    assert (tmp_path / "draw-1.csv").exists() and (tmp_path / "draw-2.csv").exists(), drawn.stdout
+
+
+def test_the_cli_refuses_impute_with_a_model_of_numbers(cli, table_run, table_csv, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("impute", table_run, table_csv, "-o", tmp_path / "f.csv", ok=False)
+    assert "cannot fill gaps" in result.stderr and not (tmp_path / "f.csv").exists()

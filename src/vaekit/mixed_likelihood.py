@@ -181,6 +181,8 @@ class MixedTable:
             raise ValueError(f"x has {x.shape[-1]} numbers per row; the layout encodes {self.index.n_encoded}")
         out: dict[str, tuple[Tensor, Tensor]] = {}
         for kind in _SCALAR_KINDS:
+            if not len(self.index.values[kind]):  # no column of this kind: no work (each op costs ~10 us)
+                continue
             seen = x[..., self.index.observed[kind]] > 0.5
             value = torch.where(seen, x[..., self.index.values[kind]], torch.zeros((), dtype=x.dtype, device=x.device))
             if kind == "count":
@@ -214,32 +216,46 @@ class MixedTable:
         -------
         Tensor of shape (..., B, n_columns)
         """
+        zero = torch.zeros((), dtype=self.params.dtype, device=self.params.device)
+        parts = [torch.where(seen, value, zero) for seen, value in self._parts(x)]
+        return self._in_column_order(parts)
+
+    def _parts(self, x: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Per kind present, (observed mask (B, n_kind), log-likelihood (..., B, n_kind)), in kind order."""
         targets = self._targets(x.to(self.params.dtype))
         parts: list[tuple[Tensor, Tensor]] = []
-        seen, t = targets["continuous"]
-        mu = self._param("continuous")
-        parts.append((seen, -0.5 * (LOG_2PI + self.logvar + (t - mu).pow(2) * torch.exp(-self.logvar))))
-        seen, t = targets["count"]
-        r_log, logits = self._param("count", 1), self._param("count") - self._param("count", 1)
-        r = torch.exp(r_log)
-        soft = F.softplus(logits)
-        nb = torch.lgamma(t + r) - torch.lgamma(r) - torch.lgamma(t + 1.0) - r * soft + t * (logits - soft)
-        parts.append((seen, nb))
-        seen, t = targets["binary"]
-        logit, t = torch.broadcast_tensors(self._param("binary"), t)
-        parts.append((seen, -F.binary_cross_entropy_with_logits(logit, t, reduction="none")))
+        if "continuous" in targets:
+            seen, t = targets["continuous"]
+            mu = self._param("continuous")
+            parts.append((seen, -0.5 * (LOG_2PI + self.logvar + (t - mu).pow(2) * torch.exp(-self.logvar))))
+        if "count" in targets:
+            seen, t = targets["count"]
+            r_log, logits = self._param("count", 1), self._param("count") - self._param("count", 1)
+            r = torch.exp(r_log)
+            soft = F.softplus(logits)
+            nb = torch.lgamma(t + r) - torch.lgamma(r) - torch.lgamma(t + 1.0) - r * soft + t * (logits - soft)
+            parts.append((seen, nb))
+        if "binary" in targets:
+            seen, t = targets["binary"]
+            logit, t = torch.broadcast_tensors(self._param("binary"), t)
+            parts.append((seen, -F.binary_cross_entropy_with_logits(logit, t, reduction="none")))
         for g, group in enumerate(self.index.groups):
             seen, level = targets[str(g)]
             log_p = torch.log_softmax(self.params[..., group.params], dim=-1)  # (..., B, n, K)
             shape = torch.broadcast_shapes(log_p.shape[:-1], level.shape)
             picked = log_p.expand(*shape, log_p.shape[-1]).gather(-1, level.expand(shape).unsqueeze(-1))
             parts.append((seen, picked.squeeze(-1)))
-        zero = torch.zeros((), dtype=self.params.dtype, device=self.params.device)
-        return self._in_column_order([torch.where(seen, value, zero) for seen, value in parts])
+        return parts
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over the columns: x of shape (B, n_encoded) -> (..., B), in nats."""
-        return self.log_prob_columns(x).sum(dim=-1)
+        zero = torch.zeros((), dtype=self.params.dtype, device=self.params.device)
+        total: Tensor | None = None
+        for seen, value in self._parts(x):  # the sum needs no column order
+            part = torch.where(seen, value, zero).sum(dim=-1)
+            total = part if total is None else total + part
+        assert total is not None
+        return total
 
     # ------------------------------------------------------------ summaries
     @property

@@ -102,6 +102,16 @@ def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
     return ours / theirs
 
 
+def _shape_text(estimator: Any, split: Split) -> str:
+    """What the data is, for the report: its kind and sample shape, or a mixed table's columns by kind."""
+    table = getattr(estimator, "table_", None)
+    if table is None:
+        return f"{split.train.kind}, sample shape {tuple(estimator.input_shape_)}"
+    kinds = [c.kind for c in table.columns]
+    counted = ", ".join(f"{kinds.count(k)} {k}" for k in ("continuous", "count", "binary", "categorical") if k in kinds)
+    return f"a mixed table of {len(kinds)} columns: {counted}"
+
+
 def _held(metrics: dict[str, Any]) -> str:
     """The part a run is judged on: "test", or "train" when nothing was held out."""
     return "test" if metrics.get("test") else "train"
@@ -151,6 +161,18 @@ def _quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
         pairs = sorted(((v, n) for n, v in zip(names, r2) if v is not None), key=lambda pair: pair[0])
         shown = ", ".join(f"{n} {v:.2f}" for v, n in pairs[:12]) + (", ..." if len(pairs) > 12 else "")
         facts["R2 per column"] = f"{shown} ({part} rows, worst first; 1 = perfect, 0 = no better than the mean)"
+    table = held.get("table")
+    if table:
+        right = [
+            f"{c['name']} {c['accuracy']:.0%} (most frequent {c['baseline_accuracy']:.0%})"
+            for c in table["columns"]
+            if c.get("accuracy") is not None
+        ]
+        if right:
+            facts["categories right"] = f"{', '.join(right)} ({part} rows, observed entries)"
+        seen = metrics["train"]["table"]["columns"]
+        gaps = [f"{c['name']} {1 - c['observed']:.1%}" for c in seen if c["observed"] < 1]
+        facts["missing per column"] = (", ".join(gaps) or "none") + " (training rows; gaps add nothing to the loss)"
     return facts
 
 
@@ -309,13 +331,13 @@ def train_run(
         figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
         facts = {
             **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
-            "data": f"{config['data']['source']} ({split.train.kind}, sample shape {tuple(estimator.input_shape_)})",
+            "data": f"{config['data']['source']} ({_shape_text(estimator, split)})",
             "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
             "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
             f"{metrics['n_parameters']:,} parameters",
             "likelihood": estimator.likelihood_,
             "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
-            "against PCA": against_pca(metrics),
+            ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
             **_quality_facts(estimator, metrics),
         }
         page = render_report(

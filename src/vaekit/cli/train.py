@@ -38,6 +38,16 @@ class _TrainCommand(TyperCommand):
             formatter.write_dl(kind_options_help())
 
 
+ColumnList = Annotated[
+    str | None,
+    typer.Option(
+        "--categorical",
+        help="Columns to model as categories (comma-separated), e.g. a number code; a mixed table's other "
+        "columns get their kind from their values.",
+    ),
+]
+
+
 @app.command(
     cls=_TrainCommand,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -127,6 +137,20 @@ def train(
     ] = None,
     sep: Sep = None,
     decimal: Decimal = None,
+    categorical: ColumnList = None,
+    numeric: Annotated[
+        str | None, typer.Option("--numeric", help="Columns to model as numbers (comma-separated).")
+    ] = None,
+    count: Annotated[
+        str | None, typer.Option("--count", help="Columns to model as counts (negative binomial).")
+    ] = None,
+    binary: Annotated[str | None, typer.Option("--binary", help="Columns to model as yes/no (two values).")] = None,
+    max_categories: Annotated[
+        int | None,
+        typer.Option(
+            "--max-categories", help="Most levels of a categorical column.  [default: 200]", show_default=False, min=1
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False),
@@ -139,6 +163,8 @@ def train(
         "source": data, "columns": _split_list(columns), "label": label, "id": id_column, "key": key,
         "image_size": image_size, "split": split, "data_dir": None if data_dir is None else str(data_dir),
         "header": header, "image_mode": image_mode, "sep": sep, "decimal": decimal, "test_fraction": test_fraction,
+        "categorical": _split_list(categorical), "numeric": _split_list(numeric), "count": _split_list(count),
+        "binary": _split_list(binary), "max_categories": max_categories,
     }  # fmt: skip
     early = None
     if config is None and data is not None:

@@ -248,7 +248,13 @@ def reconstruct(
 
     estimator = _load_model(model)
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
-    errors = reconstruction_error(loaded.X, X_hat)  # (n,)
+    table = getattr(estimator, "table_", None) is not None
+    if table:  # categories have no squared error: -log p(x|z) of each row's observed entries, in nats
+        errors = estimator.loss_terms(*loaded.inputs(estimator.conditional))[0]
+        error_name, error_what = "reconstruction_nll", "-log p(x|z) per row (nats, observed entries)"
+    else:
+        errors = reconstruction_error(loaded.X, X_hat)  # (n,)
+        error_name, error_what = "reconstruction_error", "squared error per row"
     n_rows = len(X_hat)
     if not _is_folder(output) and Path(output).suffix.lower() == ".png":
         from vaekit.plots import make_figure, save_figure
@@ -265,11 +271,11 @@ def reconstruct(
             force,
             ids=loaded.ids,
             id_name=loaded.id_name,
-            extra={"reconstruction_error": errors},
+            extra={error_name: errors},
         )
         written = f"{n_rows:,} reconstructions"
     typer.echo(
-        f"wrote {written} to {_shown(output)}; squared error per row, over all {n_rows:,} rows: "
+        f"wrote {written} to {_shown(output)}; {error_what}, over all {n_rows:,} rows: "
         f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})"
     )
 
@@ -300,3 +306,58 @@ def sample(
     X = estimator.sample(n, random_state=seed, y=chosen)
     _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
     typer.echo(f"wrote {n} samples to {_shown(output)}")
+
+
+@app.command(epilog="Example: vaekit impute runs/penguins-vae penguins.csv -o filled.csv")
+@friendly
+def impute(
+    model: Annotated[Path, typer.Argument(help="Model or run folder, trained on a table with gaps or categories.")],
+    data: Annotated[str, typer.Argument(help="A table with missing values (empty fields, NA).")],
+    output: Output,
+    draws: Annotated[
+        int | None,
+        typer.Option(
+            "--draws",
+            help="Write this many completed tables, each drawn from the model (multiple imputation): "
+            "OUTPUT with -1, -2, ... before its suffix.  [default: one table, each gap its most probable value]",
+            show_default=False,
+            min=1,
+            max=1000,
+        ),
+    ] = None,
+    seed: Seed = 0,
+    label: Label = None,
+    id_column: IdColumn = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    force: Force = False,
+) -> None:
+    """DATA with its missing entries filled in, and only those: numbers by their conditional mean, categories by
+    their most probable value (or --draws tables drawn from the model). The file keeps DATA's columns and ids."""
+    from vaekit.data.write import write_array
+
+    outputs = [output] if draws is None else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in
+                                              range(1, draws + 1)]  # fmt: skip
+    for path in outputs:
+        _check_output(path, force)
+    header = _model_header(model)
+    if not header.table:
+        raise ValueError(
+            f"{model} was trained on a table of numbers without gaps, so it cannot fill gaps; train on the table "
+            "with its gaps (vaekit train DATA), or with --likelihood mixed"
+        )
+    loaded = _read(data, None, label, id_column, None, None, None, None, None, "auto", sep, decimal, header)
+    estimator = _load_model(model)
+    X, y = loaded.inputs(estimator.conditional)
+    filled = estimator.impute(X, y, n_draws=draws, random_state=seed)
+    tables = filled if isinstance(filled, list) else [filled]
+    names = [str(n) for n in estimator.table_.names]
+    gaps = int(loaded.frame[names].isna().sum().sum()) if loaded.frame is not None else 0
+    for path, table in zip(outputs, tables):
+        if not hasattr(table, "columns"):
+            import pandas as pd
+
+            table = pd.DataFrame(table, columns=names)
+        write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
+    shown = str(outputs[0]) if len(outputs) == 1 else f"{outputs[0]} ... {outputs[-1]}"
+    typer.echo(f"filled {gaps:,} missing entries in {len(X):,} rows; wrote {shown}")

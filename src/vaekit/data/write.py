@@ -93,7 +93,9 @@ def write_array(
     Parameters
     ----------
     path : str or path-like
-    array : ndarray of shape (n_rows,), (n_rows, n_columns), (n_rows, H, W) or (n_rows, C, H, W)
+    array : ndarray of shape (n_rows,), (n_rows, n_columns), (n_rows, H, W) or (n_rows, C, H, W), or DataFrame
+        A DataFrame (a mixed table's rows, in the user's types) keeps its columns;
+        it goes to a text or Parquet table only.
     column_names : sequence of str or None, default=None
         Names of the array's columns in a table; default ``z0``, ``z1``, ...
         (``p0``, ... for images).
@@ -125,6 +127,10 @@ def write_array(
             f"{quoted(path)}: is a folder; give a file name, such as {path / 'output.csv'} (a folder is never replaced)"
         )
     fmt, compress = _output_format(path)
+    if isinstance(array, pd.DataFrame):  # a mixed table, in the user's own types
+        return _write_frame(
+            path, array, fmt, compress, ids=ids, id_name=id_name, extra=extra_columns, overwrite=overwrite
+        )
     array = np.asarray(array)
     if array.ndim == 0:
         raise ValueError(f"cannot write a 0-dimensional array to {quoted(path)}")
@@ -153,6 +159,33 @@ def write_array(
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path, overwrite=overwrite) as temporary:
         writer(temporary)
+    return path
+
+
+def _write_frame(
+    path: Path,
+    frame: pd.DataFrame,
+    fmt: str,
+    compress: bool,
+    *,
+    ids: np.ndarray | None,
+    id_name: str | None,
+    extra: dict[str, np.ndarray] | None,
+    overwrite: bool,
+) -> Path:
+    """A table of the user's own columns (categories and all): the ids first, then ``frame``, then ``extra``."""
+    if fmt in ("npy", "npz"):
+        raise DataFileError(
+            f"{quoted(path)}: a table with categories or text goes to .csv, .tsv or .parquet, not .{fmt}"
+        )
+    out = frame.reset_index(drop=True)
+    if ids is not None:
+        out.insert(0, id_name or "id", _per_row(ids, len(out), "ids"))
+    for name, values in (extra or {}).items():
+        out[str(name)] = _per_row(values, len(out), f"extra column '{name}'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path, overwrite=overwrite) as temporary:
+        write_table(temporary, out, fmt=fmt, compress=compress)
     return path
 
 
