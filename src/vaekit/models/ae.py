@@ -24,6 +24,11 @@ from vaekit.mixed_likelihood import MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
 
 LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli", "mixed")
+MISSING_AUGMENTATION = 0.2
+"""Mixed tables: while training, each entry is hidden from the encoder with this
+probability (as a gap is: values and observed indicator 0) and still scored by the
+likelihood, so the model learns to predict an entry from the others, which is what
+``impute`` asks of it (the training of the partial VAE of Ma et al., "EDDI", ICML 2019)."""
 
 
 @dataclass
@@ -97,6 +102,11 @@ class AutoEncoderModel(nn.Module):
             self._encoder_input_shape(), self.encoder_outputs(latent_dim), architecture, hidden, activation
         )
         self.table_head = None if layout is None else MixedTableHead(list(layout))
+        if layout is not None:  # (n_columns, n_encoded): which encoded positions hold each column
+            positions = torch.zeros(len(layout), self.sample_shape[0])
+            for j, column in enumerate(layout):
+                positions[j, column.in_offset : column.observed_at + 1] = 1.0
+            self.register_buffer("column_positions", positions, persistent=False)
         output_shape = self.sample_shape if self.table_head is None else (self.table_head.n_params,)
         self.decoder = build_decoder(latent_dim + n_conditions, output_shape, architecture, hidden, activation)
         if likelihood == "gaussian-learned":
@@ -167,9 +177,14 @@ class AutoEncoderModel(nn.Module):
         return 0.0
 
     def encoder_view(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """What the encoder sees of a batch x while training (x itself; a corrupted
-        copy for the denoising autoencoder)."""
-        return x
+        """What the encoder sees of a batch x while training: x itself; for a mixed table
+        x with entries hidden at random (:data:`MISSING_AUGMENTATION`); a corrupted copy
+        for the denoising autoencoder."""
+        if self.table_head is None or MISSING_AUGMENTATION <= 0:
+            return x
+        n_columns = self.column_positions.shape[0]
+        hide = torch.rand(x.shape[0], n_columns, generator=generator, device=x.device) < MISSING_AUGMENTATION
+        return x * (1.0 - hide.to(x.dtype) @ self.column_positions)  # (B, n_encoded): hidden entries read as gaps
 
     def loss(
         self,
