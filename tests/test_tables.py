@@ -16,7 +16,7 @@ import vaekit
 from vaekit.data.loaded import DataFileError
 from vaekit.data.validation import InputError
 
-FAST = {"epochs": 150, "patience": None, "kl_warmup_epochs": 10, "verbose": 0, "random_state": 0, "hidden": (32,)}
+FAST = {"epochs": 400, "patience": None, "kl_warmup_epochs": 10, "verbose": 0, "random_state": 0, "hidden": (32,)}
 
 
 def structured_table(n: int = 400, seed: int = 0, missing: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
