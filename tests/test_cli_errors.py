@@ -23,7 +23,7 @@ from vaekit.cli import app
 COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 QUICK = ["--epochs", "1", "--hidden", "4", "--quiet"]
 """Options that keep a training command fast when a bad value is accepted."""
-BAD_VALUES = ["-1", "0", "abc", "", "nan", "x" * 300]
+BAD_VALUES = ["-1", "0", "abc", "", "x" * 300]
 """Values for every option that takes one (after the first value an option accepts, the rest are skipped:
 a free-form option such as --data-dir takes them all, and each accepted value costs a training run)."""
 
@@ -71,6 +71,7 @@ def valid_args(command: str, files: dict[str, Path], out: Path) -> list[str]:
         "reconstruct": [run, table, "-o", str(out / "r.csv")],
         "sample": [run, "-o", str(out / "s.csv"), "-n", "3"],
         "evaluate": [run, table],
+        "impute": [run, table, "-o", str(out / "f.csv")],
         "plot": [run, table, "--kind", "latent", "-o", str(out / "p.png")],
         "summary": [run],
         "datasets": [],
