@@ -180,3 +180,18 @@ def test_the_cli_trains_on_a_mixed_csv_and_imputes_its_gaps(cli, tmp_path) -> No
 def test_the_cli_refuses_impute_with_a_model_of_numbers(cli, table_run, table_csv, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = cli("impute", table_run, table_csv, "-o", tmp_path / "f.csv", ok=False)
     assert "cannot fill gaps" in result.stderr and not (tmp_path / "f.csv").exists()
+
+
+def test_the_readme_example_for_a_table_with_gaps_runs_as_written() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Tables with categories and gaps") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    namespace: dict = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    assert {c.name: c.kind for c in namespace["vae"].table_.columns} == {
+        "species": "categorical", "bill_mm": "continuous", "eggs": "count", "sex": "binary"}  # fmt: skip
+    assert namespace["filled"].notna().all().all() and len(namespace["draws"]) == 5
