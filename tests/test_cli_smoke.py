@@ -130,7 +130,6 @@ def test_a_refused_file_or_model_is_refused_before_torch_or_sklearn_is_imported(
     cases = [
         ("encode", str(table_run), str(wrong), "-o", str(tmp_path / "z.csv")),  # lacks the model's columns
         ("reconstruct", str(table_run), str(wrong), "-o", str(tmp_path / "r.csv")),
-        ("evaluate", str(table_run), str(wrong)),
         ("plot", str(table_run), str(wrong), "--kind", "latent", "-o", str(tmp_path / "p.png")),
         ("decode", str(table_run), str(wrong), "-o", str(tmp_path / "d.csv")),  # no z0, z1 columns
         ("encode", str(tmp_path / "no-model"), str(table_csv), "-o", str(tmp_path / "z.csv")),
