@@ -289,7 +289,8 @@ def test_fit_recovers_the_tables_distribution() -> None:
     assert fitted.mean[0, 0].item() == pytest.approx(seen[0].mean().item(), abs=0.005)
     assert head.logvar.exp().item() == pytest.approx(seen[0].var().item(), rel=0.02)
     assert fitted.point()[0, 1].item() == seen[1].mean().round().item()
-    assert free[0, 1].exp().item() == pytest.approx(seen[1].mean().item(), rel=0.01)
+    log_mean = free[0, 1] * 0.8 + 1.0  # the head reads a count's log mean on its column's scale (0.8) and center (1.0)
+    assert log_mean.exp().item() == pytest.approx(seen[1].mean().item(), rel=0.01)
     probabilities = fitted.probabilities()
     assert probabilities[2] is not None and probabilities[3] is not None
     assert probabilities[2][0, 1].item() == pytest.approx(seen[2].mean().item(), abs=0.005)
@@ -309,3 +310,13 @@ def test_mismatched_shapes_and_layouts_are_refused() -> None:
         MixedTableHead([ColumnLayout("ordinal", 0, 1, 0, 1)])
     with pytest.raises(ValueError, match="n_params"):
         MixedTableHead([ColumnLayout("count", 0, 1, 0, 1)])
+
+
+def test_the_head_reads_a_counts_log_mean_on_its_columns_scale() -> None:
+    """An untrained decoder (outputs 0) starts at the column's typical count, exp(center), not at 1."""
+    layout = make_layout([("count", 0, 4.6, 0.5), ("continuous", 0, 0.0, 1.0)])
+    head = MixedTableHead(layout)
+    table = head(torch.zeros(3, head.n_params))
+    assert torch.allclose(table.point()[:, 0], torch.full((3,), float(round(math.exp(4.6)))))
+    table = head(torch.ones(3, head.n_params))
+    assert torch.allclose(table.point()[:, 0], torch.full((3,), float(round(math.exp(4.6 + 0.5)))))

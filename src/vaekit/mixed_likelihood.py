@@ -355,6 +355,13 @@ class MixedTableHead(nn.Module):
         index = _index(self.layout, torch.device("cpu"))  # checks the layout
         self._n_params = index.n_params
         self.logvar = nn.Parameter(torch.zeros(len(index.columns["continuous"])))
+        # A count's log mean is read on its column's own scale: decoder output o -> o * scale + center (the
+        # standardization of log1p(count)), so an untrained decoder (o ~ 0) starts at the column's typical
+        # count instead of 1, which counts of ~100 (a horsepower) took hundreds of epochs to climb from.
+        counts = [column for column in self.layout if column.kind == "count"]
+        self.register_buffer("count_at", torch.tensor([c.param_offset for c in counts], dtype=torch.long), False)
+        self.register_buffer("count_scale", torch.tensor([c.scale for c in counts], dtype=torch.float32), False)
+        self.register_buffer("count_center", torch.tensor([c.center for c in counts], dtype=torch.float32), False)
 
     @property
     def n_params(self) -> int:
@@ -363,4 +370,9 @@ class MixedTableHead(nn.Module):
 
     def forward(self, params: Tensor) -> MixedTable:
         """params of shape (..., B, n_params) -> p(x|z)."""
+        if len(self.count_at):
+            log_mean = params[..., self.count_at] * self.count_scale.to(params.dtype) + self.count_center.to(
+                params.dtype
+            )
+            params = params.index_copy(-1, self.count_at, log_mean)
         return MixedTable(params, self.layout, self.logvar.clamp(min=MIN_LOGVAR))

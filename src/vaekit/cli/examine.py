@@ -114,6 +114,19 @@ def evaluate(
         typer.echo(
             f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}"
         )
+    if result.get("table") is not None:  # a mixed table: each column against its mean or most frequent value
+        from vaekit.table_metrics import table_summary
+
+        typer.echo(f"  per column      {table_summary(result['table'])}")
+        for column in result["table"]["columns"]:
+            if column.get("accuracy") is not None:
+                how = f"{column['accuracy']:.1%} right (most frequent value {column['baseline_accuracy']:.1%})"
+            elif column.get("rmse") is not None:
+                how = f"RMSE {column['rmse']:.3f} sd, R2 {column['r2'] if column['r2'] is None else round(column['r2'], 3)}"
+            else:
+                how = "never observed here"
+            typer.echo(f"    {column['name']:<20} {column['kind']:<12} {how}; {1 - column['observed']:.1%} missing")
+        return
     typer.echo(
         f"  squared error   {result['squared_error']:12.6g} per row (sum over features); MSE {result['mse']:.6g} per element"
     )

@@ -358,6 +358,7 @@ def impute(
             import pandas as pd
 
             table = pd.DataFrame(table, columns=names)
-        write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
+        extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}  # kept, as read
+        write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
     shown = str(outputs[0]) if len(outputs) == 1 else f"{outputs[0]} ... {outputs[-1]}"
     typer.echo(f"filled {gaps:,} missing entries in {len(X):,} rows; wrote {shown}")
