@@ -171,6 +171,8 @@ def test_the_cli_trains_on_a_mixed_csv_and_imputes_its_gaps(cli, tmp_path) -> No
     cli("reconstruct", run, csv, "-o", tmp_path / "rebuilt.csv")
     rebuilt = pd.read_csv(tmp_path / "rebuilt.csv")
     assert "reconstruction_nll" in rebuilt.columns and set(rebuilt["kind"]) <= {"small", "mid", "large"}
+    evaluated = cli("evaluate", run, csv)
+    assert "per column" in evaluated.stdout and "kind " in evaluated.stdout and "% right" in evaluated.stdout
     cli("sample", run, "-n", "7", "-o", tmp_path / "samples.csv")
     assert len(pd.read_csv(tmp_path / "samples.csv")) == 7
     drawn = cli("impute", run, csv, "-o", tmp_path / "draw.csv", "--draws", "2")
