@@ -197,3 +197,15 @@ def test_the_readme_example_for_a_table_with_gaps_runs_as_written() -> None:
     assert {c.name: c.kind for c in namespace["vae"].table_.columns} == {
         "species": "categorical", "bill_mm": "continuous", "eggs": "count", "sex": "binary"}  # fmt: skip
     assert namespace["filled"].notna().all().all() and len(namespace["draws"]) == 5
+
+
+def test_the_latent_scatter_colours_by_a_column_with_gaps() -> None:
+    from vaekit.plots.latent import plot_latent_scatter
+
+    Z = np.random.default_rng(0).normal(size=(50, 2))
+    mass = np.linspace(3000.0, 6000.0, 50)
+    mass[[3, 7]] = np.nan
+    figure = plot_latent_scatter(Z, mass, label_name="body_mass_g")
+    assert "2 rows without a body_mass_g left out" in figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="all missing"):
+        plot_latent_scatter(Z, np.full(50, np.nan))

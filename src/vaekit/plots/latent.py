@@ -239,6 +239,15 @@ def plot_latent_scatter(
         raise ValueError(f"Z must have shape (n_samples, latent_dim), both at least 1; got shape {Z.shape}")
     if not np.isfinite(Z).all():
         raise ValueError("Z contains NaN or infinite values")
+    missing_note = ""
+    if labels is not None:
+        values = np.asarray(labels)
+        if values.ndim == 1 and values.dtype.kind == "f" and len(values) == len(Z) and np.isnan(values).any():
+            kept = ~np.isnan(values)  # rows without a value (a gap in a table's column) are left out, and said so
+            if not kept.any():
+                raise ValueError("labels are all missing (NaN): nothing to colour by")
+            Z, labels = Z[kept], values[kept]
+            missing_note = f"{int((~kept).sum()):,} rows without a {label_name or 'label'} left out"
     n, latent_dim = Z.shape
     colours, names = (None, None) if labels is None else _label_colours(labels, n)
     size = float(np.clip(16 * math.sqrt(500 / n), 0.5, 16))  # marker area: small points for large n
@@ -304,5 +313,6 @@ def plot_latent_scatter(
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)
-    ax.set_title(title or f"Latent means of {n:,} samples ({kind})", fontsize=10)
+    heading = title or f"Latent means of {n:,} samples ({kind})"
+    ax.set_title(heading + (f"\n{missing_note}" if missing_note else ""), fontsize=10)
     return fig
