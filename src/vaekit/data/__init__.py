@@ -19,7 +19,12 @@ Read from the small parts up:
   folder or dataset name; :mod:`~vaekit.data.write` -- :func:`write_array`;
 - :mod:`~vaekit.data.builtin` -- the built-in datasets (``vaekit.datasets``):
   digits, latent-factors, MNIST, Fashion-MNIST, Frey faces;
-- :mod:`~vaekit.data.preprocessing` -- the scaling fitted and saved with a model.
+- :mod:`~vaekit.data.preprocessing` -- the scaling fitted and saved with a model;
+- mixed tables (categories, counts, yes/no columns, gaps): :mod:`~vaekit.data.column_types`
+  infers each column's kind, :mod:`~vaekit.data.tabular` -- :class:`TableEncoder`,
+  a table to the encoded matrix a model reads and back, laid out as
+  :mod:`~vaekit.data.table_layout` says; :mod:`~vaekit.data.split` -- how a run reads
+  its data and holds out a test part.
 
 Messages below the command line name Python parameters in backticks
 (```columns```, ```overwrite```); the command line shows its flags there instead.

@@ -11,6 +11,8 @@ Modules, from the small parts up:
 - :mod:`~vaekit.plots.features` -- a table's error per feature: :func:`plot_feature_errors`
 - :mod:`~vaekit.plots.layers` -- the model layer by layer: :func:`layer_table`,
   :func:`format_layer_table`, :func:`plot_layers`
+- :mod:`~vaekit.plots.marginals` -- a mixed table's columns, real beside generated:
+  :func:`~vaekit.plots.marginals.plot_marginals`
 - :mod:`~vaekit.plots.sweep` -- error against latent size: :func:`plot_sweep`
 - :mod:`~vaekit.plots.save` -- :func:`save_figure` (an atomic PNG write)
 - :mod:`~vaekit.plots.kinds` -- :data:`FIGURES`, a :class:`FigureKind` per name, and
