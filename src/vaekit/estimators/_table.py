@@ -12,7 +12,6 @@ a NumPy array.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -136,8 +135,7 @@ def _weighted_point(model: Any, x: Any, c: Any, generator: Any) -> Any:
         return model.decode(posterior.mode(), c).point()
     z = posterior.rsample(IMPUTE_SAMPLES, generator=generator)  # (K, B, latent)
     table = model.decode(z, c)
-    log_q = -0.5 * (math.log(2 * math.pi) + posterior.logvar + (z - posterior.mean) ** 2 / posterior.logvar.exp())
-    log_w = table.log_prob(x) + standard_normal_log_prob(z) - log_q.sum(dim=-1)  # (K, B)
+    log_w = table.log_prob(x) + standard_normal_log_prob(z) - posterior.log_prob(z)  # (K, B), as the IWAE's
     w = torch.softmax(log_w, dim=0).unsqueeze(-1)  # (K, B, 1)
     point = (w * table.point()).sum(dim=0)  # (B, n_columns): weighted means of numbers and counts
     for j, probs in enumerate(table.probabilities()):
