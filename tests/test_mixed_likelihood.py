@@ -320,3 +320,19 @@ def test_the_head_reads_a_counts_log_mean_on_its_columns_scale() -> None:
     assert torch.allclose(table.point()[:, 0], torch.full((3,), float(round(math.exp(4.6)))))
     table = head(torch.ones(3, head.n_params))
     assert torch.allclose(table.point()[:, 0], torch.full((3,), float(round(math.exp(4.6 + 0.5)))))
+
+
+def test_an_underdispersed_count_keeps_a_finite_loss_and_gradient() -> None:
+    """A count with less spread than a Poisson's drives its dispersion up; the head caps it before float32 overflows."""
+    layout = make_layout([("count", 0, 1.5, 0.5)])
+    head = MixedTableHead(layout)
+    params = torch.zeros(4, head.n_params)
+    params[:, 1] = 200.0  # log r far past exp's float32 range
+    params.requires_grad_(True)
+    x = encode(torch.tensor([[4.0], [4.0], [6.0], [8.0]], dtype=torch.float64), torch.ones(4, 1), layout).float()
+    table = head(params)
+    log_p = table.log_prob(x)
+    log_p.sum().backward()
+    assert torch.isfinite(log_p).all() and torch.isfinite(params.grad).all()
+    poisson = torch.distributions.Poisson(torch.exp(table.params[:, 0].detach()))  # r = 1e5: Poisson to ~1e-3 nats
+    torch.testing.assert_close(log_p.detach(), poisson.log_prob(torch.tensor([4.0, 4.0, 6.0, 8.0])), atol=2e-3, rtol=0)

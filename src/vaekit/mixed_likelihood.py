@@ -16,8 +16,12 @@ target (what its value is, the *target space*):
       log p(t) = lgamma(t + r) - lgamma(r) - lgamma(t + 1) - r softplus(l) + t (l - softplus(l))
 
   which never forms ``m / (r + m)`` and so neither overflows nor takes log 0. As r
-  grows it tends to Poisson(m); in float32, ``lgamma(t + r) - lgamma(r)`` loses
-  precision once r is in the millions (the difference of two large numbers).
+  grows it tends to Poisson(m); ``lgamma(t + r) - lgamma(r)`` is the difference of two
+  large numbers, so it is formed in float64 (in float32 it is off by 0.08 nats at
+  r = 1e5), and
+  :class:`MixedTableHead` caps ``b`` at ``MAX_LOG_DISPERSION = log(1e5)``: a column
+  with less spread than a Poisson's (a count of cylinders) would otherwise push r to
+  float32's overflow and the loss to NaN (seen: cars, beta 0.5, epoch 330).
 - ``binary``: Bernoulli on the logit of 1 (binary cross-entropy with logits).
 - ``categorical`` with K levels: softmax over the K logits; ``t`` the argmax of the
   one-hot block.
@@ -231,10 +235,10 @@ class MixedTable:
         if "count" in targets:
             seen, t = targets["count"]
             r_log, logits = self._param("count", 1), self._param("count") - self._param("count", 1)
-            r = torch.exp(r_log)
+            r, t64 = torch.exp(r_log.double()), t.double()  # lgamma(t + r) - lgamma(r): float64 keeps it exact
             soft = F.softplus(logits)
-            nb = torch.lgamma(t + r) - torch.lgamma(r) - torch.lgamma(t + 1.0) - r * soft + t * (logits - soft)
-            parts.append((seen, nb))
+            gammas = (torch.lgamma(t64 + r) - torch.lgamma(r) - torch.lgamma(t64 + 1.0)).to(logits.dtype)
+            parts.append((seen, gammas - r.to(logits.dtype) * soft + t * (logits - soft)))
         if "binary" in targets:
             seen, t = targets["binary"]
             logit, t = torch.broadcast_tensors(self._param("binary"), t)
@@ -335,6 +339,10 @@ class MixedTable:
         return self._in_column_order(parts)
 
 
+MAX_LOG_DISPERSION = math.log(1e5)
+"""A count's log dispersion b = log r is capped here (r = 1e5: Poisson to within float32 for counts below ~1e3)."""
+
+
 class MixedTableHead(nn.Module):
     """The learned part of a mixed table's likelihood: one log-variance per continuous column.
 
@@ -375,4 +383,6 @@ class MixedTableHead(nn.Module):
                 params.dtype
             )
             params = params.index_copy(-1, self.count_at, log_mean)
+            log_r = params[..., self.count_at + 1].clamp(max=MAX_LOG_DISPERSION)
+            params = params.index_copy(-1, self.count_at + 1, log_r)
         return MixedTable(params, self.layout, self.logvar.clamp(min=MIN_LOGVAR))
