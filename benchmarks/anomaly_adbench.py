@@ -73,9 +73,9 @@ DEFAULT = "vaekit (default)"
 PYOD_AE, PYOD_VAE = "PyOD AutoEncoder", "PyOD VAE"
 # name -> (seed -> an unfitted detector with scikit-learn's IsolationForest contract)
 VAEKIT: dict[str, Callable[[int], Any]] = {
-    DEFAULT: lambda seed: OutlierDetector(random_state=seed),
-    "vaekit AE": lambda seed: OutlierDetector(estimator=AutoEncoder(), random_state=seed),
-    "vaekit VAE": lambda seed: OutlierDetector(estimator=VAE(), random_state=seed),
+    DEFAULT: lambda seed: OutlierDetector(random_state=seed, verbose=0),
+    "vaekit AE": lambda seed: AutoEncoder(random_state=seed, verbose=0),
+    "vaekit VAE": lambda seed: VAE(random_state=seed, verbose=0),
 }
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"

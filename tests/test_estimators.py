@@ -20,10 +20,19 @@ EXPECTED_FAILURES = {
     "check_methods_subset_invariance": MONTE_CARLO,
     "check_methods_sample_order_invariance": MONTE_CARLO,
 }
+FLOAT32 = {
+    "check_methods_subset_invariance": (
+        "score_samples runs the float32 network, whose rounding varies by ~1e-6 with the rows in a batch; "
+        "decision_function subtracts offset_, leaving values near 0 where that exceeds the check's rtol "
+        "(OutlierDetector scores in float64 and passes)"
+    )
+}
 
 
 def _expected_failed_checks(estimator):  # type: ignore[no-untyped-def]
-    return EXPECTED_FAILURES if estimator.variational else {}
+    if estimator.kind == "detector":
+        return {}
+    return EXPECTED_FAILURES if estimator.variational else FLOAT32
 
 
 # Every kind, from the registry; a conditional one is left out: its transform needs the

@@ -139,10 +139,14 @@ class Gaussian:
     def mean(self) -> Tensor:
         return self.loc
 
+    def log_prob_elements(self, x: Tensor) -> Tensor:
+        """Per feature: x of shape (B, *sample_shape) -> (..., B, *sample_shape)."""
+        elementwise = (x - self.loc).pow(2) * torch.exp(-self.logvar) + self.logvar + LOG_2PI
+        return -0.5 * elementwise.expand_as(self.loc)
+
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
-        elementwise = (x - self.loc).pow(2) * torch.exp(-self.logvar) + self.logvar + LOG_2PI
-        return -0.5 * _sum_event(elementwise.expand_as(self.loc), self.event_dims)
+        return _sum_event(self.log_prob_elements(x), self.event_dims)
 
 
 @dataclass
@@ -165,10 +169,13 @@ class Bernoulli:
     def mean(self) -> Tensor:
         return torch.sigmoid(self.logits)
 
+    def log_prob_elements(self, x: Tensor) -> Tensor:
+        """Per feature: x of shape (B, *sample_shape) -> (..., B, *sample_shape)."""
+        return -F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
+
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
-        cross_entropy = F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
-        return -_sum_event(cross_entropy, self.event_dims)
+        return _sum_event(self.log_prob_elements(x), self.event_dims)
 
 
 # Below this |logit|, log C and the mean of the continuous Bernoulli use their Taylor
@@ -224,10 +231,14 @@ class ContinuousBernoulli:
         taylor = math.log(2.0) + eta2 / 12.0 - 7.0 * eta2.pow(2) / 1440.0
         return torch.where(small, taylor, exact)
 
+    def log_prob_elements(self, x: Tensor) -> Tensor:
+        """Per feature: x of shape (B, *sample_shape) in [0, 1] -> (..., B, *sample_shape)."""
+        cross_entropy = F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
+        return self.log_normalizer() - cross_entropy
+
     def log_prob(self, x: Tensor) -> Tensor:
         """Summed over features: x of shape (B, *sample_shape) in [0, 1] -> (..., B)."""
-        cross_entropy = F.binary_cross_entropy_with_logits(self.logits, x.expand_as(self.logits), reduction="none")
-        return _sum_event(self.log_normalizer() - cross_entropy, self.event_dims)
+        return _sum_event(self.log_prob_elements(x), self.event_dims)
 
 
 Likelihood = Gaussian | Bernoulli | ContinuousBernoulli

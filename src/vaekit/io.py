@@ -381,7 +381,7 @@ def _restore_state(estimator: Any, saved: SavedModel, config_file: Path, weights
 # Types of the shared JSON entries (the arrays and numbers are checked by their codecs)
 _VALUE_TYPES: dict[str, type] = {
     "likelihood_": str, "architecture_": str, "history_": dict, "init_losses_": list, "read_options_": dict,
-    "training_settings_": dict,
+    "training_settings_": dict, "offset_": float,
 }  # fmt: skip
 
 # Shapes of fitted arrays, from the estimator's parameters and other attributes

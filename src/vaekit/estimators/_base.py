@@ -38,6 +38,7 @@ from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators import _table
 from vaekit.estimators._labels import fit_classes, one_hot
+from vaekit.estimators._outliers import OutlierMethods
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
@@ -53,7 +54,7 @@ REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 _TRAINING_FIELDS = ("epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose")
 
 
-class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """The shared machinery; a subclass declares its kind (see the module docstring)."""
 
     kind: ClassVar[str] = ""
@@ -209,7 +210,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.n_features_in_ = len(self.table_.names) if table else math.prod(self.input_shape_)
         self.architecture_ = resolve_architecture(self.architecture, X)
-        self.likelihood_ = "mixed" if table else resolve_likelihood(self.likelihood, X)
+        self.likelihood_ = "mixed" if table else self._resolve_likelihood(X)
         if table and (self.architecture_ != "mlp" or self.likelihood in ("bernoulli", "continuous-bernoulli")):
             raise InputError(
                 f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
@@ -252,7 +253,12 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.best_epoch_ = result.best_epoch
         self.n_epochs_ = len(result.history["epoch"])
         self._after_fit(train_data, train_condition)
+        self._fit_offset(data.cpu().numpy(), conditions)  # the threshold of predict(), from every training row
         return self
+
+    def _resolve_likelihood(self, X: np.ndarray) -> str:
+        """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
+        return resolve_likelihood(self.likelihood, X)
 
     def _train_once(
         self, seed: int, train_data: Tensor, val_batches: TensorBatches | None, train_condition: Tensor | None
@@ -453,7 +459,12 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         X_model = self._check_X(X)
         C = self._conditions(y, len(X_model), "loss_terms")
-        n_samples = check_positive_int("n_samples", n_samples)
+        return self._loss_terms(X_model, C, check_positive_int("n_samples", n_samples), random_state)
+
+    def _loss_terms(
+        self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`loss_terms` of rows in model units."""
         generator = torch.Generator(self.device_).manual_seed(random_state)
 
         def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -478,6 +489,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ndarray of float64, shape (n_samples_X,)
         """
         reconstruction, kl = self.loss_terms(X, y, n_samples=n_samples, random_state=random_state)
+        return -(reconstruction + kl)
+
+    def _scores(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        """:meth:`score_samples` (its defaults) of rows in model units: what ``offset_`` is fitted on."""
+        reconstruction, kl = self._loss_terms(X_model, C)
         return -(reconstruction + kl)
 
     def score(self, X: Any, y: Any = None) -> float:

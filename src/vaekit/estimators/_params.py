@@ -58,6 +58,7 @@ SHARED_STATE: dict[str, io.Codec] = {
     "table_frame_": io.VALUE,
     "training_settings_": io.VALUE,
     "class_prior_": io.ARRAY,
+    "offset_": io.VALUE,
 }
 """The fitted attributes every estimator saves (a kind adds its own in ``fitted_state``)."""
 
@@ -97,6 +98,7 @@ NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "architecture": [StrOptions({"auto", "mlp", "conv"})],
     "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
     "preprocessing": [StrOptions({"auto", "standardize", "none"})],
+    "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
 }
 TABLE_CONSTRAINTS: dict[str, list[Any]] = {
     "column_types": [None, dict],
@@ -149,7 +151,14 @@ NETWORK_DOC = """\
         for categories, summed over the observed entries only; ``table_`` holds the
         columns' kinds, categories and scales.
     max_categories : int, default=200
-        Mixed tables: a categorical column with more levels is refused."""
+        Mixed tables: a categorical column with more levels is refused.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Where :meth:`predict` draws the line between normal rows and anomalies
+        (``offset_``, set by ``fit`` from the training rows' ``score_samples``):
+        a float is the share of training rows flagged, as in scikit-learn's
+        ``IsolationForest``; "auto" needs no guess of the rate and flags a row whose
+        score is below Q1 - 1.5 IQR of the training scores (Tukey's fence; see
+        :mod:`vaekit.estimators._outliers`)."""
 
 TRAINING_DOC = """\
     epochs : int or "auto", default="auto"

@@ -82,6 +82,7 @@ class BetaTCVAE(VAE):
         preprocessing: str = "auto",
         column_types: dict[str, str] | None = None,
         max_categories: int = 200,
+        contamination: float | str = "auto",
         alpha: float = 1.0,
         beta: float = 6.0,
         gamma: float = 1.0,

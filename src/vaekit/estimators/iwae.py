@@ -61,6 +61,7 @@ class IWAE(VAE):
         preprocessing: str = "auto",
         column_types: dict[str, str] | None = None,
         max_categories: int = 200,
+        contamination: float | str = "auto",
         n_importance: int = 5,
         epochs: int | str = "auto",
         batch_size: int = 128,

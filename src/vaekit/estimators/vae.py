@@ -85,6 +85,7 @@ class VAE(BaseAutoEncoder):
         preprocessing: str = "auto",
         column_types: dict[str, str] | None = None,
         max_categories: int = 200,
+        contamination: float | str = "auto",
         beta: float = 1.0,
         kl_warmup_epochs: float | str = "auto",
         capacity: float | None = None,

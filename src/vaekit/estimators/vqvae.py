@@ -97,6 +97,7 @@ class VQVAE(AutoEncoder):
         preprocessing: str = "auto",
         column_types: dict[str, str] | None = None,
         max_categories: int = 200,
+        contamination: float | str = "auto",
         codebook_size: int = 128,
         code_dim: int = 2,
         commitment_cost: float = 0.25,

@@ -1,0 +1,138 @@
+"""The default anomaly detector: a VAE whose score is an importance-sampled log p(x).
+
+Chosen by ``benchmarks/anomaly_adbench.py`` (ADBench's unsupervised protocol, the 14
+shared tables; see ``benchmarks/RESULTS.md``). Two choices differ from a plain
+:class:`~vaekit.VAE`, each measured there:
+
+- on numeric tables, ``likelihood="auto"`` gives the Gaussian with a learned
+  variance per feature ("gaussian-learned") instead of the unit one, so a feature
+  the model predicts tightly weighs more in the score than a noisy one (a
+  standardized squared error treats them alike);
+- ``score_samples`` is log p(x) by importance sampling with K = ``n_samples`` draws
+  (the IWAE bound, tighter than the ELBO), with the same K draws of noise for every
+  row, so scores are deterministic: the same row gets the same score on every call,
+  in any batch and after save/load.
+
+Images and mixed tables keep a VAE's ``"auto"`` likelihoods.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from vaekit.estimators import _outliers
+from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
+from vaekit.estimators._resolve import resolve_likelihood
+from vaekit.estimators.vae import VAE
+
+DETECTOR_DOC = """\
+    n_samples : int, default=100
+        K, the importance samples per row behind ``score_samples``."""
+
+
+class OutlierDetector(VAE):
+    """Anomaly detector: a VAE scored by importance-sampled log p(x), with scikit-learn's outlier contract.
+
+    ``fit(X)`` trains on rows that may contain anomalies (no labels);
+    ``score_samples(X)`` is log p(x) in nats (higher = more normal);
+    ``decision_function(X) = score_samples(X) - offset_`` is negative for the rows
+    ``predict(X)`` flags with -1; ``explain(X)`` gives each feature's share of a
+    row's negative log-likelihood. PyOD users: PyOD's ``decision_function`` is
+    ``-decision_function`` here (higher = more anomalous there) and its 0/1
+    ``labels_`` are ``predict(X) == -1``.
+
+    Parameters
+    ----------
+    {network_parameters}
+    {vae_parameters}
+    {detector_parameters}
+    {training_parameters}
+
+    Attributes
+    ----------
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaekit import OutlierDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 4))
+    >>> detector = OutlierDetector(epochs=5, random_state=0, verbose=0).fit(X)
+    >>> detector.predict(X).shape, detector.decision_function(X).dtype
+    ((300,), dtype('float64'))
+    """
+
+    kind = "detector"
+    doc_fragments: ClassVar[dict[str, str]] = {"detector_parameters": DETECTOR_DOC}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **NETWORK_CONSTRAINTS,
+        **TABLE_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
+        "beta": [NON_NEGATIVE],
+        "kl_warmup_epochs": [NON_NEGATIVE, StrOptions({"auto"})],
+        "capacity": [NON_NEGATIVE, None],
+        "capacity_epochs": [NON_NEGATIVE],
+        "gamma": [NON_NEGATIVE],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        *,
+        hidden: tuple[int, ...] | None = None,
+        activation: str = "relu",
+        architecture: str = "auto",
+        likelihood: str = "auto",
+        preprocessing: str = "auto",
+        column_types: dict[str, str] | None = None,
+        max_categories: int = 200,
+        contamination: float | str = "auto",
+        beta: float = 1.0,
+        kl_warmup_epochs: float | str = "auto",
+        capacity: float | None = None,
+        capacity_epochs: float = 0.0,
+        gamma: float = 1000.0,
+        n_samples: int = 100,
+        epochs: int | str = "auto",
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        lr_schedule: str = "constant",
+        validation_fraction: float = 0.1,
+        patience: int | str | None = "auto",
+        n_init: int = 1,
+        grad_clip: float | None = None,
+        device: str = "auto",
+        threads: int | str | None = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self._set_params_from(locals())
+
+    def _resolve_likelihood(self, X: np.ndarray) -> str:
+        chosen = resolve_likelihood(self.likelihood, X)
+        return "gaussian-learned" if self.likelihood == "auto" and chosen == "gaussian" else chosen
+
+    def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]
+        """Importance-sampled log p(x) per row, in nats, in X's units; higher is more normal.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples_X,)
+        """
+        X_model = self._check_X(X)
+        return self._scores(X_model, self._conditions(y, len(X_model), "score_samples"))
+
+    def _scores(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        log_p = _outliers.importance_log_likelihood(self, X_model, C, self.n_samples)
+        return _outliers.to_user_units(self, log_p, X_model)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "outlier_detector"
+        return tags
