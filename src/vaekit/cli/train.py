@@ -92,6 +92,15 @@ def train(
             show_default=False,
         ),
     ] = None,
+    contamination: Annotated[
+        str | None,
+        typer.Option(
+            "--contamination",
+            help="Where predict() and vaekit score flag anomalies: auto (below Q1 - 1.5 IQR of the training rows' "
+            "scores) or the share of training rows to flag, in (0, 0.5].  [default: auto]",
+            show_default=False,
+        ),
+    ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -193,6 +202,7 @@ def train(
         activation=activation,
         architecture=architecture,
         likelihood=likelihood,
+        contamination=_contamination(contamination),
         **kind_values,
         epochs=epochs,
         batch_size=batch_size,
@@ -208,6 +218,19 @@ def train(
     metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1, split=early)
     _print_metrics(metrics)
     typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
+
+
+def _contamination(text: str | None) -> float | str | None:
+    """``--contamination``: "auto" or a share in (0, 0.5]."""
+    if text is None or text == "auto":
+        return text
+    try:
+        share = float(text)
+    except ValueError:
+        share = float("nan")
+    if not 0.0 < share <= 0.5:
+        raise typer.BadParameter(f"--contamination must be auto or a share in (0, 0.5], got {text!r}")
+    return share
 
 
 def _configure(config_file: Path | None, patience: int | None, **given: Any) -> dict[str, dict[str, Any]]:
