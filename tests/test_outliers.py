@@ -1,0 +1,178 @@
+"""Anomaly detection: scikit-learn's outlier contract on every kind, OutlierDetector, explain, vaekit score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from tests.conftest import CliRun
+
+from vaekit import VAE, AutoEncoder, OutlierDetector, datasets, load
+from vaekit.estimators._outliers import AUTO_FENCE, ConstantScoresWarning, fit_offset
+
+QUICK = dict(epochs=40, verbose=0, random_state=0, hidden=(16,))
+
+
+def planted(n: int = 400, n_out: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows on a 2-D plane in 6-D, with ``n_out`` rows pushed off it; (X (n, 6), y (n,) 1 = planted)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, 6)) + 0.05 * rng.normal(size=(n, 6))
+    y = np.zeros(n, dtype=int)
+    y[:n_out] = 1
+    X[:n_out] += rng.choice([-1.0, 1.0], size=(n_out, 6)) * 2.0  # off the plane, within the data's range
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def detector() -> tuple[OutlierDetector, np.ndarray, np.ndarray]:
+    X, y = planted()
+    return OutlierDetector(**QUICK, n_samples=20).fit(X), X, y
+
+
+def test_the_contract_holds_on_every_family_member(detector: tuple[OutlierDetector, np.ndarray, np.ndarray]) -> None:
+    X, y = planted()
+    for model in (detector[0], VAE(**QUICK).fit(X), AutoEncoder(**QUICK).fit(X)):
+        scores, decision, flags = model.score_samples(X), model.decision_function(X), model.predict(X)
+        np.testing.assert_array_equal(decision, scores - model.offset_)
+        np.testing.assert_array_equal(flags, np.where(decision < 0, -1, 1))
+        assert set(np.unique(flags)) <= {-1, 1}
+        assert roc_auc_score(y, -scores) > 0.9, type(model).__name__  # the planted rows score low
+
+
+def test_the_detector_finds_the_planted_rows_with_auto(
+    detector: tuple[OutlierDetector, np.ndarray, np.ndarray],
+) -> None:
+    model, X, y = detector
+    assert model.likelihood_ == "gaussian-learned"
+    flagged = model.predict(X) == -1
+    assert flagged[y == 1].mean() >= 0.75  # recall
+    assert flagged.mean() < 0.15  # it does not flag the bulk
+
+
+def test_a_share_flags_that_share_of_the_training_rows() -> None:
+    X, _ = planted()
+    model = AutoEncoder(**QUICK, contamination=0.1).fit(X)
+    assert (model.predict(X) == -1).mean() == pytest.approx(0.1, abs=0.01)
+    np.testing.assert_array_equal(model.fit_predict(X), model.predict(X))
+
+
+def test_auto_is_tukeys_fence_on_the_training_scores() -> None:
+    scores = np.arange(101, dtype=float)  # Q1 25, Q3 75
+    assert fit_offset(scores, "auto") == 25 - AUTO_FENCE * 50
+    assert fit_offset(scores, 0.1) == pytest.approx(10.0)
+
+
+def test_scores_are_deterministic_across_calls_batches_and_save_load(
+    detector: tuple[OutlierDetector, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    model, X, _ = detector
+    full = model.score_samples(X)
+    np.testing.assert_array_equal(full, model.score_samples(X))
+    np.testing.assert_allclose(model.score_samples(X[::-1])[::-1], full, rtol=1e-12)
+    np.testing.assert_allclose(np.concatenate([model.score_samples(X[i : i + 7]) for i in range(0, len(X), 7)]), full,
+                               rtol=1e-12)  # fmt: skip
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m")
+    assert again.offset_ == model.offset_ and again.n_samples == model.n_samples
+    np.testing.assert_array_equal(again.score_samples(X), full)
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def test_more_importance_samples_tighten_the_bound(detector: tuple[OutlierDetector, np.ndarray, np.ndarray]) -> None:
+    model, X, _ = detector
+    elbo = VAE.score_samples(model, X).mean()  # the ELBO of the same network
+    assert model.score_samples(X).mean() >= elbo - 0.05
+
+
+def test_explain_adds_up_to_the_rows_negative_log_likelihood() -> None:
+    X, _ = planted()
+    model = AutoEncoder(**QUICK).fit(X)
+    terms = model.explain(X)
+    assert terms.shape == X.shape
+    np.testing.assert_allclose(terms.sum(axis=1), -model.score_samples(X), rtol=1e-4, atol=1e-4)
+    frame = pd.DataFrame(X, columns=list("abcdef"), index=np.arange(100, 100 + len(X)))
+    explained = AutoEncoder(**QUICK).fit(frame).explain(frame)
+    assert list(explained.columns) == list("abcdef") and explained.index[0] == 100
+
+
+def test_explain_gives_an_error_map_for_images() -> None:
+    X, _ = datasets.load("digits")
+    model = VAE(epochs=2, verbose=0, random_state=0).fit(X[:200])
+    assert model.explain(X[:5]).shape == (5, 8, 8)
+
+
+def test_a_rare_category_given_the_row_is_an_anomaly() -> None:
+    rng = np.random.default_rng(1)
+    t = rng.normal(size=300)
+    frame = pd.DataFrame({"t": t, "u": 2 * t + 0.1 * rng.normal(size=300), "side": np.where(t > 0, "right", "left")})
+    wrong = np.flatnonzero(np.abs(t) > 1.0)[:6]  # six rows far from the boundary get the other side
+    frame.loc[wrong, "side"] = np.where(frame.loc[wrong, "t"] > 0, "left", "right")
+    gaps = np.setdiff1d(np.arange(10, 21), wrong)
+    frame.loc[gaps, "u"] = np.nan  # gaps are fine
+    model = VAE(**{**QUICK, "epochs": 300}).fit(frame)
+    scores = model.score_samples(frame)
+    assert roc_auc_score(np.isin(np.arange(300), wrong), -scores) > 0.9
+    explained = model.explain(frame)
+    assert (explained.iloc[wrong].idxmax(axis=1) == "side").mean() >= 0.5  # the reason names the column
+    assert (explained.loc[gaps, "u"] == 0).all()  # a gap contributes nothing
+
+
+@pytest.mark.parametrize("bad", [0.0, 0.6, -0.1, "high", None])
+def test_contamination_out_of_range_is_one_line(bad: object) -> None:
+    X, _ = planted(100)
+    with pytest.raises(ValueError, match="contamination") as info:
+        AutoEncoder(**QUICK, contamination=bad).fit(X)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_input_at_scoring(detector: tuple[OutlierDetector, np.ndarray, np.ndarray]) -> None:
+    model, X, _ = detector
+    with pytest.raises(NotFittedError):
+        OutlierDetector().predict(X)
+    with pytest.raises(ValueError, match="6"):
+        model.predict(X[:, :4])
+    gappy = X[:5].copy()
+    gappy[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"row 3.*column 2|column 2.*row 3") as info:
+        model.predict(gappy)
+    assert "\n" not in str(info.value)
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    fitted = AutoEncoder(**QUICK).fit(frame)
+    with pytest.raises(ValueError, match="lacks f"):
+        fitted.predict(frame.drop(columns="f"))
+
+
+def test_a_constant_training_set_is_warned() -> None:
+    with pytest.warns(ConstantScoresWarning, match="same score"):
+        AutoEncoder(**QUICK).fit(np.ones((50, 3), dtype=np.float32))
+
+
+def test_vaekit_score_writes_scores_flags_and_reasons(cli: CliRun, tmp_path: Path) -> None:
+    X, y = planted()
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    frame.insert(0, "name", [f"r{i}" for i in range(len(X))])
+    data = tmp_path / "rows.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    cli("train", data, "--id", "name", "--model", "detector", "--contamination", "0.05", "--epochs", "40",
+        "--hidden", "16", "--quiet", "--out", run)  # fmt: skip
+    assert load(run).contamination == 0.05
+    result = cli("score", run, data, "--id", "name", "-o", tmp_path / "scores.csv", "--top", "2")
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert list(scores.columns) == ["name", "anomaly_score", "decision", "flag", "top_features"]
+    assert scores["flag"].sum() == pytest.approx(0.05 * len(X), abs=0.03 * len(X))
+    assert roc_auc_score(y, scores["anomaly_score"]) > 0.9
+    assert scores["top_features"][0].count(";") == 1 and scores["top_features"][0].startswith("f")
+    assert "flagged" in result.stdout
+    cli("score", run, data, "--id", "name", "-o", tmp_path / "scores.csv", ok=False)  # exists: not overwritten
+    from typer.testing import CliRunner
+
+    from vaekit.cli import app
+
+    bad = CliRunner().invoke(app, ["train", str(data), "--contamination", "0.7", "--out", str(tmp_path / "r2")])
+    assert bad.exit_code == 2 and "--contamination must be auto or a share in (0, 0.5]" in bad.stderr
+    assert not (tmp_path / "r2").exists()
