@@ -176,3 +176,17 @@ def test_vaekit_score_writes_scores_flags_and_reasons(cli: CliRun, tmp_path: Pat
     bad = CliRunner().invoke(app, ["train", str(data), "--contamination", "0.7", "--out", str(tmp_path / "r2")])
     assert bad.exit_code == 2 and "--contamination must be auto or a share in (0, 0.5]" in bad.stderr
     assert not (tmp_path / "r2").exists()
+
+
+def test_the_readme_example_runs_as_written() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Finding anomalies") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    namespace: dict = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    assert namespace["why"].shape == (10, 6)
+    assert len(set(namespace["odd"]) & set(range(10))) >= 8  # the pushed rows score lowest
+    assert (namespace["flags"][:10] == -1).mean() >= 0.8

@@ -18,20 +18,33 @@ Images and mixed tables keep a VAE's ``"auto"`` likelihoods.
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from vaekit.estimators import _outliers
-from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
+from vaekit.estimators._params import (
+    NETWORK_CONSTRAINTS,
+    NON_NEGATIVE,
+    TABLE_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    auto_training,
+)
 from vaekit.estimators._resolve import resolve_likelihood
 from vaekit.estimators.vae import VAE
 
+TRIM_WARMUP_SHARE = 0.2
+"""``trim_fraction > 0``: the first 20% of the resolved epochs train on every row."""
+
 DETECTOR_DOC = """\
     n_samples : int, default=100
-        K, the importance samples per row behind ``score_samples``."""
+        K, the importance samples per row behind ``score_samples``.
+    trim_fraction : float in [0, 0.5), default=0
+        Robust training for data that holds anomalies: after the first 20% of the
+        epochs, each batch leaves out its ``trim_fraction`` highest-loss rows."""
 
 
 class OutlierDetector(VAE):
@@ -79,7 +92,9 @@ class OutlierDetector(VAE):
         "capacity_epochs": [NON_NEGATIVE],
         "gamma": [NON_NEGATIVE],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
     }
+    module_params = (*VAE.module_params, "trim_fraction")
 
     def __init__(
         self,
@@ -99,6 +114,7 @@ class OutlierDetector(VAE):
         capacity_epochs: float = 0.0,
         gamma: float = 1000.0,
         n_samples: int = 100,
+        trim_fraction: float = 0.0,
         epochs: int | str = "auto",
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -113,6 +129,14 @@ class OutlierDetector(VAE):
         verbose: int = 1,
     ) -> None:
         self._set_params_from(locals())
+
+    def _module_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._module_kwargs()
+        n_train = getattr(self, "n_train_", None)
+        if self.trim_fraction > 0 and n_train:
+            epochs = auto_training(self.get_params(), math.ceil(n_train / self.batch_size))["epochs"]
+            kwargs["trim_after"] = TRIM_WARMUP_SHARE * epochs
+        return kwargs
 
     def _resolve_likelihood(self, X: np.ndarray) -> str:
         chosen = resolve_likelihood(self.likelihood, X)
