@@ -80,6 +80,19 @@ def density_note(metrics: dict[str, Any]) -> str:
     return "" if note is None else f'<p class="note">{html.escape(note[0].upper() + note[1:])}.</p>'
 
 
+def anomaly_fact(threshold: float, contamination: Any, flagged: int, n: int, rows: str) -> str:
+    """The report's line on the anomaly threshold: where it lies and how many of ``n`` rows it flags.
+
+    ``threshold`` is on the anomaly score -log p(x) (``-offset_``, nats); ``rows`` says
+    which rows were counted ("train and test rows").
+    """
+    share = flagged / n if n else 0.0
+    return (
+        f"score above {threshold:.4g} nats (contamination={contamination}); "
+        f"{flagged:,} of {n:,} {rows} ({share:.1%}) flagged"
+    )
+
+
 def _facts(facts: dict[str, Any]) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"

@@ -176,6 +176,23 @@ def _quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
     return facts
 
 
+def _anomaly_facts(estimator: Any, split: Split) -> dict[str, str]:
+    """The anomaly threshold and the rows it flags, train and test together; {} for a model without one.
+
+    A model saved by an older vaekit has no ``offset_``, and a conditional one scores
+    rows only with their labels: neither gets the line (nor the anomaly figures).
+    """
+    from vaekit.plots.anomaly import anomaly_counts, has_threshold
+    from vaekit.plots.kinds import all_rows
+    from vaekit.report import anomaly_fact
+
+    if not has_threshold(estimator):
+        return {}
+    threshold, flagged, n = anomaly_counts(estimator, all_rows(split.train, split.test))
+    rows = "rows" if split.test is None else "train and test rows"
+    return {"anomaly threshold": anomaly_fact(threshold, estimator.contamination, flagged, n, rows)}
+
+
 def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
     """What a person should know before trusting a run, each with what to try; [] when all is well.
 
@@ -339,6 +356,7 @@ def train_run(
             "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
             ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
             **_quality_facts(estimator, metrics),
+            **_anomaly_facts(estimator, split),
         }
         page = render_report(
             f"vaekit run: {out.name}",

@@ -13,6 +13,8 @@ Modules, from the small parts up:
   :func:`format_layer_table`, :func:`plot_layers`
 - :mod:`~vaekit.plots.marginals` -- a mixed table's columns, real beside generated:
   :func:`~vaekit.plots.marginals.plot_marginals`
+- :mod:`~vaekit.plots.anomaly` -- anomaly scores and the oddest rows:
+  :func:`plot_anomaly_scores`, :func:`plot_image_anomalies`, :func:`plot_table_anomalies`
 - :mod:`~vaekit.plots.sweep` -- error against latent size: :func:`plot_sweep`
 - :mod:`~vaekit.plots.save` -- :func:`save_figure` (an atomic PNG write)
 - :mod:`~vaekit.plots.kinds` -- :data:`FIGURES`, a :class:`FigureKind` per name, and
@@ -24,6 +26,7 @@ package imports neither matplotlib nor torch: they are imported where a figure i
 drawn, so the command line can build its help from :data:`FIGURES` quickly.
 """
 
+from vaekit.plots.anomaly import plot_anomaly_scores, plot_image_anomalies, plot_table_anomalies
 from vaekit.plots.curves import plot_history
 from vaekit.plots.features import plot_feature_errors
 from vaekit.plots.images import image_grid, plot_reconstructions, plot_samples
@@ -49,8 +52,10 @@ __all__ = [
     "image_grid",
     "layer_table",
     "make_figure",
+    "plot_anomaly_scores",
     "plot_feature_errors",
     "plot_history",
+    "plot_image_anomalies",
     "plot_interpolation",
     "plot_latent_scatter",
     "plot_layers",
@@ -58,6 +63,7 @@ __all__ = [
     "plot_reconstructions",
     "plot_samples",
     "plot_sweep",
+    "plot_table_anomalies",
     "plot_traversals",
     "run_figures",
     "save_figure",

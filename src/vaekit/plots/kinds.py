@@ -24,6 +24,7 @@ import numpy as np
 
 from vaekit.plots import _estimator as est
 from vaekit.plots._rows import describe_rows, spread_rows
+from vaekit.plots.anomaly import has_threshold
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from vaekit.data.loaded import LoadedData
     from vaekit.plots._estimator import Estimator
 
-__all__ = ["FIGURES", "FigureKind", "available_kinds", "make_figure", "run_figures"]
+__all__ = ["FIGURES", "FigureKind", "all_rows", "available_kinds", "make_figure", "run_figures"]
 
 AppliesTo = Literal["images", "tables", "any"]
 Draw = Callable[["Estimator", "LoadedData | None", int], "Figure"]
@@ -72,6 +73,9 @@ class FigureKind:
     mixed : {"also", "never", "only"}
         For a model of a mixed table (categories, gaps: ``table_``): drawn for it too,
         not for it (the figures of numeric columns), or only for it.
+    needs_threshold : bool
+        Drawn only for a model with an anomaly threshold (``offset_``; models saved
+        by older versions have none) that scores rows without labels (not conditional).
     """
 
     name: str
@@ -83,10 +87,13 @@ class FigureKind:
     in_runs_for: AppliesTo = "any"
     all_rows_in_runs: bool = False
     mixed: str = "also"
+    needs_threshold: bool = False
 
     def applies(self, estimator: Estimator) -> bool:
         """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
         if not _fits(self.applies_to, estimator):
+            return False
+        if self.needs_threshold and not has_threshold(estimator):
             return False
         table = getattr(estimator, "table_", None) is not None
         if (self.mixed == "never" and table) or (self.mixed == "only" and not table):
@@ -218,6 +225,20 @@ def _draw_marginals(estimator: Estimator, data: LoadedData | None, seed: int) ->
     return plot_marginals(real, generated)
 
 
+def _draw_anomaly_scores(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.anomaly import draw_scores
+
+    assert data is not None
+    return draw_scores(estimator, data)
+
+
+def _draw_anomalies(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
+    from vaekit.plots.anomaly import draw_top
+
+    assert data is not None
+    return draw_top(estimator, data)
+
+
 def _draw_layers(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.layers import layer_table, plot_layers
 
@@ -304,6 +325,26 @@ FIGURES: dict[str, FigureKind] = {
             all_rows_in_runs=True,
         ),
         FigureKind(
+            "anomaly-scores",
+            "histogram of each row's anomaly score -log p(x) (nats, higher = odder), the model's threshold "
+            "(-offset_, set by contamination) as a dashed line, the rows beyond it in red",
+            needs_data=True,
+            applies_to="any",
+            draw=_draw_anomaly_scores,
+            all_rows_in_runs=True,
+            needs_threshold=True,
+        ),
+        FigureKind(
+            "anomalies",
+            "the 8 highest-scoring rows: images above their per-pixel -log p map (explain); a table's rows with "
+            "the 3 features furthest above their typical contribution",
+            needs_data=True,
+            applies_to="any",
+            draw=_draw_anomalies,
+            all_rows_in_runs=True,
+            needs_threshold=True,
+        ),
+        FigureKind(
             "layers",
             "the model's layers with their output shapes",
             needs_data=False,
@@ -352,6 +393,13 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     if figure is None:
         raise ValueError(f"unknown figure kind {kind!r}; choose one of: {', '.join(FIGURES)}")
     if not figure.applies(estimator):
+        if figure.needs_threshold and _fits(figure.applies_to, estimator) and not has_threshold(estimator):
+            if estimator.conditional:
+                raise ValueError(f"`kind` {kind} scores rows without labels; this model is conditional")
+            raise ValueError(
+                f"`kind` {kind} needs the model's anomaly threshold (offset_), which a model saved by an older "
+                "vaekit lacks: train it again"
+            )
         if figure.applies_to == "any" or (figure.applies_to == "images") == est.is_images(estimator):
             raise ValueError(
                 f"`kind` {kind} walks the latent space alone; this model is conditional and decodes a point only "
@@ -365,8 +413,8 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     return figure.draw(estimator, data, seed)
 
 
-def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:
-    """Train rows followed by test rows (labels kept only if both parts have them)."""
+def all_rows(train: LoadedData, test: LoadedData | None) -> LoadedData:
+    """Train rows followed by test rows (labels and ids kept only if both parts have them)."""
     if test is None:
         return train
     labels = None
@@ -377,7 +425,10 @@ def _combined(train: LoadedData, test: LoadedData | None) -> LoadedData:
         import pandas as pd
 
         frame = pd.concat([train.frame, test.frame], ignore_index=True)
-    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=None, frame=frame)
+    ids = None
+    if train.ids is not None and test.ids is not None:
+        ids = np.concatenate([train.ids, test.ids])
+    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=ids, frame=frame)
 
 
 def run_figures(
@@ -403,13 +454,14 @@ def run_figures(
 
     data = test if test is not None else train
     part = "test" if test is not None else "training"
+    everything = all_rows(train, test)
     written = []
     for name in available_kinds(estimator):
         kind = FIGURES[name]
         if not _fits(kind.in_runs_for, estimator):
             continue
         if kind.all_rows_in_runs:
-            figure, on = make_figure(name, estimator, _combined(train, test), seed), " (all rows)"
+            figure, on = make_figure(name, estimator, everything, seed), " (all rows)"
         else:
             figure, on = make_figure(name, estimator, data, seed), f" ({part} data)" if kind.needs_data else ""
         file_name = f"{name}.png"
