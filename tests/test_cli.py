@@ -108,6 +108,8 @@ def test_train_writes_a_complete_run_folder(digits_run: tuple[Path, Result]) -> 
             "samples",
             "interpolation",
             "traversals",
+            "anomaly-scores",
+            "anomalies",
             "layers",
         )
     )
@@ -203,7 +205,9 @@ def test_csv_table_round_trip(cli: CliRun, table_run: Path, table_csv: Path, tmp
 
 def test_table_figures_and_samples(cli: CliRun, table_run: Path, tmp_path: Path) -> None:
     figures = sorted(p.name for p in (table_run / "figures").glob("*.png"))
-    assert figures == ["feature-errors.png", "history.png", "latent.png", "layers.png"]
+    assert figures == [
+        "anomalies.png", "anomaly-scores.png", "feature-errors.png", "history.png", "latent.png", "layers.png"
+    ]  # fmt: skip
     samples = tmp_path / "s.csv"
     cli("sample", table_run, "-n", "7", "-o", samples)
     assert list(pd.read_csv(samples).columns) == ["a", "b", "c", "d"] and len(pd.read_csv(samples)) == 7

@@ -535,6 +535,8 @@ KIND_NAMES = [
     "traversals",
     "feature-errors",
     "marginals",
+    "anomaly-scores",
+    "anomalies",
     "layers",
 ]
 
@@ -593,6 +595,8 @@ def test_one_table_of_figure_kinds() -> None:
         "interpolation",
         "feature-errors",
         "marginals",
+        "anomaly-scores",
+        "anomalies",
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         FIGURES["history"].needs_data = True  # type: ignore[misc]
@@ -602,7 +606,9 @@ def test_available_kinds_follow_the_data_and_the_conditioning(
     image_vae: VAE, table_ae: AutoEncoder, image_cvae: ConditionalVAE
 ) -> None:
     assert available_kinds(image_vae) == [k for k in KIND_NAMES if k not in ("feature-errors", "marginals")]
-    assert available_kinds(table_ae) == ["history", "latent", "reconstructions", "feature-errors", "layers"]
+    assert available_kinds(table_ae) == [
+        "history", "latent", "reconstructions", "feature-errors", "anomaly-scores", "anomalies", "layers"
+    ]  # fmt: skip
     assert available_kinds(image_cvae) == ["history", "latent", "reconstructions", "samples", "layers"]
 
 
@@ -686,7 +692,9 @@ def test_run_figures_write_every_kind_that_applies_with_its_caption(
     assert captions["manifold.png"] == f"manifold: {FIGURES['manifold'].description}"
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(captions)
     written = run_figures(table_ae, table_data, None, tmp_path / "table")
-    assert [name for name, _ in written] == ["history.png", "latent.png", "feature-errors.png", "layers.png"]
+    assert [name for name, _ in written] == [
+        "history.png", "latent.png", "feature-errors.png", "anomaly-scores.png", "anomalies.png", "layers.png"
+    ]  # fmt: skip
     assert dict(written)["feature-errors.png"].startswith("feature-errors (training data): per-feature")
 
 

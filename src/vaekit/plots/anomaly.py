@@ -19,6 +19,7 @@ figures out for them.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -79,11 +80,12 @@ def anomaly_scores(estimator: Estimator, data: LoadedData) -> np.ndarray:
     :class:`~vaekit.OutlierDetector` scores by importance sampling, which is slow.
     """
     key = (_fingerprint(data), float(estimator.offset_))
-    if _last.get("estimator") is estimator and _last.get("key") == key:
+    held = _last.get("estimator")
+    if held is not None and held() is estimator and _last.get("key") == key:
         return _last["scores"]
     X, _ = data.inputs(False)
     scores = -np.asarray(estimator.score_samples(X), dtype=np.float64)
-    _last.update(estimator=estimator, key=key, scores=scores)
+    _last.update(estimator=weakref.ref(estimator), key=key, scores=scores)  # a weak reference: no model kept alive
     return scores
 
 
