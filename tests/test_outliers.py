@@ -147,7 +147,7 @@ def test_bad_input_at_scoring(detector: tuple[OutlierDetector, np.ndarray, np.nd
 
 
 def test_a_constant_training_set_is_warned() -> None:
-    with pytest.warns(ConstantScoresWarning, match="same score"):
+    with pytest.warns(ConstantScoresWarning, match="all the same"):
         AutoEncoder(**QUICK).fit(np.ones((50, 3), dtype=np.float32))
 
 

@@ -49,12 +49,16 @@ class ConstantScoresWarning(UserWarning):
     """Every training row got the same score (a constant training set): no row can be told apart."""
 
 
-def fit_offset(scores: np.ndarray, contamination: float | str) -> float:
-    """The threshold on ``score_samples`` from the training rows' scores (n,); see the module docstring."""
+def fit_offset(scores: np.ndarray, contamination: float | str, constant: bool = False) -> float:
+    """The threshold on ``score_samples`` from the training rows' scores (n,); see the module docstring.
+
+    ``constant``: the training rows are all the same (warned, as when every score is).
+    """
     scores = np.asarray(scores, dtype=np.float64)
-    if np.ptp(scores) == 0.0:
+    if constant or np.ptp(scores) == 0.0:
         warnings.warn(
-            "every training row gets the same score (is the training data constant?): predict() flags no row",
+            "the training rows are all the same (or all get the same score): the scores cannot tell rows apart, "
+            "so predict()'s flags say nothing",
             ConstantScoresWarning,
             stacklevel=3,
         )
@@ -113,7 +117,8 @@ class OutlierMethods:
 
     def _fit_offset(self, X_model: np.ndarray, C: np.ndarray | None) -> None:
         """Set ``offset_`` from the training rows (model units), per ``contamination``."""
-        self.offset_ = fit_offset(self._scores(X_model, C), self.contamination)  # type: ignore[attr-defined]
+        same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
+        self.offset_ = fit_offset(self._scores(X_model, C), self.contamination, constant=same)  # type: ignore[attr-defined]
 
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for the rows :meth:`predict` flags.
