@@ -24,6 +24,9 @@ from vaekit.cli import detect  # noqa: F401
 
 # isort: split
 from vaekit.cli import examine  # noqa: F401
+
+# isort: split
+from vaekit.cli import explore  # noqa: F401
 from vaekit.cli._app import app
 
 __all__ = ["app", "main"]

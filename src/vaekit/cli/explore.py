@@ -1,0 +1,139 @@
+"""``vaekit explore``: the interactive explorer page, or an Embedding Projector folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vaekit.cli._app import (
+    Columns,
+    DataDir,
+    Decimal,
+    Force,
+    Header,
+    IdColumn,
+    ImageMode,
+    ImageSize,
+    Key,
+    Label,
+    Seed,
+    Sep,
+    Split,
+    _check_output,
+    _load_model,
+    _model_header,
+    _read,
+    app,
+    friendly,
+)
+
+FORMATS = ("html", "projector")
+MAX_POINTS = 100_000  # vaekit.explorer.points.MAX_POINTS, here so that --help imports nothing heavy
+
+
+def run_data(run: Path) -> dict[str, Any]:
+    """The ``[data]`` table of a run folder's ``config.toml``: where its training data came from.
+
+    Raises
+    ------
+    ValueError
+        ``run`` is a model folder (it has no data of its own), or its config.toml is unreadable.
+    """
+    config_file = run / "config.toml"
+    if not config_file.is_file():
+        raise ValueError(
+            f"{run} is a model folder, not a run folder with a config.toml, so it has no data of its own; "
+            "give DATA (a file, folder or built-in dataset name)"
+        )
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8")).get("data", {})
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{config_file} cannot be read ({err}); give DATA") from None
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        raise ValueError(f"{config_file} names no data source ([data] source); give DATA")
+    return data
+
+
+@app.command(epilog="Example: vaekit explore runs/digits-vae -o explore.html   (then open explore.html in a browser)")
+@friendly
+def explore(
+    run: Annotated[Path, typer.Argument(help="Run or model folder.")],
+    data: Annotated[
+        str | None,
+        typer.Argument(help="File, folder or dataset (default: the run's own data).", show_default=False),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The HTML file, or the folder for --format projector.  [default: explore.html]",
+            show_default=False,
+        ),
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option("--format", help="html (one self-contained page) or projector (an Embedding Projector folder)."),
+    ] = "html",
+    max_points: Annotated[
+        int, typer.Option("--max-points", help=f"Rows drawn, at most {MAX_POINTS:,}; more are subsampled with --seed.")
+    ] = MAX_POINTS,
+    seed: Seed = 0,
+    columns: Columns = None,
+    label: Label = None,
+    id_column: IdColumn = None,
+    key: Key = None,
+    image_size: ImageSize = None,
+    split: Split = None,
+    data_dir: DataDir = None,
+    header: Header = None,
+    image_mode: ImageMode = "auto",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    force: Force = False,
+) -> None:
+    """A page to explore a model's latent space: the rows' latent means, and the decoder running in the browser."""
+    if format_ not in FORMATS:
+        raise ValueError(f"--format {format_!r} is not one of {', '.join(FORMATS)}")
+    if not 1 <= max_points <= MAX_POINTS:
+        raise ValueError(f"--max-points {max_points} is not between 1 and {MAX_POINTS:,} (the most one page holds)")
+    output = output if output is not None else Path("explore.html" if format_ == "html" else "projector")
+    if format_ == "html":
+        _check_output(output, force)
+    elif output.exists() and not force:
+        raise FileExistsError(f"{output} already exists; use --force to replace it")
+    model_header = _model_header(run)  # a run without a model fails here, before the data is read
+    if data is None:
+        saved = run_data(run)
+        data = str(saved["source"])
+        split = split if split is not None else saved.get("split")
+        data_dir = data_dir if data_dir is not None else (Path(saved["data_dir"]) if saved.get("data_dir") else None)
+    loaded = _read(
+        data,
+        columns,
+        label,
+        id_column,
+        key,
+        image_size,
+        split,
+        data_dir,
+        header,
+        image_mode,
+        sep,
+        decimal,
+        model_header,
+    )
+    from vaekit.explorer import write_explorer, write_projector_folder
+
+    estimator = _load_model(run)  # after the data is read and checked: importing torch takes seconds
+    write = write_explorer if format_ == "html" else write_projector_folder
+    points = write(estimator, loaded, output, max_points=max_points, seed=seed, overwrite=force)
+    if points.note:
+        typer.echo(f"vaekit explore: note: {points.note}", err=True)
+    typer.echo(f"wrote {output} ({len(points.rows):,} points)")
