@@ -90,6 +90,7 @@ class Detector:
     name: str
     make: Callable[[int], Any]  # seed -> unfitted detector
     score: Callable[[Any, np.ndarray], np.ndarray]  # (fitted, X) -> anomaly scores, higher = more anomalous
+    images: bool = False  # takes MNIST as (n, 28, 28) images, as a user would give it (PyOD needs flat rows)
 
 
 @dataclass
@@ -147,7 +148,7 @@ def build_detectors(skip_peers: bool, wanted: str | None) -> tuple[list[Detector
     if OutlierDetector is None:
         notes.append("vaekit.OutlierDetector does not exist (yet): only the peers run.")
     else:
-        found += [Detector(name, make, negated_score_samples) for name, make in VAEKIT.items()]
+        found += [Detector(name, make, negated_score_samples, images=True) for name, make in VAEKIT.items()]
     found.append(
         Detector("sklearn IsolationForest", lambda seed: IsolationForest(random_state=seed), negated_score_samples)
     )
@@ -181,6 +182,8 @@ def warm_up(detectors: Sequence[Detector], n_features: int) -> None:
 
 
 def run_trial(detector: Detector, seed: int, X_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray) -> Trial:
+    if detector.images and X_train.shape[1] == 28 * 28:  # MNIST's flat rows back into images
+        X_train, X_test = X_train.reshape(-1, 28, 28), X_test.reshape(-1, 28, 28)
     model = detector.make(seed)
     started = time.perf_counter()
     model.fit(X_train)

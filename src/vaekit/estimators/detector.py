@@ -4,16 +4,17 @@ Chosen by ``benchmarks/anomaly_adbench.py`` (ADBench's unsupervised protocol, th
 shared tables; see ``benchmarks/RESULTS.md``). Two choices differ from a plain
 :class:`~vaekit.VAE`, each measured there:
 
-- on numeric tables, ``likelihood="auto"`` gives the Gaussian with a learned
-  variance per feature ("gaussian-learned") instead of the unit one, so a feature
-  the model predicts tightly weighs more in the score than a noisy one (a
-  standardized squared error treats them alike);
+- on rows of numbers (X of shape (n, n_features)), ``likelihood="auto"`` gives the
+  Gaussian with a learned variance per feature ("gaussian-learned") on standardized
+  columns, even when every value lies in [0, 1] (where a VAE's "auto" reads the rows
+  as pixels): a feature the model predicts tightly then weighs more in the score
+  than a noisy one (a squared error treats them alike);
 - ``score_samples`` is log p(x) by importance sampling with K = ``n_samples`` draws
   (the IWAE bound, tighter than the ELBO), with the same K draws of noise for every
   row, so scores are deterministic: the same row gets the same score on every call,
   in any batch and after save/load.
 
-Images and mixed tables keep a VAE's ``"auto"`` likelihoods.
+Images ((n, H, W) or (n, C, H, W)) and mixed tables keep a VAE's ``"auto"`` likelihoods.
 """
 
 from __future__ import annotations
@@ -139,8 +140,9 @@ class OutlierDetector(VAE):
         return kwargs
 
     def _resolve_likelihood(self, X: np.ndarray) -> str:
-        chosen = resolve_likelihood(self.likelihood, X)
-        return "gaussian-learned" if self.likelihood == "auto" and chosen == "gaussian" else chosen
+        if self.likelihood == "auto" and X.ndim == 2:  # rows of features, even when they lie in [0, 1]
+            return "gaussian-learned"
+        return resolve_likelihood(self.likelihood, X)
 
     def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]
         """Importance-sampled log p(x) per row, in nats, in X's units; higher is more normal.
