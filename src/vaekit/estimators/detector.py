@@ -1,7 +1,7 @@
 """The default anomaly detector: a VAE whose score is an importance-sampled log p(x).
 
 Chosen by ``benchmarks/anomaly_adbench.py`` (ADBench's unsupervised protocol, the 14
-shared tables; see ``benchmarks/RESULTS.md``). Two choices differ from a plain
+shared tables; see ``benchmarks/RESULTS.md``). Three choices differ from a plain
 :class:`~vaekit.VAE`, each measured there:
 
 - on rows of numbers (X of shape (n, n_features)), ``likelihood="auto"`` gives the
@@ -12,9 +12,15 @@ shared tables; see ``benchmarks/RESULTS.md``). Two choices differ from a plain
 - ``score_samples`` is log p(x) by importance sampling with K = ``n_samples`` draws
   (the IWAE bound, tighter than the ELBO), with the same K draws of noise for every
   row, so scores are deterministic: the same row gets the same score on every call,
-  in any batch and after save/load.
+  in any batch and after save/load (on the tables, seed 0, it beat the one-draw
+  ELBO on 7 of 9);
+- ``latent_dim=8`` rather than 2: a VAE switches off the dimensions it does not
+  need (their KL goes to 0), and on the 14 tables (seed 0) the mean AUROC was 0.816
+  with 2 dimensions, 0.814 with 4 and 0.821 with 8.
 
-Images ((n, H, W) or (n, C, H, W)) and mixed tables keep a VAE's ``"auto"`` likelihoods.
+Leaving each batch's highest-loss rows out (``trim_fraction``) did not help there
+(0.815 at 0.05) and is off by default. Images ((n, H, W) or (n, C, H, W)) and
+mixed tables keep a VAE's ``"auto"`` likelihoods.
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ class OutlierDetector(VAE):
     >>> from vaekit import OutlierDetector
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 4))
-    >>> detector = OutlierDetector(epochs=5, random_state=0, verbose=0).fit(X)
+    >>> detector = OutlierDetector(epochs=5, random_state=0, verbose=0).fit(X)  # latent_dim=8
     >>> detector.predict(X).shape, detector.decision_function(X).dtype
     ((300,), dtype('float64'))
     """
@@ -99,7 +105,7 @@ class OutlierDetector(VAE):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int = 8,
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",
