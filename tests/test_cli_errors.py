@@ -75,6 +75,8 @@ def valid_args(command: str, files: dict[str, Path], out: Path) -> list[str]:
         "sample": [run, "-o", str(out / "s.csv"), "-n", "3"],
         "evaluate": [run, table],
         "impute": [run, table, "-o", str(out / "f.csv")],
+        "score": [run, table, "-o", str(out / "scores.csv")],
+        "explore": [run, table, "-o", str(out / "e.html")],
         "plot": [run, table, "--kind", "latent", "-o", str(out / "p.png")],
         "summary": [run],
         "datasets": [],

@@ -113,6 +113,7 @@ def render_report(
     figures: Sequence[tuple[Path, str]],
     layer_text: str,
     config_text: str,
+    explorer: str | None = None,
 ) -> str:
     """The whole page as a string.
 
@@ -128,6 +129,8 @@ def render_report(
         The model summary table.
     config_text : str
         The run's config.toml.
+    explorer : str or None
+        The interactive explorer page beside the report (a relative link), if written.
     """
     parts = [
         "<!DOCTYPE html>",
@@ -135,6 +138,15 @@ def render_report(
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         _facts(facts),
+        *(
+            [
+                f'<p class="explore"><a href="{html.escape(explorer)}">Explore the latent space</a>: an interactive '
+                "page (it works offline, from this folder) that decodes any point you move to with the model's own "
+                "weights, shows each row beside its reconstruction, and walks each latent dimension.</p>"
+            ]
+            if explorer
+            else []
+        ),
         "<h2>Measures</h2>",
         metrics_table(metrics),
         '<p class="note">Per sample, in nats where stated; ELBO = -(reconstruction + KL), higher is better '

@@ -11,6 +11,7 @@ trains, measures, and writes a run directory::
       latents.csv      the latent means of every input row, with its id, label and split
       figures/*.png    training curves, latent scatter, reconstructions, samples, ...
       report.html      one self-contained page with all of the above
+      explore.html     the interactive latent-space explorer (:mod:`vaekit.explorer`), linked from the report
 
 Everything is written into a hidden staging folder first and renamed into place at
 the end, so a failed run leaves nothing behind and never touches an earlier run.
@@ -284,6 +285,20 @@ def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any)
     return options
 
 
+def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | None:
+    """The explorer page on every row of the run (train, then test); a note when it cannot be written."""
+    from vaekit.explorer import write_explorer
+    from vaekit.plots.kinds import all_rows
+
+    if estimator.conditional and split.train.labels is None:
+        return None
+    try:
+        write_explorer(estimator, all_rows(split.train, split.test), path, seed=seed)
+    except ValueError as err:  # a layer the page cannot run, more rows than it holds, ...
+        return f"not written: {err}"
+    return None
+
+
 def train_run(
     config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1, split: Split | None = None
 ) -> dict[str, Any]:
@@ -346,6 +361,7 @@ def train_run(
         (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         write_latents(estimator, split, stage / "latents.csv")
         figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
+        explorer_note = _write_explorer(estimator, split, stage / "explore.html", seed)
         facts = {
             **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
             "data": f"{config['data']['source']} ({_shape_text(estimator, split)})",
@@ -357,6 +373,7 @@ def train_run(
             ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
             **_quality_facts(estimator, metrics),
             **_anomaly_facts(estimator, split),
+            **({"explorer": explorer_note} if explorer_note else {}),
         }
         page = render_report(
             f"vaekit run: {out.name}",
@@ -365,6 +382,7 @@ def train_run(
             [(stage / "figures" / f, c) for f, c in figures],
             layers,
             config_text,
+            explorer="explore.html" if (stage / "explore.html").exists() else None,
         )
         (stage / "report.html").write_text(page, encoding="utf-8")
     return metrics
