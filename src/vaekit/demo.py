@@ -1,13 +1,15 @@
 """The main job on the built-in data: ``python -m vaekit.demo``.
 
 1. Trains a VAE with a 2-D latent on scikit-learn's digits (8x8 images), holding out
-   a test split, and prints its ELBO (reconstruction and KL apart) and its squared
-   reconstruction error beside PCA with 2 components.
+   a test split, writes the run folder with its figures and report, and prints its
+   ELBO (reconstruction and KL apart), its squared reconstruction error beside PCA
+   with 2 components, and where the report is.
 2. Repeats the seed tutorial's experiment: a VAE with 6 inputs, Dense layers of 5, 5
    and 4 ReLU units and a 2-D latent, trained on the latent-factors set, must find
    the two hidden factors without labels; printed as k-NN R^2 beside PCA's.
-3. Saves the digits model to ``runs/demo-digits-vae`` (replacing the demo's own
-   earlier output) and shows that the loaded copy encodes identically.
+The digits run is the one ``vaekit train digits`` writes: ``runs/demo-digits``
+holds the model, metrics, figures, ``report.html`` and ``explore.html`` (replacing the
+demo's own earlier run, and nothing else).
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 
-from vaekit import VAE, datasets, load
-from vaekit.evaluation import factor_recovery_r2, pca_reconstruction_error, reconstruction_error
+from vaekit import VAE, datasets
+from vaekit.evaluation import factor_recovery_r2
 
 # The tutorial's network, exactly. beta = 0.05 on standardized features weighs the
 # reconstruction as a Gaussian of standard deviation sqrt(0.05) = 0.22 would: with
@@ -44,34 +44,37 @@ TUTORIAL_PARAMS = dict(
 
 
 def digits_job(out: Path, seed: int, verbose: int) -> None:
-    X, y = datasets.load("digits")
-    X_train, X_test = train_test_split(X, test_size=0.2, random_state=seed, stratify=y)
+    """``vaekit train digits``: a whole run folder (model, metrics, figures, report, explorer) in ``out``."""
+    from vaekit.runconfig import default_config
+    from vaekit.runs import train_run
+
+    config = default_config()
+    config["data"]["source"] = "digits"
+    config["training"]["seed"] = seed
     started = time.perf_counter()
-    vae = VAE(latent_dim=2, epochs=400, random_state=seed, verbose=verbose).fit(X_train)  # early stopping ends it
+    metrics = train_run(config, out, force=True, verbose=verbose)  # replaces only an earlier vaekit run
     seconds = time.perf_counter() - started
-    elbo = vae.score_samples(X_test, n_samples=10)
-    history = vae.history_
-    best = vae.best_epoch_ - 1
-    print(f"digits: {len(X_train)} train / {len(X_test)} test images of 8x8, pixels in [0, 1]")
+    test = metrics["test"]
     print(
-        f"  VAE latent_dim=2, {vae.architecture_} network, likelihood={vae.likelihood_} (chosen from the data), "
-        f"{vae.n_epochs_} epochs in {seconds:.1f} s (early stopping), best epoch {vae.best_epoch_}"
+        f"digits: {metrics['data']['n_train']} train / {metrics['data']['n_test']} test images of 8x8, pixels in [0, 1]"
     )
     print(
-        f"  validation at best epoch: reconstruction {history['val_reconstruction'][best]:.2f} "
-        f"+ KL {history['val_kl'][best]:.2f} nats per image"
+        f"  VAE latent_dim={metrics['latent_dim']}, {metrics['architecture']} network, likelihood="
+        f"{metrics['likelihood']} (chosen from the data), {metrics['epochs_run']} epochs "
+        f"(best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s; the run folder in {seconds:.1f} s"
     )
-    print(f"  test ELBO: {elbo.mean():.2f} nats per image (10 posterior samples per image)")
-    vae_error = reconstruction_error(X_test, vae.reconstruct(X_test)).mean()
-    pca_error = pca_reconstruction_error(X_train, X_test, 2).mean()
     print(
-        f"  test squared reconstruction error per image (64 pixels): VAE {vae_error:.3f}, "
-        f"PCA with 2 components {pca_error:.3f}"
+        f"  test ELBO {test['elbo']:.2f} nats per image = -(reconstruction {test['reconstruction']:.2f} "
+        f"+ KL {test['kl']:.2f})"
     )
-    vae.save(out, overwrite=True)
-    same = load(out)
-    identical = np.array_equal(same.transform(X_test), vae.transform(X_test))
-    print(f"  saved to {out}/ (config.json + model.safetensors); reloaded copy encodes identically: {identical}")
+    pca = metrics["pca"]
+    print(
+        f"  test squared reconstruction error per image (64 pixels): VAE {test['squared_error']:.3f}, "
+        f"PCA with {pca['n_components']} components {pca['squared_error']:.3f}"
+    )
+    print(f"  the model: {out}/model (config.json + model.safetensors), vaekit.load({str(out)!r})")
+    print(f"  figures: {out}/figures; the report: open {out / 'report.html'}")
+    print(f"  move through the latent space: open {out / 'explore.html'}")
 
 
 def tutorial_job(seed: int, verbose: int) -> None:
@@ -96,7 +99,7 @@ def tutorial_job(seed: int, verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vaekit.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/demo-digits-vae"), help="where to save the digits model")
+    parser.add_argument("--out", type=Path, default=Path("runs/demo-digits"), help="the run folder of the digits job")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=1, help="0 hides the progress bars")
     args = parser.parse_args(argv)
