@@ -93,7 +93,8 @@ def test_explain_adds_up_to_the_rows_negative_log_likelihood() -> None:
     model = AutoEncoder(**QUICK).fit(X)
     terms = model.explain(X)
     assert terms.shape == X.shape
-    np.testing.assert_allclose(terms.sum(axis=1), -model.score_samples(X), rtol=1e-4, atol=1e-4)
+    log_scales = np.log(model.scaling_.scale).sum()  # the terms are in standardized units
+    np.testing.assert_allclose(terms.sum(axis=1), -model.score_samples(X) - log_scales, rtol=1e-4, atol=1e-4)
     frame = pd.DataFrame(X, columns=list("abcdef"), index=np.arange(100, 100 + len(X)))
     explained = AutoEncoder(**QUICK).fit(frame).explain(frame)
     assert list(explained.columns) == list("abcdef") and explained.index[0] == 100

@@ -76,12 +76,10 @@ def score(
         data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal, header_
     )
     estimator = _load_model(model)
-    if getattr(estimator, "offset_", None) is None:
-        raise ValueError(f"{model} has no anomaly threshold (it was saved by an older vaekit): train it again")
     X, y = loaded.inputs(estimator.conditional)
-    decision = estimator.decision_function(X, y)  # (n,)
-    anomaly = -(decision + estimator.offset_)
-    contributions = np.asarray(estimator.explain(X, y), dtype=np.float64).reshape(len(decision), -1)
+    anomaly = -np.asarray(estimator.score_samples(X, y), dtype=np.float64)  # (n,)
+    offset = getattr(estimator, "offset_", None)  # None: saved before vaekit had thresholds
+    contributions = np.asarray(estimator.explain(X, y), dtype=np.float64).reshape(len(anomaly), -1)
     table = getattr(estimator, "table_", None)
     fitted_names = getattr(estimator, "feature_names_in_", None)
     if table is not None:
@@ -92,21 +90,26 @@ def score(
         names = [str(n) for n in loaded.feature_names or []]
     if len(names) != contributions.shape[1]:
         names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
-    flags = (decision < 0).astype(np.int64)
-    result = pd.DataFrame(
-        {
-            "anomaly_score": anomaly,
-            "decision": decision,
-            "flag": flags,
-            "top_features": top_features(contributions, names, top),
-        }
-    )
+    columns = {"anomaly_score": anomaly}
+    if offset is not None:
+        decision = -anomaly - offset
+        flags = (decision < 0).astype(np.int64)
+        columns.update(decision=decision, flag=flags)
+    else:
+        flags = np.zeros(len(anomaly), dtype=np.int64)
+    result = pd.DataFrame({**columns, "top_features": top_features(contributions, names, top)})
     write_array(output, result, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
     n = len(result)
-    typer.echo(
-        f"scored {n:,} rows; {int(flags.sum()):,} flagged ({flags.mean():.1%}) below the threshold "
-        f"(anomaly_score above {-estimator.offset_:.4g} nats); wrote {output}"
-    )
+    if offset is None:
+        typer.echo(
+            f"scored {n:,} rows; wrote {output} without flags: {model} has no anomaly threshold (it was saved by "
+            "an older vaekit); train it again (vaekit train --contamination auto) to flag rows"
+        )
+    else:
+        typer.echo(
+            f"scored {n:,} rows; {int(flags.sum()):,} flagged ({flags.mean():.1%}) below the threshold "
+            f"(anomaly_score above {-offset:.4g} nats); wrote {output}"
+        )
     worst = np.argsort(-anomaly, kind="stable")[: min(SHOWN, n)]
     ids = loaded.ids if loaded.ids is not None else np.arange(n)
     for i in worst:

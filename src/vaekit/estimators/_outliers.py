@@ -149,9 +149,11 @@ class OutlierMethods:
 
         ``-log p(x_j | z)`` at z = the posterior mean (the code, for a plain
         autoencoder), in nats, per feature of an array or image (a per-pixel error
-        map) and per column of a mixed table (0 where the entry is missing). For a
-        standardized Gaussian model each feature's term is in the user's units (its
-        scale's log added), so a row's terms sum to its reconstruction term.
+        map) and per column of a mixed table (0 where the entry is missing). The
+        terms are in the model's units (standardized columns), so that columns
+        measured in grams and in metres compare: a row's terms sum to its
+        reconstruction term less the preprocessing's log-Jacobian (the sum of the
+        log scales, the same for every row).
 
         Returns
         -------
@@ -168,14 +170,8 @@ class OutlierMethods:
         nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]
         table = getattr(self, "table_", None)
         if table is not None:
-            for j, column in enumerate(table.layout()):
-                if column.kind == "continuous":
-                    nll[:, j] += X_model[:, column.observed_at] * np.log(column.scale)
             names = list(table.names)
         else:
-            scaling = self.scaling_  # type: ignore[attr-defined]
-            if scaling.scale is not None:
-                nll += np.log(scaling.scale).astype(np.float64)
             names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None
         if isinstance(X, pd.DataFrame) and names is not None and nll.ndim == 2:
             return pd.DataFrame(nll, columns=names, index=X.index)
