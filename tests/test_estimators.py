@@ -70,7 +70,7 @@ def test_readme_example_shapes(digits: np.ndarray, digits_vae: VAE) -> None:
 
 def test_fitted_attributes(digits_vae: VAE) -> None:
     assert digits_vae.likelihood_ == "bernoulli"
-    assert digits_vae.architecture_ == "conv"
+    assert digits_vae.architecture_ == "mlp"  # 8x8: at most SMALL_IMAGE_VALUES (benchmarks/architecture.py)
     assert digits_vae.input_shape_ == (8, 8) and digits_vae.n_features_in_ == 64
     history = digits_vae.history_
     assert len(history["epoch"]) == digits_vae.n_epochs_ == 5
@@ -115,6 +115,8 @@ def test_same_seed_same_numbers(digits: np.ndarray) -> None:
 def test_image_shapes_round_trip(shape: tuple[int, ...], estimator_class: type) -> None:
     X = np.random.default_rng(0).random(shape, dtype=np.float32)
     est = estimator_class(latent_dim=4, epochs=1, hidden=(16,), verbose=0, random_state=0).fit(X)
+    assert est.architecture_ == ("conv" if np.prod(shape[1:]) > 28 * 28 else "mlp")
+    est = estimator_class(latent_dim=4, architecture="conv", epochs=1, hidden=(16,), verbose=0, random_state=0).fit(X)
     assert est.architecture_ == "conv"
     assert est.transform(X).shape == (30, 4)
     assert est.reconstruct(X).shape == shape

@@ -140,7 +140,7 @@ def test_k_is_split_into_chunks_without_changing_the_estimate(
 
 def test_log_likelihood_of_images_and_of_flattened_images_agree() -> None:
     X, _ = datasets.load("digits")
-    vae = VAE(latent_dim=2, hidden=(16,), epochs=1, verbose=0, random_state=0).fit(X[:200])
+    vae = VAE(latent_dim=2, architecture="conv", hidden=(16,), epochs=1, verbose=0, random_state=0).fit(X[:200])
     assert vae.architecture_ == "conv"
     images = log_likelihood(vae, X[:50], 8)
     np.testing.assert_allclose(images, log_likelihood(vae, X[:50].reshape(50, 64), 8))

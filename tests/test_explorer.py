@@ -62,8 +62,8 @@ def test_weights_are_the_models_own(digits_run) -> None:
     estimator = load(digits_run[0])
     spec = decoder_spec(estimator)
     ops = [layer["op"] for layer in spec["layers"]]
-    assert ops[:2] == ["linear", "activation"] and "conv_transpose2d" in ops and ops[-1] == "conv2d"
-    assert spec["layers"][-1]["out_shape"] == [1, 8, 8] and spec["likelihood"] == "bernoulli"
+    assert ops[:2] == ["linear", "activation"] and ops[-1] in ("linear", "reshape")  # 8x8 images: the MLP
+    assert spec["likelihood"] == "bernoulli"
     weights = [p for p in estimator.model_.decoder.parameters()]
     exported = [from_float32_b64(layer[k]) for layer in spec["layers"] for k in ("weight", "bias") if k in layer]
     assert len(exported) == len(weights)

@@ -130,8 +130,8 @@ def digits() -> Any:
 
 @pytest.fixture(scope="module")
 def digits_page(digits: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    """The default model of the digits: a VAE with the convolutional decoder (8x8)."""
-    vae = _fit(VAE(latent_dim=2, epochs=1, random_state=0, verbose=0), digits.X)
+    """The digits with the convolutional decoder (8x8; "auto" gives small images the MLP)."""
+    vae = _fit(VAE(latent_dim=2, architecture="conv", epochs=1, random_state=0, verbose=0), digits.X)
     assert vae.architecture_ == "conv"
     return vae, _page(tmp_path_factory.mktemp("digits"), vae, digits)
 
@@ -242,7 +242,7 @@ def conv28(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     X = np.random.default_rng(0).uniform(0, 1, (64, 28, 28)).astype(np.float32)
     np.save(folder / "noise.npy", X)
     loaded = read_data(folder / "noise.npy")
-    vae = _fit(VAE(latent_dim=4, epochs=1, random_state=0, verbose=0), loaded.X)
+    vae = _fit(VAE(latent_dim=4, architecture="conv", epochs=1, random_state=0, verbose=0), loaded.X)
     assert vae.architecture_ == "conv" and vae.likelihood_ == "continuous-bernoulli"
     return vae, _page(folder, vae, loaded)
 

@@ -39,7 +39,9 @@ def test_tutorial_network_layer_by_layer(tutorial_vae: VAE) -> None:
 
 def test_conv_shapes_and_learned_variance_are_counted() -> None:
     X = np.random.default_rng(0).random((20, 3, 12, 10)).astype(np.float32)
-    ae = AutoEncoder(latent_dim=3, likelihood="gaussian-learned", epochs=1, verbose=0, random_state=0).fit(X)
+    ae = AutoEncoder(
+        latent_dim=3, architecture="conv", likelihood="gaussian-learned", epochs=1, verbose=0, random_state=0
+    ).fit(X)
     rows = layer_table(ae)
     assert rows[-1].output_shape == (3, 12, 10) and rows[-1].n_params == 3 * 12 * 10
     assert any(r.kind == "Conv2d" for r in rows) and sum(r.n_params for r in rows) == count_parameters(ae.model_)

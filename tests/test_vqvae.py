@@ -38,7 +38,9 @@ def digits() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def digits_vq(digits: np.ndarray) -> VQVAE:
-    return VQVAE(latent_dim=8, code_dim=2, codebook_size=32, epochs=6, random_state=0, verbose=0).fit(digits)
+    return VQVAE(
+        latent_dim=8, code_dim=2, codebook_size=32, architecture="conv", epochs=6, random_state=0, verbose=0
+    ).fit(digits)
 
 
 def test_quantization_picks_the_nearest_codebook_vector() -> None:
