@@ -207,6 +207,10 @@ class MixedTable:
         return joined[..., self.index.order]
 
     # ------------------------------------------------------------ likelihood
+    def log_prob_elements(self, x: Tensor) -> Tensor:
+        """:meth:`log_prob_columns`, under the name the other likelihoods give their per-feature terms."""
+        return self.log_prob_columns(x)
+
     def log_prob_columns(self, x: Tensor) -> Tensor:
         """Each column's log-likelihood in nats, exactly 0 where the column is missing.
 

@@ -38,7 +38,7 @@ from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators import _table
 from vaekit.estimators._labels import fit_classes, one_hot
-from vaekit.estimators._outliers import OutlierMethods
+from vaekit.estimators._outliers import OutlierMethods, to_user_units
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
 from vaekit.models import AutoEncoderModel
@@ -473,9 +473,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             return -self.model_.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
 
         reconstruction, kl = self._map_batches(terms, X_model, C)
-        if getattr(self, "table_", None) is not None:  # densities of the user's values, not standardized ones
-            return reconstruction.astype(np.float64) + _table.log_jacobian(self, X_model), kl.astype(np.float64)
-        return reconstruction.astype(np.float64) - self.scaling_.log_abs_det_jacobian(), kl.astype(np.float64)
+        # densities of the user's values, not standardized ones (the preprocessing's log-Jacobian)
+        return -to_user_units(self, -reconstruction.astype(np.float64), X_model), kl.astype(np.float64)
 
     def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
         """Per-sample -(reconstruction + KL) in nats (see :meth:`loss_terms`); higher is better.

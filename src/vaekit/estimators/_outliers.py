@@ -68,13 +68,6 @@ def fit_offset(scores: np.ndarray, contamination: float | str, constant: bool = 
     return float(np.percentile(scores, 100.0 * float(contamination)))
 
 
-def _elementwise_log_prob(likelihood: Any, x: Tensor) -> Tensor:
-    """Per feature (or, for a mixed table, per column) log p(x_j | z): (B, *features)."""
-    if hasattr(likelihood, "log_prob_columns"):
-        return likelihood.log_prob_columns(x)
-    return likelihood.log_prob_elements(x)
-
-
 def importance_log_likelihood(estimator: Any, X_model: np.ndarray, C: np.ndarray | None, n_samples: int) -> np.ndarray:
     """Importance-sampled log p(x) per row (n,) in model units, with the same K draws of eps for every row.
 
@@ -165,7 +158,7 @@ class OutlierMethods:
 
         def terms(x: Tensor, c: Tensor | None) -> Tensor:
             z = self.model_.encode(x, c).mode()  # type: ignore[attr-defined]
-            return -_elementwise_log_prob(self.model_.decode(z, c), x)  # type: ignore[attr-defined]
+            return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column
 
         nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]
         table = getattr(self, "table_", None)
