@@ -25,14 +25,17 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from tokenize import TokenError
-from typing import IO
+from typing import IO, NamedTuple
 
 import numpy as np
 
 from vaekit.data.columns import feature_positions
 from vaekit.data.loaded import DataFileError, LoadedData, brief, checked, feature_names_for, quoted, read_at_most
 
-__all__ = ["array_to_loaded", "npz_keys", "read_npy", "read_npz"]
+__all__ = [
+    "NpyHeader", "array_to_loaded", "as_samples", "channels_last", "check_layout", "npy_header", "npz_keys",
+    "read_npy", "read_npz", "sample_shape_of",
+]  # fmt: skip
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK"
@@ -100,11 +103,21 @@ def _shaped(
     return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
 
 
-def read_npy(path: Path, *, source: str) -> np.ndarray:
-    """The array of a ``.npy`` file, of any shape and dtype; pickles are refused.
+class NpyHeader(NamedTuple):
+    """Where a ``.npy`` file's data is and how it is laid out (:func:`npy_header`)."""
 
-    The header's shape and dtype are checked against the file's size before the
-    data is read, so a damaged header cannot ask for more memory than the file holds.
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    offset: int
+    """Bytes from the start of the file to the data."""
+
+
+def npy_header(path: Path, *, source: str) -> NpyHeader:
+    """The header of a ``.npy`` file, checked against the file's size; no data is read.
+
+    Pickles are refused, and a header whose shape and dtype need more bytes than
+    follow it (a damaged or truncated file).
     """
     try:
         with open(path, "rb") as f:
@@ -112,9 +125,25 @@ def read_npy(path: Path, *, source: str) -> np.ndarray:
                 raise DataFileError(f"{quoted(source)}: not a NumPy .npy file (it does not start like one)")
             f.seek(0)
             shape, fortran_order, dtype = _parse_header(f, source, "the array")
-            found = os.fstat(f.fileno()).st_size - f.tell()
-            if found < _data_size(shape, dtype):
-                raise _truncated(source, "the array", shape, dtype, found)
+            offset = f.tell()
+            found = os.fstat(f.fileno()).st_size - offset
+    except OSError as err:
+        raise DataFileError(f"{quoted(source)}: cannot be read ({brief(err)})") from err
+    if found < _data_size(shape, dtype):
+        raise _truncated(source, "the array", shape, dtype, found)
+    return NpyHeader(shape, fortran_order, dtype, offset)
+
+
+def read_npy(path: Path, *, source: str) -> np.ndarray:
+    """The array of a ``.npy`` file, of any shape and dtype; pickles are refused.
+
+    The header's shape and dtype are checked against the file's size before the
+    data is read, so a damaged header cannot ask for more memory than the file holds.
+    """
+    shape, fortran_order, dtype, offset = npy_header(path, source=source)
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
             flat = np.fromfile(f, dtype=dtype, count=math.prod(shape))  # the file holds them all
     except OSError as err:
         raise DataFileError(f"{quoted(source)}: cannot be read ({brief(err)})") from err
@@ -242,6 +271,54 @@ def _choose_key(keys: list[str], source: str, exclude: set[str | None]) -> str:
     raise DataFileError(f"{quoted(source)}: holds several arrays ({found}); choose the features with `key`")
 
 
+def check_layout(shape: tuple[int, ...], dtype: np.dtype, source: str) -> None:
+    """Refuse what no reader takes: pickled (object) arrays, a single value, a 1-D array."""
+    if np.dtype(dtype).hasobject:
+        raise _refuse_pickle(source, "the array")
+    if len(shape) == 0:
+        raise DataFileError(
+            f"{quoted(source)}: holds a single value (an array of shape ()); vaekit needs (n_samples, n_features)"
+        )
+    if len(shape) == 1:
+        raise DataFileError(
+            f"{quoted(source)}: holds a 1-D array of shape {shape}; vaekit needs (n_samples, n_features): "
+            "save X.reshape(-1, 1) for one feature per sample, or X.reshape(1, -1) for a single sample"
+        )
+
+
+def channels_last(shape: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` is a stack of images ``(n, H, W, C)`` stored channels last.
+
+    >>> channels_last((10, 28, 28, 3)), channels_last((10, 3, 28, 28)), channels_last((10, 3, 8, 3))
+    (True, False, False)
+    """
+    return len(shape) == 4 and shape[3] in _CHANNELS and shape[1] not in _CHANNELS
+
+
+def sample_shape_of(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of one sample of an array of ``shape``, as :func:`as_samples` lays it out.
+
+    >>> sample_shape_of((10, 28, 28, 3)), sample_shape_of((10, 5))
+    ((3, 28, 28), (5,))
+    """
+    if channels_last(shape):
+        return (shape[3], shape[1], shape[2])
+    return tuple(shape[1:])
+
+
+def as_samples(array: np.ndarray) -> np.ndarray:
+    """The module docstring's two conversions: channels last -> ``(n, C, H, W)``, uint8 images / 255.
+
+    Rows are independent, so converting an array block by block gives the blocks of
+    the array converted whole. Other arrays are returned as they are.
+    """
+    if channels_last(array.shape):
+        array = array.transpose(0, 3, 1, 2)  # (n, H, W, C) -> (n, C, H, W)
+    if array.ndim in (3, 4) and array.dtype == np.uint8:
+        array = np.divide(array, np.float32(255), dtype=np.float32)  # bytes -> [0, 1]
+    return array
+
+
 def array_to_loaded(
     array: np.ndarray,
     *,
@@ -269,22 +346,8 @@ def array_to_loaded(
     -------
     LoadedData
     """
-    if array.dtype == object:
-        raise _refuse_pickle(source, "the array")
-    if array.ndim == 0:
-        raise DataFileError(
-            f"{quoted(source)}: holds a single value (an array of shape ()); vaekit needs (n_samples, n_features)"
-        )
-    if array.ndim == 1:
-        raise DataFileError(
-            f"{quoted(source)}: holds a 1-D array of shape {array.shape}; vaekit needs (n_samples, n_features): "
-            "save X.reshape(-1, 1) for one feature per sample, or X.reshape(1, -1) for a single sample"
-        )
-    if array.ndim == 4 and array.shape[3] in _CHANNELS and array.shape[1] not in _CHANNELS:
-        array = array.transpose(0, 3, 1, 2)  # (n, H, W, C) -> (n, C, H, W)
-    if array.ndim in (3, 4) and array.dtype == np.uint8:
-        array = np.divide(array, np.float32(255), dtype=np.float32)  # bytes -> [0, 1]
-    X = checked(array, source)
+    check_layout(array.shape, array.dtype, source)
+    X = checked(as_samples(array), source)
     feature_names = feature_names_for(X.shape[1]) if X.ndim == 2 else None
     if columns is not None:
         if X.ndim != 2 or feature_names is None:
