@@ -24,6 +24,16 @@ FORMAT = "vaekit-model"
 FORMAT_VERSION = 2
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+RUN_MARKER = "vaekit-run.json"
+"""The marker of a run folder (see :mod:`vaekit.rundir`)."""
+
+
+def _unfinished_run(path: Path) -> bool:
+    """True for a run folder whose marker says it is still training (or was stopped)."""
+    try:
+        return json.loads((path / RUN_MARKER).read_text()).get("state") == "training"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 class ModelFileError(ValueError):
@@ -72,6 +82,11 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
         )
     if not path.exists():
         raise ModelFileError(f"no saved model at {path}: the directory does not exist")
+    if _unfinished_run(path):
+        raise ModelFileError(
+            f"{path} is a run whose training has not finished (it was stopped, or is still running), so it has no "
+            f"model yet; continue it with `vaekit train --resume {path}`"
+        )
     if not path.is_dir():
         raise ModelFileError(f"{path} is a file; a saved model is a directory holding {CONFIG_NAME} and {WEIGHTS_NAME}")
     for name in (CONFIG_NAME, WEIGHTS_NAME):

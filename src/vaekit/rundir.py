@@ -2,7 +2,9 @@
 
 A run folder is vaekit's own only when its marker says so: ``vaekit-run.json`` with
 ``"format": "vaekit-run"``, a saved model in ``model/``, and nothing else but the
-files a run writes. Only such a folder is ever replaced (``--force``); any other
+files a run writes. While it trains, a run folder holds only its marker (with
+``"state": "training"``), ``config.toml`` and ``checkpoint/``; every command that
+reads a model refuses it, saying that it can be resumed (``vaekit train --resume``). Only such a folder is ever replaced (``--force``); any other
 folder is refused, whatever ``--force`` says, so nothing a user put there is lost.
 
 Light on purpose (no torch, no scikit-learn): ``vaekit train`` checks its ``--out``
@@ -20,10 +22,14 @@ from pathlib import Path
 
 from vaekit._version import __version__
 from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
-from vaekit.modelfile import is_model_dir
+from vaekit.modelfile import RUN_MARKER, is_model_dir
 
-MARKER = "vaekit-run.json"
+MARKER = RUN_MARKER
 MARKER_FORMAT = "vaekit-run"
+TRAINING = "training"
+"""The marker's ``state`` while the run trains (absent once it is complete)."""
+TRAINING_FILES = ("config.toml", MARKER)
+CHECKPOINT = "checkpoint"
 RUN_FILES = ("config.toml", "metrics.json", "history.csv", "latents.csv", "report.html", "explore.html", MARKER)
 """The files a run folder may hold, besides ``model/`` and ``figures/``."""
 FIGURE_SUFFIXES = (".png", ".svg")
@@ -41,6 +47,17 @@ def run_dir_problem(path: Path) -> str | None:
         return f"it has no readable {MARKER} marker"
     if not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT:
         return f'its {MARKER} does not say "format": "{MARKER_FORMAT}"'
+    if marker.get("state") == TRAINING:
+        extra = [
+            e.name
+            for e in path.iterdir()
+            if not ((e.name in TRAINING_FILES and e.is_file()) or (e.name == CHECKPOINT and e.is_dir()))
+        ]
+        return (
+            f"it is a run in training that holds entries a run does not write ({', '.join(sorted(extra)[:5])})"
+            if extra
+            else None
+        )
     if not is_model_dir(path / "model"):
         return "model/ is not a vaekit model"
     foreign = [
@@ -62,6 +79,36 @@ def run_dir_problem(path: Path) -> str | None:
         shown = ", ".join(sorted(foreign)[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         return f"it holds entries a run does not write ({shown})"
     return None
+
+
+def run_state(path: Path) -> str | None:
+    """``"training"`` for a run folder whose training has not finished, ``"complete"``, or None (no run)."""
+    if run_dir_problem(path) is not None:
+        return None
+    return TRAINING if json.loads((path / MARKER).read_text()).get("state") == TRAINING else "complete"
+
+
+def _marker(state: str | None = None) -> str:
+    marker = {"format": MARKER_FORMAT, "format_version": 1, "vaekit_version": __version__}
+    if state is not None:
+        marker["state"] = state
+    return json.dumps(marker, indent=2) + "\n"
+
+
+def start_run(out: Path, force: bool, config_text: str) -> Path:
+    """Put a run in training at ``out`` (its marker, ``config.toml``, an empty ``checkpoint/``).
+
+    ``out`` is checked as :func:`check_target` does: an existing run is replaced only
+    with ``force``. Returns the checkpoint folder.
+    """
+    check_target(out, force)
+    with staging_dir(out) as staging:
+        (staging / CHECKPOINT).mkdir()
+        (staging / "config.toml").write_text(config_text)
+        (staging / MARKER).write_text(_marker(TRAINING))
+        check_target(out, force)
+        replace_dir(staging, out)
+    return out / CHECKPOINT
 
 
 def is_run_dir(path: Path) -> bool:
@@ -126,11 +173,18 @@ def check_writable(target: Path) -> None:
 
 @contextmanager
 def staged_directory(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a staging folder beside ``out``; on success it gets the run marker and becomes ``out``."""
-    check_target(out, force)
+    """Yield a staging folder beside ``out``; on success it gets the run marker and becomes ``out``.
+
+    A run in training at ``out`` (the one this run started) is replaced without ``force``.
+    """
+
+    def check() -> None:
+        if run_state(resolve_link(out)) != TRAINING:
+            check_target(out, force)
+
+    check()
     with staging_dir(out) as staging:
         yield staging
-        marker = {"format": MARKER_FORMAT, "format_version": 1, "vaekit_version": __version__}
-        (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
-        check_target(out, force)  # nothing appeared meanwhile that we may not replace
+        (staging / MARKER).write_text(_marker())
+        check()  # nothing appeared meanwhile that we may not replace
         replace_dir(staging, out)

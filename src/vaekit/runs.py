@@ -13,8 +13,13 @@ trains, measures, and writes a run directory::
       report.html      one self-contained page with all of the above
       explore.html     the interactive latent-space explorer (:mod:`vaekit.explorer`), linked from the report
 
-Everything is written into a hidden staging folder first and renamed into place at
-the end, so a failed run leaves nothing behind and never touches an earlier run.
+While it trains, the folder holds only ``config.toml``, its marker (which says it is
+training) and ``checkpoint/``, a checkpoint after every epoch: a run that was
+stopped is refused by every command that reads a model, and ``vaekit train
+--resume`` continues it. Everything else is written into a hidden staging folder
+and renamed into place at the end, replacing the run in training in one step.
+
+Under ``torchrun`` every process trains; only rank 0 writes the folder.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from vaekit.data.loaded import LoadedData
 from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runconfig import estimator_params, to_toml
-from vaekit.rundir import check_target, is_run_dir, next_free, staged_directory
+from vaekit.rundir import CHECKPOINT, check_target, is_run_dir, next_free, run_state, staged_directory, start_run
 
 __all__ = ["Split", "check_target", "is_run_dir", "load_split", "next_free", "train_run"]
 
@@ -299,30 +304,67 @@ def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | 
     return None
 
 
+def check_resumable(out: Path) -> None:
+    """Raise unless ``out`` is a run in training (stopped or killed) that ``resume`` can continue."""
+    state = run_state(Path(out))
+    if state is None:
+        raise FileNotFoundError(f"{out} is not a vaekit run folder, so there is nothing to resume")
+    if state != "training":
+        raise FileExistsError(f"{out} finished training already; nothing to resume (its model is in {out}/model)")
+
+
 def train_run(
-    config: dict[str, dict[str, Any]], out: Path, force: bool = False, verbose: int = 1, split: Split | None = None
+    config: dict[str, dict[str, Any]],
+    out: Path,
+    force: bool = False,
+    verbose: int = 1,
+    split: Split | None = None,
+    resume: bool = False,
+    checkpoint_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Train as ``config`` says and write the run directory ``out``; returns the metrics.
 
     ``split`` is the data already read as ``config["data"]`` says (by :func:`load_split`,
-    with the training seed); None reads it here.
+    with the training seed); None reads it here. ``resume`` continues the run in
+    training at ``out`` from its checkpoint (see :func:`check_resumable`).
+    ``checkpoint_minutes``: checkpoint at most this often instead of every epoch.
+    Under ``torchrun``, ranks other than 0 train and return ``{}``.
     """
+    from vaekit.checkpoint import FIT_FILE
+    from vaekit.distributed import is_main_process
     from vaekit.nn import count_parameters
     from vaekit.plots import format_layer_table, layer_table, run_figures
     from vaekit.report import render_report
 
-    check_target(out, force)  # fail before a long training, not after it
+    main = is_main_process()
+    if resume:
+        check_resumable(out)
+    elif main:
+        check_target(out, force)  # fail before a long training, not after it
     seed = int(config["training"]["seed"])
     estimator_class, params = estimator_params(config)
     class_name = estimator_class.__name__
     split = load_split(config["data"], seed) if split is None else split
     estimator = estimator_class(verbose=verbose, **params)
     note = slow_conv_note(params, split.train.X.shape)
-    if note and verbose:
+    if note and verbose and main:
         warnings.warn(note, SlowTrainingWarning, stacklevel=2)
+    config_text = to_toml(
+        config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
+    )
+    checkpoint = Path(out) / CHECKPOINT
+    if main and not resume:
+        start_run(out, force, config_text)
     started = time.perf_counter()
-    estimator.fit(*split.train.inputs(estimator.conditional))
+    estimator.fit(
+        *split.train.inputs(estimator.conditional),
+        checkpoint_dir=checkpoint,
+        resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
+        checkpoint_minutes=checkpoint_minutes,
+    )
     wall = time.perf_counter() - started
+    if not main:
+        return {}
 
     metrics: dict[str, Any] = {
         "vaekit_version": __version__,
@@ -350,9 +392,6 @@ def train_run(
     }
     metrics["warnings"] = findings(estimator, metrics)
     estimator.read_options_ = read_options(config["data"], split.train, estimator)
-    config_text = to_toml(
-        config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
-    )
     layers = format_layer_table(layer_table(estimator))
     with staged_directory(out, force) as stage:
         estimator.save(stage / "model")

@@ -26,8 +26,11 @@ from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from vaekit.checkpoint import Checkpointer, TrainingState, capture_rng, restore_rng
+from vaekit.distributed import all_sum, join
 from vaekit.models import AutoEncoderModel
 
 HISTORY_KEYS = (
@@ -77,6 +80,12 @@ class TensorBatches:
     condition : Tensor of shape (n, k) or None
         A condition per sample (conditional models); then each batch is a pair
         ``(x, c)`` sliced with the same rows.
+    rank, world_size : int
+        Data-parallel training: every rank draws the same permutation (seed the
+        generators alike) and takes its own contiguous share of each batch of
+        ``batch_size`` rows, so the ranks together see the batches one process would.
+        A last batch with fewer rows than ranks is dropped, so that every rank has
+        rows in every batch.
     """
 
     def __init__(
@@ -86,15 +95,26 @@ class TensorBatches:
         shuffle: bool = True,
         generator: torch.Generator | None = None,
         condition: Tensor | None = None,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.condition = condition
+        self.rank = rank
+        self.world_size = world_size
+        n = len(data)
+        tail = n % batch_size
+        self._n_rows = n - tail if world_size > 1 and 0 < tail < world_size else n
 
     def __len__(self) -> int:
-        return math.ceil(len(self.data) / self.batch_size)
+        return math.ceil(self._n_rows / self.batch_size)
+
+    def global_rows(self, i: int) -> int:
+        """Rows of batch ``i`` over every rank together."""
+        return min(self.batch_size, self._n_rows - i * self.batch_size)
 
     def _rows(self, rows: slice | Tensor) -> Batch:
         if self.condition is None:
@@ -103,6 +123,9 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[Batch]:
         n = len(self.data)
+        if self.world_size > 1:
+            yield from self._shares(n)
+            return
         if not self.shuffle:
             for start in range(0, n, self.batch_size):
                 yield self._rows(slice(start, start + self.batch_size))
@@ -110,6 +133,16 @@ class TensorBatches:
         order = torch.randperm(n, generator=self.generator, device=self.data.device)
         for start in range(0, n, self.batch_size):
             yield self._rows(order[start : start + self.batch_size])
+
+    def _shares(self, n: int) -> Iterator[Batch]:
+        """This rank's share of every batch (data-parallel)."""
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=self.data.device)
+        else:
+            order = torch.arange(n, device=self.data.device)
+        for start in range(0, self._n_rows, self.batch_size):
+            rows = order[start : min(start + self.batch_size, self._n_rows)]
+            yield self._rows(torch.tensor_split(rows, self.world_size)[self.rank])
 
 
 def split_batch(batch: Batch) -> tuple[Tensor, Tensor | None]:
@@ -165,19 +198,20 @@ def evaluate(
     """Mean loss, reconstruction and KL per sample (nats) over ``batches``, in eval mode.
 
     ``progress`` (epochs trained) is passed to the model's loss, for objectives that
-    change over training.
+    change over training. In data-parallel training each rank passes its share of
+    the rows, and the means are over every rank's rows.
     """
     was_training = model.training
     model.eval()
-    totals = torch.zeros(3)
-    n = 0
+    device = next(model.parameters()).device
+    totals = torch.zeros(4, device=device)  # loss, reconstruction, KL (summed over rows), rows
     for batch in batches:
         x, condition = split_batch(batch)
         out = model.loss(x, condition, beta=beta, generator=generator, progress=progress)
-        totals += torch.stack([out.loss * len(x), out.reconstruction.sum(), out.kl.sum()]).cpu()
-        n += len(x)
+        totals += torch.stack([out.loss * len(x), out.reconstruction.sum(), out.kl.sum(), out.loss.new_tensor(len(x))])
     model.train(was_training)
-    loss, reconstruction, kl = (totals / max(n, 1)).tolist()
+    totals = all_sum(totals)
+    loss, reconstruction, kl = (totals[:3] / max(float(totals[3]), 1.0)).tolist()
     return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
 
 
@@ -297,6 +331,17 @@ def with_threads(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+class _Objective(torch.nn.Module):
+    """The model's loss as ``forward``, the method DistributedDataParallel wraps."""
+
+    def __init__(self, model: AutoEncoderModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Tensor, condition: Tensor | None, **kwargs: Any) -> Any:
+        return self.model.loss(x, condition, **kwargs)
+
+
 def train(
     model: AutoEncoderModel,
     train_batches: BatchSource,
@@ -304,6 +349,7 @@ def train(
     config: TrainingConfig,
     generator: torch.Generator | None = None,
     val_seed: int = 0,
+    checkpoint: Checkpointer | None = None,
 ) -> TrainingResult:
     """Train ``model`` in place and return its history.
 
@@ -315,16 +361,51 @@ def train(
         Already on the device of the batches.
     train_batches, val_batches : BatchSource
         Batches of shape (B, *sample_shape). Without validation batches, early
-        stopping watches the training loss.
+        stopping watches the training loss. Under ``torchrun`` (see
+        :mod:`vaekit.distributed`), each rank's share of the batches; then the model
+        trains through DistributedDataParallel, metrics are summed over the ranks,
+        and early stopping, decided on those, stops every rank at the same epoch.
     config : TrainingConfig
     generator : torch.Generator or None
         Drives the reparameterization noise during training.
     val_seed : int
         Seed of the noise used for every validation pass, so that epochs compare
         on the same draws.
+    checkpoint : Checkpointer or None
+        Saves a state after each epoch (or as often as it says) and, when it holds
+        one, training continues from it; a finished state is loaded, not retrained.
     """
     with flush_denormals():
-        return _train(model, train_batches, val_batches, config, generator, val_seed)
+        return _train(model, train_batches, val_batches, config, generator, val_seed, checkpoint)
+
+
+def _state(
+    epoch: int,
+    model: AutoEncoderModel,
+    best_state: dict[str, Tensor] | None,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    generator: torch.Generator | None,
+    result: TrainingResult,
+    bad_epochs: int,
+    finished: bool = False,
+) -> TrainingState:
+    generator_state, rng = capture_rng(generator)
+    return TrainingState(
+        epoch=epoch,
+        model=model.state_dict(),
+        best=best_state,
+        optimizer=optimizer.state_dict(),
+        scheduler=None if scheduler is None else scheduler.state_dict(),
+        generator=generator_state,
+        history=result.history,
+        best_epoch=result.best_epoch,
+        best_loss=result.best_loss,
+        bad_epochs=bad_epochs,
+        stopped_early=result.stopped_early,
+        finished=finished,
+        rng=rng,
+    )
 
 
 def _train(
@@ -334,24 +415,44 @@ def _train(
     config: TrainingConfig,
     generator: torch.Generator | None,
     val_seed: int,
+    checkpoint: Checkpointer | None,
 ) -> TrainingResult:
     n_batches = len(train_batches)
     if n_batches == 0:
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
+    device = next(model.parameters()).device
+    here = join(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = make_scheduler(optimizer, config, n_batches)
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
     per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
     result = TrainingResult()
-    best_loss, best_state, bad_epochs = math.inf, None, 0
-    device = next(model.parameters()).device
+    best_loss, best_state, bad_epochs, first_epoch = math.inf, None, 0, 0
+    saved = None if checkpoint is None else checkpoint.load()
+    if saved is not None:
+        model.load_state_dict(saved.model)
+        result = TrainingResult(saved.history, saved.best_epoch, saved.best_loss, saved.stopped_early)
+        if saved.finished:
+            return result
+        optimizer.load_state_dict(saved.optimizer)
+        if scheduler is not None and saved.scheduler is not None:
+            scheduler.load_state_dict(saved.scheduler)
+        restore_rng(saved, generator)
+        best_loss, best_state, bad_epochs, first_epoch = saved.best_loss, saved.best, saved.bad_epochs, saved.epoch
+    step = _Objective(model)
+    if here.parallel:
+        step = DistributedDataParallel(step, device_ids=None if device.type == "cpu" else [device])
+    global_rows = getattr(train_batches, "global_rows", None)
     progress = tqdm(
-        range(config.epochs),
+        range(first_epoch, config.epochs),
         desc="training",
         unit="epoch",
-        disable=config.verbose <= 0,
+        disable=config.verbose <= 0 or not here.main,
         mininterval=progress_interval(),
+        initial=first_epoch,
+        total=config.epochs,
     )
+    epoch = first_epoch - 1
     for epoch in progress:
         started = time.perf_counter()
         model.train()
@@ -361,9 +462,12 @@ def _train(
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
             beta = _beta_at(config, epoch, i, n_batches)
-            out = model.loss(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
+            out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
             optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
+            if here.parallel and global_rows is not None:  # DDP averages over ranks: weigh each by its rows
+                (out.loss * (len(x) * here.size / global_rows(i))).backward()
+            else:
+                out.loss.backward()
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
@@ -375,6 +479,13 @@ def _train(
             sums += torch.stack([out.reconstruction.detach().sum(), kl_sum, full_beta_loss])
             n_seen += len(x)
         _check_finite(batch_losses, epoch)
+        if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank
+            totals = all_sum(torch.cat([sums, sums.new_tensor([n_seen])]))
+            if not bool(torch.isfinite(totals).all()):
+                raise TrainingDivergedError(
+                    f"training diverged on another rank at epoch {epoch + 1}: its loss became NaN or infinite"
+                )
+            sums, n_seen = totals[:3], float(totals[3])
         train_reconstruction, train_kl, train_objective = (sums / n_seen).tolist()
         val_generator = torch.Generator(device).manual_seed(val_seed)
         val = evaluate(model, val_batches, config.beta, val_generator, progress=epoch + 1) if val_batches else None
@@ -407,10 +518,16 @@ def _train(
         warming_up = epoch + 1 < max(config.kl_warmup_epochs, model.schedule_epochs())
         if config.patience is not None and bad_epochs > config.patience and not warming_up:
             result.stopped_early = True
+        last = result.stopped_early or epoch + 1 == config.epochs
+        if checkpoint is not None and not last and checkpoint.due(last):
+            checkpoint.save(_state(epoch + 1, model, best_state, optimizer, scheduler, generator, result, bad_epochs))
+        if result.stopped_early:
             break
     progress.close()
     if best_state is not None:
         model.load_state_dict(best_state)
+    if checkpoint is not None:  # the finished restart: its best weights and history
+        checkpoint.save(_state(epoch + 1, model, None, optimizer, scheduler, generator, result, bad_epochs, True))
     return result
 
 

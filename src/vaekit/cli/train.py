@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -165,9 +166,31 @@ def train(
         typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False),
     ] = None,
     force: Force = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue the run in this folder that was stopped or killed, from its last checkpoint "
+            "(its config.toml; options given here must match it).",
+            show_default=False,
+        ),
+    ] = None,
+    checkpoint_minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--checkpoint-minutes",
+            help="Checkpoint at the first epoch end after this many minutes.  [default: every epoch]",
+            show_default=False,
+            min=0.0,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html)."""
+    """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html).
+
+    Under torchrun (torchrun --nproc-per-node N -m vaekit train DATA ...) every process trains its share of
+    each batch; rank 0 writes the run.
+    """
     data_options = {
         "source": data, "columns": _split_list(columns), "label": label, "id": id_column, "key": key,
         "image_size": image_size, "split": split, "data_dir": None if data_dir is None else str(data_dir),
@@ -175,14 +198,22 @@ def train(
         "categorical": _split_list(categorical), "numeric": _split_list(numeric), "count": _split_list(count),
         "binary": _split_list(binary), "max_categories": max_categories,
     }  # fmt: skip
+    if resume is not None:
+        from vaekit.runs import check_resumable
+
+        if out is not None and out != resume:
+            raise typer.BadParameter("--resume continues the run it names; leave --out out")
+        check_resumable(resume)
+        out, config = resume, config if config is not None else resume / "config.toml"
     early = None
+    main = os.environ.get("RANK", "0") == "0"  # under torchrun, only rank 0 checks and writes --out
     if config is None and data is not None:
         # Check --out and read the data before importing torch: a refused file or folder costs
         # a fraction of a second, not the seconds that importing the estimators takes.
         from vaekit.data.split import DATA_DEFAULTS, load_split
         from vaekit.rundir import check_target
 
-        if out is not None:
+        if out is not None and main:
             check_target(out, force)
         given_data = {k: v for k, v in data_options.items() if v is not None}
         early = load_split({**DATA_DEFAULTS, **given_data}, 0 if seed is None else seed)
@@ -215,7 +246,17 @@ def train(
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
         out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
-    metrics = train_run(cfg, out, force=force, verbose=0 if quiet else 1, split=early)
+    metrics = train_run(
+        cfg,
+        out,
+        force=force,
+        verbose=0 if quiet else 1,
+        split=early,
+        resume=resume is not None,
+        checkpoint_minutes=checkpoint_minutes,
+    )
+    if not main:
+        return
     _print_metrics(metrics)
     typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
 

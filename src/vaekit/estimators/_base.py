@@ -33,10 +33,13 @@ from sklearn.utils.validation import _check_feature_names, check_is_fitted
 from torch import Tensor
 
 from vaekit import io
+from vaekit.checkpoint import Checkpointer, start_fit
 from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
+from vaekit.distributed import device_for, world
 from vaekit.estimators import _table
+from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._labels import fit_classes, one_hot
 from vaekit.estimators._outliers import OutlierMethods, to_user_units
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
@@ -183,14 +186,36 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
 
     # ------------------------------------------------------------------- fit
     @with_threads
-    def fit(self, X: Any, y: Any = None) -> BaseAutoEncoder:
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        checkpoint_dir: str | Path | None = None,
+        resume_from: str | Path | None = None,
+        checkpoint_minutes: float | None = None,
+    ) -> BaseAutoEncoder:
         """Train on X (and, for a conditional model, its labels y).
+
+        Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) every process calls
+        ``fit`` on the same data and trains its share of each batch through
+        DistributedDataParallel (see :mod:`vaekit.distributed`); all end with the same model.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
         y : array-like of shape (n_samples,) or None
             Class labels, needed by a conditional model; ignored by the others.
+        checkpoint_dir : path or None
+            A folder (new, or empty) that gets a checkpoint after every epoch (see
+            :mod:`vaekit.checkpoint`): weights, optimizer, scheduler, RNG states, history.
+        resume_from : path or None
+            A ``checkpoint_dir`` of an earlier, interrupted fit on the same data with the
+            same parameters: training continues where it stopped, with the same result
+            as if it had not stopped, and keeps checkpointing there.
+        checkpoint_minutes : float or None
+            Checkpoint at the first epoch end after this many minutes instead of after
+            every epoch.
 
         Returns
         -------
@@ -220,7 +245,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
         kind = "none" if table else resolve_preprocessing(self.preprocessing, self.likelihood_, X)
         self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
-        self.device_ = resolve_device(self.device)
+        self.device_ = device_for(resolve_device(self.device))
+        here = world()
 
         order = rng.permutation(len(X))
         n_val = round(self.validation_fraction * len(X)) if len(X) >= 10 else 0
@@ -242,10 +268,31 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         val_batches = (
             None
             if val_data is None
-            else TensorBatches(val_data, PREDICT_BATCH, False, condition=rows(condition, val_rows))
+            else TensorBatches(
+                val_data,
+                PREDICT_BATCH,
+                False,
+                condition=rows(condition, val_rows),
+                rank=here.rank,
+                world_size=here.size,
+            )
         )
         self.n_train_ = len(train_data)
-        runs = [self._train_once(seed, train_data, val_batches, train_condition) for seed in seeds]
+        folder = checkpoint_dir if checkpoint_dir is not None else resume_from
+        if folder is not None:
+            fingerprint = fit_fingerprint(self, X, seeds, here.size)
+            start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
+        every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
+        runs = [
+            self._train_once(
+                seed,
+                train_data,
+                val_batches,
+                train_condition,
+                None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main),
+            )
+            for i, seed in enumerate(seeds)
+        ]
         self.init_losses_ = [result.best_loss for _, result in runs]
         self.model_, result = runs[int(np.argmin(self.init_losses_))]
         self.model_.eval()
@@ -261,15 +308,29 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         return resolve_likelihood(self.likelihood, X)
 
     def _train_once(
-        self, seed: int, train_data: Tensor, val_batches: TensorBatches | None, train_condition: Tensor | None
+        self,
+        seed: int,
+        train_data: Tensor,
+        val_batches: TensorBatches | None,
+        train_condition: Tensor | None,
+        checkpoint: Checkpointer | None = None,
     ) -> tuple[AutoEncoderModel, TrainingResult]:
-        """One training run from the initialization drawn with ``seed``."""
+        """One training run from the initialization drawn with ``seed``.
+
+        One generator draws the batch order and the noise; in data-parallel training
+        every rank draws the same order, and noise of its own.
+        """
+        here = world()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model().to(self.device_)
-        generator = torch.Generator(self.device_).manual_seed(seed + 1)
-        train_batches = TensorBatches(train_data, self.batch_size, True, generator, condition=train_condition)
-        result = train(model, train_batches, val_batches, self._training_config(), generator, val_seed=seed + 2)
+        order = torch.Generator(self.device_).manual_seed(seed + 1)
+        noise = order if not here.parallel else torch.Generator(self.device_).manual_seed(seed + 1 + (here.rank << 32))
+        train_batches = TensorBatches(
+            train_data, self.batch_size, True, order, condition=train_condition, rank=here.rank, world_size=here.size
+        )
+        config = self._training_config()
+        result = train(model, train_batches, val_batches, config, noise, val_seed=seed + 2, checkpoint=checkpoint)
         return model, result
 
     def _after_fit(self, train_data: Tensor, train_condition: Tensor | None) -> None:
