@@ -331,7 +331,7 @@ def train_run(
     Under ``torchrun``, ranks other than 0 train and return ``{}``.
     """
     from vaekit.checkpoint import FIT_FILE
-    from vaekit.distributed import is_main_process
+    from vaekit.distributed import is_main_process, world
     from vaekit.nn import count_parameters
     from vaekit.plots import format_layer_table, layer_table, run_figures
     from vaekit.report import render_report
@@ -384,6 +384,7 @@ def train_run(
         "preprocessing": estimator.scaling_.kind,
         "n_parameters": count_parameters(estimator.model_),
         "device": str(estimator.device_),
+        "processes": world().size,
         "wall_time_s": round(wall, 3),
         "epochs_run": estimator.n_epochs_,
         "best_epoch": estimator.best_epoch_,
@@ -408,7 +409,8 @@ def train_run(
             "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
             f"{metrics['n_parameters']:,} parameters",
             "likelihood": estimator.likelihood_,
-            "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}",
+            "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}"
+            + (f" in each of {world().size} processes (torchrun)" if world().size > 1 else ""),
             ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
             **_quality_facts(estimator, metrics),
             **_anomaly_facts(estimator, split),

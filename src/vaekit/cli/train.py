@@ -312,7 +312,9 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
     from vaekit.runs import against_pca
 
     typer.echo(
-        f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}: "
+        f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}"
+        + (f" x {metrics['processes']} processes" if metrics.get("processes", 1) > 1 else "")
+        + ": "
         f"{metrics['epochs_run']} epochs (best {metrics['best_epoch']}) in {metrics['wall_time_s']:.1f} s"
     )
     for part in ("train", "test"):

@@ -1,0 +1,92 @@
+"""Data-parallel training under torchrun: 2 CPU processes on gloo, rendezvous on localhost only.
+
+Each test launches ``torchrun --standalone`` (a rendezvous on a free port of
+localhost) as a real subprocess, bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vaekit import AutoEncoder
+
+FIT = """
+import json, os, sys
+import numpy as np
+from safetensors.torch import save_file
+import vaekit.training as training
+from vaekit import AutoEncoder
+
+rng = np.random.default_rng(0)
+t = rng.normal(size=(400, 2))
+X = np.hstack([t, t @ rng.normal(size=(2, 4)) + 0.1 * rng.normal(size=(400, 4))]).astype(np.float32)
+PARAMS = dict(latent_dim=2, hidden=(8,), batch_size=32, epochs=40, patience=2, lr=0.01, random_state=0, verbose=0, threads=1)
+if __name__ == "__main__":
+    out, rank = sys.argv[1], os.environ.get("RANK", "0")
+    if sys.argv[2:] == ["fail"] and rank == "1":  # this rank fails in its third epoch, the other waits in a collective
+        real, calls = training.evaluate, [0]
+        def evaluate(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] == 3:
+                raise ValueError("rank 1 cannot go on: its disk went away")
+            return real(*args, **kwargs)
+        training.evaluate = evaluate
+    est = AutoEncoder(**PARAMS).fit(X)
+    save_file({k: v.contiguous() for k, v in est.model_.state_dict().items()}, f"{out}/rank{rank}.safetensors")
+    with open(f"{out}/rank{rank}.json", "w") as f:
+        json.dump({"epochs": est.n_epochs_, "best": est.best_epoch_, "val": est.history_["val_loss"]}, f)
+"""
+
+
+def _torchrun(script: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    launcher = Path(sys.executable).with_name("torchrun")
+    command = [str(launcher)] if launcher.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [*command, "--standalone", "--nproc-per-node", "2", str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "fit.py"
+    path.write_text(textwrap.dedent(FIT))
+    return path
+
+
+def test_two_processes_train_the_model_one_process_trains(script: Path, tmp_path: Path) -> None:
+    done = _torchrun(script, str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    namespace: dict[str, object] = {}
+    exec(textwrap.dedent(FIT).split('if __name__ == "__main__":')[0], namespace)
+    alone = AutoEncoder(**namespace["PARAMS"]).fit(namespace["X"])  # type: ignore[arg-type]
+    ranks = [load_file(str(tmp_path / f"rank{r}.safetensors")) for r in (0, 1)]
+    runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    # DDP keeps the ranks' weights equal; early stopping, decided on all-reduced losses, stops both at one epoch
+    assert all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
+    assert runs[0] == runs[1]
+    assert runs[0]["epochs"] == alone.n_epochs_ < 40 and runs[0]["best"] == alone.best_epoch_
+    np.testing.assert_allclose(runs[0]["val"], alone.history_["val_loss"], rtol=1e-4)
+    for name, value in alone.model_.state_dict().items():  # the same global batches: the same model
+        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-5)
+
+
+def test_a_failing_rank_stops_the_others_with_its_error(script: Path, tmp_path: Path) -> None:
+    done = _torchrun(script, str(tmp_path), "fail", timeout=90)
+    assert done.returncode != 0
+    assert "rank 1 cannot go on: its disk went away" in done.stderr
+    assert not list(tmp_path.glob("rank*.json"))  # neither rank finished
