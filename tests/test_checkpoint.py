@@ -19,7 +19,7 @@ import torch
 import vaekit.checkpoint as checkpoint_module
 import vaekit.training as training
 from vaekit import VAE, AutoEncoder
-from vaekit.checkpoint import CheckpointError, Checkpointer
+from vaekit.checkpoint import Checkpointer, CheckpointError
 
 X = np.random.default_rng(0).normal(size=(240, 6)).astype(np.float32)
 

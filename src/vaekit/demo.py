@@ -52,7 +52,8 @@ def digits_job(out: Path, seed: int, verbose: int) -> None:
     config["data"]["source"] = "digits"
     config["training"]["seed"] = seed
     started = time.perf_counter()
-    metrics = train_run(config, out, force=True, verbose=verbose)  # replaces only an earlier vaekit run
+    # replaces only an earlier vaekit run; a checkpoint each half minute, not after each of its short epochs
+    metrics = train_run(config, out, force=True, verbose=verbose, checkpoint_minutes=0.5)
     seconds = time.perf_counter() - started
     test = metrics["test"]
     print(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -18,11 +20,45 @@ def binary_share(X: np.ndarray) -> float:
     return float(np.isin(X, (0.0, 1.0)).mean())
 
 
-def looks_like_pixels(X: np.ndarray) -> bool:
+@dataclass(frozen=True)
+class DataSummary:
+    """What the "auto" choices look at: the data's shape, range and share of exact 0s and 1s.
+
+    Made from an array (:meth:`of`) or from one streaming pass over data on disk
+    (:meth:`of_statistics`), so a stream gets the choices the same array would.
+    """
+
+    shape: tuple[int, ...]  # (n_samples, *sample_shape)
+    minimum: float
+    maximum: float
+    binary_share: float
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @classmethod
+    def of(cls, X: np.ndarray | DataSummary) -> DataSummary:
+        if isinstance(X, DataSummary):
+            return X
+        if X.size == 0:
+            return cls(tuple(X.shape), 0.0, 0.0, 0.0)
+        return cls(tuple(X.shape), float(X.min()), float(X.max()), binary_share(X))
+
+    @classmethod
+    def of_statistics(cls, stats: Any, sample_shape: tuple[int, ...]) -> DataSummary:
+        """From a :class:`vaekit.data.stream.StreamStatistics`."""
+        return cls(
+            (int(stats.n_rows), *sample_shape), float(stats.min.min()), float(stats.max.max()), stats.binary_share
+        )
+
+
+def looks_like_pixels(X: np.ndarray | DataSummary) -> bool:
     """True for data in [0, 1] that is an image stack or has many exact 0s and 1s."""
-    if X.min() < 0.0 or X.max() > 1.0:
+    X = DataSummary.of(X)
+    if X.minimum < 0.0 or X.maximum > 1.0:
         return False
-    return X.ndim >= 3 or binary_share(X) >= 0.1
+    return X.ndim >= 3 or X.binary_share >= 0.1
 
 
 SMALL_IMAGE_VALUES = 28 * 28
@@ -37,7 +73,7 @@ were not measured and keep the conv net.
 """
 
 
-def resolve_architecture(architecture: str, X: np.ndarray) -> str:
+def resolve_architecture(architecture: str, X: np.ndarray | DataSummary) -> str:
     """ "auto" -> "conv" for image stacks (n, H, W) or (n, C, H, W) of more than
     :data:`SMALL_IMAGE_VALUES` values, "mlp" for smaller images and for tables."""
     if architecture == "auto":
@@ -54,7 +90,7 @@ BINARY_SHARE_FOR_BERNOULLI = 0.5
 """Pixel-like data with at least this share of exact 0s and 1s gets a Bernoulli."""
 
 
-def resolve_likelihood(likelihood: str, X: np.ndarray) -> str:
+def resolve_likelihood(likelihood: str, X: np.ndarray | DataSummary) -> str:
     """ "auto" -> a likelihood chosen from X; otherwise checks the one given.
 
     "auto" gives "gaussian" unless X looks like pixels in [0, 1]
@@ -73,13 +109,14 @@ def resolve_likelihood(likelihood: str, X: np.ndarray) -> str:
     of 74-82 nats (its density grows without bound at exact 0s and 1s, and its mean
     pulls the strokes towards grey), hence the split on the share of exact 0s and 1s.
     """
+    X = DataSummary.of(X)
     if likelihood == "auto":
         if not looks_like_pixels(X):
             return "gaussian"
-        return "bernoulli" if binary_share(X) >= BINARY_SHARE_FOR_BERNOULLI else "continuous-bernoulli"
-    if likelihood in UNIT_INTERVAL_LIKELIHOODS and (X.min() < 0.0 or X.max() > 1.0):
+        return "bernoulli" if X.binary_share >= BINARY_SHARE_FOR_BERNOULLI else "continuous-bernoulli"
+    if likelihood in UNIT_INTERVAL_LIKELIHOODS and (X.minimum < 0.0 or X.maximum > 1.0):
         raise InputError(
-            f"likelihood={likelihood!r} needs data in [0, 1]; X ranges from {X.min():g} to {X.max():g}. "
+            f"likelihood={likelihood!r} needs data in [0, 1]; X ranges from {X.minimum:g} to {X.maximum:g}. "
             "Scale it to [0, 1] or use likelihood='gaussian'."
         )
     return likelihood
@@ -92,7 +129,7 @@ def resolve_hidden(hidden: tuple[int, ...] | None, architecture: str, sample_sha
     return (256,) if architecture == "conv" else default_hidden(math.prod(sample_shape))
 
 
-def resolve_preprocessing(preprocessing: str, likelihood: str, X: np.ndarray) -> str:
+def resolve_preprocessing(preprocessing: str, likelihood: str, X: np.ndarray | DataSummary) -> str:
     """ "auto" standardizes tables under a Gaussian likelihood; images and [0, 1] (Bernoulli) data stay as they are."""
     if preprocessing != "auto":
         return preprocessing
