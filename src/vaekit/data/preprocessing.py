@@ -21,8 +21,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vaekit.data.stream.statistics import StreamStatistics
 
 SCALING_KINDS = ("none", "standardize")
 CONSTANT_RELATIVE_STD = float(np.finfo(np.float32).eps)
@@ -45,8 +49,11 @@ def constant_features(X: np.ndarray) -> np.ndarray:
     normal number).
     """
     X = np.asarray(X)
-    std = X.std(axis=0, dtype=np.float64)
-    magnitude = np.abs(X).max(axis=0).astype(np.float64)
+    return _constant(X.std(axis=0, dtype=np.float64), np.abs(X).max(axis=0).astype(np.float64))
+
+
+def _constant(std: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """:func:`constant_features` from each feature's std and largest absolute value."""
     return (std <= CONSTANT_RELATIVE_STD * magnitude) | (std < np.finfo(np.float32).tiny)
 
 
@@ -89,6 +96,37 @@ class Scaling:
         if constant.any():
             _warn_constant(constant, len(X), names)
         return cls("standardize", mean.astype(np.float32), scale.astype(np.float32))
+
+    @classmethod
+    def from_statistics(cls, stats: StreamStatistics, kind: str, names: Sequence[str] | None = None) -> Scaling:
+        """:meth:`fit` from statistics gathered in one pass over a stream (data bigger than memory).
+
+        Parameters
+        ----------
+        stats : StreamStatistics
+            From :func:`vaekit.data.stream.stream_statistics`: its ``mean``, ``std``,
+            ``min``, ``max`` and ``n_rows`` are used.
+        kind : {"none", "standardize"}
+        names : sequence of str or None
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        Scaling
+            What :meth:`fit` gives on the whole array, to float tolerance, with the same
+            :class:`ConstantFeatureWarning`.
+        """
+        if kind not in SCALING_KINDS:
+            raise ValueError(f"preprocessing={kind!r} is not one of {SCALING_KINDS} or 'auto'")
+        if kind == "none":
+            return cls()
+        std = np.asarray(stats.std, dtype=np.float64)
+        magnitude = np.maximum(np.abs(stats.min), np.abs(stats.max)).astype(np.float64)
+        constant = _constant(std, magnitude)
+        if constant.any():
+            _warn_constant(constant, stats.n_rows, names)
+        scale = np.where(constant, 1.0, std)
+        return cls("standardize", np.asarray(stats.mean).astype(np.float32), scale.astype(np.float32))
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """User units -> model units; same shape."""

@@ -1,0 +1,411 @@
+"""Streamed sources (vaekit.data.stream) and their batches (vaekit.stream_batches).
+
+Each source's chunks, put together, must equal what the in-memory reader gives for
+the same file; the batches must equal TensorBatches' where the buffer holds every row.
+"""
+
+from __future__ import annotations
+
+import mmap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from vaekit.data.loaded import DataFileError
+from vaekit.data.preprocessing import ConstantFeatureWarning, Scaling
+from vaekit.data.read import read_data
+from vaekit.data.stream import (
+    STREAMABLE,
+    ChunkSource,
+    CsvChunks,
+    ImageFolderChunks,
+    NpyChunks,
+    ParquetChunks,
+    open_stream,
+    stream_statistics,
+)
+from vaekit.data.validation import InputError, check_array
+from vaekit.stream_batches import StreamBatches
+from vaekit.training import TensorBatches
+
+
+def whole(source: ChunkSource) -> np.ndarray:
+    """Every chunk of ``source``, checked against its bounds, put together."""
+    parts, expected_start = [], 0
+    for i in range(source.n_chunks):
+        start, stop = source.chunk_bounds(i)
+        x = source.read_chunk(i)
+        assert (start, x.shape, x.dtype, x.flags.c_contiguous) == (
+            expected_start,
+            (stop - start, *source.sample_shape),
+            np.float32,
+            True,
+        )
+        parts.append(x)
+        expected_start = stop
+    assert expected_start == source.n_rows
+    return np.concatenate(parts)
+
+
+@pytest.fixture
+def table() -> np.ndarray:
+    return (np.random.default_rng(0).normal(size=(53, 4)) * [1, 10, 100, 1e4] + [0, 5, -3, 1e5]).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------- .npy
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(60, dtype=np.float64).reshape(15, 4) / 7,
+        np.asfortranarray(np.arange(60, dtype=np.int32).reshape(15, 4)),  # a table stored by columns
+        np.arange(15 * 2 * 3 * 3, dtype=np.uint8).reshape(15, 2, 3, 3),  # channels last, bytes
+        np.arange(15 * 4 * 3, dtype=np.uint8).reshape(15, 4, 3),  # grey bytes
+    ],
+    ids=["float-table", "fortran-table", "channels-last-uint8", "grey-uint8"],
+)
+def test_npy_chunks_equal_the_in_memory_reader_from_a_file_and_a_memmap(tmp_path: Path, array: np.ndarray) -> None:
+    path = tmp_path / "x.npy"
+    np.save(path, array)
+    expected = read_data(str(path)).X
+    for source in (NpyChunks(path, chunk_bytes=100), NpyChunks(np.load(path, mmap_mode="r"), chunk_bytes=100)):
+        assert source.n_chunks > 2
+        assert source.sample_shape == expected.shape[1:]
+        assert source.feature_names is None
+        np.testing.assert_array_equal(whole(source), expected)
+        first = source.read_chunk(0)
+        first[:] = -1  # a fresh buffer: the next read is not changed
+        assert np.array_equal(source.read_chunk(0), expected[: len(first)])
+
+
+def test_npy_chunks_read_without_mapping_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    np.save(tmp_path / "x.npy", np.ones((10, 3), dtype=np.float32))
+    source = NpyChunks(tmp_path / "x.npy", chunk_bytes=24)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was memory-mapped")
+
+    monkeypatch.setattr(mmap, "mmap", refuse)
+    assert (source.n_chunks, whole(source).sum()) == (5, 30.0)
+
+
+def test_npy_chunks_refuse_views_pickles_and_text(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((4, 3)))
+    view = np.load(tmp_path / "x.npy", mmap_mode="r")[1:]
+    with pytest.raises(
+        DataFileError, match=r"a view \(slice, transpose, ...\) of a memory-mapped array cannot be streamed"
+    ):
+        NpyChunks(view)
+    np.save(tmp_path / "o.npy", np.array([[1, "a"]], dtype=object), allow_pickle=True)
+    with pytest.raises(DataFileError, match=r"holds Python objects \(a pickled array\)"):
+        NpyChunks(tmp_path / "o.npy")
+    np.save(tmp_path / "t.npy", np.array([["1", "2"]]))
+    with pytest.raises(DataFileError) as caught:
+        NpyChunks(tmp_path / "t.npy")
+    assert str(caught.value) == (
+        f"'{tmp_path / 't.npy'}': holds values of dtype <U1, not real numbers; streaming takes numeric arrays "
+        "(save it with a float or integer dtype)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- Parquet
+def test_parquet_file_and_folder_stream_one_row_group_per_chunk(tmp_path: Path, table: np.ndarray) -> None:
+    frame = pd.DataFrame(table, columns=["a", "b", "c", "d"])
+    frame.to_parquet(tmp_path / "t.parquet", row_group_size=20)
+    single = ParquetChunks(tmp_path / "t.parquet")
+    assert ([single.chunk_bounds(i) for i in range(single.n_chunks)], single.feature_names) == (
+        [(0, 20), (20, 40), (40, 53)],
+        ["a", "b", "c", "d"],
+    )
+    np.testing.assert_array_equal(whole(single), read_data(str(tmp_path / "t.parquet")).X)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame.iloc[:30].to_parquet(folder / "a.parquet", row_group_size=16)  # the index is metadata: no column
+    frame.iloc[30:].reset_index(drop=True).to_parquet(folder / "b.parquet")
+    parts = open_stream(folder)
+    assert isinstance(parts, ParquetChunks)
+    assert [parts.chunk_bounds(i) for i in range(parts.n_chunks)] == [(0, 16), (16, 30), (30, 53)]
+    np.testing.assert_array_equal(whole(parts), table)
+
+
+def test_parquet_folder_with_a_differing_file_is_named(tmp_path: Path, table: np.ndarray) -> None:
+    frame = pd.DataFrame(table, columns=["a", "b", "c", "d"])
+    frame.to_parquet(tmp_path / "1.parquet")
+    frame.rename(columns={"d": "e"}).to_parquet(tmp_path / "2.parquet")
+    with pytest.raises(DataFileError) as caught:
+        ParquetChunks(tmp_path)
+    assert str(caught.value) == (
+        f"'{tmp_path / '2.parquet'}', row group 0: its columns differ from those of '{tmp_path / '1.parquet'}': "
+        "it lacks column 'd'; every file of a folder must have the same columns and types"
+    )
+    frame.astype({"b": np.int64}).to_parquet(tmp_path / "2.parquet")
+    with pytest.raises(DataFileError, match=r"2\.parquet', row group 0: .*: its column 'b' is int64, not float;"):
+        ParquetChunks(tmp_path)
+
+
+def test_parquet_text_column_is_refused_in_one_line(tmp_path: Path) -> None:
+    pd.DataFrame({"x": [1.0, 2.0], "city": ["Oslo", "Lima"]}).to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(InputError) as caught:
+        ParquetChunks(tmp_path / "t.parquet")
+    assert str(caught.value) == (
+        f"'{tmp_path / 't.parquet'}': streaming takes numeric columns only, and column 'city' holds text; "
+        "read the file into memory for a table of mixed columns, or leave the column out of the file"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- text
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("a,b,c\n" + "".join(f"{i},{i * 0.5},{-i}\n" for i in range(40)), ["a", "b", "c"]),
+        ("".join(f"{i};{i},25;{-i}\n\n" for i in range(40)), None),  # no header, decimal commas, blank lines
+        (
+            ",a,b\n" + "".join(f"{i},{i * 2},{i / 4},\n" for i in range(40)).replace(",\n", "\n"),
+            ["a", "b"],
+        ),  # to_csv's index
+        ('"a",b,\n' + "".join(f'{i},"{i}",\n' for i in range(40)), ["a", "b"]),  # quotes, a separator at each end
+    ],
+    ids=["header", "semicolons", "row-index", "quoted-trailing"],
+)
+def test_csv_chunks_equal_the_in_memory_reader(tmp_path: Path, text: str, names: list[str] | None) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the note on a row index, from both readers
+        source = CsvChunks(path, chunk_bytes=64)
+        expected = read_data(str(path)).X
+    assert source.n_chunks > 3
+    assert (source.n_rows, source.feature_names) == (40, names)
+    np.testing.assert_array_equal(whole(source), expected)
+
+
+def test_csv_chunks_index_records_not_lines(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('"first\nname",b\n' + "".join(f"{i},{i}\n" for i in range(10)))
+    source = CsvChunks(path, chunk_bytes=1)  # one record a chunk: the quoted line break is inside the header
+    assert (source.n_chunks, source.feature_names, source.read_chunk(9).tolist()) == (
+        10,
+        ["first\nname", "b"],
+        [[9, 9]],
+    )
+
+
+def test_csv_text_is_refused_with_its_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("x,kind\n1,cat\n2,dog\n")
+    with pytest.raises(DataFileError) as caught:
+        CsvChunks(path)
+    assert str(caught.value).startswith(
+        f"'{path}': streaming takes numeric columns only, and column 'kind' holds text (e.g. 'cat');"
+    )
+    path.write_text("x,y\n" + "1,2\n" * 60 + "3,oops\n")  # past the lines the check looks at
+    source = CsvChunks(path, chunk_bytes=100)
+    with pytest.raises(DataFileError, match=r"column 'y' holds text \('oops' in row 60\)"):
+        whole(source)
+
+
+# ---------------------------------------------------------------------------------------------- images
+def write_images(folder: Path, n: int, size: tuple[int, int] = (5, 4), mode: str = "L") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(n)
+    for i in range(n):
+        shape = (size[1], size[0]) if mode == "L" else (size[1], size[0], 3)
+        Image.fromarray(rng.integers(0, 256, size=shape, dtype=np.uint8), mode).save(folder / f"{i:03d}.png")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_image_folder_chunks_equal_the_in_memory_reader(tmp_path: Path, mode: str) -> None:
+    write_images(tmp_path / "cats", 5, mode=mode)
+    write_images(tmp_path / "dogs", 4, mode=mode)
+    source = open_stream(tmp_path, image_mode="auto")
+    assert isinstance(source, ImageFolderChunks)
+    source = ImageFolderChunks(tmp_path, files_per_chunk=4)
+    loaded = read_data(str(tmp_path))
+    assert (source.n_chunks, source.sample_shape) == (3, loaded.X.shape[1:])
+    np.testing.assert_array_equal(whole(source), loaded.X)
+    assert (source.labels.tolist(), source.ids.tolist()) == (loaded.labels.tolist(), loaded.ids.tolist())
+
+
+def test_image_folder_is_decoded_lazily_and_a_size_mismatch_is_the_in_memory_error(tmp_path: Path) -> None:
+    write_images(tmp_path, 6)
+    Image.new("L", (7, 7)).save(tmp_path / "004.png")
+    with pytest.raises(DataFileError) as in_memory:
+        read_data(str(tmp_path))
+    source = ImageFolderChunks(tmp_path, files_per_chunk=3)  # only the first file was looked at
+    assert source.read_chunk(0).shape == (3, 4, 5)
+    with pytest.raises(DataFileError) as streamed:
+        source.read_chunk(1)
+    assert str(streamed.value) == str(in_memory.value)
+    assert "'000.png' is 4x5 (height x width) but '004.png' is 7x7" in str(streamed.value)
+
+
+# ---------------------------------------------------------------------------------------------- dispatch
+def test_open_stream_picks_the_source_by_type_and_suffix(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((3, 2)))
+    (tmp_path / "t.tsv").write_text("a\tb\n1\t2\n")
+    pd.DataFrame({"a": [1.0]}).to_parquet(tmp_path / "t.pq")
+    np.savez(tmp_path / "x.npz", X=np.zeros((3, 2)))
+    assert isinstance(open_stream(tmp_path / "x.npy"), NpyChunks)
+    assert isinstance(open_stream(np.load(tmp_path / "x.npy", mmap_mode="r")), NpyChunks)
+    assert isinstance(open_stream(str(tmp_path / "t.tsv")), CsvChunks)
+    assert isinstance(open_stream(tmp_path / "t.pq"), ParquetChunks)
+    with pytest.raises(InputError) as caught:
+        open_stream(tmp_path / "x.npz")
+    assert str(caught.value) == (
+        f"'{tmp_path / 'x.npz'}': a file of suffix '.npz', which cannot be streamed; streaming takes {STREAMABLE} "
+        "(read other data into memory, or save it in one of those forms)"
+    )
+    with pytest.raises(InputError, match="an object in memory, which cannot be streamed"):
+        open_stream([[1.0, 2.0]])  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- statistics
+def test_statistics_give_the_scaling_of_the_whole_array(tmp_path: Path, table: np.ndarray) -> None:
+    table[:, 3] = 1e5  # a constant feature, named in the same warning
+    table[::3, 0] = 0.0
+    np.save(tmp_path / "x.npy", table)
+    rows = np.random.default_rng(1).random(len(table)) < 0.6
+    stats = stream_statistics(NpyChunks(tmp_path / "x.npy", chunk_bytes=64), rows=rows)
+    selected = table[rows]
+    np.testing.assert_allclose(stats.mean, selected.mean(axis=0, dtype=np.float64), rtol=1e-12)
+    np.testing.assert_allclose(stats.std, selected.std(axis=0, dtype=np.float64), rtol=1e-9)
+    assert np.array_equal(stats.min, selected.min(axis=0)) and np.array_equal(stats.max, selected.max(axis=0))
+    assert stats.n_rows == rows.sum()
+    assert stats.binary_share == float(np.isin(selected, (0.0, 1.0)).mean())
+    names = ["a", "b", "c", "d"]
+    with pytest.warns(ConstantFeatureWarning) as fitted:
+        expected = Scaling.fit(selected, "standardize", names=names)
+    with pytest.warns(ConstantFeatureWarning) as streamed:
+        scaling = Scaling.from_statistics(stats, "standardize", names=names)
+    assert [str(w.message) for w in streamed] == [str(w.message) for w in fitted]
+    np.testing.assert_allclose(scaling.mean, expected.mean, rtol=1e-7)
+    np.testing.assert_allclose(scaling.scale, expected.scale, rtol=1e-6)
+    assert scaling.scale[3] == 1.0 and Scaling.from_statistics(stats, "none").mean is None
+
+
+def test_statistics_name_a_nan_as_check_array_does(tmp_path: Path, table: np.ndarray) -> None:
+    table[37, 2] = np.nan
+    table[50, 1] = np.inf
+    np.save(tmp_path / "x.npy", table)
+    with pytest.raises(InputError) as in_memory:
+        check_array(table, name=f"'{tmp_path / 'x.npy'}'")
+    with pytest.raises(DataFileError) as streamed:
+        stream_statistics(str(tmp_path / "x.npy"))
+    assert str(streamed.value) == str(in_memory.value)
+    assert "contains NaN at row 37, column 2 (2 non-finite value(s) in all)" in str(streamed.value)
+
+
+# ---------------------------------------------------------------------------------------------- batches
+class Counted:
+    """A source that counts the chunks read."""
+
+    def __init__(self, source: ChunkSource) -> None:
+        self.inner, self.reads = source, []
+        self.name, self.n_rows, self.sample_shape = source.name, source.n_rows, source.sample_shape
+        self.feature_names, self.n_chunks = source.feature_names, source.n_chunks
+
+    def chunk_bounds(self, i: int) -> tuple[int, int]:
+        return self.inner.chunk_bounds(i)
+
+    def read_chunk(self, i: int) -> np.ndarray:
+        self.reads.append(i)
+        return self.inner.read_chunk(i)
+
+
+@pytest.fixture
+def rows_file(tmp_path: Path) -> Path:
+    """103 rows whose first value is the row number, so that a batch says which rows it holds."""
+    values = np.random.default_rng(2).normal(size=(103, 3)).astype(np.float32)
+    values[:, 0] = np.arange(103)
+    np.save(tmp_path / "rows.npy", values)
+    return tmp_path / "rows.npy"
+
+
+def test_batches_equal_tensor_batches_when_the_buffer_holds_every_row(rows_file: Path) -> None:
+    source = NpyChunks(rows_file, chunk_bytes=120)  # 10 rows a chunk
+    X = np.load(rows_file)
+    rows = np.random.default_rng(3).random(len(X)) < 0.7
+    scaling = Scaling.fit(X[rows], "standardize")
+    streamed = StreamBatches(
+        source,
+        8,
+        rows=rows,
+        transform=scaling.transform,
+        generator=torch.Generator().manual_seed(7),
+        buffer_rows=rows.sum(),
+    )
+    in_memory = TensorBatches(
+        torch.from_numpy(scaling.transform(X[rows])), 8, True, generator=torch.Generator().manual_seed(7)
+    )
+    assert len(streamed) == len(in_memory) == 9
+    for _ in range(2):  # one randperm per epoch and nothing else drawn, else the second epoch differs
+        pairs = list(zip(streamed, in_memory, strict=True))
+        assert all(torch.equal(a, b) for a, b in pairs)
+    in_order = StreamBatches(source, 8, rows=rows, shuffle=False, buffer_rows=5)
+    assert torch.equal(torch.cat(list(in_order)), torch.from_numpy(X[rows]))
+
+
+def test_a_small_buffer_covers_every_selected_row_once_and_reads_no_empty_chunk(rows_file: Path) -> None:
+    source = Counted(NpyChunks(rows_file, chunk_bytes=120))
+    rows = np.ones(103, dtype=bool)
+    rows[20:40] = False  # chunks 2 and 3 hold none
+    batches = StreamBatches(source, 8, rows=rows, generator=torch.Generator().manual_seed(0), buffer_rows=20)
+    epochs = []
+    for _ in range(2):
+        source.reads.clear()
+        epoch = list(batches)
+        assert len(epoch) == len(batches) == 11
+        assert [len(b) for b in epoch[:-1]] == [8] * 10 and len(epoch[-1]) == 3
+        seen = torch.cat(epoch)[:, 0].long().sort().values
+        assert torch.equal(seen, torch.from_numpy(np.flatnonzero(rows)))
+        assert sorted(source.reads) == [0, 1, 4, 5, 6, 7, 8, 9, 10]
+        epochs.append(torch.cat(epoch)[:, 0])
+    assert not torch.equal(epochs[0], epochs[1])
+
+
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_ranks_get_disjoint_or_padded_shards_of_equal_length(rows_file: Path, world_size: int) -> None:
+    source = NpyChunks(rows_file, chunk_bytes=120)
+    rows = np.ones(103, dtype=bool)
+    rows[::4] = False  # 77 rows
+    shards = []
+    for rank in range(world_size):
+        batches = StreamBatches(
+            source,
+            8,
+            rows=rows,
+            generator=torch.Generator().manual_seed(4),
+            buffer_rows=16,
+            rank=rank,
+            world_size=world_size,
+        )
+        epoch = list(batches)
+        assert len(epoch) == len(batches)
+        shards.append(torch.cat(epoch)[:, 0].long())
+    per_rank = -(-77 // world_size)
+    assert [len(s) for s in shards] == [per_rank] * world_size
+    everything = torch.cat(shards)
+    assert torch.equal(everything.unique(), torch.from_numpy(np.flatnonzero(rows)))  # every row is somewhere
+    assert len(everything) - len(everything.unique()) == per_rank * world_size - 77  # repeated only to pad
+    assert all(len(s.unique()) == len(s) for s in shards)
+
+
+def test_worker_processes_give_the_same_batches_and_one_line_errors(tmp_path: Path) -> None:
+    write_images(tmp_path / "images", 10)
+    source = ImageFolderChunks(tmp_path / "images", files_per_chunk=3)
+    kwargs = {"buffer_rows": 4, "rows": np.arange(10) != 4}
+    read = [
+        list(StreamBatches(source, 3, generator=torch.Generator().manual_seed(1), num_workers=n, **kwargs))
+        for n in (0, 1)
+    ]
+    assert len(read[0]) == 3 and all(torch.equal(a, b) for a, b in zip(*read, strict=True))
+    (tmp_path / "images" / "008.png").write_bytes(b"not an image")
+    for n in (0, 1):
+        with pytest.raises(DataFileError) as caught:
+            list(StreamBatches(ImageFolderChunks(tmp_path / "images", files_per_chunk=3), 3, num_workers=n))
+        assert str(caught.value).startswith(f"'{tmp_path / 'images' / '008.png'}': not a readable image (")
+        assert "\n" not in str(caught.value)
