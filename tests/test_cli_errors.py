@@ -80,6 +80,7 @@ def valid_args(command: str, files: dict[str, Path], out: Path) -> list[str]:
         "plot": [run, table, "--kind", "latent", "-o", str(out / "p.png")],
         "summary": [run],
         "datasets": [],
+        "convert": [table, str(out / "table.parquet")],
     }[command]
 
 

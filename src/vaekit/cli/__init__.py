@@ -8,7 +8,8 @@ a file that would be overwritten) are printed as one line on stderr with exit co
 
 The commands live in :mod:`vaekit.cli.train` (train, sweep), :mod:`vaekit.cli.use`
 (encode, decode, reconstruct, sample), :mod:`vaekit.cli.detect` (score) and :mod:`vaekit.cli.examine` (evaluate, plot,
-summary, datasets); :mod:`vaekit.cli.flags` maps parameter names to flags.
+summary, datasets), :mod:`vaekit.cli.explore` (explore) and :mod:`vaekit.cli.convert` (convert);
+:mod:`vaekit.cli.flags` maps parameter names to flags.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from vaekit.cli import examine  # noqa: F401
 
 # isort: split
 from vaekit.cli import explore  # noqa: F401
+
+# isort: split
+from vaekit.cli import convert  # noqa: F401
 from vaekit.cli._app import app
 
 __all__ = ["app", "main"]
