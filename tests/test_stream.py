@@ -367,11 +367,11 @@ def test_a_small_buffer_covers_every_selected_row_once_and_reads_no_empty_chunk(
     assert not torch.equal(epochs[0], epochs[1])
 
 
-@pytest.mark.parametrize("world_size", [2, 3])
-def test_ranks_get_disjoint_or_padded_shards_of_equal_length(rows_file: Path, world_size: int) -> None:
+@pytest.mark.parametrize(("world_size", "n_selected"), [(2, 77), (3, 77), (5, 3)])
+def test_ranks_get_disjoint_or_padded_shards_of_equal_length(rows_file: Path, world_size: int, n_selected: int) -> None:
     source = NpyChunks(rows_file, chunk_bytes=120)
-    rows = np.ones(103, dtype=bool)
-    rows[::4] = False  # 77 rows
+    rows = np.zeros(103, dtype=bool)
+    rows[np.random.default_rng(5).choice(103, n_selected, replace=False)] = True
     shards = []
     for rank in range(world_size):
         batches = StreamBatches(
@@ -386,11 +386,11 @@ def test_ranks_get_disjoint_or_padded_shards_of_equal_length(rows_file: Path, wo
         epoch = list(batches)
         assert len(epoch) == len(batches)
         shards.append(torch.cat(epoch)[:, 0].long())
-    per_rank = -(-77 // world_size)
+    per_rank = -(-n_selected // world_size)
     assert [len(s) for s in shards] == [per_rank] * world_size
     everything = torch.cat(shards)
     assert torch.equal(everything.unique(), torch.from_numpy(np.flatnonzero(rows)))  # every row is somewhere
-    assert len(everything) - len(everything.unique()) == per_rank * world_size - 77  # repeated only to pad
+    assert len(everything) - len(everything.unique()) == per_rank * world_size - n_selected  # repeated only to pad
     assert all(len(s.unique()) == len(s) for s in shards)
 
 

@@ -174,19 +174,17 @@ class StreamBatches:
         order = [i for i in order if self._counts[i]]
         if self.world_size == 1:
             return [(i, 0, self._counts[i]) for i in order]
-        first = self.rank * self.rows_per_rank
-        wanted = [(first, min(first + self.rows_per_rank, self.n_selected))]
-        if first + self.rows_per_rank > self.n_selected:  # the last range wraps, as DistributedSampler pads
-            wanted.append((0, first + self.rows_per_rank - self.n_selected))
-        keys, offset = [], 0
-        starts = {}
-        for i in order:
-            starts[i], offset = offset, offset + self._counts[i]
+        # rows [first, first + rows_per_rank) of the epoch's sequence, taken modulo n_selected: the
+        # last range wraps around to the first rows, as DistributedSampler pads
+        n, first = self.n_selected, self.rank * self.rows_per_rank % self.n_selected
+        wanted = [(first, min(first + self.rows_per_rank, n)), (0, max(0, first + self.rows_per_rank - n))]
+        starts = np.concatenate([[0], np.cumsum([self._counts[i] for i in order])]).tolist()
+        keys = []
         for lo, hi in wanted:
-            for i in order:
-                a, b = max(lo, starts[i]), min(hi, starts[i] + self._counts[i])
+            for i, start, stop in zip(order, starts[:-1], starts[1:]):
+                a, b = max(lo, start), min(hi, stop)
                 if a < b:
-                    keys.append((i, a - starts[i], b - starts[i]))
+                    keys.append((i, a - start, b - start))
         return keys
 
     def _read(self, keys: list[Key]) -> Iterator[Tensor]:
@@ -204,10 +202,15 @@ class StreamBatches:
                 num_workers=self.num_workers, pin_memory=cuda, persistent_workers=True,
             )  # fmt: skip
         self._keys.keys = keys
+        failure = None
         for x in self._loader:
             if isinstance(x, _Failure):
-                raise x.error
+                failure = x.error
+                break
             yield x.to(self.device, non_blocking=True)
+        if failure is not None:
+            self._loader = None  # its workers stop now, not at a garbage collection (which waits 5 s for them)
+            raise failure
 
     # ------------------------------------------------------------------ batches
     def _in_order(self, keys: list[Key]) -> Iterator[Tensor]:

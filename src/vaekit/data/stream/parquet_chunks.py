@@ -100,8 +100,9 @@ class ParquetChunks:
         sizes: list[int] = []
         for k, file in enumerate(self.files):
             try:
-                metadata = pq.ParquetFile(file).metadata
-                schema = metadata.schema.to_arrow_schema()
+                with pq.ParquetFile(file) as parquet:
+                    metadata = parquet.metadata
+                    schema = metadata.schema.to_arrow_schema()
             except _arrow_errors() as err:
                 raise DataFileError(f"{quoted(file)}: not a readable Parquet file ({brief(err)})") from err
             if first is None:
@@ -149,7 +150,8 @@ class ParquetChunks:
         start, stop = self.chunk_bounds(i)
         k, group = self._groups[i]
         try:
-            table = pq.ParquetFile(self.files[k]).read_row_group(group, columns=self.feature_names)
+            with pq.ParquetFile(self.files[k]) as parquet:
+                table = parquet.read_row_group(group, columns=self.feature_names)
             out = np.empty((stop - start, len(self.feature_names)), dtype=np.float32)  # (rows, d)
             if table.num_rows != stop - start:
                 raise ValueError(f"{table.num_rows} rows where its footer says {stop - start}")
