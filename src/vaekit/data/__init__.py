@@ -20,6 +20,8 @@ Read from the small parts up:
 - :mod:`~vaekit.data.builtin` -- the built-in datasets (``vaekit.datasets``):
   digits, latent-factors, MNIST, Fashion-MNIST, Frey faces;
 - :mod:`~vaekit.data.preprocessing` -- the scaling fitted and saved with a model;
+- :mod:`~vaekit.data.stream` -- data bigger than memory, read in chunks (``.npy``,
+  Parquet, text tables, image folders), and its statistics in one pass;
 - mixed tables (categories, counts, yes/no columns, gaps): :mod:`~vaekit.data.column_types`
   infers each column's kind, :mod:`~vaekit.data.tabular` -- :class:`TableEncoder`,
   a table to the encoded matrix a model reads and back, laid out as
