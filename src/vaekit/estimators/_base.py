@@ -37,13 +37,20 @@ from vaekit.checkpoint import Checkpointer, start_fit
 from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
-from vaekit.distributed import device_for, world
+from vaekit.distributed import World, device_for, world
 from vaekit.estimators import _table
-from vaekit.estimators._fingerprint import fit_fingerprint
+from vaekit.estimators._fingerprint import data_digest, fit_fingerprint
+from vaekit.estimators._fitdata import FitData, is_streamed, stream_data, validation_mask
 from vaekit.estimators._labels import fit_classes, one_hot
 from vaekit.estimators._outliers import OutlierMethods, to_user_units
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
-from vaekit.estimators._resolve import resolve_architecture, resolve_hidden, resolve_likelihood, resolve_preprocessing
+from vaekit.estimators._resolve import (
+    DataSummary,
+    resolve_architecture,
+    resolve_hidden,
+    resolve_likelihood,
+    resolve_preprocessing,
+)
 from vaekit.models import AutoEncoderModel
 from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train, with_threads
 
@@ -194,6 +201,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         checkpoint_dir: str | Path | None = None,
         resume_from: str | Path | None = None,
         checkpoint_minutes: float | None = None,
+        buffer_rows: int | None = None,
+        workers: int | None = None,
     ) -> BaseAutoEncoder:
         """Train on X (and, for a conditional model, its labels y).
 
@@ -203,7 +212,10 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W), or data on disk
+            Data on disk is streamed, never read whole: a path to a ``.npy`` file, a
+            Parquet file or folder, a CSV or an image folder, or a memory-mapped array
+            (``np.load(path, mmap_mode="r")``); see :mod:`vaekit.data.stream`.
         y : array-like of shape (n_samples,) or None
             Class labels, needed by a conditional model; ignored by the others.
         checkpoint_dir : path or None
@@ -216,6 +228,14 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         checkpoint_minutes : float or None
             Checkpoint at the first epoch end after this many minutes instead of after
             every epoch.
+        buffer_rows : int or None
+            Streamed data: the rows of the shuffle buffer (default
+            :data:`~vaekit.stream_batches.DEFAULT_BUFFER_ROWS`); the chunks' order is
+            shuffled every epoch, and the buffer is shuffled as it fills. When it holds
+            every row, the shuffle is the in-memory one.
+        workers : int or None
+            Streamed data: loader processes that read chunks ahead (default: some for
+            an image folder, which they decode, none otherwise).
 
         Returns
         -------
@@ -225,71 +245,23 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
         for stale in ("table_", "table_frame_"):
             self.__dict__.pop(stale, None)
-        table = _table.needs_table(X, self.likelihood, self.column_types)
-        X = _table.fit_table(self, X) if table else check_array(X)  # a mixed table: encoded (n, n_encoded)
-        if self.conditional:
-            self.classes_, self.class_prior_ = fit_classes(y, len(X), type(self).__name__)
-        conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
-        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.n_features_in_ = len(self.table_.names) if table else math.prod(self.input_shape_)
-        self.architecture_ = resolve_architecture(self.architecture, X)
-        self.likelihood_ = "mixed" if table else self._resolve_likelihood(X)
-        if table and (self.architecture_ != "mlp" or self.likelihood in ("bernoulli", "continuous-bernoulli")):
-            raise InputError(
-                f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
-                f"'mlp' and likelihood='auto' or 'mixed' (got {self.architecture!r}, {self.likelihood!r})"
-            )
-        self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
-        names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
-        kind = "none" if table else resolve_preprocessing(self.preprocessing, self.likelihood_, X)
-        self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
         self.device_ = device_for(resolve_device(self.device))
         here = world()
-
-        order = rng.permutation(len(X))
-        n_val = round(self.validation_fraction * len(X)) if len(X) >= 10 else 0
-        if n_val >= len(X):  # at least one row must be left to train on
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction:g} of {len(X)} rows holds out all {n_val} for validation "
-                f"and leaves none to train on: use at most {math.floor(1000 - 1000 / len(X)) / 1000:g}, or 0 for none"
-            )
-        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-        data = torch.from_numpy(self.scaling_.transform(X)).to(self.device_)
-        condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
-
-        def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
-            return None if t is None or not n_val else t[torch.as_tensor(index, device=self.device_)]
-
-        train_data = rows(data, train_rows) if n_val else data
-        train_condition = rows(condition, train_rows) if n_val else condition
-        val_data = rows(data, val_rows)
-        val_batches = (
-            None
-            if val_data is None
-            else TensorBatches(
-                val_data,
-                PREDICT_BATCH,
-                False,
-                condition=rows(condition, val_rows),
-                rank=here.rank,
-                world_size=here.size,
-            )
-        )
-        self.n_train_ = len(train_data)
+        if is_streamed(X):
+            data = stream_data(self, X, y, rng, here, buffer_rows, workers)
+        else:
+            data = self._array_data(X, y, rng, here)
+        self.n_train_ = data.n_train
         folder = checkpoint_dir if checkpoint_dir is not None else resume_from
         if folder is not None:
-            fingerprint = fit_fingerprint(self, X, seeds, here.size)
+            fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
             start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
         every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
         runs = [
             self._train_once(
-                seed,
-                train_data,
-                val_batches,
-                train_condition,
-                None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main),
+                seed, data, None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main)
             )
             for i, seed in enumerate(seeds)
         ]
@@ -299,21 +271,82 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.n_epochs_ = len(result.history["epoch"])
-        self._after_fit(train_data, train_condition)
-        self._fit_offset(data.cpu().numpy(), conditions)  # the threshold of predict(), from every training row
+        self._after_fit(data.rows(True))
+        self._fit_offset(data.rows(False), data.constant)  # the threshold of predict(), from every training row
         return self
+
+    def _array_data(self, X: Any, y: Any, rng: np.random.RandomState, here: World) -> FitData:
+        """Check X (and y) in memory, set the fitted shape, choices and scaling; the batches on the device."""
+        table = _table.needs_table(X, self.likelihood, self.column_types)
+        X = _table.fit_table(self, X) if table else check_array(X)  # a mixed table: encoded (n, n_encoded)
+        if self.conditional:
+            self.classes_, self.class_prior_ = fit_classes(y, len(X), type(self).__name__)
+        conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
+        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.n_features_in_ = len(self.table_.names) if table else math.prod(self.input_shape_)
+        summary = DataSummary.of(X)
+        self.architecture_ = resolve_architecture(self.architecture, summary)
+        self.likelihood_ = "mixed" if table else self._resolve_likelihood(summary)
+        if table and (self.architecture_ != "mlp" or self.likelihood in ("bernoulli", "continuous-bernoulli")):
+            raise InputError(
+                f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
+                f"'mlp' and likelihood='auto' or 'mixed' (got {self.architecture!r}, {self.likelihood!r})"
+            )
+        self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
+        names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
+        kind = "none" if table else resolve_preprocessing(self.preprocessing, self.likelihood_, summary)
+        self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
+        val = validation_mask(len(X), self.validation_fraction, rng)
+        n_val = int(val.sum())
+        val_rows, train_rows = np.flatnonzero(val), np.flatnonzero(~val)
+        X_model = self.scaling_.transform(X)
+        data = torch.from_numpy(X_model).to(self.device_)
+        condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
+
+        def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
+            return None if t is None or not n_val else t[torch.as_tensor(index, device=self.device_)]
+
+        train_data = rows(data, train_rows) if n_val else data
+        train_condition = rows(condition, train_rows) if n_val else condition
+        val_data = rows(data, val_rows)
+        val_batches = None
+        if val_data is not None:
+            val_batches = TensorBatches(
+                val_data,
+                PREDICT_BATCH,
+                False,
+                condition=rows(condition, val_rows),
+                rank=here.rank,
+                world_size=here.size,
+            )
+
+        def make_train(order: torch.Generator) -> TensorBatches:
+            return TensorBatches(
+                train_data,
+                self.batch_size,
+                True,
+                order,
+                condition=train_condition,
+                rank=here.rank,
+                world_size=here.size,
+            )
+
+        def chunks(train_only: bool) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+            if train_only and n_val:
+                yield X_model[train_rows], None if conditions is None else conditions[train_rows]
+            else:
+                yield X_model, conditions
+
+        same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
+        description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
+        return FitData(len(train_data), make_train, val_batches, description, chunks, same)
 
     def _resolve_likelihood(self, X: np.ndarray) -> str:
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
         return resolve_likelihood(self.likelihood, X)
 
     def _train_once(
-        self,
-        seed: int,
-        train_data: Tensor,
-        val_batches: TensorBatches | None,
-        train_condition: Tensor | None,
-        checkpoint: Checkpointer | None = None,
+        self, seed: int, data: FitData, checkpoint: Checkpointer | None = None
     ) -> tuple[AutoEncoderModel, TrainingResult]:
         """One training run from the initialization drawn with ``seed``.
 
@@ -326,15 +359,17 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             model = self._build_model().to(self.device_)
         order = torch.Generator(self.device_).manual_seed(seed + 1)
         noise = order if not here.parallel else torch.Generator(self.device_).manual_seed(seed + 1 + (here.rank << 32))
-        train_batches = TensorBatches(
-            train_data, self.batch_size, True, order, condition=train_condition, rank=here.rank, world_size=here.size
-        )
         config = self._training_config()
-        result = train(model, train_batches, val_batches, config, noise, val_seed=seed + 2, checkpoint=checkpoint)
+        result = train(
+            model, data.make_train(order), data.val_batches, config, noise, val_seed=seed + 2, checkpoint=checkpoint
+        )
         return model, result
 
-    def _after_fit(self, train_data: Tensor, train_condition: Tensor | None) -> None:
-        """Hook for state derived from the trained model (the AE's latent Gaussian)."""
+    def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """Hook for state derived from the trained model (the AE's latent Gaussian).
+
+        ``rows``: the training rows in model units with their conditions, chunk by chunk.
+        """
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
         """``fit(X, y).transform(X)``, passing y on to a conditional model's transform."""

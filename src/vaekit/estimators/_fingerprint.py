@@ -27,14 +27,14 @@ def data_digest(X: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def fit_fingerprint(estimator: Any, X: np.ndarray, seeds: list[int], world_size: int) -> dict[str, Any]:
+def fit_fingerprint(estimator: Any, data: dict[str, Any], seeds: list[int], world_size: int) -> dict[str, Any]:
     """The class, parameters, data and launch of a fit; equal for a fit that resumes it.
 
     Parameters
     ----------
     estimator : BaseAutoEncoder
-    X : ndarray of shape (n_samples, *sample_shape)
-        The data as fit read it (before preprocessing).
+    data : dict
+        Rows, sample shape and a digest of the values, as fit read them.
     seeds : list of int
         The restarts' seeds.
     world_size : int
@@ -46,7 +46,7 @@ def fit_fingerprint(estimator: Any, X: np.ndarray, seeds: list[int], world_size:
             "class": type(estimator).__name__,
             "vaekit_version": __version__,
             "params": params,
-            "data": {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)},
+            "data": data,
             "seeds": seeds,
             "processes": world_size,
         }

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -108,10 +109,13 @@ def to_user_units(estimator: Any, log_p: np.ndarray, X_model: np.ndarray) -> np.
 class OutlierMethods:
     """``decision_function``, ``predict``, ``fit_predict`` and ``explain`` for :class:`BaseAutoEncoder`."""
 
-    def _fit_offset(self, X_model: np.ndarray, C: np.ndarray | None) -> None:
-        """Set ``offset_`` from the training rows (model units), per ``contamination``."""
-        same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
-        self.offset_ = fit_offset(self._scores(X_model, C), self.contamination, constant=same)  # type: ignore[attr-defined]
+    def _fit_offset(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]], constant: bool) -> None:
+        """Set ``offset_`` from the training rows (model units, chunk by chunk), per ``contamination``.
+
+        ``constant``: the rows are all the same.
+        """
+        scores = np.concatenate([self._scores(X_model, C) for X_model, C in rows])  # type: ignore[attr-defined]
+        self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]
 
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for the rows :meth:`predict` flags.

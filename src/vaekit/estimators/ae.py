@@ -7,11 +7,11 @@ loss; the denoising one (Vincent et al., ICML 2008) rebuilds x from a corrupted 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
-from torch import Tensor
 
 from vaekit import io
 from vaekit.estimators._base import BaseAutoEncoder
@@ -83,12 +83,19 @@ class AutoEncoder(BaseAutoEncoder):
     ) -> None:
         self._set_params_from(locals())
 
-    def _after_fit(self, train_data: Tensor, train_condition: Tensor | None) -> None:
-        condition = None if train_condition is None else train_condition.cpu().numpy()
-        codes = self._codes(train_data.cpu().numpy(), condition).astype(np.float64)
-        self.latent_mean_ = codes.mean(axis=0)
-        cov = np.cov(codes, rowvar=False).reshape(self.latent_dim, self.latent_dim) if len(codes) > 1 else None
-        self.latent_cov_ = cov if cov is not None else np.eye(self.latent_dim)
+    def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """The Gaussian of the training codes: ``latent_mean_``, ``latent_cov_`` (merged chunk by chunk)."""
+        n, mean, scatter = 0, np.zeros(self.latent_dim), np.zeros((self.latent_dim, self.latent_dim))
+        for X_model, C in rows:
+            codes = self._codes(X_model, C).astype(np.float64)  # (m, latent)
+            m, chunk_mean = len(codes), codes.mean(axis=0)
+            centred = codes - chunk_mean
+            delta = chunk_mean - mean  # Chan et al.'s pairwise merge of means and scatter matrices
+            scatter += centred.T @ centred + np.outer(delta, delta) * (n * m / (n + m))
+            mean += delta * (m / (n + m))
+            n += m
+        self.latent_mean_ = mean
+        self.latent_cov_ = scatter / (n - 1) if n > 1 else np.eye(self.latent_dim)
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         draws = rng.multivariate_normal(self.latent_mean_, self.latent_cov_, size=n_samples)

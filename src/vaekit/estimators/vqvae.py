@@ -5,12 +5,12 @@ Discrete Representation Learning", NeurIPS 2017); see :mod:`vaekit.models.vqvae`
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
-from torch import Tensor
 
 from vaekit import io
 from vaekit.data.validation import InputError
@@ -130,10 +130,10 @@ class VQVAE(AutoEncoder):
         """Number of code indices per sample, ``latent_dim // code_dim``."""
         return self.latent_dim // self.code_dim
 
-    def _after_fit(self, train_data: Tensor, train_condition: Tensor | None) -> None:
-        super()._after_fit(train_data, train_condition)  # latent_mean_, latent_cov_ of the quantized codes
-        C = None if train_condition is None else train_condition.cpu().numpy()
-        counts = np.bincount(self._indices(train_data.cpu().numpy(), C).ravel(), minlength=self.codebook_size)
+    def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        chunks = list(rows)  # read twice: the latent Gaussian of the quantized codes, then the code counts
+        super()._after_fit(iter(chunks))
+        counts = sum(np.bincount(self._indices(X, C).ravel(), minlength=self.codebook_size) for X, C in chunks)
         self.code_frequencies_ = counts / counts.sum()  # (K,)
 
     # -------------------------------------------------------------- codes

@@ -1,0 +1,168 @@
+"""The data a fit trains on, in memory or streamed from disk, behind one interface.
+
+:func:`stream_data` is fit's path for data bigger than memory: a ``.npy`` file (or a
+memory-mapped array), a Parquet file or folder, a CSV, or an image folder (see
+:mod:`vaekit.data.stream`). It makes one pass for the statistics the "auto"
+choices and the scaling need, holds out validation rows by a seeded random mask,
+and trains on :class:`~vaekit.stream_batches.StreamBatches`; fitted state that needs
+every row (the anomaly threshold, the autoencoder's latent Gaussian) is computed
+chunk by chunk afterwards. Nothing holds the whole data in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaekit.data.preprocessing import Scaling
+from vaekit.data.stream import ChunkSource, ImageFolderChunks, open_stream, stream_statistics
+from vaekit.data.validation import InputError
+from vaekit.distributed import World
+from vaekit.estimators._resolve import (
+    DataSummary,
+    resolve_architecture,
+    resolve_hidden,
+    resolve_preprocessing,
+)
+from vaekit.stream_batches import DEFAULT_BUFFER_ROWS, StreamBatches
+from vaekit.training import BatchSource
+
+Rows = Iterator[tuple[np.ndarray, np.ndarray | None]]
+"""Chunks of rows in model units ``(n_chunk, *input_shape_)``, with their conditions (or None)."""
+
+
+@dataclass
+class FitData:
+    """What :meth:`BaseAutoEncoder.fit` needs of its data, however it is held.
+
+    Attributes
+    ----------
+    n_train : int
+        Training rows (the rest of the rows are for validation).
+    make_train : callable
+        ``make_train(order_generator) -> BatchSource``: the training batches, shuffled
+        by the generator (shared by every rank of a data-parallel run).
+    val_batches : BatchSource or None
+    description : dict
+        Rows, sample shape and a digest of the values, for the checkpoint's record.
+    rows : callable
+        ``rows(train_only)`` -> the rows in model units, chunk by chunk.
+    constant : bool
+        Every row is the same.
+    """
+
+    n_train: int
+    make_train: Callable[[torch.Generator], BatchSource]
+    val_batches: BatchSource | None
+    description: dict[str, Any]
+    rows: Callable[[bool], Rows]
+    constant: bool
+
+
+def is_streamed(X: Any) -> bool:
+    """A path, a memory-mapped array or a chunk source: data that fit streams instead of reading whole."""
+    return isinstance(X, (str, os.PathLike, np.memmap, ChunkSource))
+
+
+def validation_mask(n_rows: int, fraction: float, rng: np.random.RandomState) -> np.ndarray:
+    """Which rows validate (bool, (n_rows,)): the same rows the in-memory path holds out."""
+    order = rng.permutation(n_rows)
+    n_val = round(fraction * n_rows) if n_rows >= 10 else 0
+    if n_val >= n_rows:
+        raise ValueError(
+            f"validation_fraction={fraction:g} of {n_rows} rows holds out all {n_val} for validation "
+            f"and leaves none to train on: use at most {math.floor(1000 - 1000 / n_rows) / 1000:g}, or 0 for none"
+        )
+    mask = np.zeros(n_rows, dtype=bool)
+    mask[order[:n_val]] = True
+    return mask
+
+
+def _digest(source: ChunkSource) -> str:
+    """A digest of the first and last chunks' values (the whole file would be another full pass)."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for i in sorted({0, source.n_chunks - 1}):
+        digest.update(source.read_chunk(i).data)
+    return digest.hexdigest()
+
+
+def stream_data(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    rng: np.random.RandomState,
+    here: World,
+    buffer_rows: int | None,
+    workers: int | None,
+) -> FitData:
+    """Set the estimator's shape, choices and scaling from one pass over X on disk; the streamed batches."""
+    if estimator.conditional:  # the others ignore y, as they do in memory
+        raise InputError(
+            f"{type(estimator).__name__} is conditional: its labels and data must be in memory, not streamed from disk"
+        )
+    if estimator.likelihood == "mixed" or estimator.column_types:
+        raise InputError("a streamed table takes numeric columns only; read a mixed table into memory instead")
+    source = open_stream(X)
+    stats = stream_statistics(source)
+    names = source.feature_names
+    if names is not None:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    summary = DataSummary.of_statistics(stats, tuple(source.sample_shape))
+    estimator.input_shape_ = tuple(int(s) for s in source.sample_shape)
+    estimator.n_features_in_ = math.prod(estimator.input_shape_)
+    estimator.architecture_ = resolve_architecture(estimator.architecture, summary)
+    estimator.likelihood_ = estimator._resolve_likelihood(summary)
+    estimator.hidden_ = resolve_hidden(estimator.hidden, estimator.architecture_, estimator.input_shape_)
+    kind = resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
+    estimator.scaling_ = Scaling.from_statistics(stats, kind, names=names)
+    val = validation_mask(source.n_rows, estimator.validation_fraction, rng)
+    transform = estimator.scaling_.transform
+    device = estimator.device_
+    buffer = DEFAULT_BUFFER_ROWS if buffer_rows is None else int(buffer_rows)
+    if workers is None:  # image files are decoded in loader processes; other sources read fast enough inline
+        workers = max(1, min(4, (os.cpu_count() or 2) - 1)) if isinstance(source, ImageFolderChunks) else 0
+    local_batch = max(1, estimator.batch_size // here.size)  # the ranks together take batch_size rows
+
+    def make_train(order: torch.Generator) -> BatchSource:
+        return StreamBatches(
+            source, local_batch, rows=~val, transform=transform, shuffle=True, generator=order,
+            buffer_rows=buffer, device=device, rank=here.rank, world_size=here.size, num_workers=workers,
+        )  # fmt: skip
+
+    val_batches = None
+    if val.any():
+        val_batches = StreamBatches(
+            source, 4096, rows=val, transform=transform, shuffle=False, buffer_rows=buffer, device=device,
+            rank=here.rank, world_size=here.size, num_workers=workers,
+        )  # fmt: skip
+
+    def rows(train_only: bool) -> Rows:
+        for i in range(source.n_chunks):
+            start, stop = source.chunk_bounds(i)
+            chunk = source.read_chunk(i)
+            if train_only:
+                chunk = chunk[~val[start:stop]]
+            if len(chunk):
+                yield transform(chunk), None
+
+    return FitData(
+        n_train=int((~val).sum()),
+        make_train=make_train,
+        val_batches=val_batches,
+        description={
+            "rows": source.n_rows,
+            "shape": list(source.sample_shape),
+            "source": source.name,
+            "digest": _digest(source),
+        },
+        rows=rows,
+        constant=bool(np.all(stats.std == 0)),
+    )
