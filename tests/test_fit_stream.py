@@ -105,3 +105,22 @@ def test_a_conditional_model_or_a_mixed_table_is_not_streamed(tmp_path: Path) ->
     np.save(path, bad)
     with pytest.raises(ValueError, match="row 123"):
         VAE(**SMALL).fit(path)
+
+
+def test_vaekit_train_streams_on_request_or_past_the_size_and_matches_the_in_memory_run(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vaekit.data.split as split
+
+    path = tmp_path / "images.npy"
+    np.save(path, IMAGES)
+    common = ("train", path, "--epochs", "3", "--hidden", "8", "--quiet")
+    cli(*common, "--no-stream", "--out", tmp_path / "memory")
+    monkeypatch.setattr(split, "STREAM_ABOVE_BYTES", path.stat().st_size - 1)  # "auto": past the size, streamed
+    cli(*common, "--out", tmp_path / "streamed")
+    memory, streamed = (json.loads((tmp_path / r / "metrics.json").read_text()) for r in ("memory", "streamed"))
+    assert streamed["data"]["streamed"] and not memory["data"]["streamed"]
+    assert streamed["data"]["n_train"] == memory["data"]["n_train"] == 270
+    assert streamed["test"]["elbo"] == memory["test"]["elbo"]  # the same rows held out, the same model
+    refused = cli(*common, "--stream", "--label", "x0", "--out", tmp_path / "labelled", ok=False)
+    assert "a streamed run reads every column" in refused.stderr and not (tmp_path / "labelled").exists()

@@ -356,8 +356,9 @@ def train_run(
     if main and not resume:
         start_run(out, force, config_text)
     started = time.perf_counter()
+    inputs = split.train.inputs(estimator.conditional) if split.fit_source is None else (split.fit_source,)
     estimator.fit(
-        *split.train.inputs(estimator.conditional),
+        *inputs,
         checkpoint_dir=checkpoint,
         resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
         checkpoint_minutes=checkpoint_minutes,
@@ -373,8 +374,9 @@ def train_run(
             "source": config["data"]["source"],
             "kind": split.train.kind,
             "sample_shape": list(estimator.input_shape_),
-            "n_train": len(split.train.X),
-            "n_test": 0 if split.test is None else len(split.test.X),
+            "n_train": split.n_train,
+            "n_test": split.n_test,
+            "streamed": split.fit_source is not None,
             "test_part": split.how,
         },
         "likelihood": estimator.likelihood_,

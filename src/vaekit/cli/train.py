@@ -161,6 +161,15 @@ def train(
             "--max-categories", help="Most levels of a categorical column.  [default: 200]", show_default=False, min=1
         ),
     ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Stream DATA from disk in chunks instead of reading it whole (.npy, Parquet, CSV, image folder).  "
+            "[default: stream a .npy, Parquet or text table over 2 GiB]",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Run folder (default: runs/<data>-<model>, numbered if taken).", show_default=False),
@@ -197,6 +206,7 @@ def train(
         "header": header, "image_mode": image_mode, "sep": sep, "decimal": decimal, "test_fraction": test_fraction,
         "categorical": _split_list(categorical), "numeric": _split_list(numeric), "count": _split_list(count),
         "binary": _split_list(binary), "max_categories": max_categories,
+        "stream": None if stream is None else ("always" if stream else "never"),
     }  # fmt: skip
     if resume is not None:
         from vaekit.runs import check_resumable

@@ -35,17 +35,38 @@ DATA_DEFAULTS: dict[str, Any] = {
     "count": None,
     "binary": None,
     "max_categories": 200,
+    "stream": "auto",
 }
 """The ``[data]`` keys of a run's configuration and their defaults."""
+
+STREAM_CHOICES = ("auto", "always", "never")
+STREAM_ABOVE_BYTES = 2 << 30
+"""``stream = "auto"`` streams a ``.npy``, Parquet or text table larger than this (2 GiB) on disk."""
+SAMPLE_ROWS = 10_000
+"""A streamed run is measured and drawn on at most this many training rows, and as many test rows."""
 
 
 @dataclass
 class Split:
-    """The rows a run trains on and the rows it is measured on."""
+    """The rows a run trains on and the rows it is measured on.
+
+    A streamed run (:func:`load_stream_split`) trains on ``fit_source``, its training
+    rows on disk; ``train`` and ``test`` are then random samples of the two parts,
+    in memory, for the metrics, figures and explorer.
+    """
 
     train: LoadedData
     test: LoadedData | None
     how: str  # how the test part was chosen, for the report
+    fit_source: Any = None  # a vaekit.data.stream.ChunkSource of the training rows, when streamed
+    n_train: int = -1  # rows of each part (when streamed, more than the samples hold)
+    n_test: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_train < 0:
+            self.n_train = len(self.train.X)
+        if self.n_test < 0:
+            self.n_test = 0 if self.test is None else len(self.test.X)
 
 
 def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
@@ -74,6 +95,8 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
     than 20 rows).
     """
     source = str(data_config["source"])
+    if should_stream(data_config):
+        return load_stream_split(data_config, seed)
     options = {
         "columns": data_config["columns"],
         "label": data_config["label"],
@@ -106,3 +129,83 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
 
 def _image_size(value: Any) -> tuple[int, int] | None:
     return None if value is None else parse_image_size(str(value))
+
+
+def _streamable_size(path: Path) -> int | None:
+    """Bytes on disk of a file or Parquet folder a run could stream, or None when it is not one."""
+    if path.is_file() and path.suffix.lower() in (".npy", ".parquet", ".pq", ".csv", ".tsv", ".txt"):
+        return path.stat().st_size
+    if path.is_dir():
+        parts = list(path.glob("*.parquet"))
+        return sum(p.stat().st_size for p in parts) if parts else None
+    return None
+
+
+def should_stream(data_config: dict[str, Any]) -> bool:
+    """Whether the run streams its data: ``stream`` "always", or "auto" and a file past :data:`STREAM_ABOVE_BYTES`."""
+    how = data_config.get("stream", "auto")
+    if how not in STREAM_CHOICES:
+        raise ValueError(f"stream must be one of {', '.join(STREAM_CHOICES)}, got {how!r}")
+    if how != "auto":
+        return how == "always"
+    size = _streamable_size(Path(str(data_config["source"])))
+    return size is not None and size > STREAM_ABOVE_BYTES
+
+
+_MEMORY_ONLY = ("columns", "label", "id", "key", "split", "categorical", "numeric", "count", "binary")
+
+
+def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int = SAMPLE_ROWS) -> Split:
+    """Open the data on disk and hold out a seeded ``test_fraction`` of its rows, reading none of them whole.
+
+    The training rows are a :class:`~vaekit.data.stream.RowSubset` (``fit_source``);
+    ``train`` and ``test`` hold up to ``sample_rows`` rows of each part, drawn at
+    random, in memory, with their row numbers in the file as ids.
+    """
+    from vaekit.data.stream import RowSubset, open_stream, read_rows
+
+    given = [key for key in _MEMORY_ONLY if data_config.get(key) not in (None, [])]
+    if given:
+        raise ValueError(
+            f"a streamed run reads every column of a numeric table or image folder; {', '.join(given)} "
+            "(and labels, ids and mixed columns) need the data in memory: leave them out, or do not stream"
+        )
+    source = open_stream(
+        str(data_config["source"]),
+        sep=data_config["sep"],
+        decimal=data_config["decimal"],
+        header=data_config["header"],
+        image_size=_image_size(data_config["image_size"]),
+        image_mode=data_config["image_mode"],
+    )
+    fraction = float(data_config["test_fraction"])
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")
+    n = source.n_rows
+    n_test = round(fraction * n) if n >= 20 else 0
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    test = np.zeros(n, dtype=bool)
+    test[order[:n_test]] = True
+    kind = "images" if len(source.sample_shape) >= 2 else "table"
+
+    def sample(part: np.ndarray) -> LoadedData:
+        rows = np.sort(rng.choice(part, size=min(sample_rows, len(part)), replace=False))
+        return LoadedData(
+            X=read_rows(source, rows), labels=None, ids=rows, feature_names=source.feature_names, label_name=None,
+            id_name="row", source=str(data_config["source"]), kind=kind,
+        )  # fmt: skip
+
+    train_rows, test_rows = np.flatnonzero(~test), np.flatnonzero(test)
+    how = f"{fraction:.0%} of the rows, drawn with seed {seed}" if n_test else "none held out"
+    how += f"; streamed: measured on {min(sample_rows, len(train_rows)):,} training rows drawn at random"
+    if n_test:
+        how += f" and {min(sample_rows, n_test):,} test rows"
+    return Split(
+        sample(train_rows),
+        sample(test_rows) if n_test else None,
+        how,
+        fit_source=RowSubset(source, ~test) if n_test else source,
+        n_train=n - n_test,
+        n_test=n_test,
+    )

@@ -26,8 +26,10 @@ from vaekit.data.stream.image_chunks import ImageFolderChunks
 from vaekit.data.stream.npy_chunks import NpyChunks
 from vaekit.data.stream.parquet_chunks import ParquetChunks
 from vaekit.data.stream.statistics import StreamStatistics, stream_statistics
+from vaekit.data.stream.subset import RowSubset, read_rows
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES", "STREAMABLE", "ChunkSource", "CsvChunks", "ImageFolderChunks", "NpyChunks",
-    "ParquetChunks", "StreamStatistics", "convert_to_parquet", "open_stream", "stream_statistics",
+    "ParquetChunks", "RowSubset", "StreamStatistics", "convert_to_parquet", "open_stream", "read_rows",
+    "stream_statistics",
 ]  # fmt: skip
