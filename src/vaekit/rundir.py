@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,17 @@ def start_run(out: Path, force: bool, config_text: str) -> Path:
         check_target(out, force)
         replace_dir(staging, out)
     return out / CHECKPOINT
+
+
+def abandon_run(out: Path) -> None:
+    """Remove the run in training at ``out`` that this process started, after its training failed.
+
+    Only a folder that is still a run in training is removed: a failed run leaves
+    nothing behind (a killed or interrupted one stays, to be resumed).
+    """
+    real = resolve_link(out)
+    if run_state(real) == TRAINING:
+        shutil.rmtree(real, ignore_errors=True)
 
 
 def is_run_dir(path: Path) -> bool:

@@ -39,7 +39,16 @@ from vaekit.data.loaded import LoadedData
 from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runconfig import estimator_params, to_toml
-from vaekit.rundir import CHECKPOINT, check_target, is_run_dir, next_free, run_state, staged_directory, start_run
+from vaekit.rundir import (
+    CHECKPOINT,
+    abandon_run,
+    check_target,
+    is_run_dir,
+    next_free,
+    run_state,
+    staged_directory,
+    start_run,
+)
 
 __all__ = ["Split", "check_target", "is_run_dir", "load_split", "next_free", "train_run"]
 
@@ -353,16 +362,21 @@ def train_run(
         config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
     )
     checkpoint = Path(out) / CHECKPOINT
+    inputs = split.train.inputs(estimator.conditional) if split.fit_source is None else (split.fit_source,)
     if main and not resume:
         start_run(out, force, config_text)
     started = time.perf_counter()
-    inputs = split.train.inputs(estimator.conditional) if split.fit_source is None else (split.fit_source,)
-    estimator.fit(
-        *inputs,
-        checkpoint_dir=checkpoint,
-        resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
-        checkpoint_minutes=checkpoint_minutes,
-    )
+    try:
+        estimator.fit(
+            *inputs,
+            checkpoint_dir=checkpoint,
+            resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
+            checkpoint_minutes=checkpoint_minutes,
+        )
+    except Exception:  # a failed run leaves nothing; an interrupted (Ctrl-C) or killed one stays, to be resumed
+        if main and not resume:
+            abandon_run(out)
+        raise
     wall = time.perf_counter() - started
     if not main:
         return {}
