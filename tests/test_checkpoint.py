@@ -116,8 +116,8 @@ def test_a_finished_fit_resumed_is_loaded_not_retrained(tmp_path: Path, monkeypa
 KILLED_FIT = """
 import sys, numpy as np
 from vaekit import VAE
-X = np.random.default_rng(0).normal(size=(1500, 12)).astype(np.float32)
-VAE(latent_dim=2, hidden=(32,), batch_size=16, epochs=6, patience=None, random_state=0, verbose=0,
+X = np.random.default_rng(0).normal(size=(1000, 12)).astype(np.float32)
+VAE(latent_dim=2, hidden=(32,), batch_size=16, epochs=5, patience=None, random_state=0, verbose=0,
     threads=1).fit(X, checkpoint_dir=sys.argv[1])
 """
 
@@ -141,7 +141,7 @@ def test_a_fit_killed_mid_epoch_resumes_to_the_same_bits(tmp_path: Path) -> None
     assert not saved["finished"], saved
     namespace: dict[str, Any] = {}
     exec(KILLED_FIT.split("VAE(latent_dim")[0], namespace)  # the same X
-    params = {"latent_dim": 2, "hidden": (32,), "batch_size": 16, "epochs": 6, "patience": None}
+    params = {"latent_dim": 2, "hidden": (32,), "batch_size": 16, "epochs": 5, "patience": None}
     params.update(random_state=0, verbose=0, threads=1)
     whole = VAE(**params).fit(namespace["X"])
     _same_fit(whole, VAE(**params).fit(namespace["X"], resume_from=folder))

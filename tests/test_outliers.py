@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
-from conftest import CliRun
 
+from conftest import CliRun
 from vaekit import VAE, AutoEncoder, OutlierDetector, datasets, load
 from vaekit.estimators._outliers import AUTO_FENCE, ConstantScoresWarning, fit_offset
 
