@@ -229,8 +229,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             Checkpoint at the first epoch end after this many minutes instead of after
             every epoch.
         buffer_rows : int or None
-            Streamed data: the rows of the shuffle buffer (default
-            :data:`~vaekit.stream_batches.DEFAULT_BUFFER_ROWS`); the chunks' order is
+            Streamed data: the rows of the shuffle buffer (default: 96 MiB of rows, see
+            :func:`~vaekit.estimators._fitdata.default_buffer_rows`); the chunks' order is
             shuffled every epoch, and the buffer is shuffled as it fills. When it holds
             every row, the shuffle is the in-memory one.
         workers : int or None

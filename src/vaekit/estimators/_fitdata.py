@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from vaekit.data.preprocessing import Scaling
-from vaekit.data.stream import ChunkSource, ImageFolderChunks, open_stream, stream_statistics
+from vaekit.data.stream import ChunkSource, ImageFolderChunks, RowSubset, open_stream, stream_statistics
 from vaekit.data.validation import InputError
 from vaekit.distributed import World
 from vaekit.estimators._resolve import (
@@ -30,7 +30,7 @@ from vaekit.estimators._resolve import (
     resolve_hidden,
     resolve_preprocessing,
 )
-from vaekit.stream_batches import DEFAULT_BUFFER_ROWS, StreamBatches
+from vaekit.stream_batches import StreamBatches
 from vaekit.training import BatchSource
 
 Rows = Iterator[tuple[np.ndarray, np.ndarray | None]]
@@ -84,6 +84,28 @@ def validation_mask(n_rows: int, fraction: float, rng: np.random.RandomState) ->
     return mask
 
 
+DEFAULT_BUFFER_BYTES = 96 << 20
+"""The shuffle buffer of a streamed fit holds about this much (96 MiB: 32,000 MNIST images), and the
+permuted copy made when it is full as much again."""
+
+
+def default_buffer_rows(sample_shape: tuple[int, ...], batch_size: int) -> int:
+    """Rows of :data:`DEFAULT_BUFFER_BYTES` of float32 samples, and at least 16 batches.
+
+    >>> default_buffer_rows((784,), 128), default_buffer_rows((10,), 128)
+    (32097, 2516582)
+    """
+    return max(16 * batch_size, DEFAULT_BUFFER_BYTES // (4 * math.prod(sample_shape)))
+
+
+def default_workers(source: ChunkSource) -> int:
+    """Loader processes for ``source``: image files are decoded in others, ahead of training (up to 4,
+    leaving a core to train); tables are read inline (a worker did not speed up Parquet measurably here)."""
+    if isinstance(source, RowSubset):
+        source = source.source
+    return max(0, min(4, (os.cpu_count() or 1) - 1)) if isinstance(source, ImageFolderChunks) else 0
+
+
 def _digest(source: ChunkSource) -> str:
     """A digest of the first and last chunks' values (the whole file would be another full pass)."""
     import hashlib
@@ -126,9 +148,9 @@ def stream_data(
     val = validation_mask(source.n_rows, estimator.validation_fraction, rng)
     transform = estimator.scaling_.transform
     device = estimator.device_
-    buffer = DEFAULT_BUFFER_ROWS if buffer_rows is None else int(buffer_rows)
-    if workers is None:  # image files are decoded in loader processes; other sources read fast enough inline
-        workers = max(1, min(4, (os.cpu_count() or 2) - 1)) if isinstance(source, ImageFolderChunks) else 0
+    buffer = default_buffer_rows(estimator.input_shape_, estimator.batch_size) if buffer_rows is None else buffer_rows
+    if workers is None:
+        workers = default_workers(source)
     local_batch = max(1, estimator.batch_size // here.size)  # the ranks together take batch_size rows
 
     def make_train(order: torch.Generator) -> BatchSource:

@@ -152,11 +152,16 @@ class ParquetChunks:
         try:
             with pq.ParquetFile(self.files[k]) as parquet:
                 table = parquet.read_row_group(group, columns=self.feature_names)
-            out = np.empty((stop - start, len(self.feature_names)), dtype=np.float32)  # (rows, d)
+            # filled column by column into (d, rows), then transposed once: writing each column into a
+            # row-major (rows, d) array strides through memory, 4x slower for 784 columns
+            columns = np.empty((len(self.feature_names), stop - start), dtype=np.float32)  # (d, rows)
             if table.num_rows != stop - start:
                 raise ValueError(f"{table.num_rows} rows where its footer says {stop - start}")
             for j, column in enumerate(table.columns):
-                out[:, j] = pc.cast(column, pa.float32(), safe=False).to_numpy()
+                if column.type != pa.float32():
+                    column = pc.cast(column, pa.float32(), safe=False)
+                columns[j] = column.to_numpy()
+            out = np.ascontiguousarray(columns.T)  # (rows, d)
         except _arrow_errors() as err:
             raise DataFileError(f"{self.where(i)}: cannot be read ({brief(err)})") from err
         return out
