@@ -93,7 +93,7 @@ def default_buffer_rows(sample_shape: tuple[int, ...], batch_size: int) -> int:
     """Rows of :data:`DEFAULT_BUFFER_BYTES` of float32 samples, and at least 16 batches.
 
     >>> default_buffer_rows((784,), 128), default_buffer_rows((10,), 128)
-    (32097, 2516582)
+    (32099, 2516582)
     """
     return max(16 * batch_size, DEFAULT_BUFFER_BYTES // (4 * math.prod(sample_shape)))
 
