@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -187,3 +188,16 @@ def test_progress_updates_are_sparse_in_a_log(monkeypatch: pytest.MonkeyPatch) -
     model = AutoEncoderModel((4,), 2, "gaussian", "mlp", (4,))
     train(model, TensorBatches(_data(64), 32), None, TrainingConfig(epochs=30, patience=None, verbose=1))
     assert log.getvalue().count("\r") <= 3, log.getvalue()  # start and end, not one per epoch
+
+
+def test_bf16_mixed_precision_trains_float32_weights_and_reports_float32_losses() -> None:
+    from vaekit import VAE
+
+    X = np.random.default_rng(0).normal(size=(200, 6)).astype(np.float32)
+    kw = {"latent_dim": 2, "hidden": (16,), "epochs": 5, "patience": None, "random_state": 0, "verbose": 0}
+    full = VAE(**kw).fit(X)
+    mixed = VAE(**kw, precision="bf16").fit(X)
+    assert all(p.dtype == torch.float32 for p in mixed.model_.parameters())
+    assert mixed.transform(X).dtype == np.float32 and np.isfinite(mixed.history_["train_loss"]).all()
+    assert mixed.history_["train_loss"] != full.history_["train_loss"]  # the forward pass did run in bfloat16
+    np.testing.assert_allclose(mixed.history_["val_loss"], full.history_["val_loss"], rtol=0.05)

@@ -5,6 +5,16 @@ Nothing here launches processes: ``torchrun`` does, and sets ``RANK``,
 that finds ``WORLD_SIZE > 1`` there joins the process group (gloo on the CPU, NCCL on
 CUDA), trains its share of every batch, and averages gradients through DDP.
 
+Data is split as ``DistributedSampler`` with ``set_epoch`` splits it: every rank
+draws the same permutation each epoch (the order generator is seeded alike on
+every rank and advances once per epoch) and takes its own contiguous share of each
+batch (:class:`vaekit.training.TensorBatches`); a stream is split by rows of the
+epoch's chunk order (:class:`vaekit.stream_batches.StreamBatches`). Every rank gets
+the same number of batches, so no collective waits on a rank that has run out.
+
+Threads: ``torchrun`` sets ``OMP_NUM_THREADS=1`` for more than one process per
+machine, and the estimators' ``threads="auto"`` trains on one thread per process.
+
 Only rank 0 writes (checkpoints, the model, the run folder). When one rank fails,
 it exits with its error; ``torchrun`` then stops the others and prints that
 rank's error, so the job ends instead of hanging on a collective.

@@ -159,6 +159,9 @@ class TrainingConfig:
 
     What is minimized is the model's own ``loss``: the loop knows no model variant.
 
+    ``precision="bf16"``: the model's loss is computed under ``torch.autocast`` with
+    bfloat16 (on the model's device); gradients, Adam and the history stay float32.
+
     ``lr_schedule``: "constant" keeps ``lr``; "cosine" lowers it after every batch on
     a half cosine from ``lr`` to 0 at the end of ``epochs`` (Loshchilov & Hutter,
     2017, without restarts); "plateau" multiplies it by :data:`PLATEAU_FACTOR` when
@@ -175,6 +178,7 @@ class TrainingConfig:
     grad_clip: float | None = None
     patience: int | None = 10
     verbose: int = 1
+    precision: str = "float32"
 
 
 @dataclass
@@ -443,6 +447,7 @@ def _train(
     if here.parallel:
         step = DistributedDataParallel(step, device_ids=None if device.type == "cpu" else [device])
     global_rows = getattr(train_batches, "global_rows", None)
+    mixed = config.precision == "bf16"
     progress = tqdm(
         range(first_epoch, config.epochs),
         desc="training",
@@ -462,7 +467,8 @@ def _train(
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
             beta = _beta_at(config, epoch, i, n_batches)
-            out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
+                out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
             optimizer.zero_grad(set_to_none=True)
             if here.parallel and global_rows is not None:  # DDP averages over ranks: weigh each by its rows
                 (out.loss * (len(x) * here.size / global_rows(i))).backward()
@@ -474,9 +480,9 @@ def _train(
             if per_batch is not None:
                 per_batch.step()
             batch_losses[i] = out.loss.detach()
-            kl_sum = out.kl.detach().sum()
-            full_beta_loss = out.loss.detach() * len(x) + (config.beta - beta) * kl_sum
-            sums += torch.stack([out.reconstruction.detach().sum(), kl_sum, full_beta_loss])
+            kl_sum = out.kl.detach().float().sum()
+            full_beta_loss = out.loss.detach().float() * len(x) + (config.beta - beta) * kl_sum
+            sums += torch.stack([out.reconstruction.detach().float().sum(), kl_sum, full_beta_loss])
             n_seen += len(x)
         _check_finite(batch_losses, epoch)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank

@@ -133,6 +133,14 @@ def train(
     device: Annotated[
         str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:1, mps.", show_default=False)
     ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            "--precision",
+            help="float32, or bf16: mixed precision (bfloat16 autocast) for GPUs that have it.  [default: float32]",
+            show_default=False,
+        ),
+    ] = None,
     threads: Threads = None,
     columns: Columns = None,
     label: Label = None,
@@ -251,6 +259,7 @@ def train(
         lr_schedule=lr_schedule,
         seed=seed,
         device=device,
+        precision=precision,
         threads=threads,
     )
     if out is None:

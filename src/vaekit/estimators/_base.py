@@ -61,7 +61,9 @@ REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 """Estimator classes by kind ("vae", "vqvae", ...), filled as classes are declared."""
 
 # Fields of TrainingConfig that an estimator parameter of the same name sets.
-_TRAINING_FIELDS = ("epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose")
+_TRAINING_FIELDS = (
+    "epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose", "precision",
+)  # fmt: skip
 
 
 class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -115,6 +115,7 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "n_init": [POSITIVE_INT],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "device": [str, torch.device],
+    "precision": [StrOptions({"float32", "bf16"})],
     "threads": [Interval(Integral, 1, 4096, closed="both"), StrOptions({"auto"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -191,6 +192,10 @@ TRAINING_DOC = """\
         Clip the gradient norm to this value.
     device : str, default="auto"
         "auto" picks CUDA, then Apple MPS, then CPU.
+    precision : {"float32", "bf16"}, default="float32"
+        "bf16" trains the forward pass under bfloat16 autocast (mixed precision, for
+        GPUs that have it); the weights, the optimizer and every reported loss stay
+        float32.
     threads : int, "auto" or None, default="auto"
         CPU threads torch uses while this estimator trains or runs (fit, transform,
         scoring...); the caller's setting is restored afterwards. "auto" is

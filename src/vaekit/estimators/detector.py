@@ -131,6 +131,7 @@ class OutlierDetector(VAE):
         n_init: int = 1,
         grad_clip: float | None = None,
         device: str = "auto",
+        precision: str = "float32",
         threads: int | str | None = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 1,
