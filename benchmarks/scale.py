@@ -91,6 +91,7 @@ def peak_rss_mb() -> float:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """Fit as ``spec`` says, in this process; return the figures."""
     import torch
@@ -172,7 +173,7 @@ def part_memory(args: argparse.Namespace) -> None:
     print("| data | path | rows trained | samples/s | fit wall s | peak RSS (MB) |")
     print("|---|---|---|---|---|---|")
     rates: dict[tuple[str, str], float] = {}
-    for kind in ("npy", "parquet"):
+    for kind in args.formats:
         for name, in_memory in (("slice", True), ("slice", False), ("big", False)):
             path = paths[f"{name}.{kind}"]
             r = run_child({"source": str(path), "in_memory": in_memory, "epochs": 1})
@@ -183,7 +184,7 @@ def part_memory(args: argparse.Namespace) -> None:
                 f"| {path.name} ({size / 1e9:.2f} GB) | {how} | {r['n_train']:,} | {r['samples_per_s']:,.0f} | "
                 f"{r['wall_s']:.1f} | {r['peak_rss_mb']:,.0f} |"
             )
-    for kind in ("npy", "parquet"):
+    for kind in args.formats:
         ratio = rates[(f"slice.{kind}", "streamed")] / rates[(f"slice.{kind}", "in memory")]
         print(f"\n{kind}: streamed / in-memory throughput on the 1 GB slice = {ratio:.2f} (goal >= 0.90)")
 
@@ -219,12 +220,13 @@ def part_shuffle(args: argparse.Namespace) -> None:
         ):
             path = Path(folder) / "train.npy"
             np.save(path, X[order])
-            for label, buffer_rows in (("full (buffer holds every row)", len(X)), ("buffer 8,192 rows", 8192)):
+            buffers = (("full (buffer holds every row)", len(X)), ("default buffer (96 MiB: 32,099 rows)", None))
+            for label, buffer_rows in (*buffers, ("buffer 8,192 rows", 8192)):
                 spec = {
                     "source": str(path),
                     "epochs": args.epochs,
                     "test": str(test),
-                    "fit_params": {"buffer_rows": buffer_rows},
+                    "fit_params": {} if buffer_rows is None else {"buffer_rows": buffer_rows},
                 }
                 r = run_child(spec)
                 print(f"| {order_name} | {label} | {r['test_loss']:.2f} | {r['samples_per_s']:,.0f} |")
@@ -241,6 +243,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_300_000)
     parser.add_argument("--slice-rows", type=int, default=340_000)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--formats", nargs="+", default=["npy", "parquet"], choices=["npy", "parquet"])
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "vaekit-scale"))
     args = parser.parse_args()
     import torch
