@@ -162,12 +162,13 @@ def test_train_force_replaces_a_run(cli: CliRun, table_run: Path, table_csv: Pat
 
 def test_default_run_folder_is_numbered_not_overwritten(cli: CliRun, table_csv: Path, in_tmp_path: Path) -> None:
     args = ("train", table_csv, "--id", "name", "--label", "group", *TINY)
-    first = cli(*args).stdout
+    (in_tmp_path / "runs" / "measurements-vae").mkdir(parents=True)  # taken (by anything: a run or not)
+    (in_tmp_path / "runs" / "measurements-vae" / "notes.txt").write_text("mine")
     second = cli(*args).stdout
-    assert "runs/measurements-vae/" in first and "runs/measurements-vae-2/" in second
+    assert "runs/measurements-vae-2/" in second
     assert sorted(p.name for p in (in_tmp_path / "runs").iterdir()) == ["measurements-vae", "measurements-vae-2"]
-    for name in ("measurements-vae", "measurements-vae-2"):
-        assert (in_tmp_path / "runs" / name / "metrics.json").is_file()
+    assert (in_tmp_path / "runs" / "measurements-vae" / "notes.txt").read_text() == "mine"
+    assert (in_tmp_path / "runs" / "measurements-vae-2" / "metrics.json").is_file()
 
 
 # ----------------------------------------------------------------- a user's CSV

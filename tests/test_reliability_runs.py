@@ -82,9 +82,9 @@ def test_a_run_without_the_marker_or_with_a_foreign_model_is_not_a_run(table_run
     assert not is_run_dir(run)
 
 
-def test_force_replaces_a_run_vaekit_wrote(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
+def test_force_replaces_a_run_vaekit_wrote(cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    cli("train", table_csv, *TABLE, "--out", out, *TINY)
+    shutil.copytree(table_run, out)  # a run vaekit wrote (trained with these options and TINY)
     marker = json.loads((out / MARKER).read_text())
     assert marker["format"] == "vaekit-run" and marker["vaekit_version"] == vaekit.__version__
     cli("train", table_csv, *TABLE, "--out", out, "--force", "--seed", "1", *TINY)
@@ -184,9 +184,11 @@ def test_a_link_to_nothing_is_refused(fitted: vaekit.AutoEncoder, tmp_path: Path
     assert link.is_symlink() and not (tmp_path / "gone").exists()
 
 
-def test_train_force_through_a_link_replaces_the_run_it_points_to(cli: CliRun, table_csv: Path, tmp_path: Path) -> None:
+def test_train_force_through_a_link_replaces_the_run_it_points_to(
+    cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path
+) -> None:
     real = tmp_path / "disk" / "run"
-    cli("train", table_csv, *TABLE, "--out", real, *TINY)
+    shutil.copytree(table_run, real)  # a run vaekit wrote
     link = tmp_path / "run-link"
     link.symlink_to(real, target_is_directory=True)
     cli("train", table_csv, *TABLE, "--out", link, "--force", *TINY)

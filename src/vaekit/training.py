@@ -443,9 +443,9 @@ def _train(
             scheduler.load_state_dict(saved.scheduler)
         restore_rng(saved, generator)
         best_loss, best_state, bad_epochs, first_epoch = saved.best_loss, saved.best, saved.bad_epochs, saved.epoch
-    step = _Objective(model)
+    step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
-        step = DistributedDataParallel(step, device_ids=None if device.type == "cpu" else [device])
+        step = DistributedDataParallel(_Objective(model), device_ids=None if device.type == "cpu" else [device])
     global_rows = getattr(train_batches, "global_rows", None)
     mixed = config.precision == "bf16"
     progress = tqdm(
