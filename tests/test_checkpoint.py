@@ -116,7 +116,7 @@ def test_a_finished_fit_resumed_is_loaded_not_retrained(tmp_path: Path, monkeypa
 KILLED_FIT = """
 import sys, numpy as np
 from vaekit import VAE
-X = np.random.default_rng(0).normal(size=(1000, 12)).astype(np.float32)
+X = np.random.default_rng(0).normal(size=(700, 12)).astype(np.float32)
 VAE(latent_dim=2, hidden=(32,), batch_size=16, epochs=5, patience=None, random_state=0, verbose=0,
     threads=1).fit(X, checkpoint_dir=sys.argv[1])
 """
@@ -131,7 +131,7 @@ def test_a_fit_killed_mid_epoch_resumes_to_the_same_bits(tmp_path: Path) -> None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if latest.is_file() and json.loads(latest.read_text())["folder"] >= "epoch-000002":
-            time.sleep(0.05)  # into the next epoch (an epoch takes about 0.3 s here)
+            time.sleep(0.03)  # into the next epoch (an epoch takes about 0.15 s here)
             break
         time.sleep(0.02)
     assert process.poll() is None, f"the fit ended before it could be killed: {process.stderr.read().decode()}"
