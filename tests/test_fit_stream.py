@@ -64,7 +64,7 @@ def test_a_memory_mapped_array_is_streamed_not_read_whole(tmp_path: Path, monkey
     )
 
 
-def test_a_small_shuffle_buffer_trains_on_every_row_and_resumes_to_the_same_bits(
+def test_a_small_shuffle_buffer_trains_and_resumes_to_the_same_bits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "images.npy"

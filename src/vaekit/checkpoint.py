@@ -37,7 +37,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vaekit._version import __version__
-from vaekit.data.atomic import write_atomic
+from vaekit.data.atomic import fsync_dir, fsync_file, write_atomic
 
 FORMAT = "vaekit-checkpoint"
 FORMAT_VERSION = 1
@@ -180,11 +180,11 @@ class Checkpointer:
         }
         (hidden / STATE_JSON).write_text(json.dumps(info))
         for path in hidden.iterdir():
-            _fsync(path)
+            fsync_file(path)
         target = self.folder / name
         shutil.rmtree(target, ignore_errors=True)
         os.rename(hidden, target)
-        _fsync(self.folder)
+        fsync_dir(self.folder)
         write_atomic(self.folder / LATEST, json.dumps({"folder": name, "finished": state.finished}), overwrite=True)
         for old in self.folder.iterdir():  # states older than the one just written
             if old.name != name and old.is_dir() and old.name.startswith("epoch-"):
@@ -220,20 +220,6 @@ class Checkpointer:
             finished=bool(info["finished"]),
             rng={k: v for k, v in tensors.items() if k.startswith("rng.") and k != "rng.generator"},
         )
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file or a folder's entries to disk (best effort where a system cannot)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:

@@ -482,10 +482,12 @@ def _train(
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            batch_losses[i] = out.loss.detach()
-            kl_sum = out.kl.detach().float().sum()
-            full_beta_loss = out.loss.detach().float() * len(x) + (config.beta - beta) * kl_sum
-            sums += torch.stack([out.reconstruction.detach().float().sum(), kl_sum, full_beta_loss])
+            loss, reconstruction, kl = out.loss.detach(), out.reconstruction.detach(), out.kl.detach()
+            if mixed:  # the history in float32, whatever autocast computed the terms in
+                loss, reconstruction, kl = loss.float(), reconstruction.float(), kl.float()
+            batch_losses[i] = loss
+            kl_sum = kl.sum()
+            sums += torch.stack([reconstruction.sum(), kl_sum, loss * len(x) + (config.beta - beta) * kl_sum])
             n_seen += len(x)
         _check_finite(batch_losses, epoch)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank

@@ -52,8 +52,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
-    "atomic_file", "clean_stale", "is_hidden_name", "recover", "replace_dir", "resolve_link", "staging_dir",
-    "write_atomic",
+    "atomic_file", "clean_stale", "fsync_dir", "fsync_file", "is_hidden_name", "recover", "replace_dir",
+    "resolve_link", "staging_dir", "write_atomic",
 ]  # fmt: skip
 
 _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
@@ -118,7 +118,7 @@ def recover(target: str | os.PathLike[str]) -> bool:
         os.rename(newest, target)
     except OSError:
         return False
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return True
 
 
@@ -161,12 +161,13 @@ def _exists_error(path: Path) -> FileExistsError:
     return FileExistsError(f"'{path}' already exists; use `overwrite` to replace it")
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a file's content to disk."""
     with open(path, "rb+") as f:  # write access: Windows cannot flush a read-only handle
         os.fsync(f.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Flush a folder's entries (the rename itself) to disk, where the system allows it."""
     if os.name != "posix":
         return
@@ -242,12 +243,12 @@ def atomic_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
     try:
         yield temporary
-        _fsync_file(temporary)
+        fsync_file(temporary)
         _move_file(temporary, path, overwrite)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: bool = False) -> Path:
@@ -363,10 +364,10 @@ def replace_dir(staging: str | os.PathLike[str], target: str | os.PathLike[str])
     staging, target = Path(staging), resolve_link(target)
     if not target.exists():
         os.rename(staging, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return
     if target.is_dir() and _exchange(staging, target):
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         shutil.rmtree(staging)  # now the old folder; if killed here, a stale .tmp entry, cleaned later
         return
     retired = _hidden_name(target, "old")
@@ -377,7 +378,7 @@ def replace_dir(staging: str | os.PathLike[str], target: str | os.PathLike[str])
     except BaseException:
         os.rename(retired, target)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     if retired.is_dir() and not retired.is_symlink():
         shutil.rmtree(retired)
     else:
