@@ -7,6 +7,10 @@ Posteriors (what ``encode`` returns):
   Bayes", written once, in :meth:`DiagonalGaussian.rsample`.
 * :class:`PointMass` -- the deterministic code of a plain autoencoder.
 
+Noise: every random draw a model makes while training goes through :func:`draw`,
+from a ``torch.Generator`` or from :class:`MemberGenerators`, one generator per member
+of a vectorized ensemble (:mod:`vaekit.ensemble`).
+
 Likelihoods (what ``decode`` returns): :class:`Gaussian` (fixed unit or learned
 variance), :class:`Bernoulli` (on logits) and :class:`ContinuousBernoulli` (on
 logits, a proper density on [0, 1]). Each has ``.mean`` and
@@ -23,6 +27,38 @@ import torch.nn.functional as F
 from torch import Tensor
 
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+class MemberGenerators:
+    """One generator per member of an ensemble whose rows are stacked member-major.
+
+    A draw of shape (..., R * B, ...) (the batch at ``batch_dim``) is member r's own
+    draw of shape (..., B, ...) from ``generators[r]`` at rows r*B .. (r+1)*B: exactly
+    the numbers member r would have drawn training alone.
+    """
+
+    def __init__(self, generators: list[torch.Generator]) -> None:
+        self.generators = generators
+
+
+Randomness = torch.Generator | MemberGenerators | None
+"""Where a model's training noise comes from (None: torch's global generator)."""
+
+
+def draw(kind: str, shape: tuple[int, ...], generator: Randomness, like: Tensor, batch_dim: int = 0) -> Tensor:
+    """Standard normal (``kind="normal"``) or uniform [0, 1) (``"uniform"``) noise of ``shape``,
+    with ``like``'s dtype and device; ``batch_dim`` is the dimension that holds the batch
+    (it matters only for :class:`MemberGenerators`)."""
+    sample = torch.randn if kind == "normal" else torch.rand
+    if not isinstance(generator, MemberGenerators):
+        return sample(shape, generator=generator, device=like.device, dtype=like.dtype)
+    n_members = len(generator.generators)
+    dim = batch_dim % len(shape)
+    if shape[dim] % n_members:
+        raise ValueError(f"a batch of {shape[dim]} rows does not split into {n_members} ensemble members")
+    one = (*shape[:dim], shape[dim] // n_members, *shape[dim + 1 :])
+    parts = [sample(one, generator=g, device=like.device, dtype=like.dtype) for g in generator.generators]
+    return torch.cat(parts, dim=dim)  # (..., R * B, ...)
 
 
 def _sum_event(t: Tensor, event_dims: int) -> Tensor:
@@ -55,7 +91,7 @@ class DiagonalGaussian:
     def rsample(
         self,
         n_samples: int | None = None,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         eps: Tensor | None = None,
     ) -> Tensor:
         """Draw z = mean + exp(0.5 * logvar) * eps, eps ~ N(0, I), differentiably.
@@ -67,7 +103,7 @@ class DiagonalGaussian:
         n_samples : int or None
             None gives one draw of shape (B, latent_dim); an int K gives
             (K, B, latent_dim).
-        generator : torch.Generator or None
+        generator : torch.Generator, MemberGenerators or None
             Source of eps, for reproducible draws.
         eps : Tensor or None
             Standard normal noise to use instead of drawing it; it must broadcast
@@ -75,7 +111,7 @@ class DiagonalGaussian:
         """
         shape = self.mean.shape if n_samples is None else (n_samples, *self.mean.shape)
         if eps is None:
-            eps = torch.randn(shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+            eps = draw("normal", shape, generator, self.mean, batch_dim=-2)
         return self.mean + self.std * eps  # (K?, B, latent)
 
     def kl(self) -> Tensor:
@@ -99,7 +135,7 @@ class PointMass:
     def rsample(
         self,
         n_samples: int | None = None,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         eps: Tensor | None = None,
     ) -> Tensor:
         if n_samples is None:

@@ -191,6 +191,62 @@ class TrainingResult:
     stopped_early: bool = False
 
 
+@dataclass
+class RunTracker:
+    """The history, best weights and early stopping of one training run."""
+
+    config: TrainingConfig
+    result: TrainingResult = field(default_factory=TrainingResult)
+    best_state: dict[str, Tensor] | None = None
+    bad_epochs: int = 0
+
+    def end_epoch(
+        self,
+        row: dict[str, float],
+        monitored: float,
+        snapshot: Callable[[], dict[str, Tensor]],
+        warming_up: bool,
+    ) -> bool:
+        """Record epoch ``row`` (every key of :data:`HISTORY_KEYS`); keep ``snapshot()`` when
+        ``monitored`` is the best loss yet; True when early stopping says stop."""
+        for key in HISTORY_KEYS:
+            self.result.history[key].append(float(row[key]))
+        if monitored < self.result.best_loss:
+            self.result.best_loss, self.result.best_epoch, self.bad_epochs = monitored, int(row["epoch"]), 0
+            self.best_state = snapshot()
+        else:
+            self.bad_epochs += 1
+        patience = self.config.patience
+        if patience is not None and self.bad_epochs > patience and not warming_up:
+            self.result.stopped_early = True
+        return self.result.stopped_early
+
+
+def epoch_row(
+    epoch: int, beta: float, train: tuple[float, float], val: dict[str, float] | None, lr: float, seconds: float
+) -> dict[str, float]:
+    """One history entry: epoch ``epoch`` (0-based) ended with KL weight ``beta``, mean training
+    (reconstruction, KL) per row ``train``, the validation means ``val`` (or none)."""
+    nan = math.nan
+    return {
+        "epoch": epoch + 1,
+        "beta": beta,
+        "train_loss": train[0] + beta * train[1],
+        "train_reconstruction": train[0],
+        "train_kl": train[1],
+        "val_loss": val["loss"] if val else nan,
+        "val_reconstruction": val["reconstruction"] if val else nan,
+        "val_kl": val["kl"] if val else nan,
+        "lr": lr,
+        "seconds": seconds,
+    }
+
+
+def snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
+    """A copy of the model's weights."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 @torch.no_grad()
 def evaluate(
     model: AutoEncoderModel,
@@ -258,6 +314,16 @@ def make_scheduler(
             optimizer, mode="min", factor=PLATEAU_FACTOR, patience=max(1, patience)
         )
     raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
+
+
+def make_optimizer(params: Iterable[Tensor], lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam with PyTorch's default settings and ``lr``, as one fused kernel on the CPU and CUDA.
+
+    The fused step is the same arithmetic as the default one, done in one pass over
+    each parameter instead of about ten separate operations: on the tutorial network
+    (16 small tensors) a step took 144 us instead of 606 us (``benchmarks/small_data.py``).
+    """
+    return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
 
 
 def _check_finite(losses: Tensor, epoch: int) -> None:
@@ -386,26 +452,25 @@ def train(
 def _state(
     epoch: int,
     model: AutoEncoderModel,
-    best_state: dict[str, Tensor] | None,
+    run: RunTracker,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     generator: torch.Generator | None,
-    result: TrainingResult,
-    bad_epochs: int,
     finished: bool = False,
 ) -> TrainingState:
     generator_state, rng = capture_rng(generator)
+    result = run.result
     return TrainingState(
         epoch=epoch,
         model=model.state_dict(),
-        best=best_state,
+        best=None if finished else run.best_state,
         optimizer=optimizer.state_dict(),
         scheduler=None if scheduler is None else scheduler.state_dict(),
         generator=generator_state,
         history=result.history,
         best_epoch=result.best_epoch,
         best_loss=result.best_loss,
-        bad_epochs=bad_epochs,
+        bad_epochs=run.bad_epochs,
         stopped_early=result.stopped_early,
         finished=finished,
         rng=rng,
@@ -426,12 +491,11 @@ def _train(
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
     device = next(model.parameters()).device
     here = join(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model.parameters(), config.lr, device)
     scheduler = make_scheduler(optimizer, config, n_batches)
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
     per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
-    result = TrainingResult()
-    best_loss, best_state, bad_epochs, first_epoch = math.inf, None, 0, 0
+    run, first_epoch = RunTracker(config), 0
     saved = None if checkpoint is None else checkpoint.load()
     if saved is not None:
         model.load_state_dict(saved.model)
@@ -442,7 +506,7 @@ def _train(
         if scheduler is not None and saved.scheduler is not None:
             scheduler.load_state_dict(saved.scheduler)
         restore_rng(saved, generator)
-        best_loss, best_state, bad_epochs, first_epoch = saved.best_loss, saved.best, saved.bad_epochs, saved.epoch
+        run, first_epoch = RunTracker(config, result, saved.best, saved.bad_epochs), saved.epoch
     step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
         step = DistributedDataParallel(_Objective(model), device_ids=None if device.type == "cpu" else [device])
@@ -503,43 +567,24 @@ def _train(
         # The model's own loss (-L_k for the IWAE, with the codebook terms for the VQ-VAE),
         # at the full beta during a KL warm-up.
         monitored = val["loss"] if val else train_objective
-        row = {
-            "epoch": epoch + 1,
-            "beta": beta,
-            "train_loss": train_reconstruction + beta * train_kl,
-            "train_reconstruction": train_reconstruction,
-            "train_kl": train_kl,
-            "val_loss": val["loss"] if val else math.nan,
-            "val_reconstruction": val["reconstruction"] if val else math.nan,
-            "val_kl": val["kl"] if val else math.nan,
-            "lr": optimizer.param_groups[0]["lr"],
-            "seconds": time.perf_counter() - started,
-        }
-        for key in HISTORY_KEYS:
-            result.history[key].append(float(row[key]))
+        lr = optimizer.param_groups[0]["lr"]
+        row = epoch_row(epoch, beta, (train_reconstruction, train_kl), val, lr, time.perf_counter() - started)
         progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}", refresh=False)
-        if monitored < best_loss:
-            best_loss, bad_epochs, result.best_epoch = monitored, 0, epoch + 1
-            result.best_loss = best_loss
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            bad_epochs += 1
+        warming_up = epoch + 1 < max(config.kl_warmup_epochs, model.schedule_epochs())
+        stop = run.end_epoch(row, monitored, functools.partial(snapshot, model), warming_up)
         if plateau is not None:
             plateau.step(monitored)
-        warming_up = epoch + 1 < max(config.kl_warmup_epochs, model.schedule_epochs())
-        if config.patience is not None and bad_epochs > config.patience and not warming_up:
-            result.stopped_early = True
-        last = result.stopped_early or epoch + 1 == config.epochs
+        last = stop or epoch + 1 == config.epochs
         if checkpoint is not None and not last and checkpoint.due(last):
-            checkpoint.save(_state(epoch + 1, model, best_state, optimizer, scheduler, generator, result, bad_epochs))
-        if result.stopped_early:
+            checkpoint.save(_state(epoch + 1, model, run, optimizer, scheduler, generator))
+        if stop:
             break
     progress.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if run.best_state is not None:
+        model.load_state_dict(run.best_state)
     if checkpoint is not None:  # the finished restart: its best weights and history
-        checkpoint.save(_state(epoch + 1, model, None, optimizer, scheduler, generator, result, bad_epochs, True))
-    return result
+        checkpoint.save(_state(epoch + 1, model, run, optimizer, scheduler, generator, True))
+    return run.result
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

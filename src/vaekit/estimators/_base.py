@@ -38,6 +38,7 @@ from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.distributed import World, device_for, world
+from vaekit.ensemble import can_train_together, train_together
 from vaekit.estimators import _table
 from vaekit.estimators._fingerprint import data_digest, fit_fingerprint
 from vaekit.estimators._fitdata import FitData, is_streamed, stream_data, validation_mask
@@ -261,12 +262,16 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
             start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
         every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
-        runs = [
-            self._train_once(
-                seed, data, None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main)
-            )
-            for i, seed in enumerate(seeds)
-        ]
+        runs = None if folder is not None else self._train_together(seeds, data)
+        if runs is None:
+            runs = [
+                self._train_once(
+                    seed,
+                    data,
+                    None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main),
+                )
+                for i, seed in enumerate(seeds)
+            ]
         self.init_losses_ = [result.best_loss for _, result in runs]
         self.model_, result = runs[int(np.argmin(self.init_losses_))]
         self.model_.eval()
@@ -347,6 +352,25 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
         return resolve_likelihood(self.likelihood, X)
 
+    def _seeded_model(self, seed: int) -> AutoEncoderModel:
+        """A new model with the initial weights drawn with ``seed``, on the device."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self._build_model().to(self.device_)
+
+    def _train_together(self, seeds: list[int], data: FitData) -> list[tuple[AutoEncoderModel, TrainingResult]] | None:
+        """Every restart at once, as one vectorized ensemble (:mod:`vaekit.ensemble`), each
+        exactly as :meth:`_train_once` trains it alone; None when they cannot train together."""
+        if len(seeds) < 2 or world().parallel:
+            return None
+        config = self._training_config()
+        batches = [data.make_train(torch.Generator(self.device_).manual_seed(seed + 1)) for seed in seeds]
+        if not can_train_together(config, batches[0]):
+            return None
+        models = [self._seeded_model(seed) for seed in seeds]
+        results = train_together(models, batches, data.val_batches, config, [seed + 2 for seed in seeds])
+        return None if results is None else list(zip(models, results, strict=True))
+
     def _train_once(
         self, seed: int, data: FitData, checkpoint: Checkpointer | None = None
     ) -> tuple[AutoEncoderModel, TrainingResult]:
@@ -356,9 +380,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         every rank draws the same order, and noise of its own.
         """
         here = world()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = self._build_model().to(self.device_)
+        model = self._seeded_model(seed)
         order = torch.Generator(self.device_).manual_seed(seed + 1)
         noise = order if not here.parallel else torch.Generator(self.device_).manual_seed(seed + 1 + (here.rank << 32))
         config = self._training_config()

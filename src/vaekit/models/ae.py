@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from vaekit.data.table_layout import ColumnLayout
-from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass
+from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass, Randomness, draw
 from vaekit.mixed_likelihood import MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
 
@@ -176,14 +176,21 @@ class AutoEncoderModel(nn.Module):
         stopping waits for them to pass."""
         return 0.0
 
-    def encoder_view(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def stackable(self) -> bool:
+        """Whether restarts of this model can train as one vectorized ensemble
+        (:mod:`vaekit.ensemble`): the loss is the batch mean of ``reconstruction + beta *
+        kl``, each a function of its own row, and the networks see (B, ...) rows, so that
+        R members' batches can be stacked into one of R * B rows."""
+        return True
+
+    def encoder_view(self, x: Tensor, generator: Randomness = None) -> Tensor:
         """What the encoder sees of a batch x while training: x itself; for a mixed table
         x with entries hidden at random (:data:`MISSING_AUGMENTATION`); a corrupted copy
         for the denoising autoencoder."""
         if self.table_head is None or MISSING_AUGMENTATION <= 0:
             return x
         n_columns = self.column_positions.shape[0]
-        hide = torch.rand(x.shape[0], n_columns, generator=generator, device=x.device) < MISSING_AUGMENTATION
+        hide = draw("uniform", (x.shape[0], n_columns), generator, x) < MISSING_AUGMENTATION
         return x * (1.0 - hide.to(x.dtype) @ self.column_positions)  # (B, n_encoded): hidden entries read as gaps
 
     def loss(
@@ -192,7 +199,7 @@ class AutoEncoderModel(nn.Module):
         condition: Tensor | None = None,
         *,
         beta: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         progress: float = math.inf,
     ) -> LossOutput:
         """Objective on a batch x of shape (B, *sample_shape), with its condition c (B, k).

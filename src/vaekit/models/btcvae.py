@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from vaekit.distributions import LOG_2PI, DiagonalGaussian, standard_normal_log_prob
+from vaekit.distributions import LOG_2PI, DiagonalGaussian, Randomness, standard_normal_log_prob
 from vaekit.models.ae import LossOutput
 from vaekit.models.vae import VAEModel
 
@@ -131,13 +131,17 @@ class BetaTCVAEModel(VAEModel):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.sampling, self.dataset_size = sampling, max(1, int(dataset_size))
 
+    def stackable(self) -> bool:
+        """No: the total-correlation estimate compares every row of the batch with every other."""
+        return False
+
     def loss(
         self,
         x: Tensor,
         condition: Tensor | None = None,
         *,
         beta: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         progress: float = math.inf,
     ) -> LossOutput:
         """recon + alpha MI + beta TC + gamma dimKL on a batch x of shape (B, *sample_shape).

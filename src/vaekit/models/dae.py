@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor
 
+from vaekit.distributions import Randomness, draw
 from vaekit.models.ae import AutoEncoderModel
 
 CORRUPTIONS = ("gaussian", "mask")
 
 
-def corrupt(x: Tensor, corruption: str, noise_level: float, generator: torch.Generator | None = None) -> Tensor:
+def corrupt(x: Tensor, corruption: str, noise_level: float, generator: Randomness = None) -> Tensor:
     """A corrupted copy of x (same shape): ``x + noise_level * N(0, 1)`` or x masked."""
     if corruption == "mask":
-        keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= noise_level
+        keep = draw("uniform", tuple(x.shape), generator, x) >= noise_level
         return x * keep  # each value dropped with probability noise_level
     if corruption == "gaussian":
-        return x + noise_level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return x + noise_level * draw("normal", tuple(x.shape), generator, x)
     raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}")
 
 
@@ -55,5 +55,5 @@ class DenoisingAutoEncoderModel(AutoEncoderModel):
         self.corruption = corruption
         self.noise_level = float(noise_level)
 
-    def encoder_view(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def encoder_view(self, x: Tensor, generator: Randomness = None) -> Tensor:
         return corrupt(x, self.corruption, self.noise_level, generator)

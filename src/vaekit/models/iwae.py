@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from vaekit.distributions import standard_normal_log_prob
+from vaekit.distributions import Randomness, standard_normal_log_prob
 from vaekit.models.ae import LossOutput
 from vaekit.models.vae import VAEModel
 
@@ -44,13 +44,17 @@ class IWAEModel(VAEModel):
         super().__init__(*network, **network_options)
         self.n_importance = int(n_importance)
 
+    def stackable(self) -> bool:
+        """No: the loss is -L_k, not reconstruction + beta * KL, over (k, B) draws."""
+        return False
+
     def loss(
         self,
         x: Tensor,
         condition: Tensor | None = None,
         *,
         beta: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         progress: float = math.inf,
     ) -> LossOutput:
         """-L_k on a batch x of shape (B, *sample_shape); ``beta`` must be 1."""

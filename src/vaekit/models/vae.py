@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from vaekit.distributions import DiagonalGaussian
+from vaekit.distributions import DiagonalGaussian, Randomness
 from vaekit.models.ae import AutoEncoderModel, LossOutput
 
 
@@ -77,6 +76,10 @@ class VAEModel(AutoEncoderModel):
         mean, logvar = self.encoder(self.encoder_input(x, condition)).chunk(2, dim=-1)  # (B, latent) each
         return DiagonalGaussian(mean, logvar)
 
+    def stackable(self) -> bool:
+        """Not with the capacity objective or trimming: both are functions of the whole batch."""
+        return self.capacity is None and self.trim_fraction == 0 and super().stackable()
+
     def schedule_epochs(self) -> float:
         return self.capacity_epochs if self.capacity is not None else 0.0
 
@@ -93,7 +96,7 @@ class VAEModel(AutoEncoderModel):
         condition: Tensor | None = None,
         *,
         beta: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         progress: float = math.inf,
     ) -> LossOutput:
         """The beta-weighted negative ELBO, or the capacity objective; see the module."""

@@ -19,10 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from vaekit.distributions import Likelihood, PointMass
+from vaekit.distributions import Likelihood, PointMass, Randomness
 from vaekit.models.ae import AutoEncoderModel, LossOutput
 from vaekit.models.quantizer import VectorQuantizer
 
@@ -93,13 +92,17 @@ class VQVAEModel(AutoEncoderModel):
         e = self.quantizer.lookup(self.quantizer.nearest(z_e))  # (B, latent)
         return PointMass(e.detach() + (z_e - z_e.detach()))  # (B, latent): straight-through
 
+    def stackable(self) -> bool:
+        """No: the codebook is not a Linear layer, and its updates pool the whole batch."""
+        return False
+
     def loss(
         self,
         x: Tensor,
         condition: Tensor | None = None,
         *,
         beta: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
         progress: float = math.inf,
     ) -> LossOutput:
         """VQ-VAE objective on a batch x of shape (B, *sample_shape); ``beta`` must be 1.

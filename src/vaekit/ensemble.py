@@ -1,0 +1,345 @@
+"""Restarts trained together: R copies of one network as one vectorized model.
+
+``n_init`` restarts of a small network spend their time in PyTorch's fixed cost per
+operation, not in arithmetic. Stacked, the R members run as one network whose linear
+layers are batched matrix products (:class:`EnsembleLinear`, weights of shape
+(R, out, in)), on one batch of R * B rows: member r's own batch of B rows at rows
+r*B .. (r+1)*B. One step of the ensemble costs about what one step of one member does.
+
+Each member trains exactly as it would alone, up to the order of float additions:
+
+* its initial weights are those drawn with its seed (the members are built one by
+  one, then stacked);
+* its batches come from its own permutation, and its noise from its own generator
+  (:class:`~vaekit.distributions.MemberGenerators`), drawn in the same order;
+* the ensemble minimizes the sum of the members' batch-mean losses, so member r's
+  gradient is its own; Adam works element by element, so the stacked update is each
+  member's update; gradient clipping uses each member's own norm;
+* each member keeps its own history, best weights and early stopping; a member that
+  has stopped keeps training with the others, but nothing it does after that counts.
+
+What can be stacked (:func:`stack_models`): models whose ``stackable()`` says so
+(the loss is a mean over rows of per-row terms) and whose parameters all sit in
+``nn.Linear`` layers: the MLP networks. Convolutional networks, learned decoder
+variances, the IWAE, the beta-TC-VAE and the VQ-VAE train one restart after another.
+So do data-parallel, streamed, checkpointed, bf16 and reduce-on-plateau fits (see
+:func:`can_train_together`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import time
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from vaekit.distributions import MemberGenerators
+from vaekit.models import AutoEncoderModel
+from vaekit.nn import MLP
+from vaekit.training import (
+    BatchSource,
+    RunTracker,
+    TensorBatches,
+    TrainingConfig,
+    TrainingDivergedError,
+    TrainingResult,
+    _beta_at,
+    epoch_row,
+    flush_denormals,
+    make_optimizer,
+    make_scheduler,
+    progress_interval,
+    split_batch,
+)
+
+ENABLED = True
+"""Train stackable restarts together; False trains them one after another (to compare)."""
+
+
+class EnsembleLinear(nn.Module):
+    """R linear layers of the same shape: (R, M, in) -> (R, M, out), member r's layer on block r.
+
+    ``weight`` (R, in, out) holds each member's weight transposed and ``bias`` (R, 1, out)
+    its bias, so that the layer is one ``baddbmm``.
+    """
+
+    def __init__(self, layers: Sequence[nn.Linear]) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach().t() for layer in layers]).contiguous())
+        biases = [layer.bias for layer in layers]
+        self.bias = None if biases[0] is None else nn.Parameter(torch.stack([b.detach()[None] for b in biases]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.bias is None:
+            return torch.bmm(x, self.weight)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+    def member(self, r: int) -> dict[str, Tensor]:
+        """Member r's layer, as ``nn.Linear``'s state: weight (out, in), bias (out,)."""
+        state = {"weight": self.weight[r].detach().t().contiguous()}
+        if self.bias is not None:
+            state["bias"] = self.bias[r, 0].detach().clone()
+        return state
+
+
+class EnsembleMLP(nn.Sequential):
+    """R copies of one :class:`~vaekit.nn.MLP`: (R * M, *in_shape) -> (R * M, *out_shape),
+    member r's rows at r*M .. (r+1)*M.
+
+    The layers keep the MLP's positions (and so its parameter names): each
+    ``nn.Linear`` becomes an :class:`EnsembleLinear`, the flattening and unflattening
+    become reshapes around the whole stack.
+    """
+
+    def __init__(self, mlps: Sequence[MLP]) -> None:
+        layers: list[nn.Module] = []
+        for i, module in enumerate(mlps[0]):
+            if type(module) is nn.Linear:
+                layers.append(EnsembleLinear([mlp[i] for mlp in mlps]))
+            elif isinstance(module, nn.Flatten | nn.Unflatten):
+                layers.append(nn.Identity())
+            else:  # an activation
+                layers.append(copy.deepcopy(module))
+        super().__init__(*layers)
+        linear = [m for m in self if isinstance(m, EnsembleLinear)]
+        self.members, self.n_in = linear[0].weight.shape[:2]
+        last = mlps[0][-1]
+        self.out_shape = (
+            tuple(last.unflattened_size) if isinstance(last, nn.Unflatten) else (linear[-1].weight.shape[2],)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.reshape(self.members, -1, self.n_in)  # (R, M, in)
+        for layer in self:
+            h = layer(h)
+        return h.reshape(-1, *self.out_shape)  # (R * M, *out_shape)
+
+
+def stack_models(models: Sequence[AutoEncoderModel]) -> AutoEncoderModel | None:
+    """One model computing every member of ``models`` (same class and shapes) on member-major
+    rows; None when they cannot be stacked (see the module)."""
+    if len(models) < 2 or not models[0].stackable():
+        return None
+    ensemble = copy.deepcopy(models[0])
+    for name in [name for name, module in ensemble.named_modules() if type(module) is MLP]:
+        parent, _, attribute = name.rpartition(".")
+        stacked = EnsembleMLP([m.get_submodule(name) for m in models])  # type: ignore[misc]
+        setattr(ensemble.get_submodule(parent) if parent else ensemble, attribute, stacked)
+    if set(member_state(ensemble, 0)) != set(models[0].state_dict()):
+        return None  # a parameter or saved buffer outside the MLPs: not stackable
+    return ensemble
+
+
+def member_state(ensemble: AutoEncoderModel, r: int) -> dict[str, Tensor]:
+    """Member r's weights, under the names of the models that were stacked (those of the
+    stacked layers only)."""
+    state: dict[str, Tensor] = {}
+    for name, module in ensemble.named_modules():
+        if isinstance(module, EnsembleLinear):
+            state.update({f"{name}.{key}": value for key, value in module.member(r).items()})
+    return state
+
+
+def can_train_together(config: TrainingConfig, batches: BatchSource) -> bool:
+    """Whether a fit's settings allow restarts to train as one ensemble: in-memory batches
+    in one process, float32, and a learning-rate schedule shared by every member."""
+    in_memory = type(batches) is TensorBatches and batches.world_size == 1
+    return ENABLED and in_memory and config.precision == "float32" and config.lr_schedule != "plateau"
+
+
+class MemberBatches:
+    """Each member's :class:`TensorBatches`, stacked: batch i is (R * B, *sample_shape),
+    member r's batch i at rows r*B .. (r+1)*B (with its conditions, if any).
+
+    Each member's permutation is drawn from its own generator, as its own
+    ``TensorBatches`` would draw it.
+    """
+
+    def __init__(self, members: Sequence[TensorBatches]) -> None:
+        self.members = list(members)
+        first = self.members[0]
+        self.data, self.condition, self.batch_size = first.data, first.condition, first.batch_size
+
+    def __len__(self) -> int:
+        return len(self.members[0])
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None]]:
+        n = len(self.data)
+        orders = torch.stack(
+            [torch.randperm(n, generator=m.generator, device=self.data.device) for m in self.members]
+        )  # (R, n)
+        for start in range(0, n, self.batch_size):
+            rows = orders[:, start : start + self.batch_size].reshape(-1)  # (R * B,)
+            yield self.data[rows], None if self.condition is None else self.condition[rows]
+
+
+def _repeat(batch: tuple[Tensor, Tensor | None], members: int) -> tuple[Tensor, Tensor | None]:
+    """The same rows for every member: (B, ...) -> (R * B, ...)."""
+    x, condition = batch
+    return torch.cat([x] * members), None if condition is None else torch.cat([condition] * members)
+
+
+@torch.no_grad()
+def _evaluate(
+    ensemble: AutoEncoderModel,
+    members: int,
+    batches: BatchSource,
+    beta: float,
+    seeds: Sequence[int],
+    progress: float,
+) -> list[dict[str, float]]:
+    """:func:`vaekit.training.evaluate` of every member on the same batches, each with the
+    noise of a generator seeded with its own entry of ``seeds``."""
+    ensemble.eval()
+    device = next(ensemble.parameters()).device
+    noise = MemberGenerators([torch.Generator(device).manual_seed(s) for s in seeds])
+    totals = torch.zeros(members, 2, device=device)  # reconstruction, KL summed over rows
+    n = 0
+    for batch in batches:
+        x, condition = _repeat(split_batch(batch), members)
+        out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=progress)
+        totals += torch.stack([out.reconstruction, out.kl], dim=-1).view(members, -1, 2).sum(1)
+        n += len(x) // members
+    ensemble.train()
+    means = (totals / max(n, 1)).tolist()
+    return [{"loss": r + beta * k, "reconstruction": r, "kl": k} for r, k in means]
+
+
+def train_together(
+    models: Sequence[AutoEncoderModel],
+    train_batches: Sequence[TensorBatches],
+    val_batches: BatchSource | None,
+    config: TrainingConfig,
+    val_seeds: Sequence[int],
+) -> list[TrainingResult] | None:
+    """Train each of ``models`` as :func:`vaekit.training.train` would, all at once.
+
+    Parameters
+    ----------
+    models : sequence of R AutoEncoderModel
+        Freshly built, same class and shapes, stackable (:func:`stack_models`); each
+        ends with its best weights, as after ``train``.
+    train_batches : sequence of R TensorBatches
+        Member r's batches over the same data; their generators draw member r's
+        permutations and its training noise, as ``train``'s ``generator`` does.
+    val_batches : BatchSource or None
+        The validation batches, the same for every member.
+    config : TrainingConfig
+    val_seeds : sequence of R int
+        Seed of member r's validation noise (``train``'s ``val_seed``).
+
+    Returns
+    -------
+    list of R TrainingResult, or None (nothing trained) when the models cannot be stacked
+    """
+    ensemble = stack_models(models)
+    if ensemble is None:
+        return None
+    with flush_denormals():
+        results, states = _train_together(ensemble, len(models), train_batches, val_batches, config, val_seeds)
+    for model, state in zip(models, states, strict=True):
+        model.load_state_dict(state)
+    return results
+
+
+def _clip_members(ensemble: nn.Module, max_norm: float) -> None:
+    """Scale each member's gradient to norm at most ``max_norm`` (``clip_grad_norm_`` per member)."""
+    grads = [p.grad for p in ensemble.parameters() if p.grad is not None]
+    norms = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0).sqrt()  # (R,)
+    scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
+
+
+def _train_together(
+    ensemble: AutoEncoderModel,
+    members: int,
+    member_batches: Sequence[TensorBatches],
+    val_batches: BatchSource | None,
+    config: TrainingConfig,
+    val_seeds: Sequence[int],
+) -> tuple[list[TrainingResult], list[dict[str, Tensor]]]:
+    batches = MemberBatches(member_batches)
+    n_batches = len(batches)
+    if n_batches == 0:
+        raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
+    device = next(ensemble.parameters()).device
+    noise = MemberGenerators([b.generator for b in member_batches])  # type: ignore[misc]
+    optimizer = make_optimizer(ensemble.parameters(), config.lr, device)
+    per_batch = make_scheduler(optimizer, config, n_batches)  # cosine or none (no plateau here)
+    runs = [RunTracker(config) for _ in range(members)]
+    finals: list[dict[str, Tensor] | None] = [None] * members  # weights at a member's stop, if it had no best
+    active = list(range(members))
+    progress = tqdm(
+        range(config.epochs),
+        desc=f"training {members} restarts together",
+        unit="epoch",
+        disable=config.verbose <= 0,
+        mininterval=progress_interval(),
+    )
+    for epoch in progress:
+        started = time.perf_counter()
+        ensemble.train()
+        batch_losses = torch.empty(n_batches, members, device=device)
+        sums = torch.zeros(members, 2, device=device)  # reconstruction, KL of each member, summed over rows
+        n_seen = 0
+        beta = config.beta
+        for i, (x, condition) in enumerate(batches):
+            beta = _beta_at(config, epoch, i, n_batches)
+            out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=epoch + (i + 1) / n_batches)
+            terms = torch.stack([out.reconstruction, out.kl], dim=-1).view(members, -1, 2)  # (R, B, 2)
+            losses = (terms[..., 0] + beta * terms[..., 1]).mean(1)  # (R,): each member's batch loss
+            optimizer.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            if config.grad_clip is not None:
+                _clip_members(ensemble, config.grad_clip)
+            optimizer.step()
+            if per_batch is not None:
+                per_batch.step()
+            batch_losses[i] = losses.detach()
+            sums += terms.detach().sum(1)
+            n_seen += terms.shape[1]
+        _check_members_finite(batch_losses[:, active], epoch, active)
+        val = None
+        if val_batches is not None:
+            val = _evaluate(ensemble, members, val_batches, config.beta, val_seeds, progress=epoch + 1)
+        train_means = (sums / n_seen).tolist()
+        lr = optimizer.param_groups[0]["lr"]
+        seconds = time.perf_counter() - started
+        warming_up = epoch + 1 < max(config.kl_warmup_epochs, ensemble.schedule_epochs())
+        for r in list(active):
+            rec, kl = train_means[r]
+            row = epoch_row(epoch, beta, (rec, kl), None if val is None else val[r], lr, seconds)
+            monitored = val[r]["loss"] if val is not None else rec + config.beta * kl
+            if runs[r].end_epoch(row, monitored, functools.partial(member_state, ensemble, r), warming_up):
+                active.remove(r)
+                finals[r] = member_state(ensemble, r)
+        best = min(run.result.best_loss for run in runs)
+        progress.set_postfix(best=f"{best:.4g}", running=len(active), refresh=False)
+        if not active:
+            break
+    progress.close()
+    states = []
+    for r, run in enumerate(runs):
+        final = finals[r]
+        states.append(run.best_state or (final if final is not None else member_state(ensemble, r)))
+    return [run.result for run in runs], states
+
+
+def _check_members_finite(losses: Tensor, epoch: int, active: Sequence[int]) -> None:
+    """:class:`TrainingDivergedError` when a running member's loss (``losses`` (n_batches, running)) is not finite."""
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        batch, column = int(bad[0, 0]), int(bad[0, 1])
+        raise TrainingDivergedError(
+            f"training diverged: the loss of restart {active[column] + 1} became {losses[batch, column].item()} "
+            f"at epoch {epoch + 1}, batch {batch + 1} of {len(losses)}. Try a smaller lr, grad_clip=1.0, "
+            "KL warm-up, or check the data for extreme values."
+        )
+
+
+__all__ = ["ENABLED", "EnsembleLinear", "can_train_together", "member_state", "stack_models", "train_together"]
