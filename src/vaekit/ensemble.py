@@ -284,15 +284,14 @@ def _train_together(
     for epoch in progress:
         started = time.perf_counter()
         ensemble.train()
-        batch_losses = torch.empty(n_batches, members, device=device)
-        sums = torch.zeros(members, 2, device=device)  # reconstruction, KL of each member, summed over rows
+        steps: list[tuple[Tensor, Tensor, Tensor]] = []  # each member's loss, summed reconstruction and KL
         n_seen = 0
         beta = config.beta
         for i, (x, condition) in enumerate(batches):
             beta = _beta_at(config, epoch, i, n_batches)
             out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=epoch + (i + 1) / n_batches)
-            terms = torch.stack([out.reconstruction, out.kl], dim=-1).view(members, -1, 2)  # (R, B, 2)
-            losses = (terms[..., 0] + beta * terms[..., 1]).mean(1)  # (R,): each member's batch loss
+            rows = len(x) // members
+            losses = (out.reconstruction + beta * out.kl).view(members, rows).mean(1)  # (R,): each member's loss
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             if config.grad_clip is not None:
@@ -300,14 +299,15 @@ def _train_together(
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            batch_losses[i] = losses.detach()
-            sums += terms.detach().sum(1)
-            n_seen += terms.shape[1]
-        _check_members_finite(batch_losses[:, active], epoch, active)
+            reconstruction, kl = out.reconstruction.detach().view(members, rows), out.kl.detach().view(members, rows)
+            steps.append((losses.detach(), reconstruction.sum(1), kl.sum(1)))
+            n_seen += rows
+        batch_losses, reconstruction_sums, kl_sums = (torch.stack(column) for column in zip(*steps, strict=True))
+        _check_members_finite(batch_losses[:, active], epoch, active)  # (n_batches, R) -> the running members
         val = None
         if val_batches is not None:
             val = _evaluate(ensemble, members, val_batches, config.beta, val_seeds, progress=epoch + 1)
-        train_means = (sums / n_seen).tolist()
+        train_means = (torch.stack([reconstruction_sums.sum(0), kl_sums.sum(0)], dim=1) / n_seen).tolist()  # (R, 2)
         lr = optimizer.param_groups[0]["lr"]
         seconds = time.perf_counter() - started
         warming_up = epoch + 1 < max(config.kl_warmup_epochs, ensemble.schedule_epochs())

@@ -401,6 +401,23 @@ def with_threads(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _epoch_sums(
+    terms: list[tuple[Tensor, Tensor, Tensor]], sizes: list[int], betas: list[float], beta: float
+) -> tuple[Tensor, Tensor, int]:
+    """An epoch's batch losses (n_batches,), its sums (3,) of reconstruction, KL and the
+    model's loss at the full ``beta`` over rows, and its rows, from each batch's (loss,
+    summed reconstruction, summed KL) over ``sizes`` rows trained at ``betas``.
+
+    Stacked once per epoch rather than added up after every step: on a small network
+    each operation costs about as much as the step's arithmetic. The sums are in
+    float32, whatever precision autocast computed the terms in.
+    """
+    losses, reconstruction, kl = (torch.stack(column).float() for column in zip(*terms, strict=True))  # (n_batches,)
+    rows, catch_up = losses.new_tensor(sizes), losses.new_tensor([beta - b for b in betas])
+    objective = (losses * rows + catch_up * kl).sum()  # each batch's loss at the full beta, over its rows
+    return losses, torch.stack([reconstruction.sum(), kl.sum(), objective]), sum(sizes)
+
+
 class _Objective(torch.nn.Module):
     """The model's loss as ``forward``, the method DistributedDataParallel wraps."""
 
@@ -525,9 +542,9 @@ def _train(
     for epoch in progress:
         started = time.perf_counter()
         model.train()
-        batch_losses = torch.empty(n_batches, device=device)
-        sums = torch.zeros(3, device=device)  # reconstruction, KL, model loss at the full beta
-        n_seen = 0
+        terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, summed reconstruction and KL
+        sizes: list[int] = []
+        betas: list[float] = []
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
             beta = _beta_at(config, epoch, i, n_batches)
@@ -546,13 +563,10 @@ def _train(
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            loss, reconstruction, kl = out.loss.detach(), out.reconstruction.detach(), out.kl.detach()
-            if mixed:  # the history in float32, whatever autocast computed the terms in
-                loss, reconstruction, kl = loss.float(), reconstruction.float(), kl.float()
-            batch_losses[i] = loss
-            kl_sum = kl.sum()
-            sums += torch.stack([reconstruction.sum(), kl_sum, loss * len(x) + (config.beta - beta) * kl_sum])
-            n_seen += len(x)
+            terms.append((out.loss.detach(), out.reconstruction.detach().sum(), out.kl.detach().sum()))
+            sizes.append(len(x))
+            betas.append(beta)
+        batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)
         _check_finite(batch_losses, epoch)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank
             totals = all_sum(torch.cat([sums, sums.new_tensor([n_seen])]))
