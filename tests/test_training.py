@@ -1,6 +1,7 @@
 """The training loop: batches, loss decrease, warm-up, early stopping, divergence."""
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from vaekit.training import (
     TrainingConfig,
     TrainingDivergedError,
     _beta_at,
+    flat_parameters,
+    make_optimizer,
     resolve_device,
     train,
 )
@@ -201,3 +204,28 @@ def test_bf16_mixed_precision_trains_float32_weights_and_reports_float32_losses(
     assert mixed.transform(X).dtype == np.float32 and np.isfinite(mixed.history_["train_loss"]).all()
     assert mixed.history_["train_loss"] != full.history_["train_loss"]  # the forward pass did run in bfloat16
     np.testing.assert_allclose(mixed.history_["val_loss"], full.history_["val_loss"], rtol=0.05)
+
+
+def test_flat_parameters_train_as_the_parameters_themselves_and_are_released(tmp_path: Any) -> None:
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    flat_model = VAEModel((6,), 2, hidden=(5, 4))
+    plain_model = VAEModel((6,), 2, hidden=(5, 4))
+    plain_model.load_state_dict(flat_model.state_dict())
+    x = torch.randn(32, 6)
+    for model, enabled in ((flat_model, True), (plain_model, False)):
+        with flat_parameters(model, enabled) as (params, zero_grad):
+            assert len(params) == (1 if enabled else len(list(model.parameters())))
+            optimizer = make_optimizer(params, 1e-2, torch.device("cpu"))
+            for step in range(5):
+                zero_grad()
+                model.loss(x, generator=torch.Generator().manual_seed(step)).loss.backward()
+                optimizer.step()
+    for name, value in plain_model.state_dict().items():
+        torch.testing.assert_close(flat_model.state_dict()[name], value, rtol=1e-6, atol=1e-7)
+    assert not torch.equal(flat_model.encoder.net[0].weight, VAEModel((6,), 2, hidden=(5, 4)).encoder.net[0].weight)
+    storages = {p.untyped_storage().data_ptr() for p in flat_model.parameters()}
+    assert len(storages) == len(list(flat_model.parameters()))  # each its own again
+    assert all(p.grad is None for p in flat_model.parameters())
+    save_file(flat_model.state_dict(), str(tmp_path / "model.safetensors"))  # refuses tensors that share memory

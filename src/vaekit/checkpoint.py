@@ -97,7 +97,8 @@ def _optimizer_join(tensors: dict[str, torch.Tensor], saved: dict[str, Any]) -> 
 
 
 def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    # a copy of each: during training the parameters are views into one flat tensor
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
 
 
 def capture_rng(generator: torch.Generator | None) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:

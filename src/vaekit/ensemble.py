@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +49,7 @@ from vaekit.training import (
     TrainingResult,
     _beta_at,
     epoch_row,
+    flat_parameters,
     flush_denormals,
     make_optimizer,
     make_scheduler,
@@ -239,8 +240,10 @@ def train_together(
     ensemble = stack_models(models)
     if ensemble is None:
         return None
-    with flush_denormals():
-        results, states = _train_together(ensemble, len(models), train_batches, val_batches, config, val_seeds)
+    with flush_denormals(), flat_parameters(ensemble) as (params, zero_grad):
+        results, states = _train_together(
+            ensemble, params, zero_grad, len(models), train_batches, val_batches, config, val_seeds
+        )
     for model, state in zip(models, states, strict=True):
         model.load_state_dict(state)
     return results
@@ -257,6 +260,8 @@ def _clip_members(ensemble: nn.Module, max_norm: float) -> None:
 
 def _train_together(
     ensemble: AutoEncoderModel,
+    params: list[Tensor],
+    zero_grad: Callable[[], None],
     members: int,
     member_batches: Sequence[TensorBatches],
     val_batches: BatchSource | None,
@@ -269,7 +274,7 @@ def _train_together(
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
     device = next(ensemble.parameters()).device
     noise = MemberGenerators([b.generator for b in member_batches])  # type: ignore[misc]
-    optimizer = make_optimizer(ensemble.parameters(), config.lr, device)
+    optimizer = make_optimizer(params, config.lr, device)
     per_batch = make_scheduler(optimizer, config, n_batches)  # cosine or none (no plateau here)
     runs = [RunTracker(config) for _ in range(members)]
     finals: list[dict[str, Tensor] | None] = [None] * members  # weights at a member's stop, if it had no best
@@ -292,7 +297,7 @@ def _train_together(
             out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=epoch + (i + 1) / n_batches)
             rows = len(x) // members
             losses = (out.reconstruction + beta * out.kl).view(members, rows).mean(1)  # (R,): each member's loss
-            optimizer.zero_grad(set_to_none=True)
+            zero_grad()
             losses.sum().backward()
             if config.grad_clip is not None:
                 _clip_members(ensemble, config.grad_clip)

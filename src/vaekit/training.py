@@ -326,6 +326,46 @@ def make_optimizer(params: Iterable[Tensor], lr: float, device: torch.device) ->
     return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
 
 
+@contextmanager
+def flat_parameters(module: torch.nn.Module, enabled: bool = True) -> Iterator[tuple[list[Tensor], Callable[[], None]]]:
+    """The tensors for the optimizer to update, and a function that zeroes their gradients.
+
+    Enabled (and every trainable parameter of the same dtype and device), each
+    parameter becomes a view into one flat tensor for the length of the block, and its
+    gradient a view into another: backward adds into the flat gradient, and the
+    optimizer updates one tensor instead of one per layer (on the tutorial network
+    Adam's step went from ~330 us for 16 tensors to ~80 us). On exit every parameter
+    gets storage of its own again and its gradient is dropped. The optimizer sees the
+    same numbers either way, as long as every parameter gets a gradient at every step,
+    as in every vaekit model. Disabled, the block gets the parameters themselves.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    same = len({(p.dtype, p.device) for p in params}) == 1
+    if not enabled or not same:
+
+        def drop() -> None:
+            for p in params:
+                p.grad = None
+
+        yield params, drop
+        return
+    flat = torch.cat([p.detach().reshape(-1) for p in params])
+    grad = torch.zeros_like(flat)
+    offset = 0
+    for p in params:
+        p.data = flat[offset : offset + p.numel()].view_as(p)
+        p.grad = grad[offset : offset + p.numel()].view_as(p)
+        offset += p.numel()
+    whole = torch.nn.Parameter(flat)
+    whole.grad = grad
+    try:
+        yield [whole], grad.zero_
+    finally:
+        for p in params:
+            p.data = p.data.clone()
+            p.grad = None
+
+
 def _check_finite(losses: Tensor, epoch: int) -> None:
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
@@ -462,8 +502,9 @@ def train(
         Saves a state after each epoch (or as often as it says) and, when it holds
         one, training continues from it; a finished state is loaded, not retrained.
     """
-    with flush_denormals():
-        return _train(model, train_batches, val_batches, config, generator, val_seed, checkpoint)
+    here = join(next(model.parameters()).device)
+    with flush_denormals(), flat_parameters(model, enabled=not here.parallel) as (params, zero_grad):
+        return _train(model, params, zero_grad, train_batches, val_batches, config, generator, val_seed, checkpoint)
 
 
 def _state(
@@ -496,6 +537,8 @@ def _state(
 
 def _train(
     model: AutoEncoderModel,
+    params: list[Tensor],
+    zero_grad: Callable[[], None],
     train_batches: BatchSource,
     val_batches: BatchSource | None,
     config: TrainingConfig,
@@ -508,7 +551,7 @@ def _train(
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
     device = next(model.parameters()).device
     here = join(device)
-    optimizer = make_optimizer(model.parameters(), config.lr, device)
+    optimizer = make_optimizer(params, config.lr, device)
     scheduler = make_scheduler(optimizer, config, n_batches)
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
     per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
@@ -553,7 +596,7 @@ def _train(
                     out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
             else:
                 out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
-            optimizer.zero_grad(set_to_none=True)
+            zero_grad()
             if here.parallel and global_rows is not None:  # DDP averages over ranks: weigh each by its rows
                 (out.loss * (len(x) * here.size / global_rows(i))).backward()
             else:
