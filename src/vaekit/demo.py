@@ -104,9 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=1, help="0 hides the progress bars")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     digits_job(args.out, args.seed, args.verbose)
     print()
     tutorial_job(args.seed, args.verbose)
+    print(f"\nboth jobs in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
