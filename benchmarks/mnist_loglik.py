@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> None:
         f"Test-set figures in nats per image, means over the {len(X_test):,} test images (higher is better). "
         f"ELBO: `score_samples`, 1 posterior draw per image for the reconstruction term, KL in closed form. L_{k}: `log_likelihood(n_samples={k})`, the IWAE's "
         f"training bound. log p(x): `vaekit.evaluation.log_likelihood(n_samples={K})`, {K} importance samples per "
-        f"image from q(z|x). All with random_state={EVAL_SEED}.\n"
+        f"image from q(z|x). All with random_state={EVAL_SEED}. LL eval s: seconds of that K = {K} evaluation, on "
+        f"torch's {torch.get_num_threads()} intra-op thread(s) (the models' threads='auto' trains on 1 thread but "
+        "evaluates on torch's count).\n"
     )
     print(
         f"| model | trained on | test ELBO (1 draw) | test L_{k} | test log p(x), K = {K} | log p(x) - ELBO "

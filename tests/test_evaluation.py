@@ -138,6 +138,84 @@ def test_k_is_split_into_chunks_without_changing_the_estimate(
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-5)
 
 
+def plain_bernoulli_log_likelihood(vae: VAE, X: np.ndarray, n_samples: int, batch_size: int, seed: int) -> np.ndarray:
+    """The estimate written out in float64 numpy, for a Bernoulli VAE without preprocessing.
+
+    The draws are log_likelihood's: one seeded generator, K draws per batch of rows.
+    """
+    model = vae.model_.eval()
+    x_all = torch.as_tensor(X, dtype=torch.float32).reshape(len(X), *model.sample_shape)
+    generator = torch.Generator().manual_seed(seed)
+    estimates = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            x = x_all[start : start + batch_size]  # (B, *sample_shape)
+            posterior = model.encode(x)
+            z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
+            logits = model.decode(z).logits.double().numpy().reshape(n_samples, len(x), -1)  # (K, B, n)
+            pixels = x.double().numpy().reshape(len(x), -1)  # (B, n)
+            z, mean, logvar = (t.double().numpy() for t in (z, posterior.mean, posterior.logvar))
+            log_px = (pixels * logits - np.logaddexp(0.0, logits)).sum(axis=-1)  # (K, B)
+            log_pz = -0.5 * (math.log(2 * math.pi) + z**2).sum(axis=-1)
+            log_qz = -0.5 * (math.log(2 * math.pi) + logvar + (z - mean) ** 2 / np.exp(logvar)).sum(axis=-1)
+            log_w = log_px + log_pz - log_qz
+            top = log_w.max(axis=0)
+            estimates.append(top + np.log(np.exp(log_w - top).mean(axis=0)))  # logmeanexp over K
+    return np.concatenate(estimates)
+
+
+@pytest.mark.parametrize("data", ["digit images", "13 columns in [0, 1]"])
+def test_bernoulli_estimate_equals_a_plain_float64_computation(data: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # log_likelihood computes a Bernoulli log p(x|z) in its own form (products of
+    # sigmoids, one logarithm per 64 features) and decodes in pieces; the numbers must
+    # be those of the textbook formula in float64. 13 features fold unevenly (13 -> 7
+    # -> 4 -> 2 -> 1); 4 draws per piece split K = 10 unevenly, 7 rows a batch split 60.
+    import vaekit.likelihood
+
+    if data == "digit images":
+        X = datasets.load("digits")[0][:60]  # (60, 8, 8) in [0, 1]
+    else:
+        rng = np.random.default_rng(0)
+        X = (0.7 * rng.random((60, 1)) * rng.random((1, 13)) + 0.3 * rng.random((60, 13))).astype(np.float32)
+        X[:, :4] = X[:, :4] > 0.5  # some binary columns, the rest grey levels
+    vae = VAE(
+        latent_dim=2,
+        hidden=(16,),
+        likelihood="bernoulli",
+        preprocessing="none",
+        epochs=3,
+        verbose=0,
+        random_state=0,
+    ).fit(X)
+    n_features = math.prod(X.shape[1:])
+    monkeypatch.setattr(vaekit.likelihood, "MAX_CHUNK_FLOATS", 7 * n_features * 4)
+    assert vaekit.likelihood._chunk_sizes(10, n_features, 7) == (7, 4)
+    estimate = log_likelihood(vae, X, 10, batch_size=7, random_state=5)
+    expected = plain_bernoulli_log_likelihood(vae, X, 10, batch_size=7, seed=5)
+    np.testing.assert_allclose(estimate, expected, rtol=0, atol=5e-5)  # observed 2e-6
+    assert not np.allclose(estimate, plain_bernoulli_log_likelihood(vae, X, 10, batch_size=7, seed=6), atol=1e-2)
+
+
+def test_auto_threads_leave_torch_its_count_and_a_number_is_used(table: np.ndarray, table_vae: VAE) -> None:
+    # threads="auto" means one thread for training; the large products of an
+    # evaluation run on torch's count (the caller's setting). A number is used as given.
+    seen: list[int] = []
+    vae = copy.deepcopy(table_vae)
+    vae.model_.decoder.register_forward_pre_hook(lambda module, args: seen.append(torch.get_num_threads()))
+    caller = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert vae.threads == "auto"
+        log_likelihood(vae, table[:20], 5)
+        vae.set_params(threads=1)
+        log_likelihood(vae, table[:20], 5)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(caller)
+    assert seen[0] == 2 and seen[-1] == 1
+    assert after == 2  # the caller's count is restored
+
+
 def test_log_likelihood_of_images_and_of_flattened_images_agree() -> None:
     X, _ = datasets.load("digits")
     vae = VAE(latent_dim=2, architecture="conv", hidden=(16,), epochs=1, verbose=0, random_state=0).fit(X[:200])
