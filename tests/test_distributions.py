@@ -91,3 +91,9 @@ def test_log_prob_broadcasts_over_leading_sample_dim() -> None:
     out = Bernoulli(logits, event_dims=2).log_prob(x)
     assert out.shape == (7, 5)
     torch.testing.assert_close(out[3], Bernoulli(logits[3], event_dims=2).log_prob(x))
+
+
+def test_unit_variance_without_a_logvar_is_the_same_numbers() -> None:
+    g = torch.Generator().manual_seed(0)
+    loc, x = torch.randn(3, 5, 4, 2, generator=g), torch.randn(5, 4, 2, generator=g)
+    assert torch.equal(Gaussian(loc, None, 2).log_prob(x), Gaussian(loc, torch.zeros(()), 2).log_prob(x))

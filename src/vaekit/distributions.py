@@ -162,13 +162,14 @@ class Gaussian:
     Parameters
     ----------
     loc : Tensor of shape (..., B, *sample_shape)
-    logvar : Tensor broadcastable to ``loc``
+    logvar : Tensor broadcastable to ``loc``, or None for unit variance (the same
+        numbers as zeros, in fewer operations)
     event_dims : int
         ``len(sample_shape)``: how many trailing dims one sample spans.
     """
 
     loc: Tensor
-    logvar: Tensor
+    logvar: Tensor | None
     event_dims: int = 1
 
     @property
@@ -177,6 +178,8 @@ class Gaussian:
 
     def log_prob_elements(self, x: Tensor) -> Tensor:
         """Per feature: x of shape (B, *sample_shape) -> (..., B, *sample_shape)."""
+        if self.logvar is None:
+            return -0.5 * ((x - self.loc).pow(2) + LOG_2PI).expand_as(self.loc)
         elementwise = (x - self.loc).pow(2) * torch.exp(-self.logvar) + self.logvar + LOG_2PI
         return -0.5 * elementwise.expand_as(self.loc)
 

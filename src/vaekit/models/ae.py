@@ -169,7 +169,8 @@ class AutoEncoderModel(nn.Module):
             return Bernoulli(params, event_dims)
         if self.likelihood == "continuous-bernoulli":
             return ContinuousBernoulli(params, event_dims)
-        return Gaussian(params, self.decoder_logvar, event_dims)
+        logvar = self.decoder_logvar if self.likelihood == "gaussian-learned" else None  # None: unit variance
+        return Gaussian(params, logvar, event_dims)
 
     def schedule_epochs(self) -> float:
         """Epochs over which the objective itself changes (0: it does not); early
