@@ -455,6 +455,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mnist-epochs", type=int, default=2, help="epochs of the MNIST row (default 2)")
     parser.add_argument("--skip-mnist", action="store_true", help="leave out the MNIST row")
     parser.add_argument(
+        "--threads",
+        choices=("both", "1", "default"),
+        default="both",
+        help="the tables to run: 1 thread, torch's default threads, or both (default)",
+    )
+    parser.add_argument(
         "--conv-epochs", type=int, default=20, help="epochs of the digits conv row, which has no goal (default 20)"
     )
     parser.add_argument(
@@ -493,7 +499,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.quick:
         print("- note: `--quick`, a smoke run (few epochs, small subsets): not a measurement, verdicts do not apply")
-    for threads, title in ((1, "1 thread"), (None, f"torch's default threads ({default_threads})")):
+    tables = ((1, "1 thread"), (None, f"torch's default threads ({default_threads})"))
+    for threads, title in tables if args.threads == "both" else tables[:1] if args.threads == "1" else tables[1:]:
         torch.set_num_threads(1 if threads == 1 else default_threads)
         print(f"\n### {title}: `torch.set_num_threads({torch.get_num_threads()})`, `threads={threads}`\n")
         run_table(args, threads, mnist, digits)
