@@ -21,7 +21,8 @@ Each member trains exactly as it would alone, up to the order of float additions
 What can be stacked (:func:`stack_models`): models whose ``stackable()`` says so
 (the loss is a mean over rows of per-row terms) and whose parameters all sit in
 ``nn.Linear`` layers: the MLP networks. Convolutional networks, learned decoder
-variances, the IWAE, the beta-TC-VAE and the VQ-VAE train one restart after another.
+variances, mixed tables (their head learns the continuous columns' variances), the
+IWAE, the beta-TC-VAE and the VQ-VAE train one restart after another.
 So do data-parallel, streamed, checkpointed, bf16 and reduce-on-plateau fits (see
 :func:`can_train_together`).
 """
