@@ -49,7 +49,7 @@ def draw(kind: str, shape: tuple[int, ...], generator: Randomness, like: Tensor,
     """Standard normal (``kind="normal"``) or uniform [0, 1) (``"uniform"``) noise of ``shape``,
     with ``like``'s dtype and device; ``batch_dim`` is the dimension that holds the batch
     (it matters only for :class:`MemberGenerators`)."""
-    sample = torch.randn if kind == "normal" else torch.rand
+    sample = {"normal": torch.randn, "uniform": torch.rand}[kind]
     if not isinstance(generator, MemberGenerators):
         return sample(shape, generator=generator, device=like.device, dtype=like.dtype)
     n_members = len(generator.generators)

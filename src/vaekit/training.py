@@ -449,10 +449,9 @@ def _epoch_sums(
     summed reconstruction, summed KL) over ``sizes`` rows trained at ``betas``.
 
     Stacked once per epoch rather than added up after every step: on a small network
-    each operation costs about as much as the step's arithmetic. The sums are in
-    float32, whatever precision autocast computed the terms in.
+    each operation costs about as much as the step's arithmetic.
     """
-    losses, reconstruction, kl = (torch.stack(column).float() for column in zip(*terms, strict=True))  # (n_batches,)
+    losses, reconstruction, kl = (torch.stack(column) for column in zip(*terms, strict=True))  # (n_batches,)
     rows, catch_up = losses.new_tensor(sizes), losses.new_tensor([beta - b for b in betas])
     objective = (losses * rows + catch_up * kl).sum()  # each batch's loss at the full beta, over its rows
     return losses, torch.stack([reconstruction.sum(), kl.sum(), objective]), sum(sizes)
@@ -606,7 +605,10 @@ def _train(
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            terms.append((out.loss.detach(), out.reconstruction.detach().sum(), out.kl.detach().sum()))
+            loss, reconstruction, kl = out.loss.detach(), out.reconstruction.detach(), out.kl.detach()
+            if mixed:  # summed in float32, whatever autocast computed the terms in
+                loss, reconstruction, kl = loss.float(), reconstruction.float(), kl.float()
+            terms.append((loss, reconstruction.sum(), kl.sum()))
             sizes.append(len(x))
             betas.append(beta)
         batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)
