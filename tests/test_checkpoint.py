@@ -162,7 +162,7 @@ def test_a_stopped_run_is_refused_by_every_reader_and_resumes_from_the_cli(
     assert stopped.exit_code == 130, stopped.output  # as Ctrl-C ends it
     monkeypatch.undo()
     run = tmp_path / "run"
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.toml", "vaekit-run.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.toml", "train.lock", "vaekit-run.json"]
     refused = cli("encode", run, table_csv, "--columns", "a,b,c,d", "-o", tmp_path / "z.csv", ok=False)
     assert "training has not finished" in refused.stderr and f"vaekit train --resume {run}" in refused.stderr
     cli("train", "--resume", run, "--quiet")  # the same bits as an uninterrupted fit: the tests above

@@ -3,9 +3,23 @@
 A run folder is vaekit's own only when its marker says so: ``vaekit-run.json`` with
 ``"format": "vaekit-run"``, a saved model in ``model/``, and nothing else but the
 files a run writes. While it trains, a run folder holds only its marker (with
-``"state": "training"``), ``config.toml`` and ``checkpoint/``; every command that
-reads a model refuses it, saying that it can be resumed (``vaekit train --resume``). Only such a folder is ever replaced (``--force``); any other
-folder is refused, whatever ``--force`` says, so nothing a user put there is lost.
+``"state": "training"``), ``config.toml``, ``checkpoint/`` and ``train.lock``; every
+command that reads a model refuses it, saying that it can be resumed (``vaekit train
+--resume``). Only such a folder is ever replaced (``--force``); any other folder is
+refused, whatever ``--force`` says, so nothing a user put there is lost.
+
+**Replacing a run** (``--force`` over a run that exists) never touches the old one
+until the new one is complete: the new run trains in ``RUN/next/`` (a run in
+training of its own), every reader goes on reading the old run, and when training
+and the run's files are done the finished folder is swapped in for ``RUN`` in one
+step (:func:`~vaekit.data.atomic.replace_dir`), ``next/`` going with the old run. A
+failed fit removes only ``next/``; a stopped or killed one leaves it, and ``vaekit
+train --resume RUN`` continues it.
+
+**One process trains a run at a time**: a run in training holds ``train.lock``,
+locked (``fcntl.flock``) by the process that trains it and naming its host and PID.
+The kernel releases the lock when the process ends, however it ends; a second
+``--resume`` or ``--force`` of a run being trained is refused, naming that PID.
 
 Light on purpose (no torch, no scikit-learn): ``vaekit train`` checks its ``--out``
 before it reads the data or imports anything heavy.
@@ -16,10 +30,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+try:  # POSIX; elsewhere a run is not locked
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 from vaekit._version import __version__
 from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
@@ -29,14 +51,30 @@ MARKER = RUN_MARKER
 MARKER_FORMAT = "vaekit-run"
 TRAINING = "training"
 """The marker's ``state`` while the run trains (absent once it is complete)."""
-TRAINING_FILES = ("config.toml", MARKER)
+LOCK = "train.lock"
+"""In a run in training: locked by the process that trains it, and naming it."""
+TRAINING_FILES = ("config.toml", MARKER, LOCK)
 CHECKPOINT = "checkpoint"
+NEXT = "next"
+"""Inside a run: the run in training that will replace it (``train --force`` over a run that exists)."""
 RUN_FILES = ("config.toml", "metrics.json", "history.csv", "latents.csv", "report.html", "explore.html", MARKER)
 """The files a run folder may hold, besides ``model/`` and ``figures/``."""
 FIGURE_SUFFIXES = (".png", ".svg")
 
 
-def run_dir_problem(path: Path) -> str | None:
+def _is_next(entry: Path, nested: bool) -> bool:
+    """True for ``RUN/next``, the run in training that replaces ``RUN`` (never inside another ``next``)."""
+    return not nested and entry.name == NEXT and not entry.is_symlink() and run_state(entry, nested=True) == TRAINING
+
+
+def _owned(entry: Path, nested: bool, allowed: tuple[str, ...]) -> bool:
+    """Whether ``entry`` of a run folder is one that vaekit writes there."""
+    if is_hidden_name(entry):  # a staging entry of vaekit's own (stale ones are removed by the next write)
+        return True
+    return (entry.name in allowed and entry.is_file()) or _is_next(entry, nested)
+
+
+def run_dir_problem(path: Path, nested: bool = False) -> str | None:
     """Why ``path`` is not a run folder that vaekit wrote (None when it is one)."""
     if is_hidden_name(path):
         return "its name is that of a hidden staging folder, left by an interrupted write"
@@ -52,20 +90,22 @@ def run_dir_problem(path: Path) -> str | None:
         extra = [
             e.name
             for e in path.iterdir()
-            if not ((e.name in TRAINING_FILES and e.is_file()) or (e.name == CHECKPOINT and e.is_dir()))
+            if not (_owned(e, nested, TRAINING_FILES) or (e.name == CHECKPOINT and e.is_dir() and not e.is_symlink()))
         ]
         return (
             f"it is a run in training that holds entries a run does not write ({', '.join(sorted(extra)[:5])})"
             if extra
             else None
         )
+    if nested:
+        return "it is a finished run inside another run"
     if not is_model_dir(path / "model"):
         return "model/ is not a vaekit model"
     foreign = [
         entry.name
         for entry in path.iterdir()
         if not (
-            (entry.name in RUN_FILES and entry.is_file())
+            _owned(entry, nested, RUN_FILES)
             or (entry.name in ("model", "figures") and entry.is_dir() and not entry.is_symlink())
         )
     ]
@@ -82,11 +122,23 @@ def run_dir_problem(path: Path) -> str | None:
     return None
 
 
-def run_state(path: Path) -> str | None:
+def run_state(path: Path, nested: bool = False) -> str | None:
     """``"training"`` for a run folder whose training has not finished, ``"complete"``, or None (no run)."""
-    if run_dir_problem(path) is not None:
+    if run_dir_problem(path, nested) is not None:
         return None
     return TRAINING if json.loads((path / MARKER).read_text()).get("state") == TRAINING else "complete"
+
+
+def training_folder(out: Path) -> Path | None:
+    """Where the run ``out`` trains or would resume: ``out/next`` when it holds a run in training
+    that replaces it, ``out`` itself when it is a run in training, None when there is none."""
+    real = resolve_link(Path(out))
+    state = run_state(real)
+    if state is None:
+        return None
+    if _is_next(real / NEXT, nested=False):
+        return real / NEXT
+    return real if state == TRAINING else None
 
 
 def _marker(state: str | None = None) -> str:
@@ -96,31 +148,144 @@ def _marker(state: str | None = None) -> str:
     return json.dumps(marker, indent=2) + "\n"
 
 
-def start_run(out: Path, force: bool, config_text: str) -> Path:
-    """Put a run in training at ``out`` (its marker, ``config.toml``, an empty ``checkpoint/``).
+class RunBusyError(OSError):
+    """The run is being trained by another process (it holds the run's lock)."""
+
+
+def _busy(lock: Path) -> RunBusyError:
+    """The error for a run whose ``lock`` another process holds, naming that process."""
+    try:
+        host, pid, doing = [*lock.read_text().split(), "", "", ""][:3]
+    except OSError:
+        host = pid = doing = ""
+    who = f"PID {pid}" if pid else "another process"
+    if host and host != socket.gethostname():
+        who += f" on {host}"
+    return RunBusyError(
+        f"{lock.parent} is being {doing or 'trained'} by {who}; wait for it to end, or stop it before you try again"
+    )
+
+
+def _try_lock(path: Path) -> IO[str] | None:
+    """``path`` opened and locked by this process, or None when another process holds its lock."""
+    handle = open(path, "a+")  # noqa: SIM115 -- held open for as long as the run trains
+    if fcntl is None:  # pragma: no cover
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def check_not_busy(folder: Path) -> None:
+    """Raise :class:`RunBusyError` when a process trains the run in ``folder`` or in its ``next/``."""
+    for lock in (folder / LOCK, folder / NEXT / LOCK):
+        if lock.is_file():
+            handle = _try_lock(lock)
+            if handle is None:
+                raise _busy(lock)
+            handle.close()
+
+
+@dataclass
+class Training:
+    """A run being trained by this process: the run folder the user named, and where it trains.
+
+    ``folder`` is ``out`` (a new run, or one resumed in place) or ``out/next`` (a run
+    replacing the one at ``out``); ``lock`` is its ``train.lock``, held open and locked.
+    """
+
+    out: Path
+    folder: Path
+    lock: IO[str] | None
+
+    @property
+    def checkpoint(self) -> Path:
+        """The checkpoint folder of the run in training."""
+        return self.folder / CHECKPOINT
+
+    def release(self) -> None:
+        """Let go of the run's lock (the kernel does it too when the process ends)."""
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
+
+def _take(lock: Path, doing: str) -> IO[str]:
+    """Lock ``lock`` for this process and write who holds it; :class:`RunBusyError` when another does."""
+    handle = _try_lock(lock)
+    if handle is None:
+        raise _busy(lock)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{socket.gethostname()} {os.getpid()} {doing}\n")
+    handle.flush()
+    return handle
+
+
+def start_run(out: Path, force: bool, config_text: str) -> Training:
+    """Put a run in training at ``out``, or at ``out/next`` when it replaces a run (``force``).
 
     ``out`` is checked as :func:`check_target` does: an existing run is replaced only
-    with ``force``. Returns the checkpoint folder.
+    with ``force``, and never while another process trains it. The new run holds its
+    marker, ``config.toml``, an empty ``checkpoint/`` and ``train.lock``, locked by
+    this process.
     """
     check_target(out, force)
-    with staging_dir(out) as staging:
+    real = resolve_link(Path(out))
+    replacing = real.exists()
+    if replacing:
+        check_not_busy(real)
+    target = real / NEXT if replacing else Path(out)
+    with staging_dir(target) as staging:
         (staging / CHECKPOINT).mkdir()
         (staging / "config.toml").write_text(config_text)
+        lock = _take(staging / LOCK, "trained")
         (staging / MARKER).write_text(_marker(TRAINING))
-        check_target(out, force)
-        replace_dir(staging, out)
-    return out / CHECKPOINT
+        try:
+            check_target(out, force)
+            if replacing:
+                check_not_busy(real)
+            replace_dir(staging, target)
+        except BaseException:
+            lock.close()
+            raise
+    return Training(Path(out), resolve_link(target), lock)
 
 
-def abandon_run(out: Path) -> None:
-    """Remove the run in training at ``out`` that this process started, after its training failed.
+def resume_run(out: Path) -> Training:
+    """Lock the run in training of ``out`` (see :func:`training_folder`) to continue it.
 
-    Only a folder that is still a run in training is removed: a failed run leaves
-    nothing behind (a killed or interrupted one stays, to be resumed).
+    Raises
+    ------
+    FileNotFoundError
+        ``out`` is not a run folder.
+    FileExistsError
+        ``out`` finished training and holds no run in training.
+    RunBusyError
+        Another process trains it.
     """
-    real = resolve_link(out)
-    if run_state(real) == TRAINING:
-        shutil.rmtree(real, ignore_errors=True)
+    out = Path(out)
+    if run_state(resolve_link(out)) is None:
+        raise FileNotFoundError(f"{out} is not a vaekit run folder, so there is nothing to resume")
+    folder = training_folder(out)
+    if folder is None:
+        raise FileExistsError(f"{out} finished training already; nothing to resume (its model is in {out}/model)")
+    return Training(out, folder, _take(folder / LOCK, "resumed"))
+
+
+def abandon_run(training: Training) -> None:
+    """Remove the run in training that this process started, after its training failed.
+
+    Only ``training.folder`` is removed, and only while it is still a run in training:
+    a run it was to replace stays as it was. A killed or interrupted run stays, to
+    be resumed.
+    """
+    if run_state(training.folder, nested=training.folder.name == NEXT) == TRAINING:
+        shutil.rmtree(training.folder, ignore_errors=True)
+    training.release()
 
 
 def is_run_dir(path: Path) -> bool:
@@ -157,7 +322,14 @@ def check_target(out: Path, force: bool) -> None:
     real = resolve_link(out)  # a link is written through; its target is checked
     if real.exists():
         if not force:
-            raise FileExistsError(f"{out} already exists; use `force` to replace it, or `out` to choose another folder")
+            pending = (
+                f" (it holds a new run in training that is to replace it: continue that with `vaekit train --resume {out}`)"
+                if run_state(real) is not None and _is_next(real / NEXT, nested=False)
+                else ""
+            )
+            raise FileExistsError(
+                f"{out} already exists{pending}; use `force` to replace it, or `out` to choose another folder"
+            )
         problem = run_dir_problem(real)
         if problem is not None:
             raise FileExistsError(
@@ -184,15 +356,24 @@ def check_writable(target: Path) -> None:
 
 
 @contextmanager
-def staged_directory(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a staging folder beside ``out``; on success it gets the run marker and becomes ``out``.
+def staged_directory(training: Training) -> Iterator[Path]:
+    """Yield a staging folder beside ``training.out``; on success it gets the run marker and
+    replaces ``training.out`` in one step (with the run in training, and any run it replaces).
 
-    A run in training at ``out`` (the one this run started) is replaced without ``force``.
+    Refused when ``out`` was changed meanwhile by someone else: it is no longer a
+    run holding this process's run in training.
     """
+    out = training.out
 
     def check() -> None:
-        if run_state(resolve_link(out)) != TRAINING:
-            check_target(out, force)
+        real = resolve_link(out)
+        folder = training.folder
+        owner = real if folder == real else real / NEXT
+        if folder != owner or run_state(folder, nested=folder != real) != TRAINING or run_state(real) is None:
+            raise FileExistsError(
+                f"{out} was changed by something else while this run trained; it was left as it is, and the "
+                "new run was not written: choose another `out`"
+            )
 
     check()
     with staging_dir(out) as staging:
@@ -200,3 +381,4 @@ def staged_directory(out: Path, force: bool) -> Iterator[Path]:
         (staging / MARKER).write_text(_marker())
         check()  # nothing appeared meanwhile that we may not replace
         replace_dir(staging, out)
+    training.release()

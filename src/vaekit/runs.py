@@ -14,10 +14,12 @@ trains, measures, and writes a run directory::
       explore.html     the interactive latent-space explorer (:mod:`vaekit.explorer`), linked from the report
 
 While it trains, the folder holds only ``config.toml``, its marker (which says it is
-training) and ``checkpoint/``, a checkpoint after every epoch: a run that was
-stopped is refused by every command that reads a model, and ``vaekit train
+training), ``train.lock`` and ``checkpoint/``, a checkpoint after every epoch: a run
+that was stopped is refused by every command that reads a model, and ``vaekit train
 --resume`` continues it. Everything else is written into a hidden staging folder
 and renamed into place at the end, replacing the run in training in one step.
+A run that replaces another (``force``) trains in ``RUN/next/`` and the old run
+stays whole and readable until the new one is complete (see :mod:`vaekit.rundir`).
 
 Under ``torchrun`` every process trains; only rank 0 writes the folder.
 """
@@ -40,14 +42,17 @@ from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runconfig import estimator_params, to_toml
 from vaekit.rundir import (
-    CHECKPOINT,
+    NEXT,
+    Training,
     abandon_run,
+    check_not_busy,
     check_target,
     is_run_dir,
     next_free,
-    run_state,
+    resume_run,
     staged_directory,
     start_run,
+    training_folder,
 )
 
 __all__ = ["Split", "check_target", "is_run_dir", "load_split", "next_free", "train_run"]
@@ -313,13 +318,37 @@ def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | 
     return None
 
 
-def check_resumable(out: Path) -> None:
-    """Raise unless ``out`` is a run in training (stopped or killed) that ``resume`` can continue."""
-    state = run_state(Path(out))
-    if state is None:
-        raise FileNotFoundError(f"{out} is not a vaekit run folder, so there is nothing to resume")
-    if state != "training":
-        raise FileExistsError(f"{out} finished training already; nothing to resume (its model is in {out}/model)")
+def check_resumable(out: Path) -> Path:
+    """The folder of the run in training (stopped or killed) that ``resume`` of ``out`` continues:
+    ``out`` itself, or ``out/next`` when it was to replace the run at ``out``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out`` is not a run folder.
+    FileExistsError
+        ``out`` finished training and holds no run in training.
+    RunBusyError
+        Another process trains it.
+    """
+    folder = training_folder(Path(out))
+    if folder is None:
+        resume_run(out)  # raises, saying why
+        raise AssertionError("unreachable")
+    check_not_busy(folder)
+    return folder
+
+
+def _say_stopped(training: Training) -> None:
+    """On stderr: where the stopped run is, and how to continue it."""
+    import sys
+
+    kept = (
+        f"{training.out} still holds the run it was to replace; the new one is in {training.folder}"
+        if training.folder.name == NEXT and training.folder != Path(training.out)
+        else f"the run is kept in {training.out}"
+    )
+    print(f"stopped: {kept}; continue it with `vaekit train --resume {training.out}`", file=sys.stderr)
 
 
 def train_run(
@@ -346,7 +375,7 @@ def train_run(
     from vaekit.report import render_report
 
     main = is_main_process()
-    if resume:
+    if resume and main:
         check_resumable(out)
     elif main:
         check_target(out, force)  # fail before a long training, not after it
@@ -361,10 +390,12 @@ def train_run(
     config_text = to_toml(
         config, header=f"vaekit {__version__} run configuration.\nRepeat the run: vaekit train --config THIS_FILE"
     )
-    checkpoint = Path(out) / CHECKPOINT
     inputs = split.train.inputs(estimator.conditional) if split.fit_source is None else (split.fit_source,)
-    if main and not resume:
-        start_run(out, force, config_text)
+    if main:
+        training = resume_run(out) if resume else start_run(out, force, config_text)
+    else:  # the other ranks of torchrun only read the checkpoint of a resumed run
+        training = Training(Path(out), (training_folder(out) or Path(out)) if resume else Path(out), None)
+    checkpoint = training.checkpoint
     started = time.perf_counter()
     try:
         estimator.fit(
@@ -373,9 +404,17 @@ def train_run(
             resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
             checkpoint_minutes=checkpoint_minutes,
         )
-    except Exception:  # a failed run leaves nothing; an interrupted (Ctrl-C) or killed one stays, to be resumed
-        if main and not resume:
-            abandon_run(out)
+    except KeyboardInterrupt:  # stopped: the run in training stays, to be resumed
+        if main:
+            training.release()
+            _say_stopped(training)
+        raise
+    except Exception:  # a failed run leaves nothing of its own, and any run it was to replace as it was
+        if main:
+            if resume:
+                training.release()
+            else:
+                abandon_run(training)
         raise
     wall = time.perf_counter() - started
     if not main:
@@ -410,7 +449,7 @@ def train_run(
     metrics["warnings"] = findings(estimator, metrics)
     estimator.read_options_ = read_options(config["data"], split.train, estimator)
     layers = format_layer_table(layer_table(estimator))
-    with staged_directory(out, force) as stage:
+    with staged_directory(training) as stage:
         estimator.save(stage / "model")
         (stage / "config.toml").write_text(config_text)
         write_history(estimator.history_, stage / "history.csv")

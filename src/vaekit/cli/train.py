@@ -221,8 +221,8 @@ def train(
 
         if out is not None and out != resume:
             raise typer.BadParameter("--resume continues the run it names; leave --out out")
-        check_resumable(resume)
-        out, config = resume, config if config is not None else resume / "config.toml"
+        folder = check_resumable(resume)
+        out, config = resume, config if config is not None else folder / "config.toml"
     early = None
     main = os.environ.get("RANK", "0") == "0"  # under torchrun, only rank 0 checks and writes --out
     if config is None and data is not None:
