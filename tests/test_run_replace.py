@@ -138,6 +138,9 @@ def test_a_forced_fit_stopped_or_killed_leaves_the_old_run_and_resumes(
     assert f"vaekit train --resume {run}" in refused.stderr
     check_not_busy(run)  # the kernel let go of the lock when the process ended
     assert "seed = 3" in (run / NEXT / "config.toml").read_text()  # the new run, to be resumed
+    for args in (("train", "--resume", run / NEXT), ("encode", run / NEXT, table_csv, "-o", tmp_path / "y.csv")):
+        inner = cli(*args, ok=False)  # RUN/next is continued as part of RUN, never on its own
+        assert f"vaekit train --resume {run}`" in inner.stderr, inner.stderr
 
 
 def test_a_resumed_replacement_takes_the_old_runs_place(

@@ -83,9 +83,10 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
     if not path.exists():
         raise ModelFileError(f"no saved model at {path}: the directory does not exist")
     if _unfinished_run(path):
+        run = path.parent if path.name == "next" and (path.parent / RUN_MARKER).is_file() else path  # RUN/next
         raise ModelFileError(
             f"{path} is a run whose training has not finished (it was stopped, or is still running), so it has no "
-            f"model yet; continue it with `vaekit train --resume {path}`"
+            f"model yet; continue it with `vaekit train --resume {run}`"
         )
     if not path.is_dir():
         raise ModelFileError(f"{path} is a file; a saved model is a directory holding {CONFIG_NAME} and {WEIGHTS_NAME}")

@@ -67,6 +67,16 @@ def _is_next(entry: Path, nested: bool) -> bool:
     return not nested and entry.name == NEXT and not entry.is_symlink() and run_state(entry, nested=True) == TRAINING
 
 
+def _refuse_next(out: Path) -> None:
+    """Raise when ``out`` is ``RUN/next``: it is trained, resumed and replaced only as part of ``RUN``."""
+    real = resolve_link(out)
+    if real.name == NEXT and run_state(real.parent) is not None:
+        raise FileExistsError(
+            f"{out} is the new run in training that is to replace the run {real.parent}; "
+            f"continue it with `vaekit train --resume {real.parent}`"
+        )
+
+
 def _owned(entry: Path, nested: bool, allowed: tuple[str, ...]) -> bool:
     """Whether ``entry`` of a run folder is one that vaekit writes there."""
     if is_hidden_name(entry):  # a staging entry of vaekit's own (stale ones are removed by the next write)
@@ -268,6 +278,7 @@ def resume_run(out: Path) -> Training:
         Another process trains it.
     """
     out = Path(out)
+    _refuse_next(out)
     if run_state(resolve_link(out)) is None:
         raise FileNotFoundError(f"{out} is not a vaekit run folder, so there is nothing to resume")
     folder = training_folder(out)
@@ -318,6 +329,7 @@ def check_target(out: Path, force: bool) -> None:
     out = Path(out)
     if is_hidden_name(out):
         raise FileExistsError(f"{out} is named as vaekit's hidden staging folders are; choose another `out`")
+    _refuse_next(out)
     recover(out)
     real = resolve_link(out)  # a link is written through; its target is checked
     if real.exists():
