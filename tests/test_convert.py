@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import Result
 
-from vaekit.data.loaded import DataFileError
+from vaekit.data.loaded import DataFileError, DataNoteWarning
 from vaekit.data.read import read_data
 from vaekit.data.stream import ParquetChunks, convert_to_parquet
 
@@ -68,7 +72,8 @@ def test_an_existing_output_is_kept_unless_overwrite_and_a_failure_leaves_nothin
         convert_to_parquet(source, tmp_path / "new.parquet", row_group_rows=5)
     assert (
         str(caught.value)
-        == f"'{source}': column 'b' holds numbers in its first rows but 'oops' in data row 5; fix that value"
+        == f"'{source}', line 7, column 'b': non-numeric value 'oops' in a column of numbers (as its first rows "
+        "are); fix that value"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]  # no half-written file, no temporary
 
@@ -86,3 +91,124 @@ def test_vaekit_convert_writes_the_file_and_reports_errors_in_one_line(tmp_path:
     )
     failed = cli("convert", source, tmp_path / "t.csv.out", ok=False)
     assert failed.stderr == f"vaekit convert: error: '{tmp_path / 't.csv.out'}': the output must be a .parquet file\n"
+
+
+# ---------------------------------------------------------------------------------------------- never onto its input
+def _symlink_out(folder: Path) -> tuple[Path, Path]:
+    (folder / "out.parquet").symlink_to("in.csv")
+    return folder / "in.csv", folder / "out.parquet"
+
+
+def _symlinked_in(folder: Path) -> tuple[Path, Path]:  # the input is a link to the output's name
+    (folder / "in.csv").rename(folder / "real.parquet")
+    (folder / "in.csv").symlink_to("real.parquet")
+    return folder / "in.csv", folder / "real.parquet"
+
+
+def _hard_link(folder: Path) -> tuple[Path, Path]:
+    (folder / "out.parquet").hardlink_to(folder / "in.csv")
+    return folder / "in.csv", folder / "out.parquet"
+
+
+def _same_path(folder: Path) -> tuple[Path, Path]:
+    (folder / "in.csv").rename(folder / "in.parquet.csv")
+    return folder / "in.parquet.csv", folder / "sub" / ".." / "in.parquet.csv"
+
+
+def _folder_holding_input(folder: Path) -> tuple[Path, Path]:
+    (folder / "data.parquet").mkdir()
+    (folder / "in.csv").rename(folder / "data.parquet" / "in.csv")
+    return folder / "data.parquet" / "in.csv", folder / "data.parquet"
+
+
+def _inside_input_folder(folder: Path) -> tuple[Path, Path]:
+    (folder / "images").mkdir()
+    return folder / "images", folder / "images" / "out.parquet"
+
+
+def _linked_folder_holding_input(folder: Path) -> tuple[Path, Path]:
+    (folder / "data").mkdir()
+    (folder / "in.csv").rename(folder / "data" / "in.csv")
+    (folder / "view.parquet").symlink_to("data")
+    return folder / "data" / "in.csv", folder / "view.parquet"
+
+
+@pytest.mark.parametrize(
+    ("arrange", "message"),
+    [
+        (_symlink_out, r"'.*out\.parquet' is the input '.*in\.csv' \(it is a symbolic link to "),
+        (_symlinked_in, r"'.*real\.parquet' is the input '.*in\.csv' \(the input is a symbolic link to "),
+        (_hard_link, r"'.*out\.parquet' is the input '.*in\.csv' \(a hard link to the same file\)"),
+        (_same_path, r"is the input '.*in\.parquet\.csv' \(the same file\)"),
+        (_folder_holding_input, r"'.*data\.parquet' is a folder that holds the input '.*in\.csv'"),
+        (_inside_input_folder, r"'.*out\.parquet' lies inside the input folder '.*images'"),
+        (_linked_folder_holding_input, r"'.*view\.parquet' is a folder that holds the input '.*in\.csv'"),
+    ],
+    ids=["symlink-out", "symlink-in", "hard-link", "same-path", "folder-holds-input", "inside-input", "linked-folder"],
+)
+@pytest.mark.parametrize("force", [False, True])
+def test_convert_never_writes_onto_its_input(
+    tmp_path: Path, cli: CliRun, arrange: Callable[[Path], tuple[Path, Path]], message: str, force: bool
+) -> None:
+    (tmp_path / "in.csv").write_text("a,b\n1,2\n3,4\n")
+    source, dest = arrange(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(DataFileError, match=message):
+        convert_to_parquet(source, dest, overwrite=force)
+    result = cli("convert", source, dest, *(["--force"] if force else []), ok=False)
+    assert len(result.stderr.splitlines()) == 1 and re.search(message, result.stderr)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written, nothing lost
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_output_that_is_a_folder_is_refused_before_the_work(
+    tmp_path: Path, cli: CliRun, monkeypatch: pytest.MonkeyPatch, force: bool
+) -> None:
+    (tmp_path / "in.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "out.parquet").mkdir()
+    (tmp_path / "out.parquet" / "part-0.parquet").write_bytes(b"keep me")
+    import vaekit.data.stream.convert as convert_module
+
+    def no_work(*_: object) -> None:
+        raise AssertionError("the conversion started")
+
+    monkeypatch.setattr(convert_module, "_text_groups", no_work)
+    result = cli("convert", tmp_path / "in.csv", tmp_path / "out.parquet", *(["--force"] if force else []), ok=False)
+    assert result.stderr == (
+        f"vaekit convert: error: '{tmp_path / 'out.parquet'}' is a folder; the output must be a .parquet file name "
+        "(a folder is never replaced, even with --force)\n"
+    )
+    assert (tmp_path / "out.parquet" / "part-0.parquet").read_bytes() == b"keep me"
+
+
+def test_a_killed_converts_partial_file_is_removed_by_the_next(tmp_path: Path) -> None:
+    from vaekit.data import atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # a process that has ended, as a killed convert has
+    (tmp_path / "in.csv").write_text("a,b\n1,2\n3,4\n")
+    partial = tmp_path / f".tmp-{atomic._HOST}-{dead_pid}-0123abcd-out.parquet"
+    partial.write_bytes(b"PAR1 half a file")
+    live = tmp_path / f".tmp-{atomic._HOST}-{os.getppid()}-4567abcd-out.parquet"  # a convert still running
+    live.write_bytes(b"PAR1 being written")
+    other = tmp_path / f".tmp-{atomic._HOST}-{dead_pid}-89abcdef-other.parquet"  # another output's
+    other.write_bytes(b"PAR1")
+    assert not (tmp_path / "out.parquet").exists()  # a killed convert leaves nothing at the output name
+    with pytest.warns(UserWarning, match=live.name):
+        convert_to_parquet(tmp_path / "in.csv", tmp_path / "out.parquet")
+    assert not partial.exists() and live.exists() and other.exists()
+    assert pd.read_parquet(tmp_path / "out.parquet").to_numpy().tolist() == [[1, 2], [3, 4]]
+
+
+def test_a_short_line_is_a_gap_with_a_note_and_a_long_one_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("a,b,c\n1,2,3\n4,5\n7,8,9\n")
+    with pytest.warns(DataNoteWarning, match=r"t\.csv', line 3: 2 fields for 3 columns; column 'c' is read as a gap"):
+        in_memory = read_data(str(source)).X
+    with pytest.warns(DataNoteWarning, match=r"t\.csv', line 3: 2 fields for 3 columns; column 'c' is read as a gap"):
+        written = convert_to_parquet(source, tmp_path / "t.parquet")
+    np.testing.assert_array_equal(pd.read_parquet(written).to_numpy(dtype=np.float32), in_memory)
+    source.write_text("a,b,c\n1,2,3\n4,5,6,7\n")
+    with pytest.raises(DataFileError, match=r"t\.csv', line 3: 4 fields, but line 1 has 3"):
+        convert_to_parquet(source, tmp_path / "u.parquet")
+    assert not (tmp_path / "u.parquet").exists()

@@ -13,7 +13,8 @@ column with no name that holds 0, 1, ..., n-1 -- the row index that pandas'
 Places are 1-based line numbers, counting the header and blank lines, so that an
 editor opens the file at the line named. A row with more fields than the first
 line is named with both counts and the likely cause; a row with fewer has missing
-values.
+values -- gaps, as empty fields are -- and a :class:`~vaekit.data.loaded.DataNoteWarning`
+names the first such line (:func:`warn_short_rows`).
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ from vaekit.data.dialect import (
     records,
     sniff_separator,
 )
-from vaekit.data.loaded import DataFileError, LoadedData, brief, feature_names_for, quoted
+from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, brief, feature_names_for, quoted
 from vaekit.data.tables import drop_row_index, table_to_loaded
 
-__all__ = ["read_text_table", "resolve_dialect", "text_column_names"]
+__all__ = ["line_of_row", "read_text_table", "resolve_dialect", "short_row", "text_column_names", "warn_short_rows"]
 
 
-def _line_of_row(path: Path, sep: str, header: bool, row: int) -> str:
+def line_of_row(path: Path, sep: str, header: bool, row: int) -> str:
     """Where data row ``row`` (0-based) of a text table is: its 1-based line number."""
     wanted = row + int(header)
     try:
@@ -52,6 +53,35 @@ def _line_of_row(path: Path, sep: str, header: bool, row: int) -> str:
     except _TEXT_ERRORS:
         pass
     return f"data row {row + 1}"  # the csv module splits the file otherwise than pandas did
+
+
+def short_row(path: Path, sep: str, n_columns: int) -> tuple[int, int] | None:
+    """``(line, fields)`` of the first record with fewer than ``n_columns`` fields, or None."""
+    try:
+        for number, fields in records(path, sep):
+            if len(fields) < n_columns:
+                return number, len(fields)
+    except _TEXT_ERRORS:
+        pass
+    return None
+
+
+def warn_short_rows(path: Path, source: str, sep: str, names: Sequence[str], stacklevel: int = 3) -> None:
+    """Warn (:class:`DataNoteWarning`) that a line has fewer fields than the table's columns ``names``:
+    its missing fields are read as gaps. No warning when every line has them all."""
+    found = short_row(path, sep, len(names))
+    if found is None:
+        return
+    line, count = found
+    missing = [f"'{name}'" for name in names[count:]]
+    shown = ", ".join(missing[:3]) + (f", ... ({len(missing)} in all)" if len(missing) > 3 else "")
+    what = f"column {shown} is read as a gap" if len(missing) == 1 else f"columns {shown} are read as gaps"
+    warnings.warn(
+        f"{quoted(source)}, line {line}: {count} field{'s' if count != 1 else ''} for {len(names)} columns; {what} "
+        "there and in any other line as short (write the missing fields, empty where a value is missing)",
+        DataNoteWarning,
+        stacklevel=stacklevel,
+    )
 
 
 _TEXT_ERRORS = (UnicodeDecodeError, OSError, EOFError, csv.Error, zlib.error)
@@ -157,12 +187,14 @@ def read_text_table(
         raise _unreadable(source, err) from err
     frame.columns = [str(name).strip() for name in frame.columns] if header else feature_names_for(frame.shape[1])
     frame = _drop_trailing_empty(frame, named=bool(header))
+    if len(frame) and frame.iloc[:, -1].isna().any():  # a row with fewer fields has gaps at its end
+        warn_short_rows(path, source, sep, [str(name) for name in frame.columns])
     if header and frame.columns[0] == "Unnamed: 0":  # pandas' name for an empty one
         chosen = {"columns": columns, "label": label, "id_column": id_column}
         frame = drop_row_index(frame, "Unnamed: 0", "the first column (no name)", source=source, chosen=chosen)
 
     def locate(row: int) -> str:
-        return _line_of_row(path, sep, bool(header), row)
+        return line_of_row(path, sep, bool(header), row)
 
     return table_to_loaded(
         frame, source=source, locate=locate, columns=columns, label=label, id_column=id_column,

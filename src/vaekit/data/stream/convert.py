@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vaekit.data.atomic import atomic_file
+from vaekit.data.atomic import atomic_file, clean_stale, resolve_link
 from vaekit.data.columns import refuse_duplicate_names
-from vaekit.data.delimited import _TEXT_ERRORS, _unreadable, resolve_dialect
+from vaekit.data.delimited import _TEXT_ERRORS, _unreadable, line_of_row, resolve_dialect, warn_short_rows
 from vaekit.data.dialect import field_count_error
 from vaekit.data.loaded import DataFileError, feature_names_for, quoted
 from vaekit.data.stream.base import DEFAULT_CHUNK_BYTES, rows_per_chunk
 from vaekit.data.stream.npy_chunks import NpyChunks
 
-__all__ = ["convert_to_parquet"]
+__all__ = ["convert_to_parquet", "refuse_output_onto_input"]
 
 _TEXT_SUFFIX = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
@@ -79,8 +79,11 @@ def _text_groups(path: Path, source: str, rows: int | None) -> tuple[Any, Iterat
     schema = pa.schema([(name, pa.float64() if _is_number(first[name]) else pa.string()) for name in first.columns])
 
     def tables() -> Iterator[Any]:
-        start = 0
+        start, short = 0, False
         for frame in itertools.chain([first], chunks):
+            if not short and frame.iloc[:, -1].isna().any():  # a line with fewer fields: gaps, and a note once
+                short = True
+                warn_short_rows(path, source, sep, list(schema.names), stacklevel=4)
             columns = []
             for field in schema:
                 column = frame[field.name]
@@ -91,8 +94,9 @@ def _text_groups(path: Path, source: str, rows: int | None) -> tuple[Any, Iterat
                     numbers = pd.to_numeric(column, errors="coerce")
                     row = int(np.argmax((numbers.isna() & column.notna()).to_numpy()))
                     raise DataFileError(
-                        f"{quoted(source)}: column '{field.name}' holds numbers in its first rows but "
-                        f"'{column.iloc[row]}' in data row {start + row}; fix that value"
+                        f"{quoted(source)}, {line_of_row(path, sep, header, start + row)}, column '{field.name}': "
+                        f"non-numeric value '{column.iloc[row]}' in a column of numbers (as its first rows are); "
+                        "fix that value"
                     )
                 columns.append(pa.array(column.to_numpy(dtype=np.float64), type=pa.float64()))
             yield pa.Table.from_arrays(columns, schema=schema)
@@ -122,6 +126,70 @@ def _npy_groups(path: Path, source: str, rows: int | None) -> tuple[Any, Iterato
             yield pa.Table.from_arrays([pa.array(x[:, j]) for j in range(d)], schema=schema)
 
     return schema, tables()
+
+
+def refuse_output_onto_input(source: Path, target: Path, *, source_name: str | None = None) -> None:
+    """Refuse an output that would write onto its input, before any work.
+
+    It would when ``target`` resolves to ``source`` (the same path, a symbolic link to it, or
+    ``source`` a link to ``target``), is a hard link to it (the same device and inode), is a
+    folder that holds it, or lies inside ``source`` when that is a folder, or below it when it
+    is a file.
+
+    Raises
+    ------
+    DataFileError
+        Naming both paths and how they are one.
+    """
+    source_name = str(source) if source_name is None else source_name
+    real_source, real_target = source.resolve(), target.resolve()
+    how = None
+    if real_source == real_target:
+        if target.is_symlink():
+            how = f"it is a symbolic link to {quoted(real_source)}"
+        elif source.is_symlink():
+            how = f"the input is a symbolic link to {quoted(real_target)}"
+        else:
+            how = "the same file"
+    else:
+        try:
+            same, other = os.stat(real_source), os.stat(real_target)
+        except OSError:  # the output does not exist yet (or the input is missing: its own error follows)
+            same = other = None
+        if same is not None and other is not None and (same.st_dev, same.st_ino) == (other.st_dev, other.st_ino):
+            how = "a hard link to the same file"
+    if how is not None:
+        raise DataFileError(
+            f"{quoted(target)} is the input {quoted(source_name)} ({how}); writing it would destroy the input: "
+            "give the output another name"
+        )
+    if real_source.is_relative_to(real_target):
+        raise DataFileError(
+            f"{quoted(target)} is a folder that holds the input {quoted(source_name)}; the output must be a "
+            "file outside it"
+        )
+    if real_target.is_relative_to(real_source):
+        what = "folder" if real_source.is_dir() else "file"
+        raise DataFileError(
+            f"{quoted(target)} lies inside the input {what} {quoted(source_name)}; write the output outside it"
+        )
+    for folder in real_target.parents:  # the first one that exists must be a folder
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise DataFileError(f"{quoted(target)}: {quoted(folder)} is a file, not a folder to write into")
+            break
+
+
+def _clean_killed_writes(target: Path) -> None:
+    """Remove the hidden partial files that a killed convert to ``target`` left (``.tmp-HOST-PID-...``)."""
+    others = clean_stale(resolve_link(target))
+    if others:
+        warnings.warn(
+            f"hidden files beside {quoted(target)} from other writes that may still run: "
+            f"{', '.join(p.name for p in others)}; if none is running, delete them",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def convert_to_parquet(
@@ -156,6 +224,8 @@ def convert_to_parquet(
     ------
     DataFileError
         A source that cannot be read, or a text column with numbers in its first rows and text later.
+        ``dest`` is ``source`` (the same path, a link either way, a hard link), a folder, or a folder that
+        holds ``source``: refused before any work, even with ``overwrite``.
     FileExistsError
         ``dest`` exists and ``overwrite`` is False.
     """
@@ -164,6 +234,12 @@ def convert_to_parquet(
     path, name, target = Path(source).expanduser(), str(source), Path(dest).expanduser()
     if row_group_rows is not None and (isinstance(row_group_rows, bool) or int(row_group_rows) < 1):
         raise ValueError(f"row_group_rows must be a positive integer, got {row_group_rows!r}")
+    refuse_output_onto_input(path, target, source_name=name)
+    if target.is_dir():
+        raise DataFileError(
+            f"{quoted(target)} is a folder; the output must be a .parquet file name (a folder is never replaced, "
+            "even with `overwrite`)"
+        )
     if not overwrite and (target.exists() or target.is_symlink()):
         raise FileExistsError(f"{quoted(target)} already exists; use `overwrite` to replace it")
     if target.suffix.lower() not in (".parquet", ".pq"):
@@ -181,6 +257,7 @@ def convert_to_parquet(
             "table; other data streams as it is, or is read into memory"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
+    _clean_killed_writes(target)
     with atomic_file(target, overwrite=overwrite) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for table in tables:
             writer.write_table(table, row_group_size=max(1, table.num_rows))
