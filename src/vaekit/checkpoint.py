@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vaekit._version import __version__
+from vaekit.checkpoint_check import CheckpointError, Expected, check_state
+
+__all__ = ["CheckpointError", "Checkpointer", "Expected", "TrainingState", "start_fit"]
 from vaekit.data.atomic import fsync_dir, fsync_file, write_atomic
 
 FORMAT = "vaekit-checkpoint"
@@ -45,10 +49,7 @@ FIT_FILE = "fit.json"
 LATEST = "latest.json"
 STATE_TENSORS = "state.safetensors"
 STATE_JSON = "state.json"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed: missing, corrupt, or from another fit."""
+_STATE_NAME = re.compile(r"epoch-\d{6}(-final)?")
 
 
 @dataclass
@@ -191,19 +192,45 @@ class Checkpointer:
             if old.name != name and old.is_dir() and old.name.startswith("epoch-"):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def load(self) -> TrainingState | None:
-        """The latest complete state, or None when this restart has none yet."""
+    def load(self, expected: Expected | None = None) -> TrainingState | None:
+        """The latest complete state, or None when this restart has none yet.
+
+        With ``expected``, every value is checked against the fit that resumes it
+        (see :func:`check_state`) before it is used.
+
+        Raises
+        ------
+        CheckpointError
+            The state cannot be read, or a value in it is of the wrong type, out of
+            range or inconsistent; the message names the file and the field.
+        """
         pointer = self.folder / LATEST
         if not pointer.is_file():
             return None
         try:
-            name = json.loads(pointer.read_text())["folder"]
+            latest = json.loads(pointer.read_text())
+            name = latest["folder"] if isinstance(latest, dict) else None
+            if not isinstance(name, str) or _STATE_NAME.fullmatch(name) is None:
+                raise CheckpointError(f"{pointer}: 'folder' is {name!r}, not the name of a saved state; it is damaged")
             info = json.loads((self.folder / name / STATE_JSON).read_text())
             tensors = load_file(str(self.folder / name / STATE_TENSORS))
         except (OSError, ValueError, KeyError, TypeError, SafetensorError) as err:
+            if isinstance(err, CheckpointError):
+                raise
             raise CheckpointError(f"the checkpoint in {self.folder} cannot be read ({err}); it is corrupt") from None
-        if info.get("format") != FORMAT or int(info.get("format_version", 0)) > FORMAT_VERSION:
-            raise CheckpointError(f"{self.folder / name / STATE_JSON} is not a vaekit checkpoint this version reads")
+        where = self.folder / name / STATE_JSON
+        if not isinstance(info, dict):
+            raise CheckpointError(f"{where} does not hold a JSON object; the checkpoint is damaged")
+        if info.get("format") != FORMAT:
+            raise CheckpointError(
+                f"{where}: format is {info.get('format')!r:.40}, not {FORMAT!r}; not a vaekit checkpoint"
+            )
+        if not isinstance(info.get("format_version"), int) or isinstance(info["format_version"], bool):
+            raise CheckpointError(f"{where}: format_version is {info.get('format_version')!r:.40}, not a whole number")
+        if info["format_version"] > FORMAT_VERSION:
+            raise CheckpointError(f"{where} is not a vaekit checkpoint this version reads")
+        if expected is not None:
+            check_state(where, info, tensors, latest.get("finished"), expected)
         return TrainingState(
             epoch=int(info["epoch"]),
             model={k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")},
@@ -252,6 +279,8 @@ def start_fit(folder: Path, fit: dict[str, Any], resume: bool, write: bool = Tru
             saved = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise CheckpointError(f"{path} cannot be read ({err}); the checkpoint is corrupt") from None
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"{path} does not hold a JSON object; the checkpoint is damaged")
         differences = _differences(saved, fit)
         if differences:
             shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more" if len(differences) > 3 else "")

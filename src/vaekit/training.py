@@ -29,7 +29,7 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from vaekit.checkpoint import Checkpointer, TrainingState, capture_rng, restore_rng
+from vaekit.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
 from vaekit.distributed import all_sum, join
 from vaekit.models import AutoEncoderModel
 
@@ -534,6 +534,42 @@ def _state(
     )
 
 
+def _expected(
+    config: TrainingConfig,
+    n_batches: int,
+    model: AutoEncoderModel,
+    params: list[Tensor],
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    generator: torch.Generator | None,
+) -> Expected:
+    """What a checkpoint must agree with for this training to continue from it."""
+    return Expected(
+        epochs=config.epochs,
+        patience=config.patience,
+        steps_per_epoch=n_batches,
+        history_keys=HISTORY_KEYS,
+        model=model.state_dict(),
+        params=[tuple(p.shape) for p in params],
+        optimizer=optimizer.state_dict(),
+        scheduler=None if scheduler is None else scheduler.state_dict(),
+        generator=None if generator is None else generator.get_state(),
+    )
+
+
+@contextmanager
+def _resuming(checkpoint: Checkpointer | None) -> Iterator[None]:
+    """A saved state that PyTorch refuses to load is a damaged checkpoint, said in one line."""
+    try:
+        yield
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        where = "" if checkpoint is None else f" in {checkpoint.folder}"
+        raise CheckpointError(
+            f"the checkpoint{where} does not fit this model ({first}); it cannot be resumed"
+        ) from None
+
+
 def _train(
     model: AutoEncoderModel,
     params: list[Tensor],
@@ -555,16 +591,21 @@ def _train(
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
     per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
     run, first_epoch = RunTracker(config), 0
-    saved = None if checkpoint is None else checkpoint.load()
+    saved = (
+        None
+        if checkpoint is None
+        else checkpoint.load(_expected(config, n_batches, model, params, optimizer, scheduler, generator))
+    )
     if saved is not None:
-        model.load_state_dict(saved.model)
-        result = TrainingResult(saved.history, saved.best_epoch, saved.best_loss, saved.stopped_early)
-        if saved.finished:
-            return result
-        optimizer.load_state_dict(saved.optimizer)
-        if scheduler is not None and saved.scheduler is not None:
-            scheduler.load_state_dict(saved.scheduler)
-        restore_rng(saved, generator)
+        with _resuming(checkpoint):
+            model.load_state_dict(saved.model)
+            result = TrainingResult(saved.history, saved.best_epoch, saved.best_loss, saved.stopped_early)
+            if saved.finished:
+                return result
+            optimizer.load_state_dict(saved.optimizer)
+            if scheduler is not None and saved.scheduler is not None:
+                scheduler.load_state_dict(saved.scheduler)
+            restore_rng(saved, generator)
         run, first_epoch = RunTracker(config, result, saved.best, saved.bad_epochs), saved.epoch
     step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
