@@ -7,7 +7,8 @@ a file that would be overwritten) are printed as one line on stderr with exit co
 1; ``--debug`` shows the traceback instead.
 
 The commands live in :mod:`vaekit.cli.train` (train, sweep), :mod:`vaekit.cli.use`
-(encode, decode, reconstruct, sample), :mod:`vaekit.cli.detect` (score) and :mod:`vaekit.cli.examine` (evaluate, plot,
+(encode, decode, reconstruct, sample), :mod:`vaekit.cli.impute` (impute),
+:mod:`vaekit.cli.detect` (score) and :mod:`vaekit.cli.examine` (evaluate, plot,
 summary, datasets), :mod:`vaekit.cli.explore` (explore) and :mod:`vaekit.cli.convert` (convert);
 :mod:`vaekit.cli.flags` maps parameter names to flags.
 """
@@ -19,6 +20,9 @@ from vaekit.cli import train  # noqa: F401
 
 # isort: split
 from vaekit.cli import use  # noqa: F401
+
+# isort: split
+from vaekit.cli import impute  # noqa: F401
 
 # isort: split
 from vaekit.cli import detect  # noqa: F401

@@ -1,4 +1,4 @@
-"""Commands that apply a trained model to data: encode, decode, reconstruct, sample."""
+"""Commands that apply a trained model to data: encode, decode, reconstruct, sample (impute: :mod:`vaekit.cli.impute`)."""
 
 from __future__ import annotations
 
@@ -306,59 +306,3 @@ def sample(
     X = estimator.sample(n, random_state=seed, y=chosen)
     _write_samples(estimator, X, output, force, title=f"{n} samples from the prior (seed {seed})")
     typer.echo(f"wrote {n} samples to {_shown(output)}")
-
-
-@app.command(epilog="Example: vaekit impute runs/penguins-vae penguins.csv -o filled.csv")
-@friendly
-def impute(
-    model: Annotated[Path, typer.Argument(help="Model or run folder, trained on a table with gaps or categories.")],
-    data: Annotated[str, typer.Argument(help="A table with missing values (empty fields, NA).")],
-    output: Output,
-    draws: Annotated[
-        int | None,
-        typer.Option(
-            "--draws",
-            help="Write this many completed tables, each drawn from the model (multiple imputation): "
-            "OUTPUT with -1, -2, ... before its suffix.  [default: one table, each gap its most probable value]",
-            show_default=False,
-            min=1,
-            max=1000,
-        ),
-    ] = None,
-    seed: Seed = 0,
-    label: Label = None,
-    id_column: IdColumn = None,
-    sep: Sep = None,
-    decimal: Decimal = None,
-    force: Force = False,
-) -> None:
-    """DATA with its missing entries filled in, and only those: numbers by their conditional mean, categories by
-    their most probable value (or --draws tables drawn from the model). The file keeps DATA's columns and ids."""
-    from vaekit.data.write import write_array
-
-    outputs = [output] if draws is None else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in
-                                              range(1, draws + 1)]  # fmt: skip
-    for path in outputs:
-        _check_output(path, force)
-    header = _model_header(model)
-    if not header.table:
-        raise ValueError(
-            f"{model} was trained on a table of numbers without gaps, so it cannot fill gaps; train on the table "
-            "with its gaps (vaekit train DATA), or with --likelihood mixed"
-        )
-    loaded = _read(data, None, label, id_column, None, None, None, None, None, "auto", sep, decimal, header)
-    estimator = _load_model(model)
-    X, y = loaded.inputs(estimator.conditional)
-    filled = estimator.impute(X, y, n_draws=draws, random_state=seed)
-    tables = filled if isinstance(filled, list) else [filled]
-    names = [str(n) for n in estimator.table_.names]
-    gaps = int(loaded.frame[names].isna().sum().sum()) if loaded.frame is not None else 0
-    for path, table in zip(outputs, tables):
-        if not hasattr(table, "columns"):
-            import pandas as pd
-
-            table = pd.DataFrame(table, columns=names)
-        extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}  # kept, as read
-        write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
-    shown = str(outputs[0]) if len(outputs) == 1 else f"{outputs[0]} ... {outputs[-1]}"
-    typer.echo(f"filled {gaps:,} missing entries in {len(X):,} rows; wrote {shown}")

@@ -139,13 +139,23 @@ def is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?\s*")
+"""A number written with commas between its thousands: ``39,100.0``, ``-1,234,567``."""
+
+
 def as_number(value: Any) -> float | None:
-    """``value`` (a number or a number written as text) as a float, or None."""
+    """``value`` (a number or a number written as text) as a float, or None.
+
+    Text may group thousands with commas (``"39,100.0"`` is 39100.0); a comma
+    anywhere else (``"3,5"``) is not read as a number: the decimal mark of a file
+    is its reader's choice (``decimal``).
+    """
     if is_number(value):
         return float(value)
     if isinstance(value, str):
+        text = value.replace(",", "") if _THOUSANDS.fullmatch(value) else value
         try:
-            return float(value)
+            return float(text)
         except ValueError:
             return None
     return None

@@ -301,7 +301,8 @@ class TableEncoder:
         if values.ndim != 2 or values.shape[1] != len(self.columns):
             raise ValueError(f"values must have shape (n, {len(self.columns)}), got {values.shape}")
         data = {spec.name: _column_out(spec, values[:, j]) for j, spec in enumerate(self.columns)}
-        return pd.DataFrame(data, index=index if index is not None else pd.RangeIndex(len(values)))
+        frame = pd.DataFrame(data, index=pd.RangeIndex(len(values)))
+        return frame if index is None else frame.set_axis(index, axis=0)  # by position, not aligned on labels
 
     # ------------------------------------------------------------ JSON
 

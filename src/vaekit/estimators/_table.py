@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vaekit.data.column_types import as_number, missing_mask
 from vaekit.data.tabular import TableEncoder
 from vaekit.data.validation import InputError
 
@@ -73,24 +74,114 @@ def table_output(estimator: Any, values: np.ndarray, index: pd.Index | None = No
     frame = estimator.table_.to_frame(values, index=index)
     if estimator.table_frame_:
         return frame
-    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    return _as_array(frame)
+
+
+def _as_array(frame: pd.DataFrame) -> np.ndarray:
+    """A frame as the array a user gave: float64 (NaN where missing) when every value is a number
+    (or yes/no), else an object array of the values (text categories)."""
+    try:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return frame.astype(object).where(frame.notna(), None).to_numpy(dtype=object)
+
+
+def gaps(estimator: Any, X: Any) -> np.ndarray:
+    """bool (n, n_columns): the entries of X that :func:`impute` fills, its empty ones (NaN, None, NA,
+    an empty or blank text)."""
+    frame = as_frame(X, [str(n) for n in estimator.table_.names])
+    at = _positions(frame)
+    missing = np.zeros((len(frame), len(estimator.table_.columns)), dtype=bool)
+    for j, spec in enumerate(estimator.table_.columns):
+        if spec.name in at:  # the encoder names a column that is absent
+            missing[:, j] = missing_mask(frame.iloc[:, at[spec.name]])
+    return missing
+
+
+def _positions(frame: pd.DataFrame) -> dict[str, int]:
+    """Each column name (as text) -> its first position in ``frame``."""
+    at: dict[str, int] = {}
+    for position, name in enumerate(frame.columns):
+        at.setdefault(str(name), position)
+    return at
 
 
 def fill_gaps(estimator: Any, X: Any, values: np.ndarray) -> Any:
-    """X with its missing entries (only those) replaced by ``values`` (n, n_columns, target space)."""
-    frame = as_frame(X, [str(n) for n in estimator.table_.names])
-    filled = estimator.table_.to_frame(values, index=frame.index)
-    missing = ~estimator.table_.observed(frame)  # (n, n_columns)
-    out = frame.copy() if isinstance(X, pd.DataFrame) else frame.astype(np.float64)
-    for j, column in enumerate(estimator.table_.names):
-        gaps = missing[:, j]
-        if gaps.any():
-            if out[column].dtype != filled[column].dtype:
-                out[column] = out[column].astype(filled[column].dtype)
-            out.loc[gaps, column] = filled.loc[gaps, column]
+    """X with its missing entries (only those) replaced by ``values`` (n, n_columns, target space).
+
+    Only empty entries are filled (:func:`gaps`). A value the model reads as missing without
+    its being empty (text in a number column, a level not seen in training: each named in a
+    note) is kept as the user wrote it, as is every column the model does not know. Each
+    column keeps its dtype where that can hold the filled values (a ``category`` column its
+    categories, plus any filled level it lacks; a float column of whole numbers gets whole
+    numbers), else takes the fitted one.
+    """
+    table = estimator.table_
+    frame = as_frame(X, [str(n) for n in table.names])
+    filled = table.to_frame(values, index=frame.index)
+    missing = gaps(estimator, frame)  # (n, n_columns)
+    at = _positions(frame)
+    out = frame.copy()
+    for j, spec in enumerate(table.columns):
+        if missing[:, j].any():
+            position = at[spec.name]
+            out.isetitem(position, _filled_column(frame.iloc[:, position], filled.iloc[:, j], missing[:, j], spec))
     if isinstance(X, pd.DataFrame):
         return out
-    return out.to_numpy(dtype=np.float64, na_value=np.nan)
+    return _as_array(out)
+
+
+def _filled_column(column: pd.Series, fills: pd.Series, gaps: np.ndarray, spec: Any) -> pd.Series:
+    """``column`` with its entries at ``gaps`` replaced by those of ``fills`` (the fitted dtype), in
+    ``column``'s dtype where it holds them."""
+    new = fills.to_numpy(dtype=object)[gaps]
+    if spec.kind == "continuous" and _whole_numbers(column, gaps):
+        new = np.array([v if pd.isna(v) else int(np.round(float(v))) for v in new], dtype=object)
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):  # its own categories, and any filled level they lack
+        values = column.astype(object).to_numpy(copy=True)
+        values[gaps] = new
+        extra = [v for v in dict.fromkeys(new) if not pd.isna(v) and v not in set(dtype.categories)]
+        categories = list(dtype.categories) + extra
+        return pd.Series(
+            pd.Categorical(values, categories=categories, ordered=dtype.ordered), index=column.index, name=column.name
+        )
+    values = column.to_numpy(dtype=object, copy=True)
+    values[gaps] = new
+    for candidate in (dtype, fills.dtype):
+        try:
+            kept = pd.Series(values, index=column.index, name=column.name).astype(candidate)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        as_given = kept.to_numpy(dtype=object)[gaps]
+        if all(_same(a, b) for a, b in zip(as_given, new)):
+            return kept
+    return pd.Series(values, index=column.index, name=column.name, dtype=object)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a value a column holds is the filled value ``b`` (numbers compared as numbers)."""
+    if pd.isna(b) or pd.isna(a):
+        return bool(pd.isna(a) and pd.isna(b))
+    if isinstance(b, (int, float, np.number)) and not isinstance(b, (bool, np.bool_)):
+        try:
+            return bool(np.isclose(float(a), float(b), rtol=1e-6, atol=0.0))
+        except (TypeError, ValueError):
+            return False
+    return bool(a == b) if not isinstance(a, str) or isinstance(b, str) else False
+
+
+def _whole_numbers(column: pd.Series, gaps: np.ndarray) -> bool:
+    """Whether the observed entries of ``column`` are all whole numbers (then filled numbers are too)."""
+    observed = column[~gaps]
+    if not len(observed):
+        return False
+    if pd.api.types.is_numeric_dtype(observed.dtype) and not pd.api.types.is_bool_dtype(observed.dtype):
+        numbers = observed.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        numbers = np.array([as_number(v) if as_number(v) is not None else np.nan for v in observed], dtype=np.float64)
+    numbers = numbers[np.isfinite(numbers)]
+    return bool(len(numbers)) and bool(np.all(numbers == np.round(numbers)))
 
 
 def log_jacobian(estimator: Any, encoded: np.ndarray) -> np.ndarray:
