@@ -89,7 +89,7 @@ def test_a_forced_fit_replaces_the_run_in_one_step_when_done(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-KILLABLE = ("--epochs", "3000", "--hidden", "16", "--quiet", "--threads", "1", "--batch-size", "16")
+KILLABLE = ("--epochs", "3000", "--patience", "0", "--hidden", "16", "--quiet", "--threads", "1", "--batch-size", "16")
 
 
 def _start(*args: str | Path) -> subprocess.Popen[bytes]:
