@@ -97,7 +97,9 @@ def score(
         columns.update(decision=decision, flag=flags)
     else:
         flags = np.zeros(len(anomaly), dtype=np.int64)
-    result = pd.DataFrame({**columns, "top_features": top_features(contributions, names, top)})
+    scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
+    reasons = np.where(scored, top_features(contributions, names, top), "")
+    result = pd.DataFrame({**columns, "top_features": reasons})
     write_array(output, result, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
     n = len(result)
     if offset is None:
@@ -110,7 +112,7 @@ def score(
             f"scored {n:,} rows; {int(flags.sum()):,} flagged ({flags.mean():.1%}) below the threshold "
             f"(anomaly_score above {-offset:.4g} nats); wrote {output}"
         )
-    worst = np.argsort(-anomaly, kind="stable")[: min(SHOWN, n)]
+    worst = [i for i in np.argsort(-anomaly, kind="stable") if scored[i]][:SHOWN]
     ids = loaded.ids if loaded.ids is not None else np.arange(n)
     for i in worst:
         typer.echo(

@@ -39,7 +39,7 @@ from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.distributed import World, device_for, world
 from vaekit.ensemble import can_train_together, train_together
-from vaekit.estimators import _table
+from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import data_digest, fit_fingerprint
 from vaekit.estimators._fitdata import FitData, is_streamed, stream_data, validation_mask
 from vaekit.estimators._labels import fit_classes, one_hot
@@ -603,12 +603,17 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         ``n_samples`` draws from a generator seeded with ``random_state``, so the same
         X gives the same scores. For a plain autoencoder it is log p(x | z = code(x)).
 
+        A table's row with every entry missing gets no score (NaN, with one note): there
+        is nothing in it to judge; ``predict`` leaves it +1 (see :func:`~vaekit.estimators._outliers.unscored`).
+
         Returns
         -------
         ndarray of float64, shape (n_samples_X,)
         """
-        reconstruction, kl = self.loss_terms(X, y, n_samples=n_samples, random_state=random_state)
-        return -(reconstruction + kl)
+        X_model = self._check_X(X)
+        C = self._conditions(y, len(X_model), "score_samples")
+        reconstruction, kl = self._loss_terms(X_model, C, check_positive_int("n_samples", n_samples), random_state)
+        return _outliers.unscored(self, X_model, -(reconstruction + kl))
 
     def _scores(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
         """:meth:`score_samples` (its defaults) of rows in model units: what ``offset_`` is fitted on."""
@@ -616,11 +621,12 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         return -(reconstruction + kl)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Mean of :meth:`score_samples` over X (nats per sample; higher is better).
+        """Mean of :meth:`score_samples` over X (nats per sample; higher is better), over the rows that
+        get a score (NaN when none does).
 
         y is the labels of X for a conditional model, and ignored otherwise.
         """
-        return float(np.mean(self.score_samples(X, y if self.conditional else None)))
+        return _outliers.mean_score(self.score_samples(X, y if self.conditional else None))
 
     def diagnostics(self, X: Any, y: Any = None) -> dict[str, Any]:
         """Measures particular to this kind of model on X, by name ({} here).

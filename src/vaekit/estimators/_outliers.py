@@ -37,6 +37,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
+from vaekit.data.loaded import DataNoteWarning
+from vaekit.data.validation import InputError
 from vaekit.distributions import standard_normal_log_prob
 from vaekit.estimators import _table
 
@@ -44,6 +46,61 @@ AUTO_FENCE = 1.5
 """``contamination="auto"``: flag scores below Q1 - AUTO_FENCE x IQR of the training scores (Tukey)."""
 MAX_CHUNK_FLOATS = 1 << 23
 """Importance sampling decodes at most this many values at once (32 MB of float32)."""
+
+
+class UnscoredRowsWarning(DataNoteWarning):
+    """Rows of a table with every entry missing: nothing to judge them by, so they get no score.
+
+    ``score_samples`` and ``decision_function`` give them NaN, ``score`` leaves them out of
+    its mean, ``predict`` leaves them +1 (not flagged) and ``vaekit score`` writes an empty
+    score with flag 0. A :class:`~vaekit.data.loaded.DataNoteWarning`: the command line prints
+    it as a note.
+    """
+
+
+def unobserved_rows(estimator: Any, X_model: np.ndarray) -> np.ndarray | None:
+    """bool (n,): the rows of an encoded table with no observed entry; None for a model not fitted on a table."""
+    table = getattr(estimator, "table_", None)
+    if table is None:
+        return None
+    observed_at = [column.observed_at for column in table.layout()]
+    return ~(np.asarray(X_model)[:, observed_at] > 0.5).any(axis=1)
+
+
+def unscored(estimator: Any, X_model: np.ndarray, scores: np.ndarray, warn: bool = True) -> np.ndarray:
+    """``scores`` (n,) with NaN for the rows that have every entry missing, and one note naming them.
+
+    A row with nothing observed adds nothing to the likelihood: its ELBO is -KL alone, the
+    highest of all, which would call it the most normal row there is. It is no evidence
+    either way, so it gets no score; ``predict`` (``decision_function < 0``) then leaves it
+    +1, as a row nothing is known against.
+    """
+    empty = unobserved_rows(estimator, X_model)
+    if empty is None or not empty.any():
+        return scores
+    scores = np.array(scores, dtype=np.float64)
+    scores[empty] = np.nan
+    if warn:
+        rows = np.flatnonzero(empty)
+        shown = ", ".join(str(i) for i in rows[:5]) + (f", ... ({len(rows)} in all)" if len(rows) > 5 else "")
+        what = (
+            f"1 row has every entry missing (row {shown}"
+            if len(rows) == 1
+            else f"{len(rows)} rows have every entry missing (rows {shown}"
+        )
+        warnings.warn(
+            f"{what}; counting from 0): no score (NaN), and not flagged as anomalies",
+            UnscoredRowsWarning,
+            stacklevel=3,
+        )
+    return scores
+
+
+def mean_score(scores: np.ndarray) -> float:
+    """The mean of the scores that are not NaN (rows without a score left out); NaN when none is."""
+    scores = np.asarray(scores, dtype=np.float64)
+    scored = scores[~np.isnan(scores)]
+    return float(np.mean(scored)) if len(scored) else float("nan")
 
 
 class ConstantScoresWarning(UserWarning):
@@ -114,7 +171,12 @@ class OutlierMethods:
 
         ``constant``: the rows are all the same.
         """
-        scores = np.concatenate([self._scores(X_model, C) for X_model, C in rows])  # type: ignore[attr-defined]
+        scores = np.concatenate(
+            [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]
+        )
+        scores = scores[~np.isnan(scores)]  # rows with every entry missing: no evidence either way
+        if not len(scores):
+            raise InputError("every training row has every entry missing; there is nothing to learn from")
         self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]
 
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
@@ -133,6 +195,7 @@ class OutlierMethods:
         Returns
         -------
         ndarray of int, shape (n_samples,)
+            A row with every entry missing has no score and is left +1 (see :func:`unscored`).
         """
         return np.where(self.decision_function(X, y) < 0.0, -1, 1)
 

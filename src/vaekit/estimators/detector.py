@@ -159,7 +159,8 @@ class OutlierDetector(VAE):
         ndarray of float64, shape (n_samples_X,)
         """
         X_model = self._check_X(X)
-        return self._scores(X_model, self._conditions(y, len(X_model), "score_samples"))
+        scores = self._scores(X_model, self._conditions(y, len(X_model), "score_samples"))
+        return _outliers.unscored(self, X_model, scores)
 
     def _scores(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
         log_p = _outliers.importance_log_likelihood(self, X_model, C, self.n_samples)

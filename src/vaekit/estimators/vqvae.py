@@ -226,16 +226,18 @@ class VQVAE(AutoEncoder):
         used = np.flatnonzero(self.code_frequencies_)  # (n_used,)
         return self._lookup(used[rng.randint(len(used), size=(n_samples, self.n_slots))])  # (n, latent)
 
-    def loss_terms(
-        self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0
+    def _loss_terms(
+        self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Reconstruction -log p(x|z_q) and the constant KL n_slots * log K, per sample, in nats.
 
-        The code is deterministic, so ``n_samples`` and ``random_state`` change nothing.
+        What ``loss_terms``, ``score_samples`` and the threshold ``offset_`` all read (the
+        threshold and the scores it is compared with carry the same constant). The code is
+        deterministic, so ``n_samples`` and ``random_state`` change nothing.
 
         Returns
         -------
         reconstruction, kl : ndarray of float64, shape (n,) each
         """
-        reconstruction, _ = super().loss_terms(X, y, n_samples=n_samples, random_state=random_state)
+        reconstruction, _ = super()._loss_terms(X_model, C, n_samples, random_state)
         return reconstruction, np.full(len(reconstruction), self.n_slots * math.log(self.codebook_size))

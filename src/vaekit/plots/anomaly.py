@@ -359,7 +359,12 @@ def _take(values: Any, rows: np.ndarray) -> Any:
 def draw_scores(estimator: Estimator, data: LoadedData) -> Figure:
     """:func:`plot_anomaly_scores` of every row of ``data``."""
     scores = anomaly_scores(estimator, data)
-    return plot_anomaly_scores(scores, -float(estimator.offset_))
+    scored = scores[~np.isnan(scores)]  # rows with every entry missing have no score
+    unscored = len(scores) - len(scored)
+    title = f"Anomaly score: -log p(x) (nats), {len(scored):,} rows" + (
+        f" ({unscored:,} with every entry missing: no score)" if unscored else ""
+    )
+    return plot_anomaly_scores(scored, -float(estimator.offset_), title=title if unscored else None)
 
 
 def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
@@ -368,7 +373,7 @@ def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
 
     scores = anomaly_scores(estimator, data)
     threshold = -float(estimator.offset_)
-    rows = np.argsort(-scores, kind="stable")[: min(n, len(scores))]
+    rows = np.array([i for i in np.argsort(-scores, kind="stable") if not np.isnan(scores[i])][:n], dtype=np.intp)
     X, _ = data.inputs(False)
     names = _row_names(data, rows)
     where = f"of {len(scores):,} rows" if len(rows) < len(scores) else "rows"
