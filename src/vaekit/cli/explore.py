@@ -60,6 +60,40 @@ def run_data(run: Path) -> dict[str, Any]:
     return data
 
 
+def _run_source(run: Path, saved: dict[str, Any], model_header: Any) -> str:
+    """The data a run was trained on: the file or folder its model recorded (by absolute path, so any
+    working folder finds it), with a note when it changed since; else ``[data] source`` of its
+    config.toml (a built-in dataset, or a run of an older vaekit).
+
+    A changed file is still read, with a note: the explorer shows the model on the rows as they
+    are now, which is what a user who added rows or fixed a value wants; the note says that
+    they differ from the ones it was trained on.
+
+    Raises
+    ------
+    DataFileError
+        The recorded data is gone, or an older run's source is not found: the message says to
+        give DATA.
+    """
+    from vaekit.data import builtin
+    from vaekit.data.loaded import DataFileError, quoted
+    from vaekit.data.provenance import check_source
+
+    fix = f"give the data to explore: vaekit explore {run} DATA"
+    found = check_source(model_header.read_options_, f"the model in {run}", fix)
+    if found is None:  # no record: the config's source, as given to train (a dataset name, or a path)
+        source = str(saved["source"])
+        if source.strip().lower().replace("_", "-") not in builtin.list() and not Path(source).expanduser().exists():
+            raise DataFileError(
+                f"{run} was trained on {quoted(source)}, which is not found from here ({Path.cwd()}); {fix}"
+            )
+        return source
+    path, note = found
+    if note is not None:
+        typer.echo(f"vaekit explore: note: {note}", err=True)
+    return path
+
+
 @app.command(epilog="Example: vaekit explore runs/digits-vae -o explore.html   (then open explore.html in a browser)")
 @friendly
 def explore(
@@ -111,7 +145,7 @@ def explore(
     model_header = _model_header(run)  # a run without a model fails here, before the data is read
     if data is None:
         saved = run_data(run)
-        data = str(saved["source"])
+        data = _run_source(run, saved, model_header)
         split = split if split is not None else saved.get("split")
         data_dir = data_dir if data_dir is not None else (Path(saved["data_dir"]) if saved.get("data_dir") else None)
     loaded = _read(
