@@ -36,6 +36,7 @@ FLAGS = {
     "seed": "--seed",
     "test_fraction": "--test-fraction",
     "data": "DATA",
+    "column_types": "--categorical, --numeric, --count or --binary",
 }
 """Parameter name -> flag, where the flag is not ``--`` + the name with dashes."""
 
@@ -46,12 +47,18 @@ def flag(name: str) -> str:
 
 
 _BACKTICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+_COLUMN_KIND = re.compile(r"as (continuous|numeric|count|binary|categorical) \(`column_types`\)")
+"""A library message's "given as count (`column_types`)": on the command line, the flag of that kind."""
+KIND_FLAGS = {"continuous": "--numeric", "numeric": "--numeric", "count": "--count", "binary": "--binary",
+              "categorical": "--categorical"}  # fmt: skip
+"""A column kind -> the flag of ``vaekit train`` that gives columns that kind (``column_types`` in Python)."""
 _SKLEARN_PARAMETER = re.compile(r"The '([A-Za-z_][A-Za-z0-9_]*)' parameter of \w+ must be")
 
 
 def to_flags(message: str) -> str:
     """A library message for a command-line user: parameter names become flags."""
     message = _SKLEARN_PARAMETER.sub(lambda m: f"{flag(m.group(1))} must be", message)
+    message = _COLUMN_KIND.sub(lambda m: f"as {m.group(1)} ({KIND_FLAGS[m.group(1)]})", message)
     return _BACKTICKED.sub(lambda m: flag(m.group(1)), message)
 
 

@@ -240,7 +240,7 @@ def infer_column(
         others = [v for v in values if as_number(v) is None]
         if declared in ("continuous", "count") and others:
             raise DataFileError(
-                f"{col} was given as {declared} but holds text such as {shown(others, 2)}; "
+                f"{col} was given as {declared} (`column_types`) but holds text such as {shown(others, 2)}; "
                 "give it as categorical, or fix or drop those values"
             )
         if declared not in ("continuous", "count") and not all(is_number(v) for v in values):
@@ -260,7 +260,7 @@ def _levels_spec(
     kind = declared or ("binary" if len(levels) == 2 else "categorical")
     if kind == "binary" and len(levels) != 2:
         raise DataFileError(
-            f"{col} was given as binary but has {len(levels)} distinct values ({shown(list(levels))}); "
+            f"{col} was given as binary (`column_types`) but has {len(levels)} distinct values ({shown(list(levels))}); "
             "a binary column has exactly 2"
         )
     if kind == "categorical" and len(levels) > max_categories:
@@ -296,13 +296,13 @@ def _text_spec(
         if len(observed) > ID_MIN_ROWS and len(values) > len(observed) / 2:
             raise DataFileError(
                 f"{col} looks like an identifier ({len(values)} distinct values in {len(observed)} rows, e.g. "
-                f"{shown(values, 2)}): mark it with `id_column` or drop it (or give it as categorical in `column_types`)"
+                f"{shown(values, 2)}): mark it with `id_column` or drop it (or give it as categorical (`column_types`))"
             )
     if declared is None and len(others) < len(values):
         if others:
             what = f"mixes numbers and text (not numbers: {shown(others, 2)}); it is modelled as categorical"
         else:
-            what = "holds numbers written as text; it is modelled as categorical (give it as continuous in `column_types` to model it as numbers)"
+            what = "holds numbers written as text; it is modelled as categorical (give it as continuous (`column_types`) to model it as numbers)"
         warnings.warn(f"{col} {what}", TableValueWarning, stacklevel=4)
     return _levels_spec(name, declared, sorted_levels(values), dtype, max_categories, col)
 
@@ -339,7 +339,7 @@ def _numeric_spec(
         bad = x[(x < 0) | (x != np.round(x))]
         if len(bad):
             raise DataFileError(
-                f"{col} was given as count but holds {shown(sorted(set(bad.tolist())), 2)}; a count is a whole "
+                f"{col} was given as count (`column_types`) but holds {shown(sorted(set(bad.tolist())), 2)}; a count is a whole "
                 "number >= 0: give it as continuous"
             )
         x = np.log1p(x)

@@ -115,11 +115,10 @@ class TableEncoder:
             raise DataFileError(f"{where}duplicate column names: {shown(duplicated)}; give each column its own name")
         declared = {}
         for name, kind in (column_types or {}).items():
-            if str(name) not in names:
-                raise DataFileError(
-                    f"{where}`column_types` names {str(name)!r}, which is not a column ({shown(names)})"
-                )
             resolved = KIND_ALIASES.get(str(kind), str(kind))
+            if str(name) not in names:
+                given = f"given as {resolved} (`column_types`)" if resolved in COLUMN_KINDS else "in `column_types`"
+                raise DataFileError(f"{where}column {str(name)!r}, {given}, is not a column ({shown(names)})")
             if resolved not in COLUMN_KINDS:
                 raise DataFileError(
                     f"{where}`column_types` gives column {str(name)!r} the kind {kind!r}; "
