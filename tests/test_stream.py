@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import mmap
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 from PIL import Image
+from typer.testing import Result
 
 from vaekit.data.loaded import DataFileError
 from vaekit.data.preprocessing import ConstantFeatureWarning, Scaling
@@ -26,12 +30,15 @@ from vaekit.data.stream import (
     ImageFolderChunks,
     NpyChunks,
     ParquetChunks,
+    RowSubset,
     open_stream,
     stream_statistics,
 )
 from vaekit.data.validation import InputError, check_array
 from vaekit.stream_batches import StreamBatches
 from vaekit.training import TensorBatches
+
+CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py
 
 
 def whole(source: ChunkSource) -> np.ndarray:
@@ -199,12 +206,13 @@ def test_csv_text_is_refused_with_its_column(tmp_path: Path) -> None:
     path.write_text("x,kind\n1,cat\n2,dog\n")
     with pytest.raises(DataFileError) as caught:
         CsvChunks(path)
-    assert str(caught.value).startswith(
-        f"'{path}': streaming takes numeric columns only, and column 'kind' holds text (e.g. 'cat');"
+    assert str(caught.value) == (
+        f"'{path}', line 2, column 'kind': non-numeric value 'cat'; streaming takes numbers only: fix the value, "
+        "read the file into memory for a table of mixed columns, or leave the column out of the file"
     )
     path.write_text("x,y\n" + "1,2\n" * 60 + "3,oops\n")  # past the lines the check looks at
     source = CsvChunks(path, chunk_bytes=100)
-    with pytest.raises(DataFileError, match=r"column 'y' holds text \('oops' in row 60\)"):
+    with pytest.raises(DataFileError, match=r"t\.csv', line 62, column 'y': non-numeric value 'oops';"):
         whole(source)
 
 
@@ -409,3 +417,159 @@ def test_worker_processes_give_the_same_batches_and_one_line_errors(tmp_path: Pa
             list(StreamBatches(ImageFolderChunks(tmp_path / "images", files_per_chunk=3), 3, num_workers=n))
         assert str(caught.value).startswith(f"'{tmp_path / 'images' / '008.png'}': not a readable image (")
         assert "\n" not in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------- bad input, as in memory
+def bad_table(tmp_path: Path, line: int, text: str) -> Path:
+    """A CSV of 40 rows whose line ``line`` is ``text``; a quoted header field over two lines and a blank line
+    come before, so that records, lines and data rows all differ."""
+    rows = [f"{i},{i / 4},{-i}" for i in range(40)]
+    lines = ['"first\nname",b,c', *rows[:3], "", *rows[3:]]  # the header is lines 1-2, line 6 is blank
+    physical = "\n".join(lines).split("\n")
+    physical[line - 1] = text
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(physical) + "\n")
+    return path
+
+
+def training_rows(source: ChunkSource) -> RowSubset:
+    """Every other row, as a run's training part: its own row numbers are not the file's."""
+    return RowSubset(source, np.arange(source.n_rows) % 2 == 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "message", "in_memory"),
+    [
+        (20, "1,2,3,4", "line 20: 4 fields, but line 1 has 3: a value contains the separator ','", None),
+        (20, "1,2,3,", "line 20: 4 fields, but line 1 has 3", None),
+        (20, "18,oops,3", "line 20, column 'b': non-numeric value 'oops';", None),
+        (4, "18,oops,3", "line 4, column 'b': non-numeric value 'oops';", None),  # in the lines read on opening
+        (20, "18,inf,3", "line 20, column 'b': infinite value 'inf';", None),
+        (30, "18,2,-inf", "line 30, column 'c': infinite value '-inf';", None),
+        (20, "18,1e39,3", "line 20, column 'b': infinite value 'inf';", "line 20, column 'b': value beyond the"),
+    ],
+    ids=["long-row", "trailing-separator-once", "text", "text-early", "inf", "minus-inf", "beyond-float32"],
+)
+def test_streamed_csv_refuses_what_memory_refuses_naming_the_line_and_column(
+    tmp_path: Path, line: int, text: str, message: str, in_memory: str | None
+) -> None:
+    path = bad_table(tmp_path, line, text)
+    expected = f"'{path}', {message}"
+    with pytest.raises(DataFileError) as read:
+        read_data(str(path)).numeric()  # text makes a mixed table, refused for a model of numbers
+    assert str(read.value).startswith(f"'{path}', {in_memory or message}")
+    with pytest.raises(DataFileError) as streamed:
+        stream_statistics(training_rows(CsvChunks(path, chunk_bytes=64)))  # row 20 is a training row
+    assert str(streamed.value).startswith(expected) and "\n" not in str(streamed.value)
+    with pytest.raises(DataFileError) as whole_file:
+        stream_statistics(str(path))
+    assert str(whole_file.value) == str(streamed.value)
+
+
+@pytest.mark.parametrize(("text", "short"), [("18,2", True), ("18,,3", False), ("18,NA,3", False)])
+def test_a_short_or_empty_field_is_a_gap_in_memory_and_refused_streamed_naming_the_line(
+    tmp_path: Path, text: str, short: bool
+) -> None:
+    path = bad_table(tmp_path, 20, text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = read_data(str(path))
+    assert loaded.frame is not None and loaded.frame.isna().sum().sum() == 1  # a gap, not an error
+    notes = [str(w.message) for w in caught]
+    if short:  # never silently: a note names the line and the column read as a gap
+        assert notes == [f"'{path}', line 20: 2 fields for 3 columns; column 'c' is read as a gap there and in any "
+                         "other line as short (write the missing fields, empty where a value is missing)"]  # fmt: skip
+    else:
+        assert notes == []
+    column = "c" if short else "b"
+    place = f"'{path}', line 20" + (" (2 fields for 3 columns)" if short else "")
+    with pytest.raises(DataFileError) as streamed:
+        stream_statistics(training_rows(CsvChunks(path, chunk_bytes=64)))
+    assert str(streamed.value).startswith(f"{place}, column '{column}': missing value (empty, NA, null or NaN);")
+
+
+def test_a_bad_value_in_a_held_out_row_of_a_streamed_run_names_its_line(tmp_path: Path, cli: CliRun) -> None:
+    from vaekit.data.split import load_stream_split
+    from vaekit.runconfig import default_config
+
+    path = bad_table(tmp_path, 20, "18,inf,3")  # data row 17
+    config = default_config()["data"] | {"source": str(path), "test_fraction": 0.5}
+    for seed in range(20):  # a seed that holds row 17 out of training
+        test = np.zeros(40, dtype=bool)
+        test[np.random.default_rng(seed).permutation(40)[:20]] = True
+        if test[17]:
+            break
+    with pytest.raises(DataFileError, match=r"bad\.csv', line 20, column 'b': infinite value 'inf';"):
+        load_stream_split(config, seed)
+    result = cli("train", path, "--stream", "--out", tmp_path / "run", "--epochs", "1", ok=False)
+    assert result.stderr.startswith(f"vaekit train: error: '{path}', line 20, column 'b': infinite value 'inf';")
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_a_streamed_array_names_the_files_row_not_the_training_parts(tmp_path: Path, table: np.ndarray) -> None:
+    table[36, 2] = np.inf
+    np.save(tmp_path / "x.npy", table)
+    with pytest.raises(DataFileError) as in_memory:
+        read_data(str(tmp_path / "x.npy"))
+    with pytest.raises(DataFileError) as streamed:
+        stream_statistics(training_rows(NpyChunks(tmp_path / "x.npy", chunk_bytes=64)))  # row 36 is its 18th
+    assert str(streamed.value) == str(in_memory.value)
+    assert "contains inf (infinity) at row 36, column 2" in str(streamed.value)
+
+
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+def test_streamed_parquet_names_the_file_row_and_column(tmp_path: Path, table: np.ndarray, value: float) -> None:
+    frame = pd.DataFrame(table, columns=["a", "b", "c", "d"])
+    frame.iloc[44, 2] = value
+    frame.to_parquet(tmp_path / "t.parquet", row_group_size=20)
+    what = "infinite value 'inf'" if np.isinf(value) else "missing value"
+    with pytest.raises(DataFileError) as streamed:
+        stream_statistics(training_rows(ParquetChunks(tmp_path / "t.parquet")))
+    assert str(streamed.value).startswith(f"'{tmp_path / 't.parquet'}', row 44, column 'c': {what}")
+    if np.isinf(value):
+        with pytest.raises(DataFileError) as in_memory:
+            read_data(str(tmp_path / "t.parquet"))
+        assert str(in_memory.value).startswith(f"'{tmp_path / 't.parquet'}', row 44, column 'c': {what}")
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame.iloc[:30].reset_index(drop=True).to_parquet(folder / "1.parquet")
+    frame.iloc[30:].reset_index(drop=True).to_parquet(folder / "2.parquet", row_group_size=4)
+    with pytest.raises(DataFileError) as parts:
+        stream_statistics(training_rows(ParquetChunks(folder)))
+    assert str(parts.value).startswith(f"'{folder / '2.parquet'}', row 14, column 'c': {what}")
+
+
+@pytest.mark.parametrize(
+    ("column", "what"),
+    [
+        (pa.array([[1.0, 2.0]] * 6), "lists (list<element: double>)"),
+        (pa.array([[1]] * 6, type=pa.large_list(pa.int64())), "lists (large_list<element: int64>)"),
+        (pa.array([[1.0, 2.0]] * 6, type=pa.list_(pa.float64(), 2)), "lists (fixed_size_list<element: double>[2])"),
+        (pa.array([{"x": 1.0, "y": 2}] * 6), "records (struct<x: double, y: int64>)"),
+        (pa.array([[("k", 1)]] * 6, type=pa.map_(pa.string(), pa.int64())), "maps (map<string, int64"),
+        (pa.array([b"ab"] * 6), "bytes (binary)"),
+    ],
+    ids=["list", "large-list", "fixed-size-list", "struct", "map", "binary"],
+)
+def test_a_parquet_column_of_nested_values_is_named_in_memory_and_streamed(
+    tmp_path: Path, cli: CliRun, column: pa.Array, what: str
+) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"a": np.arange(6.0), "b": np.arange(6.0) ** 2, "nested": column}), path)
+    with pytest.raises(DataFileError) as in_memory:
+        read_data(str(path))
+    assert str(in_memory.value).startswith(f"'{path}', column 'nested': holds {what}")
+    assert str(in_memory.value).endswith(
+        ", which no model reads, and it is a feature; leave it out with `columns`, or store its parts as columns of "
+        "numbers or text"
+    )
+    assert read_data(str(path), columns=["a", "b"]).X.shape == (6, 2)  # left out, the rest reads
+    with pytest.raises(DataFileError, match=r"column 'nested': .*, and it is the `label`; choose other columns"):
+        read_data(str(path), columns=["a", "b"], label="nested")
+    with pytest.raises(DataFileError) as streamed:
+        open_stream(path)
+    assert str(streamed.value).startswith(f"'{path}', column 'nested': holds {what}")
+    for stream in ("--no-stream", "--stream"):
+        result = cli("train", path, stream, "--out", tmp_path / "run", ok=False)
+        assert result.stderr.startswith(f"vaekit train: error: '{path}', column 'nested': holds {what}")
+        assert len(result.stderr.splitlines()) == 1

@@ -114,7 +114,11 @@ def _open_text(path: Path) -> TextIO:
 
 
 def records(path: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number, fields)`` of the non-blank records, as pandas sees them."""
+    """Yield ``(line number, fields)`` of the non-blank records, as pandas sees them.
+
+    The line is the 1-based one where the record starts (a quoted field may hold line breaks),
+    as an editor shows it.
+    """
     with _open_text(path) as f:
         if sep == WHITESPACE:
             for number, line in enumerate(f, start=1):
@@ -122,9 +126,11 @@ def records(path: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
                     yield number, fields
             return
         reader = csv.reader(f, delimiter=sep, skipinitialspace=True)
+        start = 1
         for fields in reader:
             if len(fields) > 1 or (fields and fields[0].strip()):
-                yield reader.line_num, fields
+                yield start, fields
+            start = reader.line_num + 1  # a blank line is a record of its own: the next starts after this one
 
 
 def first_records(path: Path, sep: str, count: int = _SAMPLE_RECORDS) -> list[list[str]]:

@@ -6,6 +6,8 @@ in the same way but not a feature by default; an unnamed one is dropped. A colum
 ``__index_level_0__`` (an unnamed pandas index, in a file whose pandas metadata was
 lost) or a first column ``Unnamed: 0`` (an index read back from a CSV) that holds
 0, 1, ..., n-1 is left out with a note (:func:`~vaekit.data.tables.drop_row_index`).
+A column of lists, records, maps or bytes (:func:`nested_kind`) is refused, naming it,
+when it is chosen as a feature, the label or the ids (as every column is by default).
 Places in messages are 0-based row numbers.
 """
 
@@ -23,7 +25,7 @@ from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.loaded import DataFileError, LoadedData, brief, quoted
 from vaekit.data.tables import drop_row_index, table_to_loaded
 
-__all__ = ["parquet_column_names", "read_parquet_table"]
+__all__ = ["nested_kind", "parquet_column_names", "read_parquet_table"]
 
 
 @functools.cache
@@ -35,6 +37,40 @@ def _arrow_errors() -> tuple[type[BaseException], ...]:
     # ArrowNotImplementedError, ArrowTypeError, ArrowIndexError, ... for a damaged file;
     # pandas raises KeyError or TypeError for damaged pandas metadata in it.
     return (pa.ArrowException, ValueError, OSError, KeyError, TypeError, IndexError, NotImplementedError, EOFError)
+
+
+def nested_kind(arrow_type: Any) -> str | None:
+    """What a column of ``arrow_type`` holds, in words, when it holds lists, records, maps or bytes -- values
+    that are not one number, text or category each, which no model reads; None for any other type.
+
+    >>> import pyarrow as pa
+    >>> nested_kind(pa.list_(pa.float64())), nested_kind(pa.float32())
+    ('lists (list<item: double>)', None)
+    """
+    import pyarrow as pa
+
+    t = pa.types
+    if isinstance(arrow_type, pa.ExtensionType):
+        return nested_kind(arrow_type.storage_type)
+    if t.is_dictionary(arrow_type):
+        return nested_kind(arrow_type.value_type)
+    if t.is_run_end_encoded(arrow_type):
+        return nested_kind(arrow_type.value_type)
+    lists = (t.is_list, t.is_large_list, t.is_fixed_size_list, t.is_list_view, t.is_large_list_view)
+    binary = (t.is_binary, t.is_large_binary, t.is_fixed_size_binary, t.is_binary_view)
+    if any(test(arrow_type) for test in lists):
+        what = "lists"
+    elif t.is_struct(arrow_type):
+        what = "records"
+    elif t.is_map(arrow_type):
+        what = "maps"
+    elif any(test(arrow_type) for test in binary):
+        what = "bytes"
+    elif t.is_nested(arrow_type):
+        what = "nested values"
+    else:
+        return None
+    return f"{what} ({arrow_type})"
 
 
 def parquet_column_names(path: Path, *, source: str) -> list[str]:
@@ -101,6 +137,7 @@ def read_parquet_table(
     """
     schema = _schema(path, source)
     refuse_duplicate_names(schema.names, source=source)  # the file's own names, before pandas sees them
+    unusable = {field.name: kind for field in schema if (kind := nested_kind(field.type)) is not None}
     try:
         _check_text(path, schema)
         frame = pd.read_parquet(path)
@@ -119,5 +156,5 @@ def read_parquet_table(
         frame = drop_row_index(frame, "Unnamed: 0", "the first column 'Unnamed: 0'", source=source, chosen=chosen)
     return table_to_loaded(
         frame, source=source, locate=lambda row: f"row {row}", columns=columns, label=label,
-        id_column=id_column, not_features=index_columns,
+        id_column=id_column, not_features=index_columns, unusable=unusable,
     )  # fmt: skip

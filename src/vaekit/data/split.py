@@ -163,6 +163,7 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
     random, in memory, with their row numbers in the file as ids.
     """
     from vaekit.data.stream import RowSubset, open_stream, read_rows
+    from vaekit.data.stream.statistics import check_finite
 
     given = [key for key in _MEMORY_ONLY if data_config.get(key) not in (None, [])]
     if given:
@@ -192,7 +193,7 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
     def sample(part: np.ndarray) -> LoadedData:
         rows = np.sort(rng.choice(part, size=min(sample_rows, len(part)), replace=False))
         return LoadedData(
-            X=read_rows(source, rows), labels=None, ids=rows, feature_names=source.feature_names, label_name=None,
+            X=check_finite(source, read_rows(source, rows), rows), labels=None, ids=rows, feature_names=source.feature_names, label_name=None,
             id_name="row", source=str(data_config["source"]), kind=kind,
         )  # fmt: skip
 

@@ -36,8 +36,13 @@ def _column_values(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").to_numpy(dtype=str)
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_TOO_LARGE = "value beyond the range of float32 (3.4e38)"
+
+
 def _feature_problem(series: pd.Series) -> tuple[int, str, object, int] | None:
-    """``(row, what, value, count)`` of the first value that is not a finite number, or None."""
+    """``(row, what, value, count)`` of the first infinite value (or one beyond float32's range), else of the
+    first value that is not a number, or None."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(numbers)
@@ -46,14 +51,19 @@ def _feature_problem(series: pd.Series) -> tuple[int, str, object, int] | None:
         missing = series.isna().to_numpy()
     else:  # datetime, category, ...: never features
         return 0, f"{series.dtype} value", series.iloc[0], len(series)
-    bad = ~np.isfinite(numbers) | missing
+    with np.errstate(invalid="ignore"):
+        extreme = np.abs(numbers) > _FLOAT32_MAX  # infinite, or so once float32 (1e39): refused, named first
+    if extreme.any():
+        row = int(np.argmax(extreme))
+        what = "infinite value" if np.isinf(numbers[row]) else _TOO_LARGE
+        return row, what, series.iloc[row], int(extreme.sum())
+    bad = np.isnan(numbers) | missing
     if not bad.any():
         return None
     row = int(np.argmax(bad))
     if missing[row]:
         return row, "missing value", None, int(missing.sum())
-    what = "infinite value" if np.isinf(numbers[row]) else "non-numeric value"
-    return row, what, series.iloc[row], int((bad & ~missing).sum())
+    return row, "non-numeric value", series.iloc[row], int((bad & ~missing).sum())
 
 
 def _is_row_index(series: pd.Series) -> bool:
@@ -144,7 +154,8 @@ def _features(
     numbers only. An infinite value is refused."""
     problems = {name: p for name in names if (p := _feature_problem(frame[name])) is not None}
     if problems:
-        name, (row, what, value, count) = min(problems.items(), key=lambda item: item[1][0])
+        refused = {name: p for name, p in problems.items() if p[1] in ("infinite value", _TOO_LARGE)}
+        name, (row, what, value, count) = min((refused or problems).items(), key=lambda item: item[1][0])
         where = f"{quoted(source)}, {locate(row)}, column '{name}'"
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
@@ -152,7 +163,7 @@ def _features(
         else:
             message = f"{where}: {what} {str(value)!r}{more}{_hint(str(value), frame.shape[1])}; {_FIX_TEXT}"
         misread = what != "missing value" and _hint(str(value), frame.shape[1])  # a decimal comma, a separator
-        if misread or any(what == "infinite value" for _, what, _, _ in problems.values()):
+        if misread or refused:
             raise DataFileError(message)
         mixed = frame[names].copy()
         numbers = np.empty((len(frame), len(names)), dtype=np.float32)
@@ -180,6 +191,7 @@ def table_to_loaded(
     id_column: str | None = None,
     positional: bool = False,
     not_features: Sequence[str] = (),
+    unusable: Mapping[str, str] | None = None,
 ) -> LoadedData:
     """Split a data frame into checked features, labels and ids.
 
@@ -200,6 +212,8 @@ def table_to_loaded(
         Also accept 0-based positions ("0", "1", ...) as column names.
     not_features : sequence of str
         Columns left out of the default features.
+    unusable : mapping of str to str, or None
+        Columns that no model reads, with what they hold (lists, records, ...): refused if chosen.
 
     Returns
     -------
@@ -218,6 +232,15 @@ def table_to_loaded(
     exclude = {label_name, id_name, *not_features}
     positions = feature_positions(names, columns, source=source, exclude=exclude, positional=positional)
     features = [names[j] for j in positions]
+    chosen = [(label_name, "the `label`"), (id_name, "the `id_column`")]
+    chosen += [(name, "a feature" if columns is None else "in `columns`") for name in features]
+    for name, role in chosen:
+        if unusable and name in unusable:
+            fix = "leave it out with `columns`" if columns is None else "choose other columns"
+            raise DataFileError(
+                f"{quoted(source)}, column '{name}': holds {unusable[name]}, which no model reads, and it is {role}; "
+                f"{fix}, or store its parts as columns of numbers or text"
+            )
     X, mixed, problem = _features(frame, features, source=source, locate=locate)
     return LoadedData(
         X=checked(X, source) if mixed is None else X,

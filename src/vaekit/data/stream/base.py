@@ -11,7 +11,7 @@ from vaekit.data.loaded import DataFileError, quoted
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES", "ChunkSource", "check_chunk_index", "check_not_empty", "check_rows", "even_bounds",
-    "not_numeric", "rows_per_chunk",
+    "locate", "not_a_number", "not_numeric", "rows_per_chunk",
 ]  # fmt: skip
 
 DEFAULT_CHUNK_BYTES = 16 << 20
@@ -48,6 +48,26 @@ class ChunkSource(Protocol):
     def read_chunk(self, i: int) -> np.ndarray:
         """Chunk ``i``: ndarray of float32, shape ``(stop - start, *sample_shape)``, C-contiguous, freshly allocated."""
         ...
+
+
+# A source may also say where a row is in its file, as the in-memory reader of that file names it:
+# ``locate(row) -> str`` ("'t.csv', line 25", "'t.parquet', row 23"); one that is a part of another
+# gives ``parent_row(row) -> int`` and its parent as ``source``. See :func:`locate`.
+
+
+def locate(source: ChunkSource, row: int) -> tuple[str | None, int]:
+    """Where ``row`` of ``source`` is in the file: ``(place, row)``.
+
+    ``place`` is the file and the line or row as the in-memory reader names them (a text
+    table's 1-based line, counting the header; a Parquet file's row), or None for a source
+    whose rows are numbered as :func:`~vaekit.data.validation.check_array` numbers them
+    (arrays, images). ``row`` is the row in the whole source: a part of it (a run's training
+    rows, :class:`~vaekit.data.stream.RowSubset`) numbers its rows otherwise.
+    """
+    while hasattr(source, "parent_row"):
+        source, row = source.source, source.parent_row(row)  # type: ignore[attr-defined]
+    where = getattr(source, "locate", None)
+    return (where(row) if where is not None else None), int(row)
 
 
 def rows_per_chunk(sample_shape: tuple[int, ...], chunk_bytes: int) -> int:
@@ -92,6 +112,18 @@ def not_numeric(name: str, column: str, kind: str) -> DataFileError:
     return DataFileError(
         f"{quoted(name)}: streaming takes numeric columns only, and column '{column}' holds {kind}; read the file "
         "into memory for a table of mixed columns, or leave the column out of the file"
+    )
+
+
+def not_a_number(place: str, column: str, value: object) -> DataFileError:
+    """The one-line error for a value of a streamed column that is not a number, where it is.
+
+    >>> str(not_a_number("'t.csv', line 7", "b", "oops")).split(";")[0]
+    "'t.csv', line 7, column 'b': non-numeric value 'oops'"
+    """
+    return DataFileError(
+        f"{place}, column '{column}': non-numeric value '{value}'; streaming takes numbers only: fix the value, "
+        "read the file into memory for a table of mixed columns, or leave the column out of the file"
     )
 
 

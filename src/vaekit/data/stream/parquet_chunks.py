@@ -6,11 +6,12 @@ each row group. A folder's ``*.parquet`` files are taken in order of their names
 the same types. A row index that pandas stored as a column is not a feature, as
 :func:`vaekit.data.parquet.read_parquet_table` reads it. Features must be numbers:
 integers, floats, decimals or booleans (as 0 and 1); a null becomes NaN, which
-:func:`~vaekit.data.stream.stream_statistics` reports with its row.
+:func:`~vaekit.data.stream.stream_statistics` reports with its file, row and column.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.loaded import DataFileError, brief, quoted
-from vaekit.data.parquet import _arrow_errors
+from vaekit.data.parquet import _arrow_errors, nested_kind
 from vaekit.data.stream.base import check_chunk_index, check_not_empty, not_numeric
 
 __all__ = ["ParquetChunks", "parquet_files"]
@@ -122,10 +123,18 @@ class ParquetChunks:
         index = _index_columns(first)
         self.feature_names = [name for name in first.names if name not in index]
         for name in self.feature_names:
+            if (nested := nested_kind(first.field(name).type)) is not None:
+                raise DataFileError(
+                    f"{quoted(self.files[0])}, column '{name}': holds {nested}, which no model reads (streamed or "
+                    "in memory); leave the column out of the file, or store its parts as columns of numbers"
+                )
             if (kind := _kind(first.field(name).type)) is not None:
                 raise not_numeric(str(self.files[0]), name, kind)
         starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self._starts = [int(s) for s in starts]
+        self._file_starts = {}  # file -> the first row of the source that is in it
+        for (k, _), start in zip(self._groups, self._starts):
+            self._file_starts.setdefault(k, start)
         self.n_rows = self._starts[-1]
         self.n_chunks = len(sizes)
         self.sample_shape = (len(self.feature_names),)
@@ -149,6 +158,15 @@ class ParquetChunks:
         """``(start, stop)``: the rows of chunk ``i`` (a row group)."""
         i = check_chunk_index(i, self.n_chunks)
         return self._starts[i], self._starts[i + 1]
+
+    def locate(self, row: int) -> str:
+        """``'file', row 23``: the file that holds ``row`` and its 0-based row there, as the in-memory reader
+        names it."""
+        if not 0 <= row < self.n_rows:
+            raise IndexError(f"row {row} of a source of {self.n_rows} rows")
+        k, _ = self._groups[bisect.bisect_right(self._starts, row) - 1]
+        file = self.name if len(self.files) == 1 and not Path(self.name).expanduser().is_dir() else self.files[k]
+        return f"{quoted(file)}, row {row - self._file_starts[k]}"
 
     def where(self, i: int) -> str:
         """``'file', row group g``: where chunk ``i`` is, for messages."""

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaekit.data.loaded import DataFileError, quoted
-from vaekit.data.stream.base import ChunkSource, check_rows
+from vaekit.data.loaded import DataFileError, feature_names_for, quoted
+from vaekit.data.stream.base import ChunkSource, check_rows, locate
 
-__all__ = ["StreamStatistics", "stream_statistics"]
+__all__ = ["StreamStatistics", "check_finite", "stream_statistics"]
 
 
 @dataclass
@@ -67,6 +67,61 @@ def _position(index: tuple[int, ...], row: int) -> str:
     return f"row {row}, position {tuple(int(i) for i in index)}"
 
 
+def _first_non_finite(x: np.ndarray) -> tuple[int, int, float, int] | None:
+    """``(row, flat feature index, value, count)`` of the first NaN or infinity of ``x`` (k, d), or None."""
+    if np.isfinite(np.sum(x, dtype=np.float64)):  # one pass and no mask in the usual case
+        return None
+    bad = ~np.isfinite(x)
+    row, flat = divmod(int(np.flatnonzero(bad.ravel())[0]), x.shape[1])
+    return row, flat, float(x[row, flat]), int(bad.sum())
+
+
+def _non_finite_error(source: ChunkSource, row: int, flat: int, value: float, count: int) -> DataFileError:
+    """The one-line error for a NaN or infinity at ``row`` (of ``source``), feature ``flat``.
+
+    A table read from a file names the place as its in-memory reader does -- the file, the line
+    of a text table (the row of a Parquet file), the column's name -- and the value; arrays and
+    images as :func:`~vaekit.data.validation.check_array` does. Rows are the file's, also for a
+    part of it (a run's training rows).
+    """
+    shape = tuple(source.sample_shape)
+    place, row = locate(source, row)
+    if place is not None and len(shape) == 1:
+        name = (source.feature_names or feature_names_for(shape[0]))[flat]
+        more = f" (one of {count} non-finite values in all)" if count > 1 else ""
+        if np.isnan(value):
+            return DataFileError(
+                f"{place}, column '{name}': missing value (empty, NA, null or NaN){more}; streaming takes no gaps: "
+                "fill it in or remove that row, or read the file into memory, where gaps are modelled"
+            )
+        sign = "-" if value < 0 else ""
+        return DataFileError(
+            f"{place}, column '{name}': infinite value '{sign}inf'{more}; remove or fix it (a number beyond "
+            "float32's range, 3.4e38, is infinite too)"
+        )
+    kind = "NaN" if np.isnan(value) else "inf (infinity)"
+    where = _position(tuple(int(i) for i in np.unravel_index(flat, shape)), row)
+    return DataFileError(
+        f"{quoted(source.name)} contains {kind} at {where} ({count} non-finite value(s) in all); "
+        "remove or impute them first."
+    )
+
+
+def check_finite(source: ChunkSource, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``x``, rows ``rows`` of ``source`` read into memory (a sample of them), if every value is finite.
+
+    Raises
+    ------
+    DataFileError
+        A NaN or infinity, named as :func:`stream_statistics` names it (these values only are counted).
+    """
+    found = _first_non_finite(x.reshape(len(x), -1))
+    if found is not None:
+        local, flat, value, count = found
+        raise _non_finite_error(source, int(rows[local]), flat, value, count)
+    return x
+
+
 def stream_statistics(
     source: ChunkSource | str | os.PathLike[str] | np.ndarray, rows: np.ndarray | None = None
 ) -> StreamStatistics:
@@ -85,8 +140,9 @@ def stream_statistics(
     Raises
     ------
     DataFileError
-        A NaN or infinite value, named as :func:`~vaekit.data.validation.check_array`
-        names it (its row in the file, its column, and how many there are in all).
+        A NaN or infinite value, named as the in-memory reader of the file names it (a text
+        table's line, a Parquet file's row, the column's name; an array's row and column, as
+        :func:`~vaekit.data.validation.check_array` does), and how many there are in all.
     """
     if not isinstance(source, ChunkSource):
         from vaekit.data.stream.dispatch import open_stream
@@ -96,7 +152,7 @@ def stream_statistics(
     shape, d = source.sample_shape, int(np.prod(source.sample_shape))
     n, mean, m2 = 0, np.zeros(d), np.zeros(d)
     low, high, binary = np.full(d, np.inf), np.full(d, -np.inf), np.zeros(d)
-    first_bad: str | None = None
+    first_bad: tuple[int, int, float] | None = None  # (row, feature, value)
     n_bad = 0
     for i in range(source.n_chunks):
         start, stop = source.chunk_bounds(i)
@@ -106,16 +162,12 @@ def stream_statistics(
         x = source.read_chunk(i).reshape(stop - start, d)  # (k, d) float32
         if selected is not None and len(selected) < stop - start:
             x = x[selected]
-        if not np.isfinite(np.sum(x, dtype=np.float64)):
-            bad = ~np.isfinite(x)
-            n_bad += int(bad.sum())
+        found = _first_non_finite(x)
+        if found is not None:
+            local, flat, value, count = found
+            n_bad += count
             if first_bad is None:
-                local, flat = divmod(int(np.flatnonzero(bad.ravel())[0]), d)
-                row = start + (local if selected is None else int(selected[local]))
-                kind = "NaN" if np.isnan(x[local, flat]) else "inf (infinity)"
-                where = _position(np.unravel_index(flat, shape), row)
-                place = f", in {source.where(i)}" if hasattr(source, "where") else ""
-                first_bad = f"{kind} at {where}{place}"
+                first_bad = (start + (local if selected is None else int(selected[local])), flat, value)
             continue
         if first_bad is not None:
             continue
@@ -129,10 +181,7 @@ def stream_statistics(
         low, high = np.minimum(low, x.min(axis=0)), np.maximum(high, x.max(axis=0))
         binary += np.count_nonzero((x == 0) | (x == 1), axis=0)
     if first_bad is not None:
-        raise DataFileError(
-            f"{quoted(source.name)} contains {first_bad} ({n_bad} non-finite value(s) in all); "
-            "remove or impute them first."
-        )
+        raise _non_finite_error(source, *first_bad, n_bad)
     return StreamStatistics(
         n_rows=n,
         mean=mean.reshape(shape),

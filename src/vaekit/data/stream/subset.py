@@ -42,6 +42,12 @@ class RowSubset:
         """``(start, stop)`` of chunk ``i`` in the subset's own numbering."""
         return self._bounds[check_chunk_index(i, self.n_chunks)]
 
+    def parent_row(self, row: int) -> int:
+        """The row of the parent source that is row ``row`` of this subset (for messages)."""
+        if not 0 <= row < self.n_rows:
+            raise IndexError(f"row {row} of a subset of {self.n_rows} rows")
+        return int(np.flatnonzero(self.rows)[row])
+
     def read_chunk(self, i: int) -> np.ndarray:
         """The selected rows of the parent's chunk: float32 ``(stop - start, *sample_shape)``."""
         parent = self._parents[check_chunk_index(i, self.n_chunks)]
