@@ -141,8 +141,9 @@ def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
         ``path`` exists and ``overwrite`` is False, or it exists and is not a vaekit
         model (such a directory is never replaced).
     """
-    if not hasattr(estimator, "model_"):
-        raise ValueError(f"{type(estimator).__name__} is not fitted yet; call fit before save")
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator, "model_")  # NotFittedError (a ValueError), in scikit-learn's words
     path = Path(path)
     if is_hidden_name(path):
         raise FileExistsError(f"{path} is named as vaekit's hidden staging folders are; choose another path")

@@ -633,6 +633,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
 
         :func:`vaekit.evaluation.evaluate_model` and every run report them.
         """
+        check_is_fitted(self, "model_")
         return {}
 
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
@@ -644,6 +645,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
 
     @property
     def _n_features_out(self) -> int:
+        if not hasattr(self, "model_"):  # get_feature_names_out before fit: NotFittedError, as scikit-learn's
+            raise AttributeError("_n_features_out is set by fit")
         return self.latent_dim
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]

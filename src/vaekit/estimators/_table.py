@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.column_types import as_number, missing_mask
 from vaekit.data.tabular import TableEncoder
@@ -195,7 +196,8 @@ def log_jacobian(estimator: Any, encoded: np.ndarray) -> np.ndarray:
 
 
 def require_table(estimator: Any, method: str) -> None:
-    """Refuse ``method`` on a model without ``table_``."""
+    """Refuse ``method`` on a model that is not fitted (NotFittedError), or without ``table_``."""
+    check_is_fitted(estimator, "model_")
     if getattr(estimator, "table_", None) is None:
         raise InputError(
             f"{type(estimator).__name__}.{method} needs a model fitted on a table with gaps or categories "
