@@ -7,6 +7,7 @@ the same file; the batches must equal TensorBatches' where the buffer holds ever
 from __future__ import annotations
 
 import mmap
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from vaekit.data.stream import (
     NpyChunks,
     ParquetChunks,
     RowSubset,
+    convert_to_parquet,
     open_stream,
     stream_statistics,
 )
@@ -573,3 +575,17 @@ def test_a_parquet_column_of_nested_values_is_named_in_memory_and_streamed(
         result = cli("train", path, stream, "--out", tmp_path / "run", ok=False)
         assert result.stderr.startswith(f"vaekit train: error: '{path}', column 'nested': holds {what}")
         assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-device"])
+def test_a_pipe_or_device_is_refused_not_read_without_end(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "t.csv"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: opening it would wait for ever
+    else:
+        path.symlink_to("/dev/zero")  # reading it never ends
+    message = r"t\.csv': not a regular file \(a pipe, device or socket"
+    for read in (read_data, open_stream, lambda p: convert_to_parquet(p, tmp_path / "t.parquet")):
+        with pytest.raises(DataFileError, match=message):
+            read(str(path))
+    assert not (tmp_path / "t.parquet").exists()

@@ -86,6 +86,17 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return height, int(match[2]) if match[2] is not None else height
 
 
+def refuse_special_file(path: Path, source: str) -> None:
+    """Refuse a path that is neither a regular file nor a folder (after links): a pipe, a device, a socket,
+    which a reader would wait on or read without end (a link ``t.csv`` to ``/dev/zero``)."""
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise DataFileError(
+            f"{quoted(source)}: not a regular file (a pipe, device or socket"
+            + (f", through the link to '{path.resolve()}'" if path.is_symlink() else "")
+            + "); save the data to a file first"
+        )
+
+
 def _kind_of(path: Path) -> str | None:
     """Which reader handles ``path``: "folder", "text", "parquet", "npy", "npz", "idx" or None."""
     name = path.name.lower()
@@ -232,6 +243,7 @@ def read_data(
             raise _not_found(text)
         _reject_options(text, "dataset", options)
         return _read_builtin(name, text, columns=columns, split=split, data_dir=data_dir)
+    refuse_special_file(path, text)
     kind = _kind_of(path)
     if kind is None:
         suffix = path.suffix or "(no suffix)"

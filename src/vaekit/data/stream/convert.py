@@ -23,6 +23,7 @@ from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.delimited import _TEXT_ERRORS, _unreadable, line_of_row, resolve_dialect, warn_short_rows
 from vaekit.data.dialect import field_count_error
 from vaekit.data.loaded import DataFileError, feature_names_for, quoted
+from vaekit.data.read import refuse_special_file
 from vaekit.data.stream.base import DEFAULT_CHUNK_BYTES, rows_per_chunk
 from vaekit.data.stream.npy_chunks import NpyChunks
 
@@ -244,6 +245,7 @@ def convert_to_parquet(
         raise FileExistsError(f"{quoted(target)} already exists; use `overwrite` to replace it")
     if target.suffix.lower() not in (".parquet", ".pq"):
         raise DataFileError(f"{quoted(target)}: the output must be a .parquet file")
+    refuse_special_file(path, name)
     if not path.is_file():
         raise DataFileError(f"{quoted(name)}: no such file" + (" (it is a folder)" if path.is_dir() else ""))
     lower = path.name.lower()

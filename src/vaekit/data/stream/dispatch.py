@@ -9,6 +9,7 @@ import numpy as np
 
 from vaekit.data.images import IMAGE_SUFFIXES
 from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.read import refuse_special_file
 from vaekit.data.stream.base import DEFAULT_CHUNK_BYTES, ChunkSource
 from vaekit.data.stream.csv_chunks import CsvChunks
 from vaekit.data.stream.image_chunks import ImageFolderChunks
@@ -81,6 +82,7 @@ def open_stream(
         raise _not_streamable(name, "a folder with no .parquet files and no images")
     if not path.exists():
         raise DataFileError(f"{quoted(name)}: no such file or folder")
+    refuse_special_file(path, name)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         return NpyChunks(path, chunk_bytes=chunk_bytes)
