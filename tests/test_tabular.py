@@ -324,9 +324,13 @@ def test_text_columns_that_mix_numbers_are_categorical_with_a_note() -> None:
     ]
     back = encoder.to_frame(encoder.values(frame))
     assert back["p"].tolist() == [1, 2, "z", 1, 2]
-    with pytest.raises(DataFileError, match=r"^column 'm' was given as continuous but holds text such as 'x', 'y'"):
+    with pytest.raises(
+        DataFileError, match=r"^column 'm' was given as continuous \(`column_types`\) but holds text such as 'x', 'y'"
+    ):
         TableEncoder.fit(frame, column_types={"m": "numeric"})
-    with pytest.raises(DataFileError, match=r"column 'p' was given as count but holds text such as 'z'"):
+    with pytest.raises(
+        DataFileError, match=r"column 'p' was given as count \(`column_types`\) but holds text such as 'z'"
+    ):
         TableEncoder.fit(frame, column_types={"p": "count", "m": "categorical"})
     with pytest.warns(TableValueWarning, match=r"column 'n' holds numbers written as text; .*\(give it as continuous"):
         TableEncoder.fit(pd.DataFrame({"n": pd.Series(["1", "2.5", "3"], dtype=object)}))
@@ -347,13 +351,18 @@ def test_column_types_override() -> None:
     ]
     assert encoder.columns[0].categories == (2007, 2008, 2009)
     assert np.isnan(encoder.values(frame)[2, 2])
-    with pytest.raises(DataFileError, match=r"`column_types` names 'Year', which is not a column"):
+    with pytest.raises(DataFileError, match=r"column 'Year', given as \w+ \(`column_types`\), is not a column"):
         TableEncoder.fit(frame, column_types={"Year": "count"})
     with pytest.raises(DataFileError, match=r"gives column 'n' the kind 'ordinal'; the kinds are continuous, count"):
         TableEncoder.fit(frame, column_types={"n": "ordinal"})
-    with pytest.raises(DataFileError, match=r"column 'n' was given as binary but has 4 distinct values"):
+    with pytest.raises(
+        DataFileError, match=r"column 'n' was given as binary \(`column_types`\) but has 4 distinct values"
+    ):
         TableEncoder.fit(frame, column_types={"n": "binary"})
-    with pytest.raises(DataFileError, match=r"column 'v' was given as count but holds -1\.0, 2\.5; a count is a whole"):
+    with pytest.raises(
+        DataFileError,
+        match=r"column 'v' was given as count \(`column_types`\) but holds -1\.0, 2\.5; a count is a whole",
+    ):
         TableEncoder.fit(pd.DataFrame({"v": [-1.0, 2.5, 3.0]}), column_types={"v": "count"})
 
 

@@ -40,9 +40,23 @@ def friendly(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         name = command.__name__.rstrip("_")
+        shown: set[Any] = set()
 
         def note(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-            typer.echo(f"vaekit {name}: note: {to_flags(str(message))}", err=True)
+            # One line per fact: the library warns each time it meets one (the same rows are
+            # encoded for the metrics, the figures and the explorer), the user reads it once.
+            fact = getattr(message, "fact", None)
+            if fact is not None:  # values of a column: only those not named yet
+                new = [v for v in message.values if (fact, v) not in shown]  # type: ignore[union-attr]
+                if not new:
+                    return
+                shown.update((fact, v) for v in new)
+                if len(new) < len(message.values):  # type: ignore[union-attr]
+                    message = message.restated(new)  # type: ignore[union-attr]
+            text = to_flags(str(message))
+            if text not in shown:
+                shown.add(text)
+                typer.echo(f"vaekit {name}: note: {text}", err=True)
 
         try:
             with warnings.catch_warnings():

@@ -81,7 +81,32 @@ class TableValueWarning(DataNoteWarning):
     The values concerned are treated as missing (or the column as categorical); the
     message names the column and some of the values. A :class:`DataNoteWarning`, so
     the command line prints it as a note.
+
+    A note about values treated as missing also holds its fact: ``fact`` (the column and
+    what is wrong with the values) and ``values`` (all of them), so that a reader of many
+    notes (the command line, over a command that encodes the same rows several times)
+    can tell one fact met again from a new one, and :meth:`restated` names just the new values.
     """
+
+    def __init__(self, message: str, *, column: str | None = None, what: str = "", values: tuple = ()) -> None:
+        super().__init__(message)
+        self.column, self.what, self.values = column, what, tuple(values)
+
+    @property
+    def fact(self) -> tuple[str, str] | None:
+        """``(column, what)``, or None for a note that is not about some values of a column."""
+        return None if self.column is None else (self.column, self.what)
+
+    @classmethod
+    def about(cls, column: str, what: str, values: list[Any], more: bool = False) -> TableValueWarning:
+        """The note that ``values`` of ``column`` are ``what`` (e.g. "values not seen in training are")
+        treated as missing; ``more``: after a note about others of them."""
+        text = f"column '{column}': {len(values)} {'more ' if more else ''}{what} treated as missing: {shown(values)}"
+        return cls(text, column=column, what=what, values=tuple(values))
+
+    def restated(self, values: list[Any]) -> TableValueWarning:
+        """This note about ``values`` only (some of its own, after a note about the others)."""
+        return TableValueWarning.about(str(self.column), self.what, values, more=True)
 
 
 @dataclass(frozen=True)

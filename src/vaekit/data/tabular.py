@@ -350,9 +350,7 @@ class TableEncoder:
 
 def _note(warn: bool, spec: ColumnSpec, bad: list, what: str) -> None:
     if warn and bad:
-        warnings.warn(
-            f"column '{spec.name}': {len(bad)} {what} treated as missing: {shown(bad)}", TableValueWarning, stacklevel=5
-        )
+        warnings.warn(TableValueWarning.about(spec.name, what, bad), stacklevel=5)
 
 
 def _column_values(spec: ColumnSpec, series: pd.Series, warn: bool) -> np.ndarray:
