@@ -1,0 +1,206 @@
+"""impute on the tables users have (issue 23): only the empty cells filled, everything else as given.
+
+A user diffs the imputed table against their own: every non-empty cell unchanged,
+rows, order, index, columns and dtypes kept, no gap left in a column the model knows.
+Each case below is one kind of table that broke ``impute`` (a raw pandas error, a
+cast before the fill, a lost column or category), checked by that diff.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from conftest import TINY, CliRun
+from vaekit import VAE
+from vaekit.data.column_types import TableValueWarning
+
+QUICK = {"epochs": 3, "hidden": (16,), "verbose": 0, "random_state": 0}
+
+
+def table(n: int = 80, seed: int = 0) -> pd.DataFrame:
+    """A complete table of every column kind: float, int count, int measure, category, bool, text, Int64."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "f": rng.normal(size=n),
+            "i": rng.integers(0, 10, size=n),
+            "big": rng.integers(100, 5000, size=n),
+            "c": pd.Categorical(rng.choice(["a", "b", "c"], size=n), categories=["c", "a", "b", "unused"]),
+            "b": rng.random(n) > 0.5,
+            "s": rng.choice(["x", "y", "z"], size=n),
+            "ni": pd.array(rng.integers(0, 5, size=n), dtype="Int64"),
+        },
+        index=pd.Index(rng.permutation(10 * n)[:n], name="key"),  # not 0..n-1: rows are matched by position
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> VAE:
+    return VAE(**QUICK).fit(table())
+
+
+def _gap(frame: pd.DataFrame, row: int, column: str) -> pd.DataFrame:
+    frame = frame.copy()
+    if frame[column].dtype.kind in "iub":  # a gap turns a NumPy int or bool column into float or object
+        frame[column] = frame[column].astype("float64" if frame[column].dtype.kind != "b" else object)
+    frame.iloc[row, frame.columns.get_loc(column)] = None
+    return frame
+
+
+def _text(frame: pd.DataFrame, row: int, column: str, value: str) -> pd.DataFrame:
+    frame = frame.astype({column: object})
+    frame.iloc[row, frame.columns.get_loc(column)] = value
+    return frame
+
+
+def _all_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype(object)
+    frame.iloc[2, :] = None
+    return frame
+
+
+def _extra(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = _gap(frame, 0, "f")
+    frame.insert(2, "note", [f"n{i}" for i in range(len(frame))])
+    return frame
+
+
+CASES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "gap in an int column with no gaps in training": lambda t: _gap(_gap(t, 0, "i"), 1, "big"),
+    "gap in a nullable Int64 column": lambda t: _gap(t, 0, "ni"),
+    "gap in an int column given as Int64": lambda t: _gap(t.astype({"i": "Int64"}), 0, "i"),
+    "gap in a category column": lambda t: _gap(t, 0, "c"),
+    "category column with other categories": lambda t: _gap(
+        t.astype({"c": pd.CategoricalDtype(["a", "b", "c"])}), 0, "c"
+    ),
+    "gap in a yes/no column": lambda t: _gap(t, 0, "b"),
+    "gap in a nullable boolean column": lambda t: _gap(t.astype({"b": "boolean"}), 0, "b"),
+    "gap in a text column": lambda t: _gap(t, 0, "s"),
+    "text in a number column": lambda t: _gap(_text(t, 0, "f", "abc"), 1, "f"),
+    "text in a count column": lambda t: _gap(_text(t, 0, "i", "abc"), 1, "big"),
+    "thousands separators in a number column": lambda t: _gap(_text(t, 0, "f", "39,100.0"), 1, "f"),
+    "a level not seen in training": lambda t: _gap(_text(t, 0, "s", "new"), 1, "s"),
+    "a row with every entry missing": _all_missing,
+    "an extra column": _extra,
+    "columns in another order": lambda t: _gap(t[["s", "f", "ni", "i", "big", "c", "b"]], 0, "f"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_impute_fills_the_gaps_and_keeps_everything_else(model: VAE, case: str) -> None:
+    X = CASES[case](table())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TableValueWarning)  # the notes on values read as missing
+        out = model.impute(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(X.columns)
+    assert out.index.equals(X.index)
+    for name in X.columns:
+        given, got = X[name], out[name]
+        assert got.dtype == given.dtype, f"{case}: column {name} came back {got.dtype}, given {given.dtype}"
+        if isinstance(given.dtype, pd.CategoricalDtype):
+            assert list(got.cat.categories[: len(given.cat.categories)]) == list(given.cat.categories)
+        observed = given.notna().to_numpy()
+        assert got[observed].tolist() == given[observed].tolist(), f"{case}: column {name} changed a cell"
+        if name in model.table_.names:
+            assert not got.isna().any(), f"{case}: column {name} keeps a gap"
+    whole = {"i", "big", "ni"} & set(X.columns)
+    for name in whole:  # counts and whole-number measures get whole numbers
+        values = pd.to_numeric(out[name], errors="coerce").dropna().to_numpy(dtype=np.float64)  # 'abc' is kept
+        np.testing.assert_array_equal(values, np.round(values))
+
+
+def test_text_in_a_number_column_is_named_once_and_kept(model: VAE) -> None:
+    X = _gap(_text(table(), 0, "f", "abc"), 1, "f")
+    with pytest.warns(TableValueWarning, match=r"column 'f': 1 values that are not numbers .*'abc'") as caught:
+        out = model.impute(X)
+    assert len(caught) == 1
+    assert out["f"].iloc[0] == "abc" and isinstance(out["f"].iloc[1], float)
+
+
+def test_thousands_separators_are_read_as_the_number(model: VAE) -> None:
+    X = table()
+    written = _text(X, 0, "f", "39,100.0")
+    np.testing.assert_allclose(
+        model.transform(written), model.transform(X.assign(f=X["f"].where(X.index != X.index[0], 39100.0)))
+    )
+
+
+@pytest.mark.parametrize("as_rows", [False, True], ids=["object array", "list of rows"])
+def test_an_object_array_is_imputed_as_a_table_of_its_values(model: VAE, as_rows: bool) -> None:
+    X = _gap(table(), 0, "f").to_numpy(dtype=object)
+    out = model.impute(X.tolist() if as_rows else X)
+    assert isinstance(out, np.ndarray) and out.shape == X.shape
+    assert isinstance(out[0, 0], float) and not np.isnan(out[0, 0])
+    assert out[1:].tolist() == X[1:].tolist()
+
+
+def test_a_numeric_array_gives_a_float_array() -> None:
+    A = np.random.default_rng(0).normal(size=(60, 3))
+    A[0, 0] = np.nan
+    model = VAE(**QUICK).fit(A)
+    B = A.copy()
+    B[1, 1] = np.nan
+    out = model.impute(B)
+    assert out.dtype == np.float64 and not np.isnan(out).any()
+    np.testing.assert_array_equal(out[~np.isnan(B)], B[~np.isnan(B)])
+
+
+def test_impute_before_fit_says_the_model_is_not_fitted() -> None:
+    with pytest.raises(NotFittedError, match=r"This VAE instance is not fitted yet\. Call 'fit'"):
+        VAE().impute(table())
+
+
+def _cells(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_vaekit_impute_keeps_every_cell_and_column_as_written(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "name": [f"0{i:03d}" for i in range(n)],  # an id with leading zeros
+            "length": np.round(rng.normal(10, 2, size=n), 1),
+            "group": rng.choice(["p", "q"], size=n),  # the label, between two features
+            "eggs": rng.integers(0, 6, size=n),
+            "mass": rng.integers(3000, 6000, size=n),  # whole numbers, far from zero: continuous
+            "kind": rng.choice(["small", "mid", "large"], size=n),
+        }
+    )
+    frame.loc[[3, 7], "length"] = np.nan
+    train_csv = tmp_path / "train.csv"
+    frame.to_csv(train_csv, index=False)
+    run = tmp_path / "run"
+    cli("train", train_csv, "--id", "name", "--label", "group", "--out", run, *TINY)
+    lines = train_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:]]
+    rows[0][header.index("eggs")] = ""  # a gap in a count column that had none in training
+    rows[1][header.index("length")] = "abc"  # text in a number column: kept, with a note
+    rows[2][header.index("mass")] = '"4,100.0"'  # thousands separators: a number, kept as written
+    rows[4][header.index("kind")] = ""
+    header.insert(3, "comment")  # a column the model does not know, in the middle
+    for i, row in enumerate(rows):
+        row.insert(3, f"{i:05d}")
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join([",".join(header)] + [",".join(row) for row in rows]) + "\n")
+    out = tmp_path / "filled.csv"
+    result = cli("impute", run, data, "-o", out)
+    assert result.stderr.count("note:") == 1 and "'abc'" in result.stderr
+    assert "filled 4 missing entries in 60 rows" in result.stdout  # length twice, eggs, kind: not 'abc' nor 4,100.0
+    given, got = _cells(data), _cells(out)
+    assert list(got.columns) == list(given.columns)
+    assert len(got) == len(given)
+    empty = given == ""
+    assert ((got == given) | empty).all().all(), "a non-empty cell changed"
+    assert ((got != "") | ~empty).all().all(), "a gap is left"
+    assert got.loc[0, "eggs"].isdigit()  # a whole number
+    assert got.loc[1, "length"] == "abc" and got.loc[2, "mass"] == "4,100.0" and got.loc[0, "name"] == "0000"
