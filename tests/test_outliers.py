@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from conftest import CliRun
-from vaekit import VAE, AutoEncoder, OutlierDetector, datasets, load
-from vaekit.estimators._outliers import AUTO_FENCE, ConstantScoresWarning, fit_offset
+from vaekit import VAE, VQVAE, AutoEncoder, OutlierDetector, datasets, load
+from vaekit.estimators._outliers import AUTO_FENCE, ConstantScoresWarning, UnscoredRowsWarning, fit_offset
 
 QUICK = dict(epochs=40, verbose=0, random_state=0, hidden=(16,))
 
@@ -191,3 +192,58 @@ def test_the_readme_example_runs_as_written() -> None:
     assert namespace["why"].shape == (10, 6)
     assert len(set(namespace["odd"]) & set(range(10))) >= 8  # the pushed rows score lowest
     assert (namespace["flags"][:10] == -1).mean() >= 0.8
+
+
+def _mixed(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = rng.normal(size=n)
+    return pd.DataFrame(
+        {"a": t + 0.1 * rng.normal(size=n), "b": 2 * t, "k": np.where(t > 0, "hi", "lo"), "n": rng.poisson(2, n)}
+    )
+
+
+@pytest.mark.parametrize("cls", [VAE, AutoEncoder, OutlierDetector, VQVAE])
+def test_a_row_with_every_entry_missing_gets_no_score(cls: type) -> None:
+    """Nothing observed is no evidence: not the most normal row (its ELBO would be -KL alone), but NaN."""
+    model = cls(epochs=3, hidden=(16,), verbose=0, random_state=0).fit(_mixed())
+    X = _mixed(seed=1).astype(object)
+    X.iloc[[2, 5], :] = None
+    with pytest.warns(UnscoredRowsWarning):
+        scores = model.score_samples(X)
+    for method in ("score_samples", "decision_function", "predict", "score"):
+        with pytest.warns(UnscoredRowsWarning, match=r"^2 rows have every entry missing \(rows 2, 5;") as caught:
+            result = getattr(model, method)(X)
+        assert len(caught) == 1, f"{method}: {len(caught)} notes"
+        if method == "predict":
+            assert result[2] == result[5] == 1  # not flagged: nothing is known against them
+        elif method == "score":
+            assert result == pytest.approx(np.nanmean(scores))  # over the rows that have a score
+        else:
+            assert np.isnan(result[[2, 5]]).all() and not np.isnan(np.delete(result, [2, 5])).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a table without such rows: no note
+        assert not np.isnan(model.score_samples(_mixed(seed=1))).any()
+
+
+def test_vaekit_score_leaves_a_row_with_every_entry_missing_unscored(cli: CliRun, tmp_path: Path) -> None:
+    data = tmp_path / "rows.csv"
+    _mixed().to_csv(data, index=False)
+    run = tmp_path / "run"
+    cli("train", data, "--epochs", "2", "--hidden", "16", "--quiet", "--out", run)
+    rows = data.read_text().splitlines()
+    rows[3] = ",,,"  # the third data row: every field empty
+    data.write_text("\n".join(rows) + "\n")
+    result = cli("score", run, data, "-o", tmp_path / "scores.csv")
+    assert result.stderr.count("note:") == 1
+    assert "1 row has every entry missing (row 2; counting from 0): no score (NaN), and not flagged" in result.stderr
+    scores = pd.read_csv(tmp_path / "scores.csv", keep_default_na=False, dtype=str)
+    assert scores.loc[2, "anomaly_score"] == "" and scores.loc[2, "flag"] == "0" and scores.loc[2, "top_features"] == ""
+    assert (scores.drop(index=2)["anomaly_score"] != "").all()
+    assert "row 2:" not in result.stdout  # the rows shown as the oddest have scores
+
+
+def test_a_vqvaes_threshold_flags_the_share_it_was_given() -> None:
+    """offset_ and score_samples carry the same n_slots * log K: a share c flags c of the training rows."""
+    X, _ = planted()
+    model = VQVAE(epochs=3, hidden=(16,), verbose=0, random_state=0, contamination=0.1).fit(X)
+    assert np.mean(model.predict(X) == -1) == pytest.approx(0.1, abs=0.02)
