@@ -19,6 +19,7 @@ figures out for them.
 from __future__ import annotations
 
 import hashlib
+import warnings
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -83,9 +84,22 @@ def anomaly_scores(estimator: Estimator, data: LoadedData) -> np.ndarray:
     held = _last.get("estimator")
     if held is not None and held() is estimator and _last.get("key") == key:
         return _last["scores"]
+    from vaekit.estimators._outliers import UnscoredRowsWarning
+
     X, _ = data.inputs(False)
-    scores = -np.asarray(estimator.score_samples(X), dtype=np.float64)
+    with warnings.catch_warnings():  # the rows' positions here are not the file's (train and test together)
+        warnings.simplefilter("ignore", UnscoredRowsWarning)
+        scores = -np.asarray(estimator.score_samples(X), dtype=np.float64)
     _last.update(estimator=weakref.ref(estimator), key=key, scores=scores)  # a weak reference: no model kept alive
+    unscored = int(np.isnan(scores).sum())
+    if unscored:
+        rows = "1 row has" if unscored == 1 else f"{unscored:,} rows have"
+        warnings.warn(
+            UnscoredRowsWarning(
+                f"'{data.source}': {rows} every entry missing: no anomaly score, and not flagged as anomalies"
+            ),
+            stacklevel=2,
+        )
     return scores
 
 
