@@ -204,3 +204,23 @@ def test_vaekit_impute_keeps_every_cell_and_column_as_written(cli: CliRun, tmp_p
     assert ((got != "") | ~empty).all().all(), "a gap is left"
     assert got.loc[0, "eggs"].isdigit()  # a whole number
     assert got.loc[1, "length"] == "abc" and got.loc[2, "mass"] == "4,100.0" and got.loc[0, "name"] == "0000"
+
+
+def test_vaekit_impute_keeps_a_pandas_row_index_and_a_trailing_separator(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"a": rng.normal(size=40).round(2), "k": rng.choice(["u", "v", "w"], size=40)})
+    frame.loc[[1, 5], "a"] = np.nan
+    data = tmp_path / "indexed.csv"
+    frame.to_csv(data)  # pandas' default: a first column without a name, holding 0..n-1
+    run = tmp_path / "run"
+    cli("train", data, "--out", run, *TINY)
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("".join(line + ",\n" for line in data.read_text().splitlines()))
+    for given in (data, trailing):
+        out = tmp_path / f"filled-{given.name}"
+        cli("impute", run, given, "-o", out)
+        written, got = given.read_text().splitlines(), out.read_text().splitlines()
+        assert got[0] == written[0] and len(got) == len(written)
+        changed = [i for i, (a, b) in enumerate(zip(written, got)) if a != b]
+        assert changed == [2, 6]  # the rows with a gap, and only their gap
+        assert got[2].split(",")[2] != "" and got[2].split(",")[::2] == written[2].split(",")[::2]

@@ -143,26 +143,30 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
             sep, names = None, column_names(data)  # the saved separator does not split this file: detected
     except DataFileError:
         return None
-    if names is None or len(set(names)) != len(names) or not set(modelled) <= set(names):
+    if names is None or not set(modelled) <= set(names):
         return None
     text = False
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
+            frame.columns = [str(c) for c in frame.columns]
         else:
             from vaekit.data.delimited import resolve_dialect
 
             sep, decimal, has_header, _ = resolve_dialect(path, sep, None, None)
+            if not has_header:
+                return None
             text = decimal == "." and re.search(r"\.(csv|tsv)(\.gz)?$", output.name.lower()) is not None
-            as_text = {"dtype": str, "keep_default_na": False, "na_filter": False} if text else {}
-            frame = pd.read_csv(
-                path, sep=sep, decimal=decimal, header=0 if has_header else None, index_col=False,
-                skipinitialspace=True, encoding="utf-8", **as_text,
-            )  # fmt: skip
-        frame.columns = [str(c).strip() for c in frame.columns]
-        frame = frame[names]
-    except (OSError, ValueError, KeyError, ImportError) as err:
+            as_text = {"dtype": str, "keep_default_na": False, "na_filter": False}
+            options = {"sep": sep, "index_col": False, "skipinitialspace": True, "encoding": "utf-8"}
+            header = pd.read_csv(path, header=None, nrows=1, **options, **as_text)  # the names as written ('' too)
+            frame = pd.read_csv(path, header=0, decimal=decimal, **options, **(as_text if text else {}))
+            frame.columns = [str(c).strip() for c in header.iloc[0]]
+    except (OSError, ValueError, ImportError) as err:
         raise DataFileError(f"{quoted(data)}: could not read its cells as written, to keep them: {brief(err)}") from err
+    own = [*modelled, *(n for n in (loaded.label_name, loaded.id_name) if n is not None)]
+    if any(list(frame.columns).count(name) != 1 for name in own):
+        return None  # a column the model reads is named twice: the filled columns alone, as before
     if len(frame) != loaded.n_samples:
         raise DataFileError(
             f"{quoted(data)}: {len(frame):,} rows read as written, and {loaded.n_samples:,} for the model; "
