@@ -85,6 +85,21 @@ def test_tables_and_arrays_choose_alike(tmp_path: Path) -> None:
             read_data(path, columns=["x9"])
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"id_column": "b", "label": "b"}, "column 'b' is given as both the `id_column` and the `label`"),
+        ({"id_column": "a", "columns": ["a", "c"]}, "column 'a' is given as the `id_column` and in `columns`"),
+    ],
+)
+def test_an_id_is_neither_the_label_nor_a_feature(options: dict, message: str, tmp_path: Path) -> None:
+    pd.DataFrame({"a": ["r1", "r2", "r3"], "b": ["x", "y", "x"], "c": [1.0, 2.0, 3.0]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    with pytest.raises(DataFileError, match=message):
+        read_data(tmp_path / "t.csv", **options)
+
+
 # ---------------------------------------------------------------- align_columns
 
 

@@ -197,3 +197,25 @@ def test_one_process_trains_a_run_at_a_time(cli: CliRun, table_csv: Path, tmp_pa
         second.wait()
     check_not_busy(run)
     assert run_state(run) == "training"
+
+
+@pytest.mark.parametrize("replacing", [False, True], ids=["new run", "forced over a run"])
+def test_a_run_that_fails_after_training_leaves_nothing_of_its_own(
+    replacing: bool, cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vaekit.runs
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vaekit.runs, "write_latents", disk_full)
+    if replacing:
+        run, files, codes = old_run(table_run, tmp_path)
+    else:
+        run = tmp_path / "run"
+    result = cli("train", table_csv, *TABLE, "--out", run, *(["--force"] if replacing else []), *TINY, ok=False)
+    assert "No space left on device" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["run"] if replacing else [])
+    if replacing:
+        still_the_old_run(run, files, codes)
+        assert not (run / NEXT).exists()

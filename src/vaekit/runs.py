@@ -31,6 +31,8 @@ import json
 import platform
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +357,27 @@ def _say_stopped(training: Training) -> None:
     print(f"stopped: {kept}; continue it with `vaekit train --resume {training.out}`", file=sys.stderr)
 
 
+@contextmanager
+def _until_written(training: Training, main: bool, resume: bool) -> Iterator[None]:
+    """Training and writing the run: when stopped (Ctrl-C), the run in training stays, to be resumed;
+    when a new run fails, in training or after, it leaves nothing of its own, and any run it was to
+    replace stays as it was (a resumed run that fails stays, to be resumed again)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if main:
+            training.release()
+            _say_stopped(training)
+        raise
+    except Exception:
+        if main:
+            if resume:
+                training.release()
+            else:
+                abandon_run(training)
+        raise
+
+
 def train_run(
     config: dict[str, dict[str, Any]],
     out: Path,
@@ -401,88 +424,76 @@ def train_run(
         training = Training(Path(out), (training_folder(out) or Path(out)) if resume else Path(out), None)
     checkpoint = training.checkpoint
     started = time.perf_counter()
-    try:
+    with _until_written(training, main, resume):
         estimator.fit(
             *inputs,
             checkpoint_dir=checkpoint,
             resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
             checkpoint_minutes=checkpoint_minutes,
         )
-    except KeyboardInterrupt:  # stopped: the run in training stays, to be resumed
-        if main:
-            training.release()
-            _say_stopped(training)
-        raise
-    except Exception:  # a failed run leaves nothing of its own, and any run it was to replace as it was
-        if main:
-            if resume:
-                training.release()
-            else:
-                abandon_run(training)
-        raise
-    wall = time.perf_counter() - started
-    if not main:
-        return {}
+        wall = time.perf_counter() - started
+        if not main:
+            return {}
 
-    metrics: dict[str, Any] = {
-        "vaekit_version": __version__,
-        "model": class_name,
-        "data": {
-            "source": config["data"]["source"],
-            "kind": split.train.kind,
-            "sample_shape": list(estimator.input_shape_),
-            "n_train": split.n_train,
-            "n_test": split.n_test,
-            "streamed": split.fit_source is not None,
-            "test_part": split.how,
-        },
-        "likelihood": estimator.likelihood_,
-        "latent_dim": estimator.latent_dim,
-        "architecture": estimator.architecture_,
-        "hidden": list(estimator.hidden_),
-        "preprocessing": estimator.scaling_.kind,
-        "n_parameters": count_parameters(estimator.model_),
-        "device": str(estimator.device_),
-        "processes": world().size,
-        "wall_time_s": round(wall, 3),
-        "epochs_run": estimator.n_epochs_,
-        "best_epoch": estimator.best_epoch_,
-        "python": platform.python_version(),
-        **measure(estimator, split, seed),
-    }
-    metrics["warnings"] = findings(estimator, metrics)
-    estimator.read_options_ = read_options(config["data"], split.train, estimator)
-    layers = format_layer_table(layer_table(estimator))
-    with staged_directory(training) as stage:
-        estimator.save(stage / "model")
-        (stage / "config.toml").write_text(config_text)
-        write_history(estimator.history_, stage / "history.csv")
-        (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        write_latents(estimator, split, stage / "latents.csv")
-        figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
-        explorer_note = _write_explorer(estimator, split, stage / "explore.html", seed)
-        facts = {
-            **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
-            "data": f"{config['data']['source']} ({_shape_text(estimator, split)})",
-            "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
-            "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
-            f"{metrics['n_parameters']:,} parameters",
+        metrics: dict[str, Any] = {
+            "vaekit_version": __version__,
+            "model": class_name,
+            "data": {
+                "source": config["data"]["source"],
+                "kind": split.train.kind,
+                "sample_shape": list(estimator.input_shape_),
+                "n_train": split.n_train,
+                "n_test": split.n_test,
+                "streamed": split.fit_source is not None,
+                "test_part": split.how,
+            },
             "likelihood": estimator.likelihood_,
-            "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}"
-            + (f" in each of {world().size} processes (torchrun)" if world().size > 1 else ""),
-            ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
-            **_quality_facts(estimator, metrics),
-            **_anomaly_facts(estimator, split),
-            **({"explorer": explorer_note} if explorer_note else {}),
+            "latent_dim": estimator.latent_dim,
+            "architecture": estimator.architecture_,
+            "hidden": list(estimator.hidden_),
+            "preprocessing": estimator.scaling_.kind,
+            "n_parameters": count_parameters(estimator.model_),
+            "device": str(estimator.device_),
+            "processes": world().size,
+            "wall_time_s": round(wall, 3),
+            "epochs_run": estimator.n_epochs_,
+            "best_epoch": estimator.best_epoch_,
+            "python": platform.python_version(),
+            **measure(estimator, split, seed),
         }
-        page = render_report(
-            f"vaekit run: {out.name}",
-            facts,
-            metrics,
-            [(stage / "figures" / f, c) for f, c in figures],
-            layers,
-            config_text,
-            explorer="explore.html" if (stage / "explore.html").exists() else None,
-        )
-        (stage / "report.html").write_text(page, encoding="utf-8")
-    return metrics
+        metrics["warnings"] = findings(estimator, metrics)
+        estimator.read_options_ = read_options(config["data"], split.train, estimator)
+        layers = format_layer_table(layer_table(estimator))
+        with staged_directory(training) as stage:
+            estimator.save(stage / "model")
+            (stage / "config.toml").write_text(config_text)
+            write_history(estimator.history_, stage / "history.csv")
+            (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+            write_latents(estimator, split, stage / "latents.csv")
+            figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
+            explorer_note = _write_explorer(estimator, split, stage / "explore.html", seed)
+            facts = {
+                **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
+                "data": f"{config['data']['source']} ({_shape_text(estimator, split)})",
+                "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
+                "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
+                f"{metrics['n_parameters']:,} parameters",
+                "likelihood": estimator.likelihood_,
+                "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}"
+                + (f" in each of {world().size} processes (torchrun)" if world().size > 1 else ""),
+                ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
+                **_quality_facts(estimator, metrics),
+                **_anomaly_facts(estimator, split),
+                **({"explorer": explorer_note} if explorer_note else {}),
+            }
+            page = render_report(
+                f"vaekit run: {out.name}",
+                facts,
+                metrics,
+                [(stage / "figures" / f, c) for f, c in figures],
+                layers,
+                config_text,
+                explorer="explore.html" if (stage / "explore.html").exists() else None,
+            )
+            (stage / "report.html").write_text(page, encoding="utf-8")
+        return metrics

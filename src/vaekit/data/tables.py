@@ -229,9 +229,19 @@ def table_to_loaded(
 
     label_name = find(label, "label") if label is not None else None
     id_name = find(id_column, "id_column") if id_column is not None else None
+    if id_name is not None and id_name == label_name:
+        raise DataFileError(
+            f"{quoted(source)}: column '{id_name}' is given as both the `id_column` and the `label`; "
+            "a column names the rows or labels them, not both: choose another for one of them"
+        )
     exclude = {label_name, id_name, *not_features}
     positions = feature_positions(names, columns, source=source, exclude=exclude, positional=positional)
     features = [names[j] for j in positions]
+    if id_name is not None and id_name in features:
+        raise DataFileError(
+            f"{quoted(source)}: column '{id_name}' is given as the `id_column` and in `columns`; an id names "
+            "the rows and is never a feature: leave it out of `columns`"
+        )
     chosen = [(label_name, "the `label`"), (id_name, "the `id_column`")]
     chosen += [(name, "a feature" if columns is None else "in `columns`") for name in features]
     for name, role in chosen:
