@@ -209,3 +209,21 @@ def test_the_latent_scatter_colours_by_a_column_with_gaps() -> None:
     assert "2 rows without a body_mass_g left out" in figure.axes[0].get_title()
     with pytest.raises(ValueError, match="all missing"):
         plot_latent_scatter(Z, np.full(50, np.nan))
+
+
+@pytest.mark.parametrize("cell", [[1, 2], {"x": 1}, (1, 2), np.zeros(2)], ids=["list", "dict", "tuple", "array"])
+def test_nested_values_are_refused_at_fit_and_read_as_text_after(cell: object) -> None:
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": ["x", "y", "z"] * 10})
+    nested = frame.astype(object)
+    nested["b"] = [cell] * 30
+    with pytest.raises(DataFileError, match=f"column 'b' holds {type(cell).__name__} values"):
+        vaekit.VAE(epochs=1, verbose=0).fit(nested)
+    model = vaekit.VAE(epochs=1, verbose=0, random_state=0).fit(frame)
+    odd = frame.astype(object)
+    odd.at[4, "a"] = cell
+    odd.at[5, "b"] = cell
+    with pytest.warns(UserWarning, match="not numbers are treated as missing"):
+        Z = model.transform(odd)
+    assert np.isfinite(Z).all()
+    filled = model.impute(odd)
+    assert filled.at[4, "a"] is cell and filled.at[5, "b"] is cell  # written by the user: kept as it is

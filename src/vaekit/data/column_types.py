@@ -260,6 +260,14 @@ def infer_column(
             used = {scalar(v) for v in observed}
             levels = tuple(v for v in levels if v in used)
         return _levels_spec(name, declared, levels, str(dtype), max_categories, col)
+    if dtype.kind == "O":
+        nested = observed.map(lambda v: isinstance(v, (list, tuple, dict, set, frozenset, np.ndarray)))
+        if nested.any():
+            first = observed[nested].iloc[0]
+            raise DataFileError(
+                f"{col} holds {type(first).__name__} values (row {observed.index[nested.to_numpy()][0]!r}: "
+                f"{str(first)[:40]}), which no model reads; store their parts as columns of numbers or text, or drop it"
+            )
     values = [scalar(v) for v in pd.unique(observed.astype(object))]
     if is_text(dtype) or isinstance(dtype, pd.CategoricalDtype):
         others = [v for v in values if as_number(v) is None]

@@ -375,9 +375,15 @@ def _column_values(spec: ColumnSpec, series: pd.Series, warn: bool) -> np.ndarra
     ):
         x = observed.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
-        numbers = {v: as_number(v) for v in pd.unique(observed.astype(object))}
+        objects = observed.to_numpy(dtype=object)
+        try:
+            uniques = pd.unique(objects)
+        except TypeError:  # unhashable values (lists, dicts) are read as their text: not numbers
+            objects = np.array([scalar(v) for v in objects], dtype=object)
+            uniques = pd.unique(objects)
+        numbers = {v: as_number(v) for v in uniques}
         _note(warn, spec, [scalar(v) for v, x in numbers.items() if x is None], "values that are not numbers are")
-        x = np.array([numbers[v] for v in observed.astype(object)], dtype=np.float64)
+        x = np.array([numbers[v] for v in objects], dtype=np.float64)
     bad = ~np.isfinite(x)
     _note(warn, spec, sorted(set(x[bad & ~np.isnan(x)].tolist())), "values that are not finite are")
     if spec.kind == "count":
