@@ -265,17 +265,16 @@ def start_run(out: Path, force: bool, config_text: str) -> Training:
     return Training(Path(out), resolve_link(target), lock)
 
 
-def resume_run(out: Path) -> Training:
-    """Lock the run in training of ``out`` (see :func:`training_folder`) to continue it.
+def resumable_folder(out: Path) -> Path:
+    """The folder of the run in training (stopped or killed) that a resume of ``out`` continues:
+    ``out`` itself, or ``out/next`` when it is to replace the run at ``out``.
 
     Raises
     ------
     FileNotFoundError
         ``out`` is not a run folder.
     FileExistsError
-        ``out`` finished training and holds no run in training.
-    RunBusyError
-        Another process trains it.
+        ``out`` finished training and holds no run in training, or it is ``RUN/next``.
     """
     out = Path(out)
     _refuse_next(out)
@@ -284,7 +283,14 @@ def resume_run(out: Path) -> Training:
     folder = training_folder(out)
     if folder is None:
         raise FileExistsError(f"{out} finished training already; nothing to resume (its model is in {out}/model)")
-    return Training(out, folder, _take(folder / LOCK, "resumed"))
+    return folder
+
+
+def resume_run(out: Path) -> Training:
+    """Lock the run in training of ``out`` (see :func:`resumable_folder`) to continue it;
+    :class:`RunBusyError` when another process trains it."""
+    folder = resumable_folder(out)
+    return Training(Path(out), folder, _take(folder / LOCK, "resumed"))
 
 
 def abandon_run(training: Training) -> None:

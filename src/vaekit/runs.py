@@ -52,6 +52,7 @@ from vaekit.rundir import (
     check_target,
     is_run_dir,
     next_free,
+    resumable_folder,
     resume_run,
     staged_directory,
     start_run,
@@ -325,22 +326,9 @@ def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | 
 
 
 def check_resumable(out: Path) -> Path:
-    """The folder of the run in training (stopped or killed) that ``resume`` of ``out`` continues:
-    ``out`` itself, or ``out/next`` when it was to replace the run at ``out``.
-
-    Raises
-    ------
-    FileNotFoundError
-        ``out`` is not a run folder.
-    FileExistsError
-        ``out`` finished training and holds no run in training.
-    RunBusyError
-        Another process trains it.
-    """
-    folder = training_folder(Path(out))
-    if folder is None:
-        resume_run(out)  # raises, saying why
-        raise AssertionError("unreachable")
+    """:func:`~vaekit.rundir.resumable_folder`, refused (:class:`~vaekit.rundir.RunBusyError`)
+    while another process trains it."""
+    folder = resumable_folder(out)
     check_not_busy(folder)
     return folder
 
