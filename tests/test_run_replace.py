@@ -118,7 +118,9 @@ def _checkpointed(folder: Path) -> bool:
         return False
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"]
+)
 def test_a_forced_fit_stopped_or_killed_leaves_the_old_run_and_resumes(
     signum: int, cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path
 ) -> None:
@@ -128,8 +130,8 @@ def test_a_forced_fit_stopped_or_killed_leaves_the_old_run_and_resumes(
     os.kill(process.pid, signum)
     process.wait(timeout=60)
     stderr = process.stderr.read().decode()  # type: ignore[union-attr]
-    if signum == signal.SIGINT:
-        assert process.returncode == 130, stderr
+    if signum != signal.SIGKILL:  # stopped as Ctrl-C stops it: 130, or 128 + 15 after SIGTERM
+        assert process.returncode == (130 if signum == signal.SIGINT else 143), stderr
         assert f"vaekit train --resume {run}" in stderr and "still holds the run it was to replace" in stderr
     still_the_old_run(run, files, codes)
     encoded = cli("encode", run, table_csv, "--id", "name", "-o", tmp_path / "z.csv")  # readers read the old run

@@ -15,6 +15,9 @@ summary, datasets), :mod:`vaekit.cli.explore` (explore) and :mod:`vaekit.cli.con
 
 from __future__ import annotations
 
+import signal
+import sys
+
 # Each module adds its commands to app, in the order --help lists them.
 from vaekit.cli import train  # noqa: F401
 
@@ -37,9 +40,34 @@ from vaekit.cli import explore  # noqa: F401
 from vaekit.cli import convert  # noqa: F401
 from vaekit.cli._app import app
 
-__all__ = ["app", "main"]
+__all__ = ["Terminated", "app", "main"]
+
+TERMINATED_EXIT = 128 + signal.SIGTERM
+"""Exit status after SIGTERM, as a shell reports a process that it ended."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's time limit): a command stops as Ctrl-C stops it,
+    so a run in training keeps its checkpoint and says how to resume it."""
+
+
+_terminated: list[int] = []
+
+
+def _terminate(signum: int, frame: object) -> None:
+    _terminated.append(signum)
+    raise Terminated
 
 
 def main() -> None:
     """Entry point of the ``vaekit`` console script."""
-    app(prog_name="vaekit")
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app(prog_name="vaekit")
+    except SystemExit as done:
+        if _terminated:  # stopped by SIGTERM, which typer reports as Ctrl-C (130)
+            sys.exit(TERMINATED_EXIT)
+        raise done from None
