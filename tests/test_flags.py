@@ -151,3 +151,25 @@ def test_each_note_is_printed_once_per_command(cli: CliRun, rows_csv: Path, tmp_
     assert len(notes) == 1, notes
     named = re.findall(r"'(rare\d)'", notes[0])
     assert len(named) == len(set(named))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("train", "{csv}", "--test-fraction", "1.5"), "--test-fraction must be in [0, 1)"),
+        (("convert", "{csv}", "{out}", "--row-group-rows", "0"), "--row-group-rows must be a positive integer"),
+        (("train", "digits", "--image-size", "0x5"), "--image-size '0x5' is not an image size"),
+    ],
+)
+def test_a_bare_parameter_name_in_an_error_becomes_the_flag(
+    args: tuple[str, ...], expected: str, cli: CliRun, rows_csv: Path, tmp_path: Path
+) -> None:
+    argv = [a.format(csv=rows_csv, out=tmp_path / "o.parquet") for a in args]
+    result = cli(*argv, ok=False)
+    assert expected in result.stderr, result.stderr
+
+
+def test_a_column_named_like_a_parameter_stays_its_name() -> None:
+    message = "column 'test_fraction' is not a column; test_fraction must be in [0, 1)"
+    mapped = to_flags(message, {"test_fraction": "--test-fraction"})
+    assert mapped == "column 'test_fraction' is not a column; --test-fraction must be in [0, 1)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import traceback
+import typing
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -34,8 +35,27 @@ INTERNAL_ERROR = 70
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _options(command: Callable[..., Any]) -> dict[str, str]:
+    """A command's options: parameter name -> its longest flag (``test_fraction`` -> ``--test-fraction``)."""
+    try:
+        hints = typing.get_type_hints(command, include_extras=True)
+    except Exception:  # an annotation that does not resolve: no names to map
+        return {}
+    found = {}
+    for name, hint in hints.items():
+        for info in getattr(hint, "__metadata__", ()):
+            # in Annotated[..., typer.Option("--flag", ...)] typer keeps the first name as `default`
+            names = [*(getattr(info, "param_decls", None) or ()), getattr(info, "default", None)]
+            flags = [d for part in names if isinstance(part, str) for d in part.split("/") if d.startswith("--")]
+            if isinstance(info, typer.models.OptionInfo) and flags:
+                found[name] = max(flags, key=len)
+    return found
+
+
 def friendly(command: F) -> F:
     """Run a command; turn the errors a user can act on into one line and exit 1."""
+
+    options = _options(command)
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -53,7 +73,7 @@ def friendly(command: F) -> F:
                 shown.update((fact, v) for v in new)
                 if len(new) < len(message.values):  # type: ignore[union-attr]
                     message = message.restated(new)  # type: ignore[union-attr]
-            text = to_flags(str(message))
+            text = to_flags(str(message), options)
             if text not in shown:
                 shown.add(text)
                 typer.echo(f"vaekit {name}: note: {text}", err=True)
@@ -66,7 +86,7 @@ def friendly(command: F) -> F:
             if _state["debug"]:
                 traceback.print_exc()
             # The first line says what is wrong; a few messages add lines on how to fix it.
-            message = to_flags(str(err).strip() or type(err).__name__)
+            message = to_flags(str(err).strip() or type(err).__name__, options)
             typer.echo(f"vaekit {name}: error: {message}", err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):  # usage errors: typer reports them

@@ -55,9 +55,20 @@ KIND_FLAGS = {"continuous": "--numeric", "numeric": "--numeric", "count": "--cou
 _SKLEARN_PARAMETER = re.compile(r"The '([A-Za-z_][A-Za-z0-9_]*)' parameter of \w+ must be")
 
 
-def to_flags(message: str) -> str:
-    """A library message for a command-line user: parameter names become flags."""
+_SNAKE_NAME = re.compile(r"(?<![\w'\"`.-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w'\"`(-])")
+"""A bare parameter name with an underscore (``test_fraction must be ...``), not quoted, not a call."""
+
+
+def to_flags(message: str, options: dict[str, str] | None = None) -> str:
+    """A library message for a command-line user: parameter names become flags.
+
+    ``options``: the command's own parameters (name -> flag); a bare name of one of
+    them with an underscore in it becomes its flag too (a column's name is quoted,
+    so it stays).
+    """
     message = _SKLEARN_PARAMETER.sub(lambda m: f"{flag(m.group(1))} must be", message)
+    if options:
+        message = _SNAKE_NAME.sub(lambda m: options.get(m.group(1), m.group(1)), message)
     message = _COLUMN_KIND.sub(lambda m: f"as {m.group(1)} ({KIND_FLAGS[m.group(1)]})", message)
     return _BACKTICKED.sub(lambda m: flag(m.group(1)), message)
 

@@ -80,7 +80,7 @@ def parse_image_size(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?", str(text))
     if match is None or int(match[1]) == 0 or (match[2] is not None and int(match[2]) == 0):
         raise InputError(
-            f"invalid image size {text!r}: write it as HEIGHTxWIDTH in pixels, e.g. 28x20 (or 32 for 32x32)"
+            f"`image_size` {text!r} is not an image size: write it as HEIGHTxWIDTH in pixels, e.g. 28x20 (or 32 for 32x32)"
         )
     height = int(match[1])
     return height, int(match[2]) if match[2] is not None else height
