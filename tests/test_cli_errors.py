@@ -9,7 +9,10 @@ with "internal error", which fails here as well.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from conftest import CliRun
 from vaekit.cli import app
 
 COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
@@ -175,3 +179,36 @@ def test_the_walk_covers_every_command_and_option() -> None:
                 assert (name, f"argument {param.name}") in walked
             elif not getattr(param, "is_flag", False):
                 assert param.opts[0] in options, (name, param.opts)
+
+
+@pytest.mark.parametrize("command", ["encode", "reconstruct", "score", "impute", "plot", "explore"])
+@pytest.mark.parametrize("where", ["the data", "a link to the data", "a hard link to the data", "inside the run"])
+def test_no_output_is_written_onto_an_input(
+    command: str, where: str, cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    shutil.copy(table_csv, data)
+    output = {
+        "the data": data,
+        "a link to the data": tmp_path / "link.csv",
+        "a hard link to the data": tmp_path / "hard.csv",
+        "inside the run": table_run / "extra.csv",
+    }[where]
+    if where == "a link to the data":
+        output.symlink_to(data)
+    if where == "a hard link to the data":
+        os.link(data, output)
+    if command in ("plot", "explore"):  # outputs of their own kinds
+        output = output.with_suffix(".png" if command == "plot" else ".html")
+        if where != "inside the run":
+            data.rename(output)
+            data = output
+    before = hashlib.sha256(data.read_bytes()).hexdigest()
+    run_files = sorted(p.name for p in table_run.iterdir())
+    extra = ["--kind", "latent"] if command == "plot" else []
+    result = cli(
+        command, table_run, data, "--id", "name", "--label", "group", "-o", output, "--force", *extra, ok=False
+    )
+    assert "input" in result.stderr and "error:" in result.stderr, result.stderr
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in table_run.iterdir()) == run_files

@@ -352,13 +352,24 @@ def _class_label(estimator: Any, text: str | None) -> Any:
     )
 
 
-def _check_output(path: Path, force: bool, *, images: bool = False) -> None:
-    """Refuse an output file that exists (without --force), or a folder (even with it).
+def _refuse_onto_inputs(output: Path, inputs: tuple[str | Path | None, ...]) -> None:
+    """Refuse an output that is, holds or lies inside one of ``inputs`` that exists (a built-in data name is none)."""
+    from vaekit.data.write import refuse_output_onto_input
+
+    for source in inputs:
+        if source is not None and (Path(source).expanduser().exists() or Path(source).expanduser().is_symlink()):
+            refuse_output_onto_input(Path(source).expanduser(), Path(output).expanduser(), source_name=str(source))
+
+
+def _check_output(path: Path, force: bool, *, images: bool = False, inputs: tuple[str | Path | None, ...] = ()) -> None:
+    """Refuse an output file that exists (without --force), or a folder (even with it), or one that
+    would write onto one of the command's ``inputs`` (DATA, the model: even with --force).
 
     ``images``: the command can also write a folder of PNG images (``-o DIR/``, which it
     checks itself); its errors then say so, and a name without a suffix is refused here
     rather than after the work is done.
     """
+    _refuse_onto_inputs(path, inputs)
     hint = f"; for a model of images, -o {path}/ (ending in a slash) writes one PNG per image into it" if images else ""
     if path.is_dir():
         raise IsADirectoryError(

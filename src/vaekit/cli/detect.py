@@ -70,7 +70,7 @@ def score(
 
     from vaekit.data.write import write_array
 
-    _check_output(output, force)
+    _check_output(output, force, inputs=(data, model))
     header_ = _model_header(model)
     loaded = _read(
         data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal, header_

@@ -168,7 +168,7 @@ def plot(
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
     output = output if output is not None else Path(f"{kind}.png")
-    _check_output(output, force)
+    _check_output(output, force, inputs=(data, model))
     loaded = (
         None
         if data is None
@@ -208,7 +208,7 @@ def summary(
     from vaekit.plots import format_layer_table, layer_table, plot_layers
 
     if output is not None:
-        _check_output(output, force)
+        _check_output(output, force, inputs=(model,))
     estimator = _load_model(model)
     rows = layer_table(estimator)
     typer.echo(

@@ -25,6 +25,7 @@ from vaekit.cli._app import (
     _load_model,
     _model_header,
     _read,
+    _refuse_onto_inputs,
     app,
     friendly,
 )
@@ -139,9 +140,11 @@ def explore(
         raise ValueError(f"--max-points {max_points} is not between 1 and {MAX_POINTS:,} (the most one page holds)")
     output = output if output is not None else Path("explore.html" if format_ == "html" else "projector")
     if format_ == "html":
-        _check_output(output, force)
-    elif output.exists() and not force:
-        raise FileExistsError(f"{output} already exists; use --force to replace it")
+        _check_output(output, force, inputs=(data, run))
+    else:
+        _refuse_onto_inputs(output, (data, run))
+        if output.exists() and not force:
+            raise FileExistsError(f"{output} already exists; use --force to replace it")
     model_header = _model_header(run)  # a run without a model fails here, before the data is read
     if data is None:
         saved = run_data(run)

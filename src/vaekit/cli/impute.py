@@ -60,7 +60,7 @@ def impute(
     outputs = [output] if draws is None else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in
                                               range(1, draws + 1)]  # fmt: skip
     for path in outputs:
-        _check_output(path, force)
+        _check_output(path, force, inputs=(data, model))
     header = _model_header(model)
     if not header.table:
         raise ValueError(

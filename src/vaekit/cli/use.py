@@ -29,6 +29,7 @@ from vaekit.cli._app import (
     _load_model,
     _model_header,
     _read,
+    _refuse_onto_inputs,
     app,
     friendly,
 )
@@ -57,7 +58,7 @@ def encode(
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
     from vaekit.data.write import write_array
 
-    _check_output(output, force)
+    _check_output(output, force, inputs=(data, model))
     loaded = _read(
         data,
         columns,
@@ -114,7 +115,7 @@ def decode(
     from vaekit.data.loaded import DataFileError
     from vaekit.data.read import read_data
 
-    _check_output_or_folder(output, force)
+    _check_output_or_folder(output, force, (latents, model))
     names = [f"z{i}" for i in range(_model_header(model).latent_dim)]
     try:
         loaded = read_data(latents, columns=names, id_column=id_column, key=key)
@@ -147,10 +148,13 @@ def _is_folder(output: str | Path) -> bool:
     return str(output).endswith(("/", os.sep)) or Path(output).expanduser().is_dir()
 
 
-def _check_output_or_folder(output: str, force: bool) -> None:
-    """Refuse an existing output file without --force (a folder is checked when written)."""
+def _check_output_or_folder(output: str, force: bool, inputs: tuple[str | Path | None, ...]) -> None:
+    """Refuse an existing output file without --force (a folder is checked when written), and an output
+    file or folder that is, holds or lies in one of ``inputs``."""
     if not _is_folder(output):
-        _check_output(Path(output), force, images=True)
+        _check_output(Path(output), force, images=True, inputs=inputs)
+    else:
+        _refuse_onto_inputs(Path(output), inputs)
 
 
 def _shown(output: str) -> str:
@@ -224,7 +228,7 @@ def reconstruct(
     force: Force = False,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
-    _check_output_or_folder(output, force)
+    _check_output_or_folder(output, force, (data, model))
     model_header = _model_header(model)
     _refuse_png_of_rows(
         model_header, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
@@ -300,7 +304,7 @@ def sample(
     force: Force = False,
 ) -> None:
     """Draws from the model's prior, decoded (a VAE's N(0, I); an autoencoder's fitted Gaussian)."""
-    _check_output_or_folder(output, force)
+    _check_output_or_folder(output, force, (model,))
     estimator = _load_model(model)
     chosen = _class_label(estimator, label)
     X = estimator.sample(n, random_state=seed, y=chosen)

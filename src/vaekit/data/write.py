@@ -24,7 +24,7 @@ import pandas as pd
 from vaekit.data.atomic import atomic_file
 from vaekit.data.loaded import DataFileError, quoted
 
-__all__ = ["SUPPORTED_OUTPUTS", "write_array", "write_images", "write_table"]
+__all__ = ["SUPPORTED_OUTPUTS", "refuse_output_onto_input", "write_array", "write_images", "write_table"]
 
 SUPPORTED_OUTPUTS = ".csv, .tsv (optionally .gz), .parquet, .npy, .npz"
 
@@ -330,3 +330,55 @@ def write_images(
         with atomic_file(file, overwrite=overwrite) as temporary:
             Image.fromarray(image).save(temporary, format="PNG")
     return files
+
+
+def refuse_output_onto_input(source: Path, target: Path, *, source_name: str | None = None) -> None:
+    """Refuse an output that would write onto its input, before any work.
+
+    It would when ``target`` resolves to ``source`` (the same path, a symbolic link to it, or
+    ``source`` a link to ``target``), is a hard link to it (the same device and inode), is a
+    folder that holds it, or lies inside ``source`` when that is a folder, or below it when it
+    is a file.
+
+    Raises
+    ------
+    DataFileError
+        Naming both paths and how they are one.
+    """
+    source_name = str(source) if source_name is None else source_name
+    real_source, real_target = source.resolve(), target.resolve()
+    how = None
+    if real_source == real_target:
+        if target.is_symlink():
+            how = f"it is a symbolic link to {quoted(real_source)}"
+        elif source.is_symlink():
+            how = f"the input is a symbolic link to {quoted(real_target)}"
+        else:
+            how = "the same file"
+    else:
+        try:
+            same, other = os.stat(real_source), os.stat(real_target)
+        except OSError:  # the output does not exist yet (or the input is missing: its own error follows)
+            same = other = None
+        if same is not None and other is not None and (same.st_dev, same.st_ino) == (other.st_dev, other.st_ino):
+            how = "a hard link to the same file"
+    if how is not None:
+        raise DataFileError(
+            f"{quoted(target)} is the input {quoted(source_name)} ({how}); writing it would destroy the input: "
+            "give the output another name"
+        )
+    if real_source.is_relative_to(real_target):
+        raise DataFileError(
+            f"{quoted(target)} is a folder that holds the input {quoted(source_name)}; the output must be a "
+            "file outside it"
+        )
+    if real_target.is_relative_to(real_source):
+        what = "folder" if real_source.is_dir() else "file"
+        raise DataFileError(
+            f"{quoted(target)} lies inside the input {what} {quoted(source_name)}; write the output outside it"
+        )
+    for folder in real_target.parents:  # the first one that exists must be a folder
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise DataFileError(f"{quoted(target)}: {quoted(folder)} is a file, not a folder to write into")
+            break
