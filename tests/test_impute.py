@@ -224,3 +224,29 @@ def test_vaekit_impute_keeps_a_pandas_row_index_and_a_trailing_separator(cli: Cl
         changed = [i for i, (a, b) in enumerate(zip(written, got)) if a != b]
         assert changed == [2, 6]  # the rows with a gap, and only their gap
         assert got[2].split(",")[2] != "" and got[2].split(",")[::2] == written[2].split(",")[::2]
+
+
+@pytest.mark.parametrize(("sep", "decimal"), [(";", ","), ("\t", "."), ("|", ".")])
+def test_vaekit_impute_writes_back_in_the_files_own_dialect(
+    sep: str, decimal: str, cli: CliRun, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=40).round(2), "b": rng.normal(size=40).round(1), "k": ["u", "v"] * 20})
+    frame.loc[[2, 9], "a"] = np.nan
+    frame.loc[5, "k"] = np.nan
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, sep=sep, decimal=decimal, index=False)
+    run = tmp_path / "run"
+    cli("train", data, "--out", run, *TINY)
+    out = tmp_path / "filled.csv"
+    cli("impute", run, data, "-o", out)
+    given = [line.split(sep) for line in data.read_text().splitlines()]
+    got = [line.split(sep) for line in out.read_text().splitlines()]
+    assert [len(row) for row in got] == [len(row) for row in given]  # the same separator, the same fields
+    for row_given, row_got in zip(given, got):
+        for a, b in zip(row_given, row_got):
+            assert b == a if a != "" else b != ""
+    filled = got[3][0]  # row 2 of the data
+    assert decimal in filled or filled.lstrip("-").isdigit(), filled
+    if decimal == ",":
+        assert "." not in filled

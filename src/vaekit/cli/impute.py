@@ -83,7 +83,8 @@ def impute(
 
             table = pd.DataFrame(table, columns=names)
         if as_written is not None:  # DATA's columns in DATA's order, each cell as written but the gaps
-            write_array(path, as_written.filled(table, gaps_of(estimator, X), loaded), overwrite=force)
+            frame = as_written.filled(table, gaps_of(estimator, X), loaded)
+            write_array(path, frame, overwrite=force, sep=as_written.sep)
             continue
         extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}  # kept, as read
         write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
@@ -95,13 +96,14 @@ class _Written:
     """DATA's cells as its file holds them, every column in the file's order.
 
     ``text``: a text table's fields as text, to be written to a text table with only the
-    gaps replaced (so every other cell keeps its very characters); else the values as
-    typed (a Parquet table's, or a text table's as pandas reads them), whose model columns
+    gaps replaced (so every other cell keeps its very characters), filled numbers written
+    with DATA's ``decimal`` mark and the whole table with ``sep``, DATA's separator (None:
+    the output's own); else the values as typed (a Parquet table's), whose model columns
     are replaced by the filled ones.
     """
 
-    def __init__(self, frame: Any, text: bool) -> None:
-        self.frame, self.text = frame, text
+    def __init__(self, frame: Any, text: bool, sep: str | None = None, decimal: str = ".") -> None:
+        self.frame, self.text, self.sep, self.decimal = frame, text, sep, decimal
 
     def filled(self, table: Any, gaps: np.ndarray, loaded: Any) -> Any:
         """DATA with its gaps (``gaps``: bool (n, table's columns)) filled from ``table``."""
@@ -112,7 +114,7 @@ class _Written:
                 out[name] = table[name]
             elif gaps[:, j].any():
                 text = out[name].to_numpy(dtype=object)
-                text[gaps[:, j]] = [_as_text(v) for v in table[name].to_numpy(dtype=object)[gaps[:, j]]]
+                text[gaps[:, j]] = [_as_text(v, self.decimal) for v in table[name].to_numpy(dtype=object)[gaps[:, j]]]
                 out[name] = text
         if not self.text:  # the label and ids as read (an id column read as text keeps its zeros)
             for name, values in ((loaded.label_name, loaded.labels), (loaded.id_name, loaded.ids)):
@@ -127,7 +129,8 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
 
     ``impute`` writes DATA back with only its gaps filled: the columns the model does not
     read (the label, ids, any other) untouched, in their places; to a text table from a text
-    table with a decimal point, every other cell with its very characters.
+    table, every other cell with its very characters, in DATA's dialect (its separator where
+    the output has DATA's suffix, its decimal mark).
     """
     import pandas as pd
 
@@ -145,7 +148,7 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
         return None
     if names is None or not set(modelled) <= set(names):
         return None
-    text = False
+    text, out_sep = False, None
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -156,7 +159,9 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
             sep, decimal, has_header, _ = resolve_dialect(path, sep, None, None)
             if not has_header:
                 return None
-            text = decimal == "." and re.search(r"\.(csv|tsv)(\.gz)?$", output.name.lower()) is not None
+            text = re.search(r"\.(csv|tsv)(\.gz)?$", output.name.lower()) is not None
+            if _suffix(output) == _suffix(path):  # the same kind of file: DATA's own separator
+                out_sep = sep
             as_text = {"dtype": str, "keep_default_na": False, "na_filter": False}
             options = {"sep": sep, "index_col": False, "skipinitialspace": True, "encoding": "utf-8"}
             header = pd.read_csv(path, header=None, nrows=1, **options, **as_text)  # the names as written ('' too)
@@ -172,13 +177,22 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
             f"{quoted(data)}: {len(frame):,} rows read as written, and {loaded.n_samples:,} for the model; "
             "the output would not keep every row"
         )
-    return _Written(frame, text)
+    return _Written(frame, text, out_sep if text else None, decimal if text else ".")
 
 
-def _as_text(value: Any) -> str:
-    """A filled value as a text table writes it: a whole number without a decimal part."""
+def _suffix(path: Path) -> str:
+    """A text table's kind by its name: ``.csv``, ``.tsv``, ``.txt`` ..., without ``.gz``."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return suffixes[-1] if suffixes else ""
+
+
+def _as_text(value: Any, decimal: str = ".") -> str:
+    """A filled value as a text table writes it: a whole number without a decimal part, a decimal
+    number with ``decimal`` as its mark."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, float):
+        return str(value).replace(".", decimal)
     return str(value)
