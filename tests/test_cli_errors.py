@@ -212,3 +212,13 @@ def test_no_output_is_written_onto_an_input(
     assert "input" in result.stderr and "error:" in result.stderr, result.stderr
     assert hashlib.sha256(data.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in table_run.iterdir()) == run_files
+
+
+def test_the_library_x_is_data_on_the_command_line(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.normal(size=60), "k": rng.choice(["u", "v"], size=60)}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    cli("train", tmp_path / "t.csv", "--out", tmp_path / "run", "--epochs", "1", "--quiet")
+    result = cli("score", tmp_path / "run", "digits", "-o", tmp_path / "s.csv", ok=False)
+    assert "error: DATA must be a table" in result.stderr, result.stderr

@@ -107,3 +107,14 @@ def test_the_report_explains_a_positive_elbo_only_then(table_run: Path, small_un
     sentence = "A positive ELBO or log p(x) (negative bits per dimension) is no error"
     assert sentence not in (table_run / "report.html").read_text(encoding="utf-8")
     assert sentence in (small_units_run[0] / "report.html").read_text(encoding="utf-8")
+
+
+def test_columns_named_twice_are_one_line() -> None:
+    import numpy as np
+
+    from vaekit import VAE
+    from vaekit.data.validation import InputError
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), columns=["a", "a", "b"])
+    with pytest.raises(InputError, match="X has columns with the same name: 'a'"):
+        VAE(epochs=1, verbose=0).fit(frame)

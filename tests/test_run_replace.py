@@ -221,3 +221,11 @@ def test_a_run_that_fails_after_training_leaves_nothing_of_its_own(
     if replacing:
         still_the_old_run(run, files, codes)
         assert not (run / NEXT).exists()
+
+
+def test_a_finished_run_with_a_stale_lock_is_still_a_run(cli: CliRun, table_run: Path, tmp_path: Path) -> None:
+    run, _, _ = old_run(table_run, tmp_path)
+    (run / LOCK).write_text("otherhost 999999 trained\n")  # left by a copy, say: nobody holds it
+    refused = cli("train", "--resume", run, ok=False)
+    assert "finished training already" in refused.stderr
+    check_not_busy(run)

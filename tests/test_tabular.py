@@ -421,12 +421,12 @@ def test_unseen_levels_and_bad_numbers_are_missing_with_a_note() -> None:
     messages = [str(w.message) for w in caught]
     assert {w.filename for w in caught} == {__file__}
     assert (
-        "column 'c': 6 values not seen in training are treated as missing: 'd', 'e', 'f', 'g', 'h', ... (6 in all)"
+        "column 'c': values not seen in training are treated as missing (6 distinct values: 'd', 'e', 'f', 'g', 'h', ... (6 in all))"
         in messages
     )
-    assert "column 'x': 1 values that are not numbers are treated as missing: 'abc'" in messages
-    assert any(m.startswith("column 'x': 1 values that are not finite") for m in messages)
-    assert "column 'k': 2 negative or fractional counts are treated as missing: -2.0, 2.5" in messages
+    assert "column 'x': values that are not numbers are treated as missing (1 distinct value: 'abc')" in messages
+    assert any(m.startswith("column 'x': values that are not finite") for m in messages)
+    assert "column 'k': negative or fractional counts are treated as missing (2 distinct values: -2.0, 2.5)" in messages
     values, observed = encoder.targets(encoded)
     assert observed.tolist() == [
         [True, True, True],

@@ -57,7 +57,7 @@ TRAINING_FILES = ("config.toml", MARKER, LOCK)
 CHECKPOINT = "checkpoint"
 NEXT = "next"
 """Inside a run: the run in training that will replace it (``train --force`` over a run that exists)."""
-RUN_FILES = ("config.toml", "metrics.json", "history.csv", "latents.csv", "report.html", "explore.html", MARKER)
+RUN_FILES = ("config.toml", "metrics.json", "history.csv", "latents.csv", "report.html", "explore.html", MARKER, LOCK)
 """The files a run folder may hold, besides ``model/`` and ``figures/``."""
 FIGURE_SUFFIXES = (".png", ".svg")
 

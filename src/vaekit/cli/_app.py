@@ -4,6 +4,7 @@ the data options, reading DATA, loading MODEL, and checking an output path."""
 from __future__ import annotations
 
 import functools
+import inspect
 import traceback
 import typing
 import warnings
@@ -56,6 +57,7 @@ def friendly(command: F) -> F:
     """Run a command; turn the errors a user can act on into one line and exit 1."""
 
     options = _options(command)
+    takes_data = "data" in inspect.signature(command).parameters
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -87,6 +89,8 @@ def friendly(command: F) -> F:
                 traceback.print_exc()
             # The first line says what is wrong; a few messages add lines on how to fix it.
             message = to_flags(str(err).strip() or type(err).__name__, options)
+            if takes_data and message.startswith("X "):  # the library's name for what the user gave as DATA
+                message = "DATA " + message[2:]
             typer.echo(f"vaekit {name}: error: {message}", err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):  # usage errors: typer reports them

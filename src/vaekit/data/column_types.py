@@ -101,7 +101,8 @@ class TableValueWarning(DataNoteWarning):
     def about(cls, column: str, what: str, values: list[Any], more: bool = False) -> TableValueWarning:
         """The note that ``values`` of ``column`` are ``what`` (e.g. "values not seen in training are")
         treated as missing; ``more``: after a note about others of them."""
-        text = f"column '{column}': {len(values)} {'more ' if more else ''}{what} treated as missing: {shown(values)}"
+        count = f"{len(values)} {'more ' if more else ''}distinct value{'s' if len(values) != 1 else ''}"
+        text = f"column '{column}': {what} treated as missing ({count}: {shown(values)})"
         return cls(text, column=column, what=what, values=tuple(values))
 
     def restated(self, values: list[Any]) -> TableValueWarning:

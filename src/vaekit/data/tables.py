@@ -160,6 +160,8 @@ def _features(
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
             message = f"{where}: missing value (empty field or NA){more}; {_FIX_MISSING}"
+        elif refused:  # a model reads no infinity, whatever the columns
+            message = f"{where}: {what} {str(value)!r}{more}; write a finite number there, or leave the field empty"
         else:
             message = f"{where}: {what} {str(value)!r}{more}{_hint(str(value), frame.shape[1])}; {_FIX_TEXT}"
         misread = what != "missing value" and _hint(str(value), frame.shape[1])  # a decimal comma, a separator

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import _check_feature_names as _sklearn_feature_names
+from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from vaekit import io
@@ -65,6 +66,20 @@ REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 _TRAINING_FIELDS = (
     "epochs", "lr", "lr_schedule", "beta", "kl_warmup_epochs", "grad_clip", "patience", "verbose", "precision",
 )  # fmt: skip
+
+
+def _check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
+    """scikit-learn's check of a DataFrame's column names, after refusing names given twice in one line."""
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        names = [str(c) for c in columns]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InputError(
+                f"X has columns with the same name: {', '.join(repr(n) for n in twice[:5])}; "
+                "each column needs a name of its own"
+            )
+    _sklearn_feature_names(estimator, X, reset=reset)
 
 
 class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
