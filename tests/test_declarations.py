@@ -78,3 +78,10 @@ def test_every_fitted_attribute_is_declared_and_survives_save_and_load(
         np.testing.assert_array_equal(same.scaling_.arrays()[key], array)
     np.testing.assert_array_equal(same.transform(X, labels), model.transform(X, labels))
     np.testing.assert_array_equal(same.sample(3, random_state=0), model.sample(3, random_state=0))
+
+
+def test_the_public_surface_is_all_and_holds_every_kind() -> None:
+    assert dir(vaekit) == sorted(vaekit.__all__)
+    assert {kind.__name__ for kind in REGISTRY.values()} <= set(vaekit.__all__)
+    for name in vaekit.__all__:
+        assert getattr(vaekit, name) is not None, name
