@@ -85,3 +85,37 @@ def test_the_public_surface_is_all_and_holds_every_kind() -> None:
     assert {kind.__name__ for kind in REGISTRY.values()} <= set(vaekit.__all__)
     for name in vaekit.__all__:
         assert getattr(vaekit, name) is not None, name
+
+
+# The shared parameters, in the order every kind's __init__ lists them: the model's form first,
+# then (after the kind's own) the training's. A kind's own parameters sit between the two.
+SHARED_HEAD = (
+    "latent_dim", "hidden", "activation", "architecture", "likelihood", "preprocessing", "column_types",
+    "max_categories", "contamination",
+)  # fmt: skip
+SHARED_TAIL = (
+    "epochs", "batch_size", "lr", "lr_schedule", "validation_fraction", "patience", "n_init", "grad_clip", "device",
+    "precision", "threads", "random_state", "verbose",
+)  # fmt: skip
+OWN_DEFAULTS = {
+    ("AutoEncoder", "likelihood"): "gaussian",  # the square loss of a plain autoencoder
+    ("DenoisingAutoEncoder", "likelihood"): "gaussian",
+    ("OutlierDetector", "latent_dim"): 8,  # chosen by measurement on the anomaly tables
+}
+"""Shared parameters whose default a kind sets on purpose, with the reason."""
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_kind_takes_the_shared_parameters_in_order_with_the_same_defaults(kind: str) -> None:
+    import inspect
+
+    estimator = REGISTRY[kind]
+    parameters = inspect.signature(estimator.__init__).parameters
+    names = [n for n in parameters if n != "self"]
+    assert tuple(names[: len(SHARED_HEAD)]) == SHARED_HEAD, names
+    assert tuple(names[-len(SHARED_TAIL) :]) == SHARED_TAIL, names
+    reference = inspect.signature(REGISTRY["vae"].__init__).parameters
+    for name in (*SHARED_HEAD, *SHARED_TAIL):
+        expected = OWN_DEFAULTS.get((estimator.__name__, name), reference[name].default)
+        assert parameters[name].default == expected, f"{estimator.__name__}({name}=...) defaults differently"
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY or name == "latent_dim", name
