@@ -527,3 +527,18 @@ def test_text_table_with_a_mixed_object_column_is_still_written(tmp_path: Path) 
     lines = Path(path).read_text().splitlines()
     assert lines[0] == "z0,tag" and [line.split(",")[1] for line in lines[1:]] == ["1", "a", "2.5"]
     assert [float(line.split(",")[0]) for line in lines[1:]] == [1.0, 1.0, 1.0]
+
+
+def test_a_few_text_values_in_a_column_of_numbers_are_named_by_line(tmp_path: Path) -> None:
+    from vaekit.data.loaded import DataNoteWarning
+    from vaekit.data.split import DATA_DEFAULTS, load_split
+
+    rng = np.random.default_rng(0)
+    lines = ["a,b"] + [f"{rng.normal():.3f},{rng.normal():.3f}" for _ in range(60)]
+    lines[41] = lines[41].split(",")[0] + ",n/a?"  # the 41st data row: line 42 of the file
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.warns(DataNoteWarning, match=r"line 42, column 'b': 'n/a\?' in a column of numbers \(1 of 60"):
+        load_split({**DATA_DEFAULTS, "source": str(path)}, 0)
+    loaded = read_data(path)
+    assert len(loaded.notes) == 1  # kept for a model to be trained; a trained one speaks of its own reading

@@ -9,6 +9,7 @@ and says what to do. :class:`DataNoteWarning` is a note about how a file was rea
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -61,6 +62,10 @@ class LoadedData:
     problem : str or None
         For a mixed table: the one-line error, naming the file, the line, the column
         and the value, that :meth:`numeric` raises for a model of numbers only.
+    notes : tuple of str
+        What a model trained on these rows should say about how they were read (a
+        column of numbers read as text for a few values, naming their line); a model
+        already trained says it in its own words.
     """
 
     X: np.ndarray
@@ -73,6 +78,7 @@ class LoadedData:
     kind: str
     frame: Any = None
     problem: str | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n_samples = len(self.X)
@@ -174,7 +180,7 @@ def brief(err: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_at_most(f: IO[bytes], size: int, *, start: bytes = b"", chunk: int = 1 << 20) -> bytearray:
+def read_at_most(f: IO[bytes] | io.BufferedIOBase, size: int, *, start: bytes = b"", chunk: int = 1 << 20) -> bytearray:
     """``start``, then up to ``size`` bytes of ``f`` read in chunks: fewer if the stream ends first.
 
     Memory grows with what the stream holds, not with ``size``: a header that claims

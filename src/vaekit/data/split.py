@@ -6,6 +6,7 @@ data before it imports the estimators, so a refused file costs a fraction of a s
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from vaekit.data import builtin as datasets
-from vaekit.data.loaded import LoadedData
+from vaekit.data.loaded import DataNoteWarning, LoadedData
 from vaekit.data.read import parse_image_size, read_data
 
 DATA_DEFAULTS: dict[str, Any] = {
@@ -114,6 +115,8 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         train = read_data(source, split="train", **options)
         return Split(train, read_data(source, split="test", **options), "the data set's own test split")
     data = read_data(source, split=data_config["split"], **options)
+    for note in data.notes:  # how the rows that a model is to be trained on were read
+        warnings.warn(note, DataNoteWarning, stacklevel=2)
     fraction = float(data_config["test_fraction"])
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")

@@ -144,6 +144,30 @@ def _hint(value: str, n_columns: int) -> str:
     return ""
 
 
+STRAY_SHARE = 0.05
+"""A column of numbers with at most this share of its filled rows as text (a typo, a token such
+as 'n/a?') is read as text, whole; a note names the line of the first such value."""
+
+
+def _stray_text(series: pd.Series, name: str, source: str, locate: Callable[[int], str]) -> str | None:
+    """A note naming the line of the first text value of a column that is otherwise numbers (None if none)."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    filled = ~series.isna().to_numpy()
+    numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
+    text = filled & ~numbers
+    if not text.any() or text.sum() > STRAY_SHARE * filled.sum():
+        return None
+    row = int(np.argmax(text))
+    others = pd.unique(series[text].astype(str))
+    shown = ", ".join(repr(v) for v in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return (
+        f"{quoted(source)}, {locate(row)}, column '{name}': {series.iloc[row]!r} in a column of numbers "
+        f"({int(text.sum())} of {int(filled.sum())} filled rows are text: {shown}), so the column is read as text; "
+        "fix those values, or leave them empty where a value is missing"
+    )
+
+
 def _features(
     frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str]
 ) -> tuple[np.ndarray, pd.DataFrame | None, str | None]:
@@ -247,17 +271,19 @@ def table_to_loaded(
     chosen = [(label_name, "the `label`"), (id_name, "the `id_column`")]
     chosen += [(name, "a feature" if columns is None else "in `columns`") for name in features]
     for name, role in chosen:
-        if unusable and name in unusable:
+        if unusable and name is not None and name in unusable:
             fix = "leave it out with `columns`" if columns is None else "choose other columns"
             raise DataFileError(
                 f"{quoted(source)}, column '{name}': holds {unusable[name]}, which no model reads, and it is {role}; "
                 f"{fix}, or store its parts as columns of numbers or text"
             )
     X, mixed, problem = _features(frame, features, source=source, locate=locate)
+    notes = () if mixed is None else tuple(n for c in features if (n := _stray_text(frame[c], c, source, locate)))
     return LoadedData(
         X=checked(X, source) if mixed is None else X,
         frame=mixed,
         problem=problem,
+        notes=notes,
         labels=_column_values(frame[label_name]) if label_name is not None else None,
         ids=_column_values(frame[id_name]) if id_name is not None else None,
         feature_names=features,
