@@ -101,7 +101,7 @@ class EnsembleMLP(nn.Sequential):
         layers: list[nn.Module] = []
         for i, module in enumerate(mlps[0]):
             if type(module) is nn.Linear:
-                layers.append(EnsembleLinear([mlp[i] for mlp in mlps]))
+                layers.append(EnsembleLinear([mlp[i] for mlp in mlps]))  # type: ignore[misc]  # the members share their layers: each one's layer i is an nn.Linear
             elif isinstance(module, nn.Flatten | nn.Unflatten):
                 layers.append(nn.Identity())
             else:  # an activation
@@ -129,7 +129,7 @@ def stack_models(models: Sequence[AutoEncoderModel]) -> AutoEncoderModel | None:
     ensemble = copy.deepcopy(models[0])
     for name in [name for name, module in ensemble.named_modules() if type(module) is MLP]:
         parent, _, attribute = name.rpartition(".")
-        stacked = EnsembleMLP([m.get_submodule(name) for m in models])  # type: ignore[misc]
+        stacked = EnsembleMLP([m.get_submodule(name) for m in models])  # type: ignore[misc]  # name is an MLP in every member (same class and shapes)
         setattr(ensemble.get_submodule(parent) if parent else ensemble, attribute, stacked)
     if set(member_state(ensemble, 0)) != set(models[0].state_dict()):
         return None  # a parameter or saved buffer outside the MLPs: not stackable
@@ -274,7 +274,7 @@ def _train_together(
     if n_batches == 0:
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
     device = next(ensemble.parameters()).device
-    noise = MemberGenerators([b.generator for b in member_batches])  # type: ignore[misc]
+    noise = MemberGenerators([b.generator for b in member_batches])  # type: ignore[misc]  # each member's batches carry their own generator
     optimizer = make_optimizer(params, config.lr, device)
     per_batch = make_scheduler(optimizer, config, n_batches)  # cosine or none (no plateau here)
     runs = [RunTracker(config) for _ in range(members)]

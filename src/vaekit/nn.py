@@ -178,7 +178,7 @@ class ImageAdapter(nn.Module):
 
 
 def _as_chw(sample_shape: Sequence[int]) -> tuple[int, int, int]:
-    return (1, *sample_shape) if len(sample_shape) == 2 else tuple(sample_shape)  # type: ignore[return-value]
+    return (1, *sample_shape) if len(sample_shape) == 2 else tuple(sample_shape)  # type: ignore[return-value]  # an image's sample_shape is (H, W) or (C, H, W)
 
 
 def build_encoder(

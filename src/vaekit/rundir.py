@@ -41,7 +41,7 @@ from typing import IO
 try:  # POSIX; elsewhere a run is not locked
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # not POSIX: the module is None and a run is not locked
 
 from vaekit._version import __version__
 from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir

@@ -77,7 +77,7 @@ class _ChunkRows(torch.utils.data.Dataset):
 
 
 class _Caught(_ChunkRows):
-    def __getitem__(self, key: Key) -> Tensor | _Failure:  # type: ignore[override]
+    def __getitem__(self, key: Key) -> Tensor | _Failure:  # type: ignore[override]  # a failure is returned, not raised, to the loader
         try:
             return super().__getitem__(key)
         except Exception as err:

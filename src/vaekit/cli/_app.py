@@ -69,12 +69,12 @@ def friendly(command: F) -> F:
             # encoded for the metrics, the figures and the explorer), the user reads it once.
             fact = getattr(message, "fact", None)
             if fact is not None:  # values of a column: only those not named yet
-                new = [v for v in message.values if (fact, v) not in shown]  # type: ignore[union-attr]
+                new = [v for v in message.values if (fact, v) not in shown]  # type: ignore[union-attr]  # a warning with a fact has values
                 if not new:
                     return
                 shown.update((fact, v) for v in new)
-                if len(new) < len(message.values):  # type: ignore[union-attr]
-                    message = message.restated(new)  # type: ignore[union-attr]
+                if len(new) < len(message.values):  # type: ignore[union-attr]  # as above
+                    message = message.restated(new)  # type: ignore[union-attr]  # and restated
             text = to_flags(str(message), options)
             if text not in shown:
                 shown.add(text)
@@ -106,7 +106,7 @@ def friendly(command: F) -> F:
             )
             raise typer.Exit(INTERNAL_ERROR) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps: wrapper takes and gives what command does
 
 
 def _version(value: bool) -> None:

@@ -431,11 +431,11 @@ def _column_out(spec: ColumnSpec, v: np.ndarray) -> pd.Series:
     elif not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
         dtype = "float64"
     series = pd.Series(x)
-    return _as_dtype(series.astype(object).where(~missing, None), dtype) if missing.any() else series.astype(dtype)
+    return _as_dtype(series.astype(object).where(~missing, None), dtype) if missing.any() else series.astype(dtype)  # type: ignore[call-overload]  # as below
 
 
 def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
     try:
-        return series.astype(dtype)
+        return series.astype(dtype)  # type: ignore[call-overload]  # pandas-stubs take only literal dtype names
     except (TypeError, ValueError):
         return series

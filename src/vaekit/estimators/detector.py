@@ -151,7 +151,7 @@ class OutlierDetector(VAE):
             return "gaussian-learned"
         return resolve_likelihood(self.likelihood, X)
 
-    def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]
+    def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]  # no n_samples, random_state: its own params
         """Importance-sampled log p(x) per row, in nats, in X's units; higher is more normal.
 
         Returns
@@ -166,7 +166,7 @@ class OutlierDetector(VAE):
         log_p = _outliers.importance_log_likelihood(self, X_model, C, self.n_samples)
         return _outliers.to_user_units(self, log_p, X_model)
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "outlier_detector"
         return tags

@@ -71,7 +71,7 @@ class VAEModel(AutoEncoderModel):
     def encoder_outputs(self, latent_dim: int) -> int:
         return 2 * latent_dim
 
-    def encode(self, x: Tensor, condition: Tensor | None = None) -> DiagonalGaussian:  # type: ignore[override]
+    def encode(self, x: Tensor, condition: Tensor | None = None) -> DiagonalGaussian:  # type: ignore[override]  # a VAE's code is a Gaussian q(z|x), not an autoencoder's PointMass
         """x of shape (B, *sample_shape) -> q(z|x) with mean/logvar of shape (B, latent)."""
         mean, logvar = self.encoder(self.encoder_input(x, condition)).chunk(2, dim=-1)  # (B, latent) each
         return DiagonalGaussian(mean, logvar)

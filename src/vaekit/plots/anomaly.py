@@ -65,11 +65,11 @@ def _fingerprint(data: LoadedData) -> str:
     """A digest of the rows' values (and of a mixed table's columns as read)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(data.X.shape).encode())
-    digest.update(np.ascontiguousarray(data.X).view(np.uint8))
+    digest.update(np.ascontiguousarray(data.X).view(np.uint8))  # type: ignore[arg-type]  # numpy stubs: ndarray is a Buffer only from Python 3.12
     if data.frame is not None:
         import pandas as pd
 
-        digest.update(pd.util.hash_pandas_object(data.frame, index=False).to_numpy().view(np.uint8))
+        digest.update(pd.util.hash_pandas_object(data.frame, index=False).to_numpy().view(np.uint8))  # type: ignore[arg-type]  # as above
     return digest.hexdigest()
 
 
@@ -154,9 +154,9 @@ def plot_anomaly_scores(scores: ArrayLike, threshold: float, title: str | None =
     n_flagged = int(flagged.sum())
     fig = Figure(figsize=(7.5, 3.9), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    ax.hist(scores[~flagged], bins=edges, color=NORMAL_COLOUR, label=f"normal\n({scores.size - n_flagged:,} rows)")
+    ax.hist(scores[~flagged], bins=edges, color=NORMAL_COLOUR, label=f"normal\n({scores.size - n_flagged:,} rows)")  # type: ignore[arg-type]  # matplotlib's stubs leave arrays out of bins' sequences
     if flagged.any():
-        ax.hist(scores[flagged], bins=edges, color=FLAGGED_COLOUR, label=f"flagged\n({n_flagged:,} rows)")
+        ax.hist(scores[flagged], bins=edges, color=FLAGGED_COLOUR, label=f"flagged\n({n_flagged:,} rows)")  # type: ignore[arg-type]  # as above
     ax.axvline(
         threshold,
         color="black",

@@ -78,11 +78,11 @@ def _numeric_panel(ax: Axes, real: np.ndarray, generated: np.ndarray) -> str:
     if np.allclose(edges - np.floor(edges), 0.5):  # one bin per integer: ticks on integers only
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     if real.size:
-        ax.hist(real, bins=edges, density=True, color=REAL_COLOR, alpha=0.45, label="real")
+        ax.hist(real, bins=edges, density=True, color=REAL_COLOR, alpha=0.45, label="real")  # type: ignore[arg-type]  # matplotlib's stubs leave arrays out of bins' sequences
     if generated.size:
         ax.hist(
             generated,
-            bins=edges,
+            bins=edges,  # type: ignore[arg-type]  # as above
             density=True,
             histtype="step",
             color=GENERATED_COLOR,
