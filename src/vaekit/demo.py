@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from sklearn.decomposition import PCA
 
@@ -28,7 +29,7 @@ from vaekit.evaluation import factor_recovery_r2
 # beta = 1 (standard deviation 1, the size of each feature's whole spread) this tiny
 # network explains the weaker factor away as noise. Restarts pick the best of several
 # initializations, as narrow ReLU layers often start stuck.
-TUTORIAL_PARAMS = dict(
+TUTORIAL_PARAMS: dict[str, Any] = dict(
     latent_dim=2,
     hidden=(5, 5, 4),
     activation="relu",
@@ -80,6 +81,7 @@ def digits_job(out: Path, seed: int, verbose: int) -> None:
 
 def tutorial_job(seed: int, verbose: int) -> None:
     X, factors = datasets.load("latent-factors")
+    assert factors is not None  # the data set's labels are its hidden factors
     started = time.perf_counter()
     vae = VAE(random_state=seed, verbose=verbose, **TUTORIAL_PARAMS).fit(X)
     seconds = time.perf_counter() - started

@@ -306,9 +306,9 @@ def _restore_params(estimator: Any, params: dict[str, Any], config_file: Path) -
             (None, err),  # only a combination of entries is wrong
         )
         message = brief(problem, 300)
-        found = re.match(r"The '(\w+)' parameter of \w+ (must be .*?)\.? Got .* instead\.?$", message)
-        if found is not None:  # scikit-learn's words, which the command line would turn into a flag's
-            culprit, message = found[1], f"it {found[2]}"
+        words = re.match(r"The '(\w+)' parameter of \w+ (must be .*?)\.? Got .* instead\.?$", message)
+        if words is not None:  # scikit-learn's words, which the command line would turn into a flag's
+            culprit, message = words[1], f"it {words[2]}"
         where = f'"params": "{culprit}" is {_shown(params.get(culprit))}' if culprit else '"params" are not valid'
         raise ModelFileError(f"{config_file}: {where}: {message}; {_CORRUPT}") from None
 

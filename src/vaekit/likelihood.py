@@ -22,7 +22,7 @@ point, which defines no density p(x).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ from vaekit.training import torch_threads
 
 if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
+    from vaekit.models.vae import VAEModel
 
 MAX_BATCH_FLOATS = 2**25
 """Rows per batch when ``batch_size`` is None: K * B * n_features stays under this.
@@ -136,12 +137,13 @@ def log_likelihood(
     X_model = estimator._check_X(X)  # (n, *sample_shape), model units
     C = estimator._conditions(y, len(X_model), "log_likelihood")  # (n, k) or None
     batch_size, draws = _chunk_sizes(n_samples, math.prod(X_model.shape[1:]), batch_size)
-    model = estimator.model_
+    model = cast("VAEModel", estimator.model_)  # a variational estimator's: its encoder gives q(z|x)
     model.eval()
     generator = torch.Generator(estimator.device_).manual_seed(int(random_state))
     results = []
     with torch.inference_mode(), torch_threads(_evaluation_threads(estimator.threads)):
         for x, c in estimator._batches(X_model, C, batch_size=batch_size):  # (B, *sample), (B, k) or None
+            assert x is not None  # X_model is an array: its slices are tensors
             posterior = model.encode(x, c)
             z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
             log_px = z.new_empty(z.shape[:-1])  # (K, B)

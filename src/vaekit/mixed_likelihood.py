@@ -361,6 +361,10 @@ class MixedTableHead(nn.Module):
     layout : sequence of ColumnLayout
     """
 
+    count_at: Tensor  # buffers, registered in __init__
+    count_scale: Tensor
+    count_center: Tensor
+
     def __init__(self, layout: Sequence[ColumnLayout]) -> None:
         super().__init__()
         self.layout = tuple(layout)

@@ -89,17 +89,17 @@ def run_sweep(
             run_config["model"]["latent_dim"] = int(dim)
             run_dir = out / f"{kind}-z{dim}"
             metrics = train_run(run_config, run_dir, force=force, verbose=verbose)
-            split = "test" if metrics["test"] else "train"
+            part = "test" if metrics["test"] else "train"
             rows.append(
                 {
                     "model": kind,
                     "latent_dim": dim,
-                    "split": split,
-                    "units": metrics[split]["units"],
-                    "squared_error": metrics[split]["squared_error_scaled"],
-                    "mse": metrics[split]["mse_scaled"],
-                    "squared_error_raw": metrics[split]["squared_error"],
-                    "elbo": metrics[split]["elbo"],
+                    "split": part,
+                    "units": metrics[part]["units"],
+                    "squared_error": metrics[part]["squared_error_scaled"],
+                    "mse": metrics[part]["mse_scaled"],
+                    "squared_error_raw": metrics[part]["squared_error"],
+                    "elbo": metrics[part]["elbo"],
                     "epochs_run": metrics["epochs_run"],
                     "wall_time_s": metrics["wall_time_s"],
                     "run": run_dir.name,

@@ -90,16 +90,16 @@ def score(
         names = [str(n) for n in loaded.feature_names or []]
     if len(names) != contributions.shape[1]:
         names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
-    columns = {"anomaly_score": anomaly}
+    outputs = {"anomaly_score": anomaly}
     if offset is not None:
         decision = -anomaly - offset
         flags = (decision < 0).astype(np.int64)
-        columns.update(decision=decision, flag=flags)
+        outputs.update(decision=decision, flag=flags)
     else:
         flags = np.zeros(len(anomaly), dtype=np.int64)
     scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
     reasons = np.where(scored, top_features(contributions, names, top), "")
-    result = pd.DataFrame({**columns, "top_features": reasons})
+    result = pd.DataFrame({**outputs, "top_features": reasons})
     write_array(output, result, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
     n = len(result)
     if offset is None:

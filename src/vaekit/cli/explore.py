@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,10 +49,10 @@ def run_data(run: Path) -> dict[str, Any]:
             f"{run} is a model folder, not a run folder with a config.toml, so it has no data of its own; "
             "give DATA (a file, folder or built-in dataset name)"
         )
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(config_file.read_text(encoding="utf-8")).get("data", {})
     except (OSError, ValueError) as err:

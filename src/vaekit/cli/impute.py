@@ -162,8 +162,8 @@ def _as_written(data: str, loaded: Any, modelled: list[str], sep: str | None, ou
             text = re.search(r"\.(csv|tsv)(\.gz)?$", output.name.lower()) is not None
             if _suffix(output) == _suffix(path):  # the same kind of file: DATA's own separator
                 out_sep = sep
-            as_text = {"dtype": str, "keep_default_na": False, "na_filter": False}
-            options = {"sep": sep, "index_col": False, "skipinitialspace": True, "encoding": "utf-8"}
+            as_text: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_filter": False}
+            options: dict[str, Any] = {"sep": sep, "index_col": False, "skipinitialspace": True, "encoding": "utf-8"}
             header = pd.read_csv(path, header=None, nrows=1, **options, **as_text)  # the names as written ('' too)
             frame = pd.read_csv(path, header=0, decimal=decimal, **options, **(as_text if text else {}))
             frame.columns = [str(c).strip() for c in header.iloc[0]]

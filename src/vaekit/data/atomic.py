@@ -47,7 +47,7 @@ import secrets
 import shutil
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -394,7 +394,7 @@ _AT_FDCWD = -100
 _EXCHANGE_UNSUPPORTED = {"EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP", "EPERM"}
 
 
-def _renameat2() -> object | None:
+def _renameat2() -> Callable[..., int] | None:
     """libc's ``renameat2``, or None where there is none (not Linux, old glibc, musl without it)."""
     if not hasattr(os, "uname") or os.uname().sysname != "Linux":
         return None
@@ -415,7 +415,7 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap the entries ``a`` and ``b`` atomically; False where the system or file system cannot."""
     if _RENAMEAT2 is None:
         return False
-    result = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)  # type: ignore[operator]
+    result = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     if result == 0:
         return True
     code = ctypes.get_errno()

@@ -60,7 +60,7 @@ def _constant(std: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
 def _feature_names(constant: np.ndarray, names: Sequence[str] | None) -> list[str]:
     """The names of the True entries of ``constant``: ``names`` when given, else x0, x1, ... (flat index)."""
     flat = np.flatnonzero(constant.ravel())
-    return [str(names[i]) if names is not None else f"x{i}" for i in flat]
+    return [str(names[int(i)]) if names is not None else f"x{i}" for i in flat]
 
 
 @dataclass

@@ -201,7 +201,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     with open(path, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stubs match **arrays against allow_pickle: bool
 
 
 def write_table(path: Path, frame: pd.DataFrame, *, fmt: str, compress: bool = False, sep: str | None = None) -> None:
@@ -362,6 +362,8 @@ def refuse_output_onto_input(source: Path, target: Path, *, source_name: str | N
         else:
             how = "the same file"
     else:
+        same: os.stat_result | None
+        other: os.stat_result | None
         try:
             same, other = os.stat(real_source), os.stat(real_target)
         except OSError:  # the output does not exist yet (or the input is missing: its own error follows)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaekit import io
 from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
@@ -25,6 +26,10 @@ from vaekit.estimators.cvae import ConditionalVAE
 from vaekit.estimators.iwae import IWAE
 from vaekit.estimators.vae import VAE
 from vaekit.estimators.vqvae import VQVAE
+
+if TYPE_CHECKING:  # found by discovery below at run time; named here for type checkers
+    from vaekit.estimators.btcvae import BetaTCVAE as BetaTCVAE
+    from vaekit.estimators.detector import OutlierDetector as OutlierDetector
 
 # A new family module is found without being listed here: declaring its class is enough.
 for _module in pkgutil.iter_modules(__path__):

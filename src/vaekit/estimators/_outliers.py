@@ -29,7 +29,7 @@ import copy
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -64,7 +64,7 @@ def unobserved_rows(estimator: Any, X_model: np.ndarray) -> np.ndarray | None:
     if table is None:
         return None
     observed_at = [column.observed_at for column in table.layout()]
-    return ~(np.asarray(X_model)[:, observed_at] > 0.5).any(axis=1)
+    return cast(np.ndarray, ~(np.asarray(X_model)[:, observed_at] > 0.5).any(axis=1))  # any(axis=1) of 2-D: an array
 
 
 def unscored(estimator: Any, X_model: np.ndarray, scores: np.ndarray, warn: bool = True) -> np.ndarray:
@@ -172,12 +172,12 @@ class OutlierMethods:
         ``constant``: the rows are all the same.
         """
         scores = np.concatenate(
-            [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]
+            [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
         )
         scores = scores[~np.isnan(scores)]  # rows with every entry missing: no evidence either way
         if not len(scores):
             raise InputError("every training row has every entry missing; there is nothing to learn from")
-        self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]
+        self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]  # a mixin, as above
 
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for the rows :meth:`predict` flags.
@@ -187,7 +187,7 @@ class OutlierMethods:
         ndarray of float64, shape (n_samples,)
         """
         check_is_fitted(self, "offset_")
-        return self.score_samples(X, y) - self.offset_  # type: ignore[attr-defined]
+        return self.score_samples(X, y) - self.offset_  # type: ignore[attr-defined]  # a mixin, as above
 
     def predict(self, X: Any, y: Any = None) -> np.ndarray:
         """+1 for a normal row, -1 for an anomaly (``decision_function < 0``), as scikit-learn's detectors.
@@ -201,8 +201,8 @@ class OutlierMethods:
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """``fit(X, y).predict(X)``: flags for the training rows themselves, shape (n_samples,)."""
-        self.fit(X, y)  # type: ignore[attr-defined]
-        return self.predict(X, y if self.conditional else None)  # type: ignore[attr-defined]
+        self.fit(X, y)  # type: ignore[attr-defined]  # a mixin, as above
+        return self.predict(X, y if self.conditional else None)  # type: ignore[attr-defined]  # a mixin, as above
 
     def explain(self, X: Any, y: Any = None) -> Any:
         """Each feature's negative log-likelihood at the row's most likely code: why a row scores low.
@@ -220,15 +220,16 @@ class OutlierMethods:
         ndarray of float64, shape (n_samples, *input_shape_); or, for a model
         fitted on a DataFrame, a DataFrame with its columns and the input's index
         """
-        X_model = self._check_X(X)  # type: ignore[attr-defined]
-        C = self._conditions(y, len(X_model), "explain")  # type: ignore[attr-defined]
+        X_model = self._check_X(X)  # type: ignore[attr-defined]  # a mixin, as above
+        C = self._conditions(y, len(X_model), "explain")  # type: ignore[attr-defined]  # a mixin, as above
 
         def terms(x: Tensor, c: Tensor | None) -> Tensor:
-            z = self.model_.encode(x, c).mode()  # type: ignore[attr-defined]
-            return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column
+            z = self.model_.encode(x, c).mode()  # type: ignore[attr-defined]  # a mixin, as above
+            return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column; a mixin, as above
 
-        nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]
+        nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin, as above
         table = getattr(self, "table_", None)
+        names: list[str] | None
         if table is not None:
             names = list(table.names)
         else:

@@ -61,7 +61,8 @@ class VAE(BaseAutoEncoder):
     kind = "vae"
     doc_fragments: ClassVar[dict[str, str]] = {"vae_parameters": VAE_DOC}
     module = VAEModel
-    module_params = ("capacity", "capacity_epochs", "gamma")
+    module_params: ClassVar[tuple[str, ...]] = ("capacity", "capacity_epochs", "gamma")
+    model_: VAEModel  # set by fit
     variational = True
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -77,6 +77,7 @@ class VQVAE(AutoEncoder):
     kind = "vqvae"
     module = VQVAEModel
     module_params = ("codebook_size", "code_dim", "commitment_cost", "ema")
+    model_: VQVAEModel  # set by fit
     fitted_state: ClassVar[dict[str, io.Codec]] = {"code_frequencies_": io.ARRAY}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **AutoEncoder._parameter_constraints,
@@ -134,7 +135,9 @@ class VQVAE(AutoEncoder):
     def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
         chunks = list(rows)  # read twice: the latent Gaussian of the quantized codes, then the code counts
         super()._after_fit(iter(chunks))
-        counts = sum(np.bincount(self._indices(X, C).ravel(), minlength=self.codebook_size) for X, C in chunks)
+        counts = cast(  # an array: there is at least one chunk
+            np.ndarray, sum(np.bincount(self._indices(X, C).ravel(), minlength=self.codebook_size) for X, C in chunks)
+        )
         self.code_frequencies_ = counts / counts.sum()  # (K,)
 
     # -------------------------------------------------------------- codes

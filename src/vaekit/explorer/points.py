@@ -175,6 +175,7 @@ def collect_points(estimator: Any, loaded: Any, max_points: int = MAX_POINTS, se
     latents = np.asarray(estimator.transform(X_rows, y_rows), dtype=np.float32)  # (n, latent)
     class_index = None
     if estimator.conditional:
+        assert y_rows is not None  # a conditional estimator's inputs include the classes
         class_index = np.searchsorted(estimator.classes_, y_rows).astype(np.int64)
     labels = None if loaded.labels is None else _label_column(np.asarray(loaded.labels)[rows], loaded.label_name)
     images, lo, hi = None, 0.0, 1.0

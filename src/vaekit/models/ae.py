@@ -78,6 +78,8 @@ class AutoEncoderModel(nn.Module):
         likelihood parameters.
     """
 
+    column_positions: Tensor  # a buffer, for a table only
+
     def __init__(
         self,
         sample_shape: Sequence[int],

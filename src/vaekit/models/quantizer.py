@@ -70,6 +70,10 @@ class VectorQuantizer(nn.Module):
         The moving averages' decay and the Laplace smoothing of cluster sizes.
     """
 
+    codebook: Tensor  # a buffer with ema, else a parameter
+    ema_cluster_size: Tensor  # buffers, with ema only
+    ema_weight: Tensor
+
     def __init__(
         self,
         latent_dim: int,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -30,6 +30,10 @@ MIN_WIDTH_IN = 2.5
 
 
 # ------------------------------------------------------------------- argument checks
+@overload
+def title_with_notes(title: str, notes: list[str]) -> str: ...
+@overload
+def title_with_notes(title: str | None, notes: list[str]) -> str | None: ...
 def title_with_notes(title: str | None, notes: list[str]) -> str | None:
     """The title with the display notes (channel shown, scaling) on a second line."""
     if not notes:

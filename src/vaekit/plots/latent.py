@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -246,7 +246,7 @@ def plot_latent_scatter(
             kept = ~np.isnan(values)  # rows without a value (a gap in a table's column) are left out, and said so
             if not kept.any():
                 raise ValueError("labels are all missing (NaN): nothing to colour by")
-            Z, labels = Z[kept], values[kept]
+            Z, labels = cast(np.ndarray, Z[kept]), values[kept]  # (numpy types Z[mask] as Any)
             missing_note = f"{int((~kept).sum()):,} rows without a {label_name or 'label'} left out"
     n, latent_dim = Z.shape
     colours, names = (None, None) if labels is None else _label_colours(labels, n)
@@ -268,6 +268,7 @@ def plot_latent_scatter(
     elif latent_dim == 2:
         points = Z
     elif names is not None:  # one jittered strip per class
+        assert colours is not None  # names come with colours
         jitter = np.random.default_rng(1).uniform(-0.3, 0.3, n)
         points = np.column_stack([Z[:, 0], colours + jitter])  # (n, 2)
         x_label, y_label, kind = "z[0] (latent mean)", label_name or "label", "one latent dim, by class"
@@ -281,12 +282,13 @@ def plot_latent_scatter(
 
     fig = Figure(figsize=(6.6, 5.4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    style = {"s": size, "alpha": alpha, "linewidths": 0, "rasterized": True}
+    style: dict[str, Any] = {"s": size, "alpha": alpha, "linewidths": 0, "rasterized": True}
     if colours is None or (latent_dim == 1 and names is None):
         ax.scatter(points[order, 0], points[order, 1], color="C0", **style)
     elif names is None:
         mappable = ax.scatter(points[order, 0], points[order, 1], c=colours[order], cmap="viridis", **style)
         colour_bar = fig.colorbar(mappable, ax=ax)
+        assert colour_bar.solids is not None  # drawn by colorbar() for a scatter's colours
         colour_bar.solids.set_alpha(1.0)
         colour_bar.set_label(label_name or "label")
     else:

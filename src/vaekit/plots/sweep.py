@@ -39,11 +39,11 @@ def plot_sweep(rows: Sequence[dict[str, Any]], title: str = "") -> Figure:
     for model in dict.fromkeys(r["model"] for r in rows):
         points = sorted((r["latent_dim"], r["squared_error"]) for r in rows if r["model"] == model)
         dims, errors = zip(*points, strict=True)
-        style = {"linestyle": "--", "color": "0.35"} if model == "pca" else {}
+        style: dict[str, Any] = {"linestyle": "--", "color": "0.35"} if model == "pca" else {}
         ax.plot(dims, errors, marker="o", label=model.upper(), **style)
     ax.set_xscale("log", base=2)
-    dims = sorted({r["latent_dim"] for r in rows})
-    ax.set_xticks(dims, [str(d) for d in dims])
+    all_dims = sorted({r["latent_dim"] for r in rows})
+    ax.set_xticks(all_dims, [str(d) for d in all_dims])
     ax.set_xlabel("latent size (PCA: components)")
     where = f"{rows[0]['split']} part, {rows[0].get('units', 'data units')}" if rows else ""
     ax.set_ylabel(f"squared error per sample\n({where})")

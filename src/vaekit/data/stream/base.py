@@ -37,9 +37,15 @@ class ChunkSource(Protocol):
 
     name: str
     n_rows: int
-    sample_shape: tuple[int, ...]
-    feature_names: list[str] | None
     n_chunks: int
+
+    # Read-only to a reader of the source: a source may hold a narrower type (a table's
+    # ``(n_features,)``, a Parquet file's ``list[str]``).
+    @property
+    def sample_shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def feature_names(self) -> list[str] | None: ...
 
     def chunk_bounds(self, i: int) -> tuple[int, int]:
         """``(start, stop)``: the global rows of chunk ``i``; chunks are in file order and cover 0..n_rows."""
@@ -65,7 +71,7 @@ def locate(source: ChunkSource, row: int) -> tuple[str | None, int]:
     rows, :class:`~vaekit.data.stream.RowSubset`) numbers its rows otherwise.
     """
     while hasattr(source, "parent_row"):
-        source, row = source.source, source.parent_row(row)  # type: ignore[attr-defined]
+        source, row = source.source, source.parent_row(row)  # type: ignore[attr-defined]  # a part of another source (hasattr above)
     where = getattr(source, "locate", None)
     return (where(row) if where is not None else None), int(row)
 

@@ -132,7 +132,7 @@ class ParquetChunks:
                 raise not_numeric(str(self.files[0]), name, kind)
         starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self._starts = [int(s) for s in starts]
-        self._file_starts = {}  # file -> the first row of the source that is in it
+        self._file_starts: dict[int, int] = {}  # file -> the first row of the source that is in it
         for (k, _), start in zip(self._groups, self._starts):
             self._file_starts.setdefault(k, start)
         self.n_rows = self._starts[-1]
