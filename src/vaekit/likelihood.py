@@ -35,6 +35,7 @@ from vaekit.training import torch_threads
 
 if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
+    from vaekit.mixed_likelihood import MixedTable
     from vaekit.models.vae import VAEModel
 
 MAX_BATCH_FLOATS = 2**25
@@ -162,7 +163,7 @@ def _evaluation_threads(threads: int | str | None) -> int | str | None:
     return None if threads == "auto" else threads
 
 
-def _log_prob(likelihood: Likelihood, x: Tensor) -> Tensor:
+def _log_prob(likelihood: Likelihood | MixedTable, x: Tensor) -> Tensor:
     """log p(x|z) summed over the features of each sample: x (B, *sample_shape) -> (k, B)."""
     if not isinstance(likelihood, Bernoulli):
         return likelihood.log_prob(x)

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from vaekit.data.table_layout import ColumnLayout
 from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass, Randomness, draw
-from vaekit.mixed_likelihood import MixedTableHead
+from vaekit.mixed_likelihood import MixedTable, MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
 
 LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli", "mixed")
@@ -161,7 +161,7 @@ class AutoEncoderModel(nn.Module):
         """x of shape (B, *sample_shape) -> code of shape (B, latent_dim)."""
         return PointMass(self.encoder(self.encoder_input(x, condition)))
 
-    def decode(self, z: Tensor, condition: Tensor | None = None) -> Likelihood:
+    def decode(self, z: Tensor, condition: Tensor | None = None) -> Likelihood | MixedTable:
         """z of shape (..., B, latent_dim) -> p(x|z) over (..., B, *sample_shape)."""
         params = self.decoder(self.decoder_input(z, condition))
         if self.table_head is not None:

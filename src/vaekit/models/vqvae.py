@@ -22,6 +22,7 @@ from typing import Any
 from torch import Tensor
 
 from vaekit.distributions import Likelihood, PointMass, Randomness
+from vaekit.mixed_likelihood import MixedTable
 from vaekit.models.ae import AutoEncoderModel, LossOutput
 from vaekit.models.quantizer import VectorQuantizer
 
@@ -78,7 +79,7 @@ class VQVAEModel(AutoEncoderModel):
         """x of shape (B, *sample_shape) -> code indices of shape (B, n_slots), long."""
         return self.quantizer.nearest(self._encode_continuous(x, condition))
 
-    def decode_indices(self, indices: Tensor, condition: Tensor | None = None) -> Likelihood:
+    def decode_indices(self, indices: Tensor, condition: Tensor | None = None) -> Likelihood | MixedTable:
         """Code indices of shape (B, n_slots) -> p(x|z_q) over (B, *sample_shape)."""
         return self.decode(self.quantizer.lookup(indices), condition)
 
