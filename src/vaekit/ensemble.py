@@ -262,7 +262,7 @@ def _clip_members(ensemble: nn.Module, max_norm: float) -> None:
 def _train_together(
     ensemble: AutoEncoderModel,
     params: list[Tensor],
-    zero_grad: Callable[[], None],
+    zero_grad: Callable[[], object],
     members: int,
     member_batches: Sequence[TensorBatches],
     val_batches: BatchSource | None,

@@ -106,9 +106,9 @@ def write_latents(estimator: Any, split: Split, path: Path) -> None:
     extra: dict[str, np.ndarray] = {}
     first = split.train
     if first.labels is not None:
-        extra[first.label_name or "label"] = np.concatenate([d.labels for _, d in parts])  # type: ignore[misc]
+        extra[first.label_name or "label"] = np.concatenate([d.labels for _, d in parts])
     extra["split"] = np.concatenate([np.full(len(d.X), name) for name, d in parts])
-    ids = np.concatenate([d.ids for _, d in parts]) if first.ids is not None else None  # type: ignore[misc]
+    ids = np.concatenate([d.ids for _, d in parts]) if first.ids is not None else None
     names = [f"z{i}" for i in range(Z.shape[1])]
     write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
 

@@ -250,7 +250,7 @@ def snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
 @torch.no_grad()
 def evaluate(
     model: AutoEncoderModel,
-    batches: Iterable[Tensor],
+    batches: Iterable[Batch],
     beta: float = 1.0,
     generator: torch.Generator | None = None,
     progress: float = math.inf,
@@ -327,7 +327,9 @@ def make_optimizer(params: Iterable[Tensor], lr: float, device: torch.device) ->
 
 
 @contextmanager
-def flat_parameters(module: torch.nn.Module, enabled: bool = True) -> Iterator[tuple[list[Tensor], Callable[[], None]]]:
+def flat_parameters(
+    module: torch.nn.Module, enabled: bool = True
+) -> Iterator[tuple[list[Tensor], Callable[[], object]]]:
     """The tensors for the optimizer to update, and a function that zeroes their gradients.
 
     Enabled (and every trainable parameter of the same dtype and device), each
@@ -339,7 +341,7 @@ def flat_parameters(module: torch.nn.Module, enabled: bool = True) -> Iterator[t
     same numbers either way, as long as every parameter gets a gradient at every step,
     as in every vaekit model. Disabled, the block gets the parameters themselves.
     """
-    params = [p for p in module.parameters() if p.requires_grad]
+    params: list[Tensor] = [p for p in module.parameters() if p.requires_grad]
     same = len({(p.dtype, p.device) for p in params}) == 1
     if not enabled or not same:
 
@@ -573,7 +575,7 @@ def _resuming(checkpoint: Checkpointer | None) -> Iterator[None]:
 def _train(
     model: AutoEncoderModel,
     params: list[Tensor],
-    zero_grad: Callable[[], None],
+    zero_grad: Callable[[], object],
     train_batches: BatchSource,
     val_batches: BatchSource | None,
     config: TrainingConfig,
@@ -652,6 +654,7 @@ def _train(
             terms.append((loss, reconstruction.sum(), kl.sum()))
             sizes.append(len(x))
             betas.append(beta)
+        n_seen: float  # a count; a float once summed over ranks
         batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)
         _check_finite(batch_losses, epoch)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank
