@@ -186,7 +186,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
         params = auto_training(self.get_params(), math.ceil(self.n_train_ / self.batch_size))
         config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
-        self.training_settings_ = {"epochs": config.epochs, "patience": config.patience}
+        self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}
         if "kl_warmup_epochs" in params:
             self.training_settings_["kl_warmup_epochs"] = config.kl_warmup_epochs
         return config
@@ -329,6 +329,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             return None if t is None or not n_val else t[torch.as_tensor(index, device=self.device_)]
 
         train_data = rows(data, train_rows) if n_val else data
+        assert train_data is not None  # rows() of a tensor is a tensor
         train_condition = rows(condition, train_rows) if n_val else condition
         val_data = rows(data, val_rows)
         val_batches = None
@@ -363,7 +364,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
         return FitData(len(train_data), make_train, val_batches, description, chunks, same)
 
-    def _resolve_likelihood(self, X: np.ndarray) -> str:
+    def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
         return resolve_likelihood(self.likelihood, X)
 
@@ -383,7 +384,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         if not can_train_together(config, batches[0]):
             return None
         models = [self._seeded_model(seed) for seed in seeds]
-        results = train_together(models, batches, data.val_batches, config, [seed + 2 for seed in seeds])
+        results = train_together(models, batches, data.val_batches, config, [seed + 2 for seed in seeds])  # type: ignore[arg-type]  # can_train_together: batches[0], and so each, is a TensorBatches
         return None if results is None else list(zip(models, results, strict=True))
 
     def _train_once(
@@ -450,7 +451,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         """Decoded means of codes Z (n, latent), in the user's units (a mixed table: each
         column's most probable value, in the user's types)."""
         if getattr(self, "table_", None) is not None:
-            return _table.table_output(self, self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))
+            return _table.table_output(self, self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
         return self.scaling_.inverse_transform(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
 
     def _check_latent(self, Z: Any, name: str = "latent array") -> np.ndarray:
@@ -539,7 +540,8 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         if getattr(self, "table_", None) is not None:  # rows drawn from p(x|z): categories keep their spread
             generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
             return _table.table_output(
-                self, self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C)
+                self,
+                self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C),  # type: ignore[union-attr]  # as in _decode_means
             )
         return self._decode_means(Z, C)
 
@@ -664,7 +666,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             raise AttributeError("_n_features_out is set by fit")
         return self.latent_dim
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False

@@ -40,7 +40,7 @@ from vaekit.estimators._params import (
     TRAINING_CONSTRAINTS,
     auto_training,
 )
-from vaekit.estimators._resolve import resolve_likelihood
+from vaekit.estimators._resolve import DataSummary, resolve_likelihood
 from vaekit.estimators.vae import VAE
 
 TRIM_WARMUP_SHARE = 0.2
@@ -146,7 +146,7 @@ class OutlierDetector(VAE):
             kwargs["trim_after"] = TRIM_WARMUP_SHARE * epochs
         return kwargs
 
-    def _resolve_likelihood(self, X: np.ndarray) -> str:
+    def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:
         if self.likelihood == "auto" and X.ndim == 2:  # rows of features, even when they lie in [0, 1]
             return "gaussian-learned"
         return resolve_likelihood(self.likelihood, X)
