@@ -33,7 +33,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from vaekit import VAE, datasets
-from vaekit.likelihood import active_units
+from vaekit.evaluation.likelihood import active_units
 
 LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned", "continuous-bernoulli")
 

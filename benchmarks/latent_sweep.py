@@ -1,6 +1,6 @@
 """The tutorial's curve: reconstruction error against latent size, AE and VAE beside PCA.
 
-Runs ``vaekit.sweep.run_sweep`` (what ``vaekit sweep`` runs) on a data set and prints
+Runs ``vaekit.runs.sweep.run_sweep`` (what ``vaekit sweep`` runs) on a data set and prints
 the table: squared reconstruction error per test sample (sum over features of
 (x - x_hat)^2, x_hat decoded from the posterior mean, pixels in [0, 1]) for each model
 and latent size, PCA with as many components fitted on the same training rows, and
@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 
 from vaekit.plots import plot_sweep, save_figure
-from vaekit.runconfig import default_config
-from vaekit.sweep import parse_dims, run_sweep, write_table
+from vaekit.runs.config import default_config
+from vaekit.runs.sweep import parse_dims, run_sweep, write_table
 
 
 def main() -> None:

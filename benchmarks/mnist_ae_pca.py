@@ -2,13 +2,13 @@
 
 For each latent size (default 2, 10 and 30) the script fits
 
-* PCA on the 60,000 MNIST training images (``vaekit.evaluation.pca_reconstruction_error``),
+* PCA on the 60,000 MNIST training images (``vaekit.evaluation.metrics.pca_reconstruction_error``),
 * a vaekit ``AutoEncoder`` through the public API only: ``AutoEncoder(...).fit(X_train)``,
   then ``reconstruct(X_test)``,
 
 and scores both the same way on the 10,000 test images: the sum over the 784 pixels of
 (x - x_hat)^2, pixels in [0, 1], averaged over the test images
-(``vaekit.evaluation.reconstruction_error``). The autoencoder's x_hat is the decoded
+(``vaekit.evaluation.metrics.reconstruction_error``). The autoencoder's x_hat is the decoded
 mean (the sigmoid of the logits with the Bernoulli likelihood), whatever loss it was
 trained on. The PCA figures of ``shared/datasets/README.md`` (43.64, 26.71, 13.87 at 2,
 10, 30) are checked.
@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mnist_vae  # the MNIST loader and machine helpers of the reference benchmark
 from mnist_vae import default_data_dir, load_average, machine, machine_was_busy
 from vaekit import AutoEncoder
-from vaekit.evaluation import pca_reconstruction_error, reconstruction_error
+from vaekit.evaluation.metrics import pca_reconstruction_error, reconstruction_error
 
 # The settings chosen for the full run (see RESULTS.md for what was tried).
 SETTINGS: dict[str, object] = {

@@ -13,7 +13,7 @@ scored on the test set:
 For each it prints the test ELBO (nats per image: ``score_samples``, the mean over
 the test images of one posterior draw per image), the test bound L_k at the IWAE's k
 (``log_likelihood(..., n_samples=k)``), and the importance-sampled log-likelihood
-with K = 1000 draws per image (``vaekit.evaluation.log_likelihood``, Burda et al.
+with K = 1000 draws per image (``vaekit.evaluation.metrics.log_likelihood``, Burda et al.
 2016), with the seconds of training and of that K-sample evaluation. The requirement
 is that the IWAE's log-likelihood is the higher one (PASS/FAIL).
 
@@ -78,7 +78,7 @@ from mnist_vae import (
     verdict,
 )
 from vaekit import IWAE, VAE
-from vaekit.evaluation import active_units, log_likelihood
+from vaekit.evaluation.metrics import active_units, log_likelihood
 
 EVAL_SEED = 0  # random_state of every test-set estimate, the same for both models
 INIT_CHECK_LR = 1e-12
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Test-set figures in nats per image, means over the {len(X_test):,} test images (higher is better). "
         f"ELBO: `score_samples`, 1 posterior draw per image for the reconstruction term, KL in closed form. L_{k}: `log_likelihood(n_samples={k})`, the IWAE's "
-        f"training bound. log p(x): `vaekit.evaluation.log_likelihood(n_samples={K})`, {K} importance samples per "
+        f"training bound. log p(x): `vaekit.evaluation.metrics.log_likelihood(n_samples={K})`, {K} importance samples per "
         f"image from q(z|x). All with random_state={EVAL_SEED}. LL eval s: seconds of that K = {K} evaluation, on "
         f"torch's {torch.get_num_threads()} intra-op thread(s) (the models' threads='auto' trains on 1 thread but "
         "evaluates on torch's count).\n"

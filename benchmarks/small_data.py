@@ -11,7 +11,7 @@ network, data, batch size and number of optimizer steps, and prints a Markdown t
    20-epoch KL warm-up, batch 32, lr 2e-3, 150 epochs) on the built-in
    ``latent-factors`` set (2,000 rows). Goal: vaekit / hand <= 0.7;
 2. the digits MLP: ``VAE(architecture="mlp")`` with the settings of ``vaekit train
-   digits`` (``vaekit.runconfig.default_config()``: latent 2, batch 128, lr 1e-3,
+   digits`` (``vaekit.runs.config.default_config()``: latent 2, batch 128, lr 1e-3,
    likelihood and epochs "auto") on its training rows (``vaekit.data.split.load_split``
    holds out 10 %: 1,617 of scikit-learn's 1,797 8x8 digits, pixels / 16 in [0, 1]).
    Goal <= 0.7;
@@ -21,12 +21,12 @@ network, data, batch size and number of optimizer steps, and prints a Markdown t
    ``--mnist-epochs`` epochs (default 2), fitted by that script's ``fit_vaekit``.
    Goal <= 1.0;
 5. ``n_init=5`` restarts of the tutorial network: the fit time of
-   ``VAE(**TUTORIAL_PARAMS)`` (5 restarts) with ``vaekit.ensemble.ENABLED = True``
+   ``VAE(**TUTORIAL_PARAMS)`` (5 restarts) with ``vaekit.training.ensemble.ENABLED = True``
    (the restarts trained together, vectorized) against ``ENABLED = False`` (one after
    the other) and against ``n_init=1``. Goal: 5 vectorized restarts <= 1.5 x the time
    of one. Also printed: whether the vectorized and the sequential fits chose the same
    restart, and the largest difference of their ``init_losses_``. Without
-   ``vaekit.ensemble`` (or when importing it fails) the row reads n/a.
+   ``vaekit.training.ensemble`` (or when importing it fails) the row reads n/a.
 
 The two sides (rows 1-4)
 ------------------------
@@ -46,7 +46,7 @@ The two sides (rows 1-4)
   closed-form KL, with z = mean + exp(logvar / 2) * eps, the batch mean, beta rising
   over the same KL warm-up; no validation, no early stopping. Timed around building
   the network and the optimizer and the whole loop. As in vaekit's loop, denormal
-  floats are flushed to zero (``vaekit.training.flush_denormals``), so that both
+  floats are flushed to zero (``vaekit.training.loop.flush_denormals``), so that both
   sides do the same arithmetic at the same speed.
 * the hand loop, row 4: ``mnist_vae.py``'s own reference loop (``HandVAE``, an
   ``nn.Linear`` network of the same layer sizes, seeded apart from vaekit's; its
@@ -115,8 +115,8 @@ from vaekit import VAE, datasets
 from vaekit.data.split import load_split
 from vaekit.demo import TUTORIAL_PARAMS
 from vaekit.models import AutoEncoderModel
-from vaekit.runconfig import default_config, estimator_params
-from vaekit.training import flush_denormals
+from vaekit.runs.config import default_config, estimator_params
+from vaekit.training.loop import flush_denormals
 
 SEED = 0  # random_state of rows 1-3 and 5; row 4 keeps mnist_vae.SEED
 GOAL_SMALL = 0.7  # rows 1-2: vaekit seconds per step / hand loop's
@@ -336,13 +336,13 @@ def restarts_row(X: np.ndarray, epochs: int | None, threads: int | None, repeats
     """Row 5: n_init=5 vectorized against sequential and against n_init=1 (whole fits)."""
     name = f"tutorial network, {N_RESTARTS} restarts vectorized (whole fit)"
     try:
-        ensemble = importlib.import_module("vaekit.ensemble")
+        ensemble = importlib.import_module("vaekit.training.ensemble")
     except ModuleNotFoundError:
-        return f"| {name} | | n/a (vaekit.ensemble missing) | | | | | |"
+        return f"| {name} | | n/a (vaekit.training.ensemble missing) | | | | | |"
     except Exception as exc:  # being written: a syntax or import error
-        return f"| {name} | | n/a (import vaekit.ensemble failed: {type(exc).__name__}) | | | | | |"
+        return f"| {name} | | n/a (import vaekit.training.ensemble failed: {type(exc).__name__}) | | | | | |"
     if not hasattr(ensemble, "ENABLED"):
-        return f"| {name} | | n/a (vaekit.ensemble has no ENABLED) | | | | | |"
+        return f"| {name} | | n/a (vaekit.training.ensemble has no ENABLED) | | | | | |"
     params: dict[str, Any] = {**TUTORIAL_PARAMS, "verbose": 0, "device": "cpu", "threads": threads}
     if epochs is not None:
         params["epochs"] = epochs

@@ -30,7 +30,7 @@ import torch
 from sklearn import datasets as skdata
 
 from vaekit import VAE
-from vaekit.evaluation import evaluate_model, pca_baseline
+from vaekit.evaluation.metrics import evaluate_model, pca_baseline
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 STATSMODELS = ("anes96", "fair", "star98", "macrodata", "ccard")

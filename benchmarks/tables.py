@@ -4,7 +4,7 @@ Three real tables from ../shared/datasets/tables (penguins, penguins-raw, cars),
 pandas' defaults, after dropping the columns in ``DROPPED`` (identifiers, dates, free
 text, and penguins-raw's two one-valued columns: nothing there to impute or learn).
 Each remaining column is numeric (a numeric, non-bool dtype, counts and years included)
-or categorical (strings, bool), as in :func:`vaekit.fidelity.column_kind`.
+or categorical (strings, bool), as in :func:`vaekit.evaluation.fidelity.column_kind`.
 
 (a) Imputation. Per seed, 20% of the observed entries are hidden, chosen uniformly
 at random (``numpy.random.default_rng(seed)``); every imputer gets the table with those
@@ -32,7 +32,7 @@ regressed on the others, which sum to 1 - it on every complete row, and the impu
 block stays at the levels' frequencies (the same guesses as SimpleImputer's).
 
 (b) Synthetic fidelity. Per seed, each generator is fitted on the whole table (gaps
-included) and draws as many rows as it has; :func:`vaekit.fidelity.fidelity` compares
+included) and draws as many rows as it has; :func:`vaekit.evaluation.fidelity.fidelity` compares
 them with the table. Generators: vaekit (``VAE(random_state=seed, verbose=0).fit(table)
 .sample(n, random_state=seed)``); a Gaussian mixture (scikit-learn GaussianMixture, full
 covariances, reg_covar 1e-3, its number of components from 1, 2, 3, 5, 8 by BIC) fitted
@@ -70,7 +70,7 @@ from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (makes 
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.mixture import GaussianMixture
 
-from vaekit.fidelity import column_kind, fidelity
+from vaekit.evaluation.fidelity import column_kind, fidelity
 
 TABLES = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "tables"
 DROPPED: dict[str, dict[str, str]] = {
@@ -403,7 +403,7 @@ def run_imputation(names: list[str], seeds: list[int], imputers: dict[str, Calla
 
 
 def run_fidelity(names: list[str], seeds: list[int], generators: dict[str, Callable]) -> None:
-    print("\n## (b) Synthetic tables: vaekit.fidelity of n generated rows against the n real ones\n")
+    print("\n## (b) Synthetic tables: vaekit.evaluation.fidelity of n generated rows against the n real ones\n")
     print("Mean over seeds (min-max); all lower is better; 'association' is the mean |difference| of the pairwise")
     print(
         "associations (Pearson r, Cramér's V, correlation ratio), 'missing' the mean |difference| of the missing shares.\n"

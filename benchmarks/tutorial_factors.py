@@ -18,7 +18,7 @@ from sklearn.decomposition import PCA
 
 from vaekit import VAE, datasets
 from vaekit.demo import TUTORIAL_PARAMS
-from vaekit.evaluation import factor_recovery_r2
+from vaekit.evaluation.metrics import factor_recovery_r2
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Tests of vaekit.data.atomic: files and folders appear whole, or not at all.
+"""Tests of vaekit._atomic: files and folders appear whole, or not at all.
 
 Each test checks the target's content and that no temporary file or folder is left
 beside it, after a success and after a failure.
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.data import atomic
-from vaekit.data.atomic import atomic_file, replace_dir, staging_dir, write_atomic
+from vaekit import _atomic as atomic
+from vaekit._atomic import atomic_file, replace_dir, staging_dir, write_atomic
 
 
 class _Boom(RuntimeError):

@@ -13,9 +13,9 @@ from sklearn.decomposition import PCA
 
 from vaekit import VAE
 from vaekit.data.preprocessing import Scaling
-from vaekit.evaluation import column_r2, evaluate_model, pca_baseline
-from vaekit.runconfig import default_config
-from vaekit.runs import against_pca, findings, train_run
+from vaekit.evaluation.metrics import column_r2, evaluate_model, pca_baseline
+from vaekit.runs.config import default_config
+from vaekit.runs.run import against_pca, findings, train_run
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-import vaekit.checkpoint as checkpoint_module
-import vaekit.training as training
+import vaekit.training.checkpoint as checkpoint_module
+import vaekit.training.loop as training
 from vaekit import VAE, AutoEncoder
-from vaekit.checkpoint import Checkpointer, CheckpointError
+from vaekit.training.checkpoint import Checkpointer, CheckpointError
 
 X = np.random.default_rng(0).normal(size=(240, 6)).astype(np.float32)
 

@@ -22,10 +22,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-import vaekit.training as training
+import vaekit.training.loop as training
 from conftest import CliRun
 from vaekit import VAE
-from vaekit.checkpoint import CheckpointError
+from vaekit.training.checkpoint import CheckpointError
 
 X = np.random.default_rng(0).normal(size=(120, 5)).astype(np.float32)
 PARAMS = {"latent_dim": 2, "hidden": (8,), "epochs": 6, "patience": None, "random_state": 0, "verbose": 0}

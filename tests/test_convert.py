@@ -182,7 +182,7 @@ def test_an_output_that_is_a_folder_is_refused_before_the_work(
 
 
 def test_a_killed_converts_partial_file_is_removed_by_the_next(tmp_path: Path) -> None:
-    from vaekit.data import atomic
+    from vaekit import _atomic as atomic
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)  # a process that has ended, as a killed convert has

@@ -25,7 +25,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.preprocessing import StandardScaler
 
-from vaekit.data import atomic
+from vaekit import _atomic as atomic
 from vaekit.data import builtin as datasets
 from vaekit.data.builtin import DatasetNotFoundError, describe, download, load
 from vaekit.data.builtin.synthetic import make_latent_factors

@@ -23,7 +23,7 @@ FIT = """
 import json, os, sys
 import numpy as np
 from safetensors.torch import save_file
-import vaekit.training as training
+import vaekit.training.loop as training
 from vaekit import AutoEncoder
 
 rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ import pytest
 import vaekit
 from vaekit.cli.flags import flag, kind_options
 from vaekit.estimators import REGISTRY, BaseAutoEncoder, estimator_class, load
-from vaekit.runconfig import DEFAULTS, default_config, estimator_params
-from vaekit.runconfig import kind_options as options_of
+from vaekit.runs.config import DEFAULTS, default_config, estimator_params
+from vaekit.runs.config import kind_options as options_of
 
 KINDS = list(REGISTRY)
 NOT_SAVED = {"model_", "device_"}  # the network is the weights; the device is chosen at load

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-import vaekit.ensemble as ensemble
 import vaekit.estimators._base as base
+import vaekit.training.ensemble as ensemble
 from vaekit import IWAE, VAE, AutoEncoder, DenoisingAutoEncoder
 from vaekit import ConditionalVAE as CVAE
 from vaekit.distributions import MemberGenerators, draw

@@ -11,7 +11,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from vaekit import VAE, AutoEncoder, datasets
-from vaekit.evaluation import (
+from vaekit.evaluation.metrics import (
     active_units,
     bits_per_dim,
     evaluate_model,
@@ -129,11 +129,11 @@ def test_log_likelihood_is_seeded_shaped_and_batch_bounded(table: np.ndarray, ta
 def test_k_is_split_into_chunks_without_changing_the_estimate(
     table: np.ndarray, table_vae: VAE, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vaekit.likelihood
+    import vaekit.evaluation.likelihood
 
     whole = log_likelihood(table_vae, table[:64], 40, batch_size=16, random_state=0)
-    monkeypatch.setattr(vaekit.likelihood, "MAX_CHUNK_FLOATS", 16 * 6 * 3)  # 3 draws per decoder call
-    assert vaekit.likelihood._chunk_sizes(40, 6, 16) == (16, 3)
+    monkeypatch.setattr(vaekit.evaluation.likelihood, "MAX_CHUNK_FLOATS", 16 * 6 * 3)  # 3 draws per decoder call
+    assert vaekit.evaluation.likelihood._chunk_sizes(40, 6, 16) == (16, 3)
     chunked = log_likelihood(table_vae, table[:64], 40, batch_size=16, random_state=0)
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-5)
 
@@ -170,7 +170,7 @@ def test_bernoulli_estimate_equals_a_plain_float64_computation(data: str, monkey
     # sigmoids, one logarithm per 64 features) and decodes in pieces; the numbers must
     # be those of the textbook formula in float64. 13 features fold unevenly (13 -> 7
     # -> 4 -> 2 -> 1); 4 draws per piece split K = 10 unevenly, 7 rows a batch split 60.
-    import vaekit.likelihood
+    import vaekit.evaluation.likelihood
 
     if data == "digit images":
         X = datasets.load("digits")[0][:60]  # (60, 8, 8) in [0, 1]
@@ -188,8 +188,8 @@ def test_bernoulli_estimate_equals_a_plain_float64_computation(data: str, monkey
         random_state=0,
     ).fit(X)
     n_features = math.prod(X.shape[1:])
-    monkeypatch.setattr(vaekit.likelihood, "MAX_CHUNK_FLOATS", 7 * n_features * 4)
-    assert vaekit.likelihood._chunk_sizes(10, n_features, 7) == (7, 4)
+    monkeypatch.setattr(vaekit.evaluation.likelihood, "MAX_CHUNK_FLOATS", 7 * n_features * 4)
+    assert vaekit.evaluation.likelihood._chunk_sizes(10, n_features, 7) == (7, 4)
     estimate = log_likelihood(vae, X, 10, batch_size=7, random_state=5)
     expected = plain_bernoulli_log_likelihood(vae, X, 10, batch_size=7, seed=5)
     np.testing.assert_allclose(estimate, expected, rtol=0, atol=5e-5)  # observed 2e-6
@@ -370,7 +370,7 @@ def test_evaluate_model_with_log_likelihood(table: np.ndarray, table_vae: VAE) -
 def test_a_positive_elbo_is_the_same_model_in_smaller_units(table: np.ndarray) -> None:
     """The same data in units 1000 times smaller: the same standardized fit, a density 1000^6 times
     higher, so an ELBO that is positive and correct; only then is the explanation given."""
-    from vaekit.likelihood import POSITIVE_DENSITY_NOTE, positive_density_note
+    from vaekit.evaluation.likelihood import POSITIVE_DENSITY_NOTE, positive_density_note
 
     X = table[:300]
     params = {"latent_dim": 2, "hidden": (16,), "epochs": 3, "verbose": 0, "random_state": 0}

@@ -1,4 +1,4 @@
-"""vaekit.fidelity: marginal distances, association differences and missing rates; plot_marginals draws them."""
+"""vaekit.evaluation.fidelity: marginal distances, association differences and missing rates; plot_marginals draws them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from scipy.stats.contingency import association, crosstab
 
-from vaekit.fidelity import column_kind, fidelity
+from vaekit.evaluation.fidelity import column_kind, fidelity
 from vaekit.plots.marginals import plot_marginals
 from vaekit.plots.save import save_figure
 

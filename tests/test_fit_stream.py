@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import vaekit.estimators._base as base
-import vaekit.training as training
+import vaekit.training.loop as training
 from vaekit import VAE, AutoEncoder
 from vaekit.data.stream import NpyChunks
 from vaekit.data.validation import InputError

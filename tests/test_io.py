@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vaekit import VAE, AutoEncoder, load
-from vaekit.io import ModelFileError
+from vaekit.io.model import ModelFileError
 
 
 @pytest.fixture(scope="module")

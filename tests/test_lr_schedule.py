@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from vaekit import AutoEncoder, load, training
+import vaekit.training.loop as training
+from vaekit import AutoEncoder, load
 from vaekit.models.ae import AutoEncoderModel
-from vaekit.training import PLATEAU_FACTOR, TensorBatches, TrainingConfig, train
+from vaekit.training.loop import PLATEAU_FACTOR, TensorBatches, TrainingConfig, train
 
 
 def _data(n: int = 64) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vaekit.data.table_layout import ColumnLayout, params_per_column
-from vaekit.mixed_likelihood import MIN_LOGVAR, MixedTable, MixedTableHead
+from vaekit.distributions.mixed import MIN_LOGVAR, MixedTable, MixedTableHead
 
 # kind, levels (categorical), center, scale (count)
 SPEC: list[tuple[str, int, float, float]] = [

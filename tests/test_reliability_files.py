@@ -32,7 +32,7 @@ from vaekit.data.idx import read_idx, write_idx
 from vaekit.data.loaded import DataFileError
 from vaekit.data.read import column_names, read_data
 from vaekit.data.write import write_array
-from vaekit.io import ModelFileError
+from vaekit.io.model import ModelFileError
 
 
 def _peak_bytes(action: Callable[[], object]) -> int:

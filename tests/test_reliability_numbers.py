@@ -19,12 +19,12 @@ from typer.testing import Result
 from vaekit import VAE, AutoEncoder
 from vaekit.data.preprocessing import CONSTANT_RELATIVE_STD, ConstantFeatureWarning, Scaling, constant_features
 from vaekit.estimators import load
-from vaekit.evaluation import PCA_EXACT_TOLERANCE, pca_baseline, pca_exact_note
-from vaekit.report import metrics_table
-from vaekit.runconfig import default_config, to_toml
-from vaekit.runs import against_pca, findings, pca_ratio, train_run
-from vaekit.sweep import format_table
-from vaekit.training import TensorBatches, TrainingConfig, train
+from vaekit.evaluation.metrics import PCA_EXACT_TOLERANCE, pca_baseline, pca_exact_note
+from vaekit.runs.config import default_config, to_toml
+from vaekit.runs.report import metrics_table
+from vaekit.runs.run import against_pca, findings, pca_ratio, train_run
+from vaekit.runs.sweep import format_table
+from vaekit.training.loop import TensorBatches, TrainingConfig, train
 
 TINY = ("--epochs", "2", "--hidden", "16", "--quiet")
 CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py

@@ -21,10 +21,10 @@ import pytest
 
 import vaekit
 from conftest import TINY, CliRun
-from vaekit.data import atomic
-from vaekit.io import ModelFileError
-from vaekit.modelfile import read_config
-from vaekit.rundir import MARKER, check_target, is_run_dir
+from vaekit import _atomic as atomic
+from vaekit.io.model import ModelFileError
+from vaekit.io.modelfile import read_config
+from vaekit.runs.folder import MARKER, check_target, is_run_dir
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_save_overwrite_refuses_a_folder_with_anything_but_a_model(fitted: vaeki
 CRASH = textwrap.dedent(
     """
     import os, shutil, sys
-    from vaekit.data import atomic  # no torch: the replace is the data layer's
+    from vaekit import _atomic as atomic  # no torch: the replace is the data layer's
 
     where, new, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode == "fallback":  # no renameat2: killed between setting the old folder aside and moving the new one in

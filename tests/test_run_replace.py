@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 
 import vaekit
-import vaekit.training as training
+import vaekit.training.loop as training
 from conftest import TINY, CliRun
-from vaekit.rundir import LOCK, NEXT, check_not_busy, run_state
+from vaekit.runs.folder import LOCK, NEXT, check_not_busy, run_state
 
 TABLE = ("--id", "name", "--label", "group")
 ROWS = pd.DataFrame(np.random.default_rng(1).normal(size=(5, 4)), columns=["a", "b", "c", "d"])
@@ -205,12 +205,12 @@ def test_one_process_trains_a_run_at_a_time(cli: CliRun, table_csv: Path, tmp_pa
 def test_a_run_that_fails_after_training_leaves_nothing_of_its_own(
     replacing: bool, cli: CliRun, table_csv: Path, table_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vaekit.runs
+    import vaekit.runs.run
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(vaekit.runs, "write_latents", disk_full)
+    monkeypatch.setattr(vaekit.runs.run, "write_latents", disk_full)
     if replacing:
         run, files, codes = old_run(table_run, tmp_path)
     else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.runconfig import (
+from vaekit.runs.config import (
     ConfigError,
     default_config,
     estimator_params,

@@ -1,4 +1,4 @@
-"""Streamed sources (vaekit.data.stream) and their batches (vaekit.stream_batches).
+"""Streamed sources (vaekit.data.stream) and their batches (vaekit.training.batches).
 
 Each source's chunks, put together, must equal what the in-memory reader gives for
 the same file; the batches must equal TensorBatches' where the buffer holds every row.
@@ -37,8 +37,8 @@ from vaekit.data.stream import (
     stream_statistics,
 )
 from vaekit.data.validation import InputError, check_array
-from vaekit.stream_batches import StreamBatches
-from vaekit.training import TensorBatches
+from vaekit.training.batches import StreamBatches
+from vaekit.training.loop import TensorBatches
 
 CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py
 
@@ -492,7 +492,7 @@ def test_a_short_or_empty_field_is_a_gap_in_memory_and_refused_streamed_naming_t
 
 def test_a_bad_value_in_a_held_out_row_of_a_streamed_run_names_its_line(tmp_path: Path, cli: CliRun) -> None:
     from vaekit.data.split import load_stream_split
-    from vaekit.runconfig import default_config
+    from vaekit.runs.config import default_config
 
     path = bad_table(tmp_path, 20, "18,inf,3")  # data row 17
     config = default_config()["data"] | {"source": str(path), "test_fraction": 0.5}

@@ -10,7 +10,7 @@ import pytest
 from vaekit import VAE, AutoEncoder
 from vaekit.nn import count_parameters
 from vaekit.plots import format_layer_table, layer_table, plot_layers
-from vaekit.report import metrics_table, render_report
+from vaekit.runs.report import metrics_table, render_report
 
 
 @pytest.fixture(scope="module")

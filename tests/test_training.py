@@ -9,7 +9,7 @@ import torch
 
 from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.vae import VAEModel
-from vaekit.training import (
+from vaekit.training.loop import (
     TensorBatches,
     TrainingConfig,
     TrainingDivergedError,
@@ -105,7 +105,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
     best = min(history["val_loss"])
     assert result.best_epoch == history["val_loss"].index(best) + 1
     assert result.stopped_early and len(history["epoch"]) == result.best_epoch + 4
-    from vaekit.training import evaluate
+    from vaekit.training.loop import evaluate
 
     assert evaluate(model, val_batches)["loss"] == pytest.approx(best, rel=1e-5)
 
@@ -177,7 +177,7 @@ def test_without_validation_the_model_own_loss_is_monitored() -> None:
 def test_progress_updates_are_sparse_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from vaekit.training import LOG_PROGRESS_INTERVAL, progress_interval
+    from vaekit.training.loop import LOG_PROGRESS_INTERVAL, progress_interval
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 
 from vaekit import VAE, datasets
 from vaekit.demo import TUTORIAL_PARAMS
-from vaekit.evaluation import factor_recovery_r2
+from vaekit.evaluation.metrics import factor_recovery_r2
 
 
 def test_tutorial_vae_recovers_both_factors_better_than_pca() -> None:

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
         OutlierDetector,
         load,
     )
-    from vaekit.fidelity import fidelity
-    from vaekit.likelihood import log_likelihood
+    from vaekit.evaluation.fidelity import fidelity
+    from vaekit.evaluation.likelihood import log_likelihood
     from vaekit.samplers import GaussianMixtureSampler, PriorSampler
 
 _ESTIMATORS = (
@@ -40,8 +40,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     **{name: ("vaekit.estimators", name) for name in (*_ESTIMATORS, "load")},
     "GaussianMixtureSampler": ("vaekit.samplers", "GaussianMixtureSampler"),
     "PriorSampler": ("vaekit.samplers", "PriorSampler"),
-    "fidelity": ("vaekit.fidelity", "fidelity"),
-    "log_likelihood": ("vaekit.likelihood", "log_likelihood"),
+    "fidelity": ("vaekit.evaluation.fidelity", "fidelity"),
+    "log_likelihood": ("vaekit.evaluation.likelihood", "log_likelihood"),
     "datasets": ("vaekit.data.builtin", None),
 }
 

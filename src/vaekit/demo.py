@@ -22,7 +22,7 @@ from typing import Any
 from sklearn.decomposition import PCA
 
 from vaekit import VAE, datasets
-from vaekit.evaluation import factor_recovery_r2
+from vaekit.evaluation.metrics import factor_recovery_r2
 
 # The tutorial's network, exactly. beta = 0.05 on standardized features weighs the
 # reconstruction as a Gaussian of standard deviation sqrt(0.05) = 0.22 would: with
@@ -46,8 +46,8 @@ TUTORIAL_PARAMS: dict[str, Any] = dict(
 
 def digits_job(out: Path, seed: int, verbose: int) -> None:
     """``vaekit train digits``: a whole run folder (model, metrics, figures, report, explorer) in ``out``."""
-    from vaekit.runconfig import default_config
-    from vaekit.runs import train_run
+    from vaekit.runs.config import default_config
+    from vaekit.runs.run import train_run
 
     config = default_config()
     config["data"]["source"] = "digits"

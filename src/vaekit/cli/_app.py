@@ -275,9 +275,9 @@ def _read_with(source: str, given: dict[str, Any], split: str | None, data_dir: 
 
 
 def _model_header(path: Path) -> Any:
-    """What ``path``'s model needs of its data (:class:`~vaekit.modelfile.ModelHeader`), read
+    """What ``path``'s model needs of its data (:class:`~vaekit.io.modelfile.ModelHeader`), read
     without torch: a command checks its data with it before :func:`_load_model`."""
-    from vaekit.modelfile import read_header
+    from vaekit.io.modelfile import read_header
 
     return read_header(path)
 

@@ -76,8 +76,8 @@ def evaluate(
         decimal,
         _model_header(model),
     )
-    from vaekit.evaluation import evaluate_model
-    from vaekit.likelihood import positive_density_note
+    from vaekit.evaluation.likelihood import positive_density_note
+    from vaekit.evaluation.metrics import evaluate_model
 
     estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
     X, y = loaded.inputs(estimator.conditional)
@@ -115,7 +115,7 @@ def evaluate(
             f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}"
         )
     if result.get("table") is not None:  # a mixed table: each column against its mean or most frequent value
-        from vaekit.table_metrics import table_summary
+        from vaekit.evaluation.table_metrics import table_summary
 
         typer.echo(f"  per column      {table_summary(result['table'])}")
         for column in result["table"]["columns"]:

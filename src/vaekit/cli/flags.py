@@ -100,8 +100,8 @@ def _parameter_help(doc: str, name: str) -> str:
 def kind_options() -> dict[str, KindOption]:
     """Every kind-specific option by flag (``--ema``), derived from the estimator classes."""
     from vaekit.estimators import REGISTRY
-    from vaekit.runconfig import kind_options as options_of
-    from vaekit.runconfig import signature_defaults
+    from vaekit.runs.config import kind_options as options_of
+    from vaekit.runs.config import signature_defaults
 
     options: dict[str, KindOption] = {}
     for kind, cls in REGISTRY.items():
@@ -165,7 +165,7 @@ def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[
 def kind_options_help() -> list[tuple[str, str]]:
     """(flag, "kinds: help") rows for the help page of ``vaekit train``."""
     from vaekit.estimators import REGISTRY
-    from vaekit.runconfig import DEFAULT_KIND
+    from vaekit.runs.config import DEFAULT_KIND
 
     kinds = sorted(REGISTRY.items(), key=lambda item: item[0] != DEFAULT_KIND)  # the default first
     rows = [(f"--model {kind}", (cls.__doc__ or "").strip().splitlines()[0]) for kind, cls in kinds]

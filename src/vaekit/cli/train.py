@@ -217,7 +217,7 @@ def train(
         "stream": None if stream is None else ("always" if stream else "never"),
     }  # fmt: skip
     if resume is not None:
-        from vaekit.runs import check_resumable
+        from vaekit.runs.run import check_resumable
 
         if out is not None and out != resume:
             raise typer.BadParameter("--resume continues the run it names; leave --out out")
@@ -229,13 +229,13 @@ def train(
         # Check --out and read the data before importing torch: a refused file or folder costs
         # a fraction of a second, not the seconds that importing the estimators takes.
         from vaekit.data.split import DATA_DEFAULTS, load_split
-        from vaekit.rundir import check_target
+        from vaekit.runs.folder import check_target
 
         if out is not None and main:
             check_target(out, force)
         given_data = {k: v for k, v in data_options.items() if v is not None}
         early = load_split({**DATA_DEFAULTS, **given_data}, 0 if seed is None else seed)
-    from vaekit.runs import next_free, train_run
+    from vaekit.runs.run import next_free, train_run
 
     try:  # options that only some kinds take, derived from the estimators
         kind_values = parse_kind_options(ctx.args, kind_options())
@@ -299,7 +299,7 @@ def _configure(config_file: Path | None, patience: int | None, **given: Any) -> 
     Each option lands in the table of ``config.toml`` that holds its key; None means
     "not given".
     """
-    from vaekit.runconfig import DEFAULTS, default_config, read_config
+    from vaekit.runs.config import DEFAULTS, default_config, read_config
 
     cfg = read_config(config_file) if config_file is not None else default_config()
     given["hidden"] = None if given.get("hidden") is None else _parse_hidden(given["hidden"])
@@ -327,8 +327,8 @@ def _parse_hidden(text: str) -> list[int]:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    from vaekit.likelihood import positive_density_note
-    from vaekit.runs import against_pca
+    from vaekit.evaluation.likelihood import positive_density_note
+    from vaekit.runs.run import against_pca
 
     typer.echo(
         f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}"
@@ -413,7 +413,7 @@ def sweep(
     """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
     from vaekit.estimators import REGISTRY
     from vaekit.plots import plot_sweep, save_figure
-    from vaekit.sweep import (
+    from vaekit.runs.sweep import (
         format_table,
         parse_dims,
         run_sweep,

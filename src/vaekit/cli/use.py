@@ -248,7 +248,7 @@ def reconstruct(
         decimal,
         model_header,
     )
-    from vaekit.evaluation import reconstruction_error
+    from vaekit.evaluation.metrics import reconstruction_error
 
     estimator = _load_model(model)
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))

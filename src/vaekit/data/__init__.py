@@ -8,7 +8,7 @@ Read from the small parts up:
   :class:`DataFileError`, how it fails;
 - :mod:`~vaekit.data.columns` -- choosing a table's columns by name or position,
   and aligning a table to a model's training columns;
-- :mod:`~vaekit.data.atomic` -- the one atomic writer (a file or a folder appears
+- :mod:`~vaekit._atomic` -- the one atomic writer (a file or a folder appears
   whole or not at all), used by every module that writes;
 - one module per format: :mod:`~vaekit.data.delimited` (CSV/TSV, whose separator,
   decimal mark and header :mod:`~vaekit.data.dialect` detects),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaekit.data.atomic import write_atomic
+from vaekit._atomic import write_atomic
 from vaekit.data.loaded import DataFileError, brief, quoted, read_at_most
 
 __all__ = ["IDX_DTYPES", "parse_idx", "read_idx", "read_idx_file", "write_idx"]
@@ -172,7 +172,7 @@ def read_idx(path: str | os.PathLike[str], *, md5: str | None = None) -> np.ndar
 def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     """Write ``array`` as an IDX file (gzip-compressed if the name ends in ``.gz``).
 
-    The file is written atomically (:func:`vaekit.data.atomic.write_atomic`), so a
+    The file is written atomically (:func:`vaekit._atomic.write_atomic`), so a
     reader never sees a partial file; an existing file is replaced.
 
     Parameters

@@ -1,7 +1,7 @@
 """Write arrays (latents, reconstructions, scores) to files: the one writer for a user's file.
 
 :func:`write_array` picks the format from the suffix (:data:`SUPPORTED_OUTPUTS`),
-writes atomically (:func:`vaekit.data.atomic.atomic_file`: a temporary file beside
+writes atomically (:func:`vaekit._atomic.atomic_file`: a temporary file beside
 the target, renamed into place, so no reader sees half a file), and never replaces
 an existing file unless asked. :func:`write_table` writes a data frame as CSV, TSV
 or Parquet. :func:`write_images` writes a stack of images as one PNG file per row
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vaekit.data.atomic import atomic_file
+from vaekit._atomic import atomic_file
 from vaekit.data.loaded import DataFileError, quoted
 
 __all__ = ["SUPPORTED_OUTPUTS", "refuse_output_onto_input", "write_array", "write_images", "write_table"]

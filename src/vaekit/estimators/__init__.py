@@ -19,13 +19,13 @@ import pkgutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaekit import io
 from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
 from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder
 from vaekit.estimators.cvae import ConditionalVAE
 from vaekit.estimators.iwae import IWAE
 from vaekit.estimators.vae import VAE
 from vaekit.estimators.vqvae import VQVAE
+from vaekit.io import model as io
 
 if TYPE_CHECKING:  # found by discovery below at run time; named here for type checkers
     from vaekit.estimators.btcvae import BetaTCVAE as BetaTCVAE
@@ -68,7 +68,7 @@ def load(path: str | Path, device: str | None = None) -> BaseAutoEncoder:
 
     Raises
     ------
-    vaekit.io.ModelFileError
+    vaekit.io.model.ModelFileError
         The directory is missing, incomplete, corrupt, names an unknown class, or
         its weights do not match its config. The message names the file.
     """

@@ -33,13 +33,9 @@ from sklearn.utils.validation import _check_feature_names as _sklearn_feature_na
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from vaekit import io
-from vaekit.checkpoint import Checkpointer, start_fit
 from vaekit.data.columns import align_columns
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
-from vaekit.distributed import World, device_for, world
-from vaekit.ensemble import can_train_together, train_together
 from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import data_digest, fit_fingerprint
 from vaekit.estimators._fitdata import FitData, is_streamed, stream_data, validation_mask
@@ -53,8 +49,12 @@ from vaekit.estimators._resolve import (
     resolve_likelihood,
     resolve_preprocessing,
 )
+from vaekit.io import model as io
 from vaekit.models import AutoEncoderModel
-from vaekit.training import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train, with_threads
+from vaekit.training.checkpoint import Checkpointer, start_fit
+from vaekit.training.distributed import World, device_for, world
+from vaekit.training.ensemble import can_train_together, train_together
+from vaekit.training.loop import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train, with_threads
 
 PREDICT_BATCH = 4096
 """Rows per forward pass in every batched inference (transform, scores, likelihoods)."""
@@ -226,7 +226,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
 
         Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) every process calls
         ``fit`` on the same data and trains its share of each batch through
-        DistributedDataParallel (see :mod:`vaekit.distributed`); all end with the same model.
+        DistributedDataParallel (see :mod:`vaekit.training.distributed`); all end with the same model.
 
         Parameters
         ----------
@@ -238,7 +238,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             Class labels, needed by a conditional model; ignored by the others.
         checkpoint_dir : path or None
             A folder (new, or empty) that gets a checkpoint after every epoch (see
-            :mod:`vaekit.checkpoint`): weights, optimizer, scheduler, RNG states, history.
+            :mod:`vaekit.training.checkpoint`): weights, optimizer, scheduler, RNG states, history.
         resume_from : path or None
             A ``checkpoint_dir`` of an earlier, interrupted fit on the same data with the
             same parameters: training continues where it stopped, with the same result
@@ -375,7 +375,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
             return self._build_model().to(self.device_)
 
     def _train_together(self, seeds: list[int], data: FitData) -> list[tuple[AutoEncoderModel, TrainingResult]] | None:
-        """Every restart at once, as one vectorized ensemble (:mod:`vaekit.ensemble`), each
+        """Every restart at once, as one vectorized ensemble (:mod:`vaekit.training.ensemble`), each
         exactly as :meth:`_train_once` trains it alone; None when they cannot train together."""
         if len(seeds) < 2 or world().parallel:
             return None
@@ -648,7 +648,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
     def diagnostics(self, X: Any, y: Any = None) -> dict[str, Any]:
         """Measures particular to this kind of model on X, by name ({} here).
 
-        :func:`vaekit.evaluation.evaluate_model` and every run report them.
+        :func:`vaekit.evaluation.metrics.evaluate_model` and every run report them.
         """
         check_is_fitted(self, "model_")
         return {}
@@ -656,7 +656,7 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the directory ``path``.
 
-        See :func:`vaekit.io.save`.
+        See :func:`vaekit.io.model.save`.
         """
         return io.save(self, path, overwrite=overwrite)
 

@@ -4,7 +4,7 @@
 memory-mapped array), a Parquet file or folder, a CSV, or an image folder (see
 :mod:`vaekit.data.stream`). It makes one pass for the statistics the "auto"
 choices and the scaling need, holds out validation rows by a seeded random mask,
-and trains on :class:`~vaekit.stream_batches.StreamBatches`; fitted state that needs
+and trains on :class:`~vaekit.training.batches.StreamBatches`; fitted state that needs
 every row (the anomaly threshold, the autoencoder's latent Gaussian) is computed
 chunk by chunk afterwards. Nothing holds the whole data in memory.
 """
@@ -23,15 +23,15 @@ import torch
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.stream import ChunkSource, ImageFolderChunks, RowSubset, open_stream, stream_statistics
 from vaekit.data.validation import InputError
-from vaekit.distributed import World
 from vaekit.estimators._resolve import (
     DataSummary,
     resolve_architecture,
     resolve_hidden,
     resolve_preprocessing,
 )
-from vaekit.stream_batches import StreamBatches
-from vaekit.training import BatchSource
+from vaekit.training.batches import StreamBatches
+from vaekit.training.distributed import World
+from vaekit.training.loop import BatchSource
 
 Rows = Iterator[tuple[np.ndarray, np.ndarray | None]]
 """Chunks of rows in model units ``(n_chunk, *input_shape_)``, with their conditions (or None)."""

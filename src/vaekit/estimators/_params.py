@@ -17,12 +17,12 @@ from typing import Any
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from vaekit import io
 from vaekit.data.tabular import TableEncoder
 from vaekit.data.validation import check_positive_int
+from vaekit.io import model as io
 from vaekit.models import LIKELIHOODS
 from vaekit.nn import ACTIVATIONS
-from vaekit.training import LR_SCHEDULES
+from vaekit.training.loop import LR_SCHEDULES
 
 __all__ = ["check_positive_int"]  # re-exported for the estimators' method arguments
 
@@ -199,7 +199,7 @@ TRAINING_DOC = """\
     threads : int, "auto" or None, default="auto"
         CPU threads torch uses while this estimator trains or runs (fit, transform,
         scoring...); the caller's setting is restored afterwards. "auto" is
-        :data:`vaekit.training.AUTO_THREADS`: torch's default of one thread per core
+        :data:`vaekit.training.loop.AUTO_THREADS`: torch's default of one thread per core
         made small networks 7-20x slower on a machine where anything else runs.
         None leaves torch's setting as it is.
     random_state : int, RandomState or None, default=None
@@ -231,7 +231,7 @@ ATTRIBUTES_DOC = """\
         The ``epochs``, ``patience`` (and ``kl_warmup_epochs``) training used, with
         "auto" resolved.
     read_options_ : dict
-        Set by ``vaekit train`` (:func:`vaekit.runs.train_run`): how the training
+        Set by ``vaekit train`` (:func:`vaekit.runs.run.train_run`): how the training
         data was read (``columns``, ``label``, ``id_column``, ``sep``, ``image_size``,
         ...), so that every command reads the same kind of file again without flags."""
 

@@ -4,7 +4,7 @@ An estimator fitted on a table with non-numeric columns or missing values (or wi
 ``likelihood="mixed"``) keeps a :class:`~vaekit.data.tabular.TableEncoder` in
 ``table_``. Inputs are encoded by it (values plus one observed indicator per
 column, :mod:`vaekit.data.table_layout`); the decoder emits one likelihood per
-column (:class:`~vaekit.mixed_likelihood.MixedTable`), summed over the observed
+column (:class:`~vaekit.distributions.mixed.MixedTable`), summed over the observed
 entries only; outputs come back in the user's own types: a DataFrame with the
 original names, dtypes and category labels when the model was fitted on one, else
 a NumPy array.

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from vaekit import io
 from vaekit.estimators._base import BaseAutoEncoder
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
+from vaekit.io import model as io
 from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.dae import CORRUPTIONS, DenoisingAutoEncoderModel
 

@@ -18,7 +18,7 @@ class IWAE(VAE):
 
     The bound has no KL weight, so there is no ``beta``, warm-up or capacity.
     ``score_samples`` gives the ELBO like a VAE's; for the tighter estimate of log p(x)
-    use :func:`vaekit.evaluation.log_likelihood`.
+    use :func:`vaekit.evaluation.metrics.log_likelihood`.
 
     Parameters
     ----------

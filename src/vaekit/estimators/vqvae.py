@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from vaekit import io
 from vaekit.data.validation import InputError
 from vaekit.estimators._params import NON_NEGATIVE, POSITIVE_INT
 from vaekit.estimators.ae import AutoEncoder
+from vaekit.io import model as io
 from vaekit.models.vqvae import VQVAEModel
 
 

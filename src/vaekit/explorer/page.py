@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vaekit.data.atomic import write_atomic
+from vaekit._atomic import write_atomic
 from vaekit.explorer.arrays import float32_b64, uint8_b64
 from vaekit.explorer.points import Column, Points, projection
 from vaekit.explorer.weights import decoder_spec

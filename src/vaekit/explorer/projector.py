@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vaekit.data.atomic import replace_dir, staging_dir
+from vaekit._atomic import replace_dir, staging_dir
 from vaekit.explorer.points import Points
 
 TENSOR_FILE = "latents.bytes"

@@ -3,7 +3,7 @@
 :func:`decoder_spec` walks the decoder network (:mod:`vaekit.nn`) in the order its
 ``forward`` runs and writes each layer as a dict with its weights in base64 float32
 (:mod:`vaekit.explorer.arrays`); then the likelihood's mean (:mod:`vaekit.distributions`,
-:mod:`vaekit.mixed_likelihood`) and the inverse of the preprocessing
+:mod:`vaekit.distributions.mixed`) and the inverse of the preprocessing
 (:class:`~vaekit.data.preprocessing.Scaling`, or a mixed table's columns,
 :mod:`vaekit.data.tabular`). The page decodes ``z`` to exactly what
 ``estimator.inverse_transform(z)`` gives, up to float32 rounding.

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from vaekit.data.table_layout import ColumnLayout
 from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass, Randomness, draw
-from vaekit.mixed_likelihood import MixedTable, MixedTableHead
+from vaekit.distributions.mixed import MixedTable, MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
 
 LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli", "continuous-bernoulli", "mixed")
@@ -181,7 +181,7 @@ class AutoEncoderModel(nn.Module):
 
     def stackable(self) -> bool:
         """Whether restarts of this model can train as one vectorized ensemble
-        (:mod:`vaekit.ensemble`): the loss is the batch mean of ``reconstruction + beta *
+        (:mod:`vaekit.training.ensemble`): the loss is the batch mean of ``reconstruction + beta *
         kl``, each a function of its own row, and the networks see (B, ...) rows, so that
         R members' batches can be stacked into one of R * B rows."""
         return True

@@ -22,7 +22,7 @@ from typing import Any
 from torch import Tensor
 
 from vaekit.distributions import Likelihood, PointMass, Randomness
-from vaekit.mixed_likelihood import MixedTable
+from vaekit.distributions.mixed import MixedTable
 from vaekit.models.ae import AutoEncoderModel, LossOutput
 from vaekit.models.quantizer import VectorQuantizer
 

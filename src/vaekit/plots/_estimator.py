@@ -9,7 +9,7 @@ inputs of the networks for the layer table.
 Written against the estimator API of :mod:`vaekit.estimators`: the class
 attributes ``conditional`` and ``variational``, ``y=None`` on every method, and
 ``project_latent(Z)``. Nothing heavy is imported at module level (no torch, no
-matplotlib), and nothing from the layers above the figures (:mod:`vaekit.runs`).
+matplotlib), and nothing from the layers above the figures (:mod:`vaekit.runs.run`).
 """
 
 from __future__ import annotations

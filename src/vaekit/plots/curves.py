@@ -29,7 +29,7 @@ def plot_history(history: Mapping[str, Sequence[float]]) -> Figure:
     Parameters
     ----------
     history : mapping of str to sequence of float, each of length n_epochs
-        An estimator's ``history_`` (keys of :data:`vaekit.training.HISTORY_KEYS`);
+        An estimator's ``history_`` (keys of :data:`vaekit.training.loop.HISTORY_KEYS`);
         needs ``train_loss``; validation curves are drawn where they are not NaN.
 
     Returns

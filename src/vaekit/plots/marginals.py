@@ -2,7 +2,7 @@
 
 One small panel per column: overlaid histograms on shared bins for a numeric column,
 side-by-side frequency bars for a categorical one (strings, categories, bool), each
-titled with the column's name and its distance from :func:`vaekit.fidelity.fidelity`
+titled with the column's name and its distance from :func:`vaekit.evaluation.fidelity.fidelity`
 (KS or TVD), and with the missing shares when either table has gaps.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.validation import check_positive_int
-from vaekit.fidelity import column_kind, fidelity
+from vaekit.evaluation.fidelity import column_kind, fidelity
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -123,20 +123,20 @@ def _categorical_panel(ax: Axes, real: pd.Series, generated: pd.Series) -> None:
 def plot_marginals(real: pd.DataFrame, synthetic: pd.DataFrame, max_columns: int = 12) -> Figure:
     """Each column of a real table beside the same column of a generated one.
 
-    A numeric column (see :func:`vaekit.fidelity.column_kind`) gets overlaid density
+    A numeric column (see :func:`vaekit.evaluation.fidelity.column_kind`) gets overlaid density
     histograms on the same bins (real filled, generated outlined; one bin per integer
     for integer columns over a short range); a categorical one (strings, categories,
     bool) gets side-by-side bars of each level's share of the observed values, the
     real table's levels first, at most ``MAX_LEVELS`` bars (the rest as "other").
     Missing values are left out of both and their shares written in the title. Each
     panel's title is the column's name and its KS statistic or total-variation
-    distance (:func:`vaekit.fidelity.fidelity`).
+    distance (:func:`vaekit.evaluation.fidelity.fidelity`).
 
     Parameters
     ----------
     real : DataFrame of shape (n_real, n_columns)
     synthetic : DataFrame of shape (n_synthetic, n_columns)
-        The same column names as ``real`` (checked, see :func:`vaekit.fidelity.fidelity`).
+        The same column names as ``real`` (checked, see :func:`vaekit.evaluation.fidelity.fidelity`).
     max_columns : int
         Draw at most this many columns (the first ones of ``real``; the title says so).
 

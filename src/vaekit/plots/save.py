@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaekit.data.atomic import atomic_file
+from vaekit._atomic import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -1,6 +1,6 @@
 """Reconstruction error against latent size: the curve of ``vaekit sweep``, PCA dashed beside it.
 
-The rows come from :func:`vaekit.sweep.run_sweep`.
+The rows come from :func:`vaekit.runs.sweep.run_sweep`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def plot_sweep(rows: Sequence[dict[str, Any]], title: str = "") -> Figure:
         One per (model, latent size), with at least the keys ``model`` (e.g. "vae";
         "pca" for the baseline), ``latent_dim``, ``squared_error`` (per sample, summed
         over features) and ``split`` (the part measured), as
-        :func:`vaekit.sweep.run_sweep` returns them.
+        :func:`vaekit.runs.sweep.run_sweep` returns them.
     title : str
         Default "Reconstruction error against latent size".
 

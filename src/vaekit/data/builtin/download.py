@@ -2,7 +2,7 @@
 
 Nothing here runs unless a user asks for it (``load(..., download=True)``). Each
 file is streamed into a temporary file in the destination directory
-(:func:`vaekit.data.atomic.atomic_file`), checked (md5 of its uncompressed content,
+(:func:`vaekit._atomic.atomic_file`), checked (md5 of its uncompressed content,
 and an optional structural check), and only then renamed into place; a failed or
 corrupt download leaves no file behind. The base URLs live in :data:`BASE_URLS`, looked up at call time, so
 tests (or a mirror) can point them elsewhere.
@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from vaekit.data.atomic import atomic_file
+from vaekit._atomic import atomic_file
 
 __all__ = ["BASE_URLS", "DownloadError", "content_md5", "download_file", "download_files"]
 

@@ -14,7 +14,7 @@ of :mod:`vaekit.data.read` convert the whole file). Read from the small parts up
   :meth:`~vaekit.data.preprocessing.Scaling.from_statistics`), and the NaN check;
 - :func:`convert_to_parquet` -- a text or ``.npy`` table rewritten as Parquet.
 
-The batches a model trains on are :class:`vaekit.stream_batches.StreamBatches`
+The batches a model trains on are :class:`vaekit.training.batches.StreamBatches`
 (torch lives there, not here).
 """
 

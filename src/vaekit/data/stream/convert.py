@@ -3,7 +3,7 @@
 Parquet is the form a large table streams best from: a row group is read in one
 call, with no text to parse. The conversion reads and writes one row group at a
 time, so it needs memory for one group only, and writes atomically
-(:func:`vaekit.data.atomic.atomic_file`): the Parquet file appears whole, or not at all.
+(:func:`vaekit._atomic.atomic_file`): the Parquet file appears whole, or not at all.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vaekit.data.atomic import atomic_file, clean_stale, resolve_link
+from vaekit._atomic import atomic_file, clean_stale, resolve_link
 from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.delimited import _TEXT_ERRORS, _unreadable, line_of_row, resolve_dialect, warn_short_rows
 from vaekit.data.dialect import field_count_error

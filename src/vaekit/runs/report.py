@@ -58,7 +58,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
             f'<td class="num">{_number(pca.get(key)) if key in ("squared_error_scaled", "squared_error", "mse") else "&ndash;"}</td>'
             for key, _ in METRIC_COLUMNS
         )
-        exact = ", exact: no yardstick" if pca.get("exact") else ""  # see vaekit.evaluation.pca_baseline
+        exact = ", exact: no yardstick" if pca.get("exact") else ""  # see vaekit.evaluation.metrics.pca_baseline
         rows.append(
             f"<tr><th>PCA, {pca.get('n_components')} components ({html.escape(str(pca.get('split')))}{exact})</th>"
             f"{cells}</tr>"
@@ -68,7 +68,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
 
 def density_note(metrics: dict[str, Any]) -> str:
     """A paragraph that explains a positive ELBO (or log p(x)) of any split; "" when there is none."""
-    from vaekit.likelihood import positive_density_note
+    from vaekit.evaluation.likelihood import positive_density_note
 
     figures = [
         values.get(key)

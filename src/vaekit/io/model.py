@@ -33,11 +33,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from vaekit._atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
 from vaekit._version import __version__
-from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
 from vaekit.data.loaded import brief
 from vaekit.data.preprocessing import Scaling
-from vaekit.modelfile import (  # the folder and config.json, read without torch; re-exported here
+from vaekit.io.modelfile import (  # the folder and config.json, read without torch; re-exported here
     CONFIG_NAME,
     FORMAT,
     FORMAT_VERSION,
@@ -47,7 +47,7 @@ from vaekit.modelfile import (  # the folder and config.json, read without torch
     model_dir,
     read_config,
 )
-from vaekit.training import resolve_device
+from vaekit.training.loop import resolve_device
 
 __all__ = [
     "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "ModelFileError", "SavedModel",

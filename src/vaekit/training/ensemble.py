@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from vaekit.distributions import MemberGenerators
 from vaekit.models import AutoEncoderModel
 from vaekit.nn import MLP
-from vaekit.training import (
+from vaekit.training.loop import (
     BatchSource,
     RunTracker,
     TensorBatches,
@@ -194,7 +194,7 @@ def _evaluate(
     seeds: Sequence[int],
     progress: float,
 ) -> list[dict[str, float]]:
-    """:func:`vaekit.training.evaluate` of every member on the same batches, each with the
+    """:func:`vaekit.training.loop.evaluate` of every member on the same batches, each with the
     noise of a generator seeded with its own entry of ``seeds``."""
     ensemble.eval()
     device = next(ensemble.parameters()).device
@@ -218,7 +218,7 @@ def train_together(
     config: TrainingConfig,
     val_seeds: Sequence[int],
 ) -> list[TrainingResult] | None:
-    """Train each of ``models`` as :func:`vaekit.training.train` would, all at once.
+    """Train each of ``models`` as :func:`vaekit.training.loop.train` would, all at once.
 
     Parameters
     ----------

@@ -56,7 +56,7 @@ def run_sweep(
     Parameters
     ----------
     config : dict
-        A run configuration (see :mod:`vaekit.runconfig`); its model kind and latent
+        A run configuration (see :mod:`vaekit.runs.config`); its model kind and latent
         size are replaced in turn.
     latent_dims : sequence of int
     models : sequence of str
@@ -69,7 +69,7 @@ def run_sweep(
     list of dict with the keys of :data:`COLUMNS` (``model`` is "pca" for the baseline).
     """
     from vaekit.data.split import load_split
-    from vaekit.runs import check_target, train_run
+    from vaekit.runs.run import check_target, train_run
 
     for dim in latent_dims:  # refuse before training anything, not halfway through
         for kind in models:
@@ -138,7 +138,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """A text table: one line per latent size, one column per model (squared error).
 
     A PCA that reconstructs the rows exactly (``exact``, see
-    :func:`vaekit.evaluation.pca_baseline`) shows "exact" rather than its round-off.
+    :func:`vaekit.evaluation.metrics.pca_baseline`) shows "exact" rather than its round-off.
     """
     models = list(dict.fromkeys(r["model"] for r in rows))
     dims = sorted({r["latent_dim"] for r in rows})

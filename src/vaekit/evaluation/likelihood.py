@@ -31,11 +31,11 @@ from torch import Tensor
 from vaekit.distributions import Bernoulli, Likelihood, standard_normal_log_prob
 from vaekit.estimators import PREDICT_BATCH
 from vaekit.estimators._params import check_positive_int
-from vaekit.training import torch_threads
+from vaekit.training.loop import torch_threads
 
 if TYPE_CHECKING:
+    from vaekit.distributions.mixed import MixedTable
     from vaekit.estimators import BaseAutoEncoder
-    from vaekit.mixed_likelihood import MixedTable
     from vaekit.models.vae import VAEModel
 
 MAX_BATCH_FLOATS = 2**25
@@ -158,7 +158,7 @@ def log_likelihood(
 
 def _evaluation_threads(threads: int | str | None) -> int | str | None:
     """The thread setting evaluation runs under: the estimator's, except that "auto"
-    (:data:`vaekit.training.AUTO_THREADS`, chosen for training small networks) leaves
+    (:data:`vaekit.training.loop.AUTO_THREADS`, chosen for training small networks) leaves
     torch's count as it is, because the decoder's products here are large."""
     return None if threads == "auto" else threads
 

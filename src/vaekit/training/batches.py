@@ -1,7 +1,7 @@
 """Training batches streamed from a :class:`~vaekit.data.stream.ChunkSource`: data bigger than memory.
 
-:class:`StreamBatches` is the batch source of :func:`vaekit.training.train` for data
-on disk, as :class:`~vaekit.training.TensorBatches` is for a tensor in memory. It
+:class:`StreamBatches` is the batch source of :func:`vaekit.training.loop.train` for data
+on disk, as :class:`~vaekit.training.loop.TensorBatches` is for a tensor in memory. It
 shuffles the way large-scale loaders do (a shuffle buffer over a shuffled order of
 chunks, as ``tf.data``'s ``shuffle`` and WebDataset's ``shuffle`` do):
 

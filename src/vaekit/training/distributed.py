@@ -8,8 +8,8 @@ CUDA), trains its share of every batch, and averages gradients through DDP.
 Data is split as ``DistributedSampler`` with ``set_epoch`` splits it: every rank
 draws the same permutation each epoch (the order generator is seeded alike on
 every rank and advances once per epoch) and takes its own contiguous share of each
-batch (:class:`vaekit.training.TensorBatches`); a stream is split by rows of the
-epoch's chunk order (:class:`vaekit.stream_batches.StreamBatches`). Every rank gets
+batch (:class:`vaekit.training.loop.TensorBatches`); a stream is split by rows of the
+epoch's chunk order (:class:`vaekit.training.batches.StreamBatches`). Every rank gets
 the same number of batches, so no collective waits on a rank that has run out.
 
 Threads: ``torchrun`` sets ``OMP_NUM_THREADS=1`` for more than one process per

@@ -38,10 +38,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vaekit._version import __version__
-from vaekit.checkpoint_check import CheckpointError, Expected, check_state
+from vaekit.training.checkpoint_check import CheckpointError, Expected, check_state
 
 __all__ = ["CheckpointError", "Checkpointer", "Expected", "TrainingState", "start_fit"]
-from vaekit.data.atomic import fsync_dir, fsync_file, write_atomic
+from vaekit._atomic import fsync_dir, fsync_file, write_atomic
 
 FORMAT = "vaekit-checkpoint"
 FORMAT_VERSION = 1

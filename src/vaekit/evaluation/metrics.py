@@ -14,7 +14,7 @@
   of a fitted estimator on some data.
 
 The likelihood tools (:func:`log_likelihood`, :func:`bits_per_dim`,
-:func:`active_units`) live in :mod:`vaekit.likelihood` and are re-exported here.
+:func:`active_units`) live in :mod:`vaekit.evaluation.likelihood` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.estimators._params import check_positive_int
-from vaekit.likelihood import active_units, bits_per_dim, log_likelihood
+from vaekit.evaluation.likelihood import active_units, bits_per_dim, log_likelihood
 
 if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
@@ -319,7 +319,7 @@ def _evaluate_table(
     estimator: Any, X: Any, y: Any, reconstruction: np.ndarray, kl: np.ndarray, samples: int | None
 ) -> dict[str, Any]:
     """:func:`evaluate_model` for a mixed table: per-column measures instead of squared error and PCA."""
-    from vaekit.table_metrics import table_reconstruction
+    from vaekit.evaluation.table_metrics import table_reconstruction
 
     table = table_reconstruction(estimator, X, y)
     variational = estimator.variational

@@ -12,7 +12,7 @@ refused, whatever ``--force`` says, so nothing a user put there is lost.
 until the new one is complete: the new run trains in ``RUN/next/`` (a run in
 training of its own), every reader goes on reading the old run, and when training
 and the run's files are done the finished folder is swapped in for ``RUN`` in one
-step (:func:`~vaekit.data.atomic.replace_dir`), ``next/`` going with the old run. A
+step (:func:`~vaekit._atomic.replace_dir`), ``next/`` going with the old run. A
 failed fit removes only ``next/``; a stopped or killed one leaves it, and ``vaekit
 train --resume RUN`` continues it.
 
@@ -44,8 +44,8 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]  # not POSIX: the module is None and a run is not locked
 
 from vaekit._version import __version__
-from vaekit.data.atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
-from vaekit.modelfile import RUN_MARKER, is_model_dir
+from vaekit._atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
+from vaekit.io.modelfile import RUN_MARKER, is_model_dir
 
 MARKER = RUN_MARKER
 MARKER_FORMAT = "vaekit-run"
@@ -306,7 +306,7 @@ def abandon_run(training: Training) -> None:
 
 
 def is_run_dir(path: Path) -> bool:
-    """True for a directory written by :func:`vaekit.runs.train_run`, with nothing added (so ``force`` may replace it)."""
+    """True for a directory written by :func:`vaekit.runs.run.train_run`, with nothing added (so ``force`` may replace it)."""
     return run_dir_problem(path) is None
 
 

@@ -19,7 +19,7 @@ that was stopped is refused by every command that reads a model, and ``vaekit tr
 --resume`` continues it. Everything else is written into a hidden staging folder
 and renamed into place at the end, replacing the run in training in one step.
 A run that replaces another (``force``) trains in ``RUN/next/`` and the old run
-stays whole and readable until the new one is complete (see :mod:`vaekit.rundir`).
+stays whole and readable until the new one is complete (see :mod:`vaekit.runs.folder`).
 
 Under ``torchrun`` every process trains; only rank 0 writes the folder.
 """
@@ -43,8 +43,8 @@ from vaekit.data.loaded import LoadedData
 from vaekit.data.provenance import source_record
 from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
-from vaekit.runconfig import estimator_params, to_toml
-from vaekit.rundir import (
+from vaekit.runs.config import estimator_params, to_toml
+from vaekit.runs.folder import (
     NEXT,
     Training,
     abandon_run,
@@ -78,7 +78,7 @@ def write_history(history: dict[str, list[float]], path: Path) -> None:
 
 def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     """ELBO, reconstruction, KL and squared error on train and test; PCA beside them."""
-    from vaekit.evaluation import evaluate_model, pca_baseline
+    from vaekit.evaluation.metrics import evaluate_model, pca_baseline
 
     def evaluate(data: LoadedData) -> dict[str, Any]:
         X, y = data.inputs(estimator.conditional)
@@ -116,8 +116,8 @@ def write_latents(estimator: Any, split: Split, path: Path) -> None:
 def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
     """``ours`` over PCA's squared error in the model's units; None when PCA reconstructs the rows exactly.
 
-    Exact is :func:`~vaekit.evaluation.pca_baseline`'s ``exact`` (an error at most
-    :data:`~vaekit.evaluation.PCA_EXACT_TOLERANCE` of the rows' spread; an error of 0
+    Exact is :func:`~vaekit.evaluation.metrics.pca_baseline`'s ``exact`` (an error at most
+    :data:`~vaekit.evaluation.metrics.PCA_EXACT_TOLERANCE` of the rows' spread; an error of 0
     in a result without that key): a ratio to it would only measure round-off.
     """
     theirs = pca["squared_error_scaled"]
@@ -153,11 +153,11 @@ def against_pca(metrics: dict[str, Any]) -> str:
     Gaussian likelihood), PCA fitted on the training rows as the model saw them. When
     PCA reconstructs the rows exactly there is no ratio: the line says so instead.
     """
-    from vaekit.evaluation import pca_exact_note
+    from vaekit.evaluation.metrics import pca_exact_note
 
     pca = metrics["pca"]
     if pca is None:  # a mixed table: each column against its mean or its most frequent value
-        from vaekit.table_metrics import table_summary
+        from vaekit.evaluation.table_metrics import table_summary
 
         part = _held(metrics)
         return f"{part} rows: {table_summary(metrics[part]['table'])}"
@@ -208,7 +208,7 @@ def _anomaly_facts(estimator: Any, split: Split) -> dict[str, str]:
     """
     from vaekit.plots.anomaly import anomaly_counts, has_threshold
     from vaekit.plots.kinds import all_rows
-    from vaekit.report import anomaly_fact
+    from vaekit.runs.report import anomaly_fact
 
     if not has_threshold(estimator):
         return {}
@@ -268,7 +268,7 @@ def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None
     Measured on 2 CPU cores: 75-80 s per 60,000-image MNIST epoch for the conv net,
     under 20 s for a 784-1000-500-250 MLP.
     """
-    from vaekit.training import resolve_device
+    from vaekit.training.loop import resolve_device
 
     if params["architecture"] != "auto" or len(shape) < 3 or int(np.prod(shape)) <= SLOW_CONV_VALUES:
         return None
@@ -326,7 +326,7 @@ def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | 
 
 
 def check_resumable(out: Path) -> Path:
-    """:func:`~vaekit.rundir.resumable_folder`, refused (:class:`~vaekit.rundir.RunBusyError`)
+    """:func:`~vaekit.runs.folder.resumable_folder`, refused (:class:`~vaekit.runs.folder.RunBusyError`)
     while another process trains it."""
     folder = resumable_folder(out)
     check_not_busy(folder)
@@ -383,11 +383,11 @@ def train_run(
     ``checkpoint_minutes``: checkpoint at most this often instead of every epoch.
     Under ``torchrun``, ranks other than 0 train and return ``{}``.
     """
-    from vaekit.checkpoint import FIT_FILE
-    from vaekit.distributed import is_main_process, world
+    from vaekit.training.checkpoint import FIT_FILE
+    from vaekit.training.distributed import is_main_process, world
     from vaekit.nn import count_parameters
     from vaekit.plots import format_layer_table, layer_table, run_figures
-    from vaekit.report import render_report
+    from vaekit.runs.report import render_report
 
     main = is_main_process()
     if resume and main:

@@ -1,6 +1,6 @@
 """A saved model's folder and its ``config.json``, read without torch or scikit-learn.
 
-:mod:`vaekit.io` reads the weights and restores an estimator; this module only finds
+:mod:`vaekit.io.model` reads the weights and restores an estimator; this module only finds
 the folder, checks that it is a complete vaekit model of a format this vaekit reads,
 and parses ``config.json``. Commands use :func:`read_header` to check the data
 against the model (its columns, its sample shape, how it read its training data)
@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from vaekit._atomic import is_hidden_name, recover
 from vaekit._version import __version__
-from vaekit.data.atomic import is_hidden_name, recover
 
 FORMAT = "vaekit-model"
 FORMAT_VERSION = 2
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 RUN_MARKER = "vaekit-run.json"
-"""The marker of a run folder (see :mod:`vaekit.rundir`)."""
+"""The marker of a run folder (see :mod:`vaekit.runs.folder`)."""
 
 
 def _unfinished_run(path: Path) -> bool:
@@ -44,7 +44,7 @@ def model_dir(path: str | Path) -> Path:
     """``path`` itself, or ``path/model`` for a run folder written by ``vaekit train``.
 
     A model or run that an interrupted replace left set aside is put back first
-    (:func:`vaekit.data.atomic.recover`).
+    (:func:`vaekit._atomic.recover`).
     """
     path = Path(path)
     recover(path)

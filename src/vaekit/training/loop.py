@@ -29,9 +29,9 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from vaekit.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
-from vaekit.distributed import all_sum, join
 from vaekit.models import AutoEncoderModel
+from vaekit.training.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
+from vaekit.training.distributed import all_sum, join
 
 HISTORY_KEYS = (
     "epoch",
@@ -490,7 +490,7 @@ def train(
     train_batches, val_batches : BatchSource
         Batches of shape (B, *sample_shape). Without validation batches, early
         stopping watches the training loss. Under ``torchrun`` (see
-        :mod:`vaekit.distributed`), each rank's share of the batches; then the model
+        :mod:`vaekit.training.distributed`), each rank's share of the batches; then the model
         trains through DistributedDataParallel, metrics are summed over the ranks,
         and early stopping, decided on those, stops every rank at the same epoch.
     config : TrainingConfig

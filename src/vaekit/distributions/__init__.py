@@ -9,7 +9,7 @@ Posteriors (what ``encode`` returns):
 
 Noise: every random draw a model makes while training goes through :func:`draw`,
 from a ``torch.Generator`` or from :class:`MemberGenerators`, one generator per member
-of a vectorized ensemble (:mod:`vaekit.ensemble`).
+of a vectorized ensemble (:mod:`vaekit.training.ensemble`).
 
 Likelihoods (what ``decode`` returns): :class:`Gaussian` (fixed unit or learned
 variance), :class:`Bernoulli` (on logits) and :class:`ContinuousBernoulli` (on

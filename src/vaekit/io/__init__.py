@@ -1,0 +1,7 @@
+"""A model on disk: a folder of ``config.json`` and ``model.safetensors``, no pickle.
+
+- :mod:`~vaekit.io.modelfile`: what a model folder is, read without importing torch
+  (the command line checks a path before it imports anything heavy);
+- :mod:`~vaekit.io.model`: saving and loading an estimator, the codecs of its fitted
+  state, and the upgrade of older files.
+"""
