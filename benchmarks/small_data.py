@@ -116,7 +116,7 @@ from vaekit.data.split import load_split
 from vaekit.demo import TUTORIAL_PARAMS
 from vaekit.models import AutoEncoderModel
 from vaekit.runs.config import default_config, estimator_params
-from vaekit.training.loop import flush_denormals
+from vaekit.training.runtime import flush_denormals
 
 SEED = 0  # random_state of rows 1-3 and 5; row 4 keeps mnist_vae.SEED
 GOAL_SMALL = 0.7  # rows 1-2: vaekit seconds per step / hand loop's

@@ -13,7 +13,10 @@ import torch
 import vaekit.training.loop as training
 from vaekit import AutoEncoder, load
 from vaekit.models.ae import AutoEncoderModel
-from vaekit.training.loop import PLATEAU_FACTOR, TensorBatches, TrainingConfig, train
+from vaekit.training.batches import TensorBatches
+from vaekit.training.history import TrainingResult
+from vaekit.training.loop import train
+from vaekit.training.optim import PLATEAU_FACTOR, TrainingConfig
 
 
 def _data(n: int = 64) -> torch.Tensor:
@@ -34,7 +37,7 @@ def _step_rates(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return rates
 
 
-def _train(config: TrainingConfig, val: bool = False) -> training.TrainingResult:
+def _train(config: TrainingConfig, val: bool = False) -> TrainingResult:
     torch.manual_seed(0)
     model = AutoEncoderModel((3,), 2, "gaussian", "mlp", (8,))
     data = _data()

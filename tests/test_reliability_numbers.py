@@ -24,7 +24,9 @@ from vaekit.runs.config import default_config, to_toml
 from vaekit.runs.report import metrics_table
 from vaekit.runs.run import against_pca, findings, pca_ratio, train_run
 from vaekit.runs.sweep import format_table
-from vaekit.training.loop import TensorBatches, TrainingConfig, train
+from vaekit.training.batches import TensorBatches
+from vaekit.training.loop import train
+from vaekit.training.optim import TrainingConfig
 
 TINY = ("--epochs", "2", "--hidden", "16", "--quiet")
 CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py

@@ -37,8 +37,7 @@ from vaekit.data.stream import (
     stream_statistics,
 )
 from vaekit.data.validation import InputError, check_array
-from vaekit.training.batches import StreamBatches
-from vaekit.training.loop import TensorBatches
+from vaekit.training.batches import StreamBatches, TensorBatches
 
 CliRun = Callable[..., Result]  # the `cli` fixture of conftest.py
 

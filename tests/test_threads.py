@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from conftest import TINY, CliRun
 from vaekit import VAE, AutoEncoder, load
 from vaekit.runs.config import default_config, read_config
-from vaekit.training.loop import AUTO_THREADS, resolve_threads, torch_threads
+from vaekit.training.runtime import AUTO_THREADS, resolve_threads, torch_threads
 
 X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
 FAST = dict(hidden=(4,), epochs=1, batch_size=20, patience=None, verbose=0, random_state=0)

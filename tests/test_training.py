@@ -9,16 +9,11 @@ import torch
 
 from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.vae import VAEModel
-from vaekit.training.loop import (
-    TensorBatches,
-    TrainingConfig,
-    TrainingDivergedError,
-    _beta_at,
-    flat_parameters,
-    make_optimizer,
-    resolve_device,
-    train,
-)
+from vaekit.training.batches import TensorBatches
+from vaekit.training.loop import TrainingDivergedError, train
+from vaekit.training.optim import TrainingConfig, flat_parameters, make_optimizer
+from vaekit.training.optim import beta_at as _beta_at
+from vaekit.training.runtime import resolve_device
 
 
 def _data(n: int = 256, seed: int = 0) -> torch.Tensor:
@@ -177,7 +172,7 @@ def test_without_validation_the_model_own_loss_is_monitored() -> None:
 def test_progress_updates_are_sparse_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from vaekit.training.loop import LOG_PROGRESS_INTERVAL, progress_interval
+    from vaekit.training.runtime import LOG_PROGRESS_INTERVAL, progress_interval
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

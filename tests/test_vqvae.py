@@ -14,7 +14,9 @@ import torch
 from vaekit import VQVAE, datasets, load
 from vaekit.models.quantizer import VectorQuantizer
 from vaekit.models.vqvae import VQVAEModel
-from vaekit.training.loop import TensorBatches, TrainingConfig, train
+from vaekit.training.batches import TensorBatches
+from vaekit.training.loop import train
+from vaekit.training.optim import TrainingConfig
 
 
 def _model(ema: bool = False, commitment_cost: float = 0.25, seed: int = 0) -> VQVAEModel:

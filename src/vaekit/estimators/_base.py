@@ -51,10 +51,14 @@ from vaekit.estimators._resolve import (
 )
 from vaekit.io import model as io
 from vaekit.models import AutoEncoderModel
+from vaekit.training.batches import TensorBatches
 from vaekit.training.checkpoint import Checkpointer, start_fit
 from vaekit.training.distributed import World, device_for, world
 from vaekit.training.ensemble import can_train_together, train_together
-from vaekit.training.loop import TensorBatches, TrainingConfig, TrainingResult, resolve_device, train, with_threads
+from vaekit.training.history import TrainingResult
+from vaekit.training.loop import train
+from vaekit.training.optim import TrainingConfig
+from vaekit.training.runtime import resolve_device, with_threads
 
 PREDICT_BATCH = 4096
 """Rows per forward pass in every batched inference (transform, scores, likelihoods)."""

@@ -29,9 +29,8 @@ from vaekit.estimators._resolve import (
     resolve_hidden,
     resolve_preprocessing,
 )
-from vaekit.training.batches import StreamBatches
+from vaekit.training.batches import BatchSource, StreamBatches
 from vaekit.training.distributed import World
-from vaekit.training.loop import BatchSource
 
 Rows = Iterator[tuple[np.ndarray, np.ndarray | None]]
 """Chunks of rows in model units ``(n_chunk, *input_shape_)``, with their conditions (or None)."""

@@ -22,7 +22,7 @@ from vaekit.data.validation import check_positive_int
 from vaekit.io import model as io
 from vaekit.models import LIKELIHOODS
 from vaekit.nn import ACTIVATIONS
-from vaekit.training.loop import LR_SCHEDULES
+from vaekit.training.optim import LR_SCHEDULES
 
 __all__ = ["check_positive_int"]  # re-exported for the estimators' method arguments
 

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import StrOptions
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.estimators.vae import VAE
 from vaekit.models.btcvae import SAMPLINGS, BetaTCVAEModel
-from vaekit.training.loop import TrainingConfig
+from vaekit.training.optim import TrainingConfig
 
 
 class BetaTCVAE(VAE):

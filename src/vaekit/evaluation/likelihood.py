@@ -31,7 +31,7 @@ from torch import Tensor
 from vaekit.distributions import Bernoulli, Likelihood, standard_normal_log_prob
 from vaekit.estimators import PREDICT_BATCH
 from vaekit.estimators._params import check_positive_int
-from vaekit.training.loop import torch_threads
+from vaekit.training.runtime import torch_threads
 
 if TYPE_CHECKING:
     from vaekit.distributions.mixed import MixedTable

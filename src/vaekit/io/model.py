@@ -47,7 +47,7 @@ from vaekit.io.modelfile import (  # the folder and config.json, read without to
     model_dir,
     read_config,
 )
-from vaekit.training.loop import resolve_device
+from vaekit.training.runtime import resolve_device
 
 __all__ = [
     "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "ModelFileError", "SavedModel",

@@ -268,7 +268,7 @@ def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None
     Measured on 2 CPU cores: 75-80 s per 60,000-image MNIST epoch for the conv net,
     under 20 s for a 784-1000-500-250 MLP.
     """
-    from vaekit.training.loop import resolve_device
+    from vaekit.training.runtime import resolve_device
 
     if params["architecture"] != "auto" or len(shape) < 3 or int(np.prod(shape)) <= SLOW_CONV_VALUES:
         return None

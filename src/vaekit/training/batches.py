@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -46,6 +47,101 @@ DEFAULT_BUFFER_ROWS = 1 << 16
 
 Key = tuple[int, int, int]
 """``(chunk, lo, hi)``: the selected rows ``lo:hi`` of a chunk, counted among its selected rows."""
+
+
+Batch = Tensor | tuple[Tensor, Tensor]  # x, or x with its condition c
+
+
+class BatchSource(Protocol):
+    """What the loop trains on: an iterable of batches with a length."""
+
+    def __iter__(self) -> Iterator[Batch]: ...
+
+    def __len__(self) -> int: ...
+
+
+class TensorBatches:
+    """Batches of an in-memory tensor, reshuffled on every pass when ``shuffle``.
+
+    Parameters
+    ----------
+    data : Tensor of shape (n, *sample_shape)
+        Already on the training device.
+    batch_size : int
+    shuffle : bool
+    generator : torch.Generator or None
+        Drives the permutation; must live on ``data``'s device.
+    condition : Tensor of shape (n, k) or None
+        A condition per sample (conditional models); then each batch is a pair
+        ``(x, c)`` sliced with the same rows.
+    rank, world_size : int
+        Data-parallel training: every rank draws the same permutation (seed the
+        generators alike) and takes its own contiguous share of each batch of
+        ``batch_size`` rows, so the ranks together see the batches one process would.
+        A last batch with fewer rows than ranks is dropped, so that every rank has
+        rows in every batch.
+    """
+
+    def __init__(
+        self,
+        data: Tensor,
+        batch_size: int,
+        shuffle: bool = True,
+        generator: torch.Generator | None = None,
+        condition: Tensor | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.condition = condition
+        self.rank = rank
+        self.world_size = world_size
+        n = len(data)
+        tail = n % batch_size
+        self._n_rows = n - tail if world_size > 1 and 0 < tail < world_size else n
+
+    def __len__(self) -> int:
+        return math.ceil(self._n_rows / self.batch_size)
+
+    def global_rows(self, i: int) -> int:
+        """Rows of batch ``i`` over every rank together."""
+        return min(self.batch_size, self._n_rows - i * self.batch_size)
+
+    def _rows(self, rows: slice | Tensor) -> Batch:
+        if self.condition is None:
+            return self.data[rows]  # (B, *sample_shape)
+        return self.data[rows], self.condition[rows]  # (B, *sample_shape), (B, k)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.data)
+        if self.world_size > 1:
+            yield from self._shares(n)
+            return
+        if not self.shuffle:
+            for start in range(0, n, self.batch_size):
+                yield self._rows(slice(start, start + self.batch_size))
+            return
+        order = torch.randperm(n, generator=self.generator, device=self.data.device)
+        for start in range(0, n, self.batch_size):
+            yield self._rows(order[start : start + self.batch_size])
+
+    def _shares(self, n: int) -> Iterator[Batch]:
+        """This rank's share of every batch (data-parallel)."""
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=self.data.device)
+        else:
+            order = torch.arange(n, device=self.data.device)
+        for start in range(0, self._n_rows, self.batch_size):
+            rows = order[start : min(start + self.batch_size, self._n_rows)]
+            yield self._rows(torch.tensor_split(rows, self.world_size)[self.rank])
+
+
+def split_batch(batch: Batch) -> tuple[Tensor, Tensor | None]:
+    """``x`` or ``(x, c)`` -> ``(x, c or None)``."""
+    return batch if isinstance(batch, tuple) else (batch, None)
 
 
 @dataclass

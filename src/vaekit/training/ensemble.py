@@ -41,22 +41,11 @@ from tqdm.auto import tqdm
 from vaekit.distributions import MemberGenerators
 from vaekit.models import AutoEncoderModel
 from vaekit.nn import MLP
-from vaekit.training.loop import (
-    BatchSource,
-    RunTracker,
-    TensorBatches,
-    TrainingConfig,
-    TrainingDivergedError,
-    TrainingResult,
-    _beta_at,
-    epoch_row,
-    flat_parameters,
-    flush_denormals,
-    make_optimizer,
-    make_scheduler,
-    progress_interval,
-    split_batch,
-)
+from vaekit.training.batches import BatchSource, TensorBatches, split_batch
+from vaekit.training.history import RunTracker, TrainingResult, epoch_row
+from vaekit.training.loop import TrainingDivergedError
+from vaekit.training.optim import TrainingConfig, beta_at, flat_parameters, make_optimizer, make_scheduler
+from vaekit.training.runtime import flush_denormals, progress_interval
 
 ENABLED = True
 """Train stackable restarts together; False trains them one after another (to compare)."""
@@ -294,7 +283,7 @@ def _train_together(
         n_seen = 0
         beta = config.beta
         for i, (x, condition) in enumerate(batches):
-            beta = _beta_at(config, epoch, i, n_batches)
+            beta = beta_at(config, epoch, i, n_batches)
             out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=epoch + (i + 1) / n_batches)
             rows = len(x) // members
             losses = (out.reconstruction + beta * out.kl).view(members, rows).mean(1)  # (R,): each member's loss

@@ -1,6 +1,8 @@
-"""The training loop: one explicit loop over a batch source.
+"""The training loop: one explicit loop over a batch source (its settings and Adam in
+:mod:`~vaekit.training.optim`, its history in :mod:`~vaekit.training.history`, threads and
+devices in :mod:`~vaekit.training.runtime`).
 
-In-memory data takes the fast path, :class:`TensorBatches`: a random permutation
+In-memory data takes the fast path, :class:`~vaekit.training.batches.TensorBatches`: a random permutation
 sliced into batches on the tensor itself, with no per-sample Dataset or collate, so a
 small MLP is limited by its matrix multiplications rather than by Python. Any other
 iterable of ``(B, *sample_shape)`` tensors with a ``__len__`` can stand in for it.
@@ -16,13 +18,10 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from numbers import Integral
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -30,221 +29,16 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from vaekit.models import AutoEncoderModel
+from vaekit.training.batches import Batch, BatchSource, split_batch
 from vaekit.training.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
 from vaekit.training.distributed import all_sum, join
-
-HISTORY_KEYS = (
-    "epoch",
-    "beta",
-    "train_loss",
-    "train_reconstruction",
-    "train_kl",
-    "val_loss",
-    "val_reconstruction",
-    "val_kl",
-    "lr",
-    "seconds",
-)
-LR_SCHEDULES = ("constant", "cosine", "plateau")
-T = TypeVar("T")
-PLATEAU_FACTOR = 0.1  # "plateau": the rate is multiplied by this ...
-PLATEAU_PATIENCE = 5  # ... after this many epochs without improvement (or patience // 2)
+from vaekit.training.history import HISTORY_KEYS, RunTracker, TrainingResult, epoch_row, snapshot
+from vaekit.training.optim import TrainingConfig, beta_at, flat_parameters, make_optimizer, make_scheduler
+from vaekit.training.runtime import flush_denormals, progress_interval
 
 
 class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite during training."""
-
-
-Batch = Tensor | tuple[Tensor, Tensor]  # x, or x with its condition c
-
-
-class BatchSource(Protocol):
-    """What the loop trains on: an iterable of batches with a length."""
-
-    def __iter__(self) -> Iterator[Batch]: ...
-
-    def __len__(self) -> int: ...
-
-
-class TensorBatches:
-    """Batches of an in-memory tensor, reshuffled on every pass when ``shuffle``.
-
-    Parameters
-    ----------
-    data : Tensor of shape (n, *sample_shape)
-        Already on the training device.
-    batch_size : int
-    shuffle : bool
-    generator : torch.Generator or None
-        Drives the permutation; must live on ``data``'s device.
-    condition : Tensor of shape (n, k) or None
-        A condition per sample (conditional models); then each batch is a pair
-        ``(x, c)`` sliced with the same rows.
-    rank, world_size : int
-        Data-parallel training: every rank draws the same permutation (seed the
-        generators alike) and takes its own contiguous share of each batch of
-        ``batch_size`` rows, so the ranks together see the batches one process would.
-        A last batch with fewer rows than ranks is dropped, so that every rank has
-        rows in every batch.
-    """
-
-    def __init__(
-        self,
-        data: Tensor,
-        batch_size: int,
-        shuffle: bool = True,
-        generator: torch.Generator | None = None,
-        condition: Tensor | None = None,
-        rank: int = 0,
-        world_size: int = 1,
-    ) -> None:
-        self.data = data
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-        self.condition = condition
-        self.rank = rank
-        self.world_size = world_size
-        n = len(data)
-        tail = n % batch_size
-        self._n_rows = n - tail if world_size > 1 and 0 < tail < world_size else n
-
-    def __len__(self) -> int:
-        return math.ceil(self._n_rows / self.batch_size)
-
-    def global_rows(self, i: int) -> int:
-        """Rows of batch ``i`` over every rank together."""
-        return min(self.batch_size, self._n_rows - i * self.batch_size)
-
-    def _rows(self, rows: slice | Tensor) -> Batch:
-        if self.condition is None:
-            return self.data[rows]  # (B, *sample_shape)
-        return self.data[rows], self.condition[rows]  # (B, *sample_shape), (B, k)
-
-    def __iter__(self) -> Iterator[Batch]:
-        n = len(self.data)
-        if self.world_size > 1:
-            yield from self._shares(n)
-            return
-        if not self.shuffle:
-            for start in range(0, n, self.batch_size):
-                yield self._rows(slice(start, start + self.batch_size))
-            return
-        order = torch.randperm(n, generator=self.generator, device=self.data.device)
-        for start in range(0, n, self.batch_size):
-            yield self._rows(order[start : start + self.batch_size])
-
-    def _shares(self, n: int) -> Iterator[Batch]:
-        """This rank's share of every batch (data-parallel)."""
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator, device=self.data.device)
-        else:
-            order = torch.arange(n, device=self.data.device)
-        for start in range(0, self._n_rows, self.batch_size):
-            rows = order[start : min(start + self.batch_size, self._n_rows)]
-            yield self._rows(torch.tensor_split(rows, self.world_size)[self.rank])
-
-
-def split_batch(batch: Batch) -> tuple[Tensor, Tensor | None]:
-    """``x`` or ``(x, c)`` -> ``(x, c or None)``."""
-    return batch if isinstance(batch, tuple) else (batch, None)
-
-
-@dataclass
-class TrainingConfig:
-    """Settings of :func:`train`.
-
-    ``patience=None`` turns early stopping off; ``kl_warmup_epochs=0`` turns warm-up
-    off; ``grad_clip=None`` turns clipping off.
-
-    What is minimized is the model's own ``loss``: the loop knows no model variant.
-
-    ``precision="bf16"``: the model's loss is computed under ``torch.autocast`` with
-    bfloat16 (on the model's device); gradients, Adam and the history stay float32.
-
-    ``lr_schedule``: "constant" keeps ``lr``; "cosine" lowers it after every batch on
-    a half cosine from ``lr`` to 0 at the end of ``epochs`` (Loshchilov & Hutter,
-    2017, without restarts); "plateau" multiplies it by :data:`PLATEAU_FACTOR` when
-    the monitored loss (validation, else training) has not improved for
-    ``min(PLATEAU_PATIENCE, patience // 2)`` epochs (at least 1), so that the rate
-    drops before early stopping gives up.
-    """
-
-    epochs: int = 100
-    lr: float = 1e-3
-    lr_schedule: str = "constant"
-    beta: float = 1.0
-    kl_warmup_epochs: float = 0.0
-    grad_clip: float | None = None
-    patience: int | None = 10
-    verbose: int = 1
-    precision: str = "float32"
-
-
-@dataclass
-class TrainingResult:
-    """History of a run: one entry per epoch under each of :data:`HISTORY_KEYS`."""
-
-    history: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
-    best_epoch: int = 0
-    best_loss: float = math.inf
-    stopped_early: bool = False
-
-
-@dataclass
-class RunTracker:
-    """The history, best weights and early stopping of one training run."""
-
-    config: TrainingConfig
-    result: TrainingResult = field(default_factory=TrainingResult)
-    best_state: dict[str, Tensor] | None = None
-    bad_epochs: int = 0
-
-    def end_epoch(
-        self,
-        row: dict[str, float],
-        monitored: float,
-        snapshot: Callable[[], dict[str, Tensor]],
-        warming_up: bool,
-    ) -> bool:
-        """Record epoch ``row`` (every key of :data:`HISTORY_KEYS`); keep ``snapshot()`` when
-        ``monitored`` is the best loss yet; True when early stopping says stop."""
-        for key in HISTORY_KEYS:
-            self.result.history[key].append(float(row[key]))
-        if monitored < self.result.best_loss:
-            self.result.best_loss, self.result.best_epoch, self.bad_epochs = monitored, int(row["epoch"]), 0
-            self.best_state = snapshot()
-        else:
-            self.bad_epochs += 1
-        patience = self.config.patience
-        if patience is not None and self.bad_epochs > patience and not warming_up:
-            self.result.stopped_early = True
-        return self.result.stopped_early
-
-
-def epoch_row(
-    epoch: int, beta: float, train: tuple[float, float], val: dict[str, float] | None, lr: float, seconds: float
-) -> dict[str, float]:
-    """One history entry: epoch ``epoch`` (0-based) ended with KL weight ``beta``, mean training
-    (reconstruction, KL) per row ``train``, the validation means ``val`` (or none)."""
-    nan = math.nan
-    return {
-        "epoch": epoch + 1,
-        "beta": beta,
-        "train_loss": train[0] + beta * train[1],
-        "train_reconstruction": train[0],
-        "train_kl": train[1],
-        "val_loss": val["loss"] if val else nan,
-        "val_reconstruction": val["reconstruction"] if val else nan,
-        "val_kl": val["kl"] if val else nan,
-        "lr": lr,
-        "seconds": seconds,
-    }
-
-
-def snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
-    """A copy of the model's weights."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 @torch.no_grad()
@@ -275,99 +69,6 @@ def evaluate(
     return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
 
 
-def _beta_at(config: TrainingConfig, epoch: int, batch: int, n_batches: int) -> float:
-    """Linear KL warm-up from 0 to ``config.beta`` over ``kl_warmup_epochs``."""
-    if config.kl_warmup_epochs <= 0:
-        return config.beta
-    progress = (epoch + (batch + 1) / n_batches) / config.kl_warmup_epochs
-    return config.beta * min(1.0, progress)
-
-
-LOG_PROGRESS_INTERVAL = 10.0  # seconds between progress updates written to a file or pipe
-
-
-def progress_interval() -> float:
-    """Seconds between progress-bar updates: tqdm's 0.1 on a terminal or in a notebook,
-    :data:`LOG_PROGRESS_INTERVAL` when stderr is a file or a pipe, so that a log gets a
-    line every few seconds instead of one per epoch."""
-    if any(cls.__name__ == "tqdm_notebook" for cls in tqdm.__mro__):  # a widget redraws in place
-        return 0.1
-    isatty = getattr(sys.stderr, "isatty", None)
-    return 0.1 if isatty is not None and isatty() else LOG_PROGRESS_INTERVAL
-
-
-def make_scheduler(
-    optimizer: torch.optim.Optimizer, config: TrainingConfig, n_batches: int
-) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None:
-    """The scheduler of ``config.lr_schedule`` (see :class:`TrainingConfig`), or None.
-
-    The cosine one is stepped after every batch, over ``epochs * n_batches`` steps;
-    the plateau one once per epoch with the monitored loss.
-    """
-    if config.lr_schedule == "constant":
-        return None
-    if config.lr_schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs * n_batches))
-    if config.lr_schedule == "plateau":
-        patience = PLATEAU_PATIENCE if config.patience is None else min(PLATEAU_PATIENCE, config.patience // 2)
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=PLATEAU_FACTOR, patience=max(1, patience)
-        )
-    raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
-
-
-def make_optimizer(params: Iterable[Tensor], lr: float, device: torch.device) -> torch.optim.Adam:
-    """Adam with PyTorch's default settings and ``lr``, as one fused kernel on the CPU and CUDA.
-
-    The fused step is the same arithmetic as the default one, done in one pass over
-    each parameter instead of about ten separate operations: on the tutorial network
-    (16 small tensors) a step took 144 us instead of 606 us (``benchmarks/small_data.py``).
-    """
-    return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
-
-
-@contextmanager
-def flat_parameters(
-    module: torch.nn.Module, enabled: bool = True
-) -> Iterator[tuple[list[Tensor], Callable[[], object]]]:
-    """The tensors for the optimizer to update, and a function that zeroes their gradients.
-
-    Enabled (and every trainable parameter of the same dtype and device), each
-    parameter becomes a view into one flat tensor for the length of the block, and its
-    gradient a view into another: backward adds into the flat gradient, and the
-    optimizer updates one tensor instead of one per layer (on the tutorial network
-    Adam's step went from ~330 us for 16 tensors to ~80 us). On exit every parameter
-    gets storage of its own again and its gradient is dropped. The optimizer sees the
-    same numbers either way, as long as every parameter gets a gradient at every step,
-    as in every vaekit model. Disabled, the block gets the parameters themselves.
-    """
-    params: list[Tensor] = [p for p in module.parameters() if p.requires_grad]
-    same = len({(p.dtype, p.device) for p in params}) == 1
-    if not enabled or not same:
-
-        def drop() -> None:
-            for p in params:
-                p.grad = None
-
-        yield params, drop
-        return
-    flat = torch.cat([p.detach().reshape(-1) for p in params])
-    grad = torch.zeros_like(flat)
-    offset = 0
-    for p in params:
-        p.data = flat[offset : offset + p.numel()].view_as(p)
-        p.grad = grad[offset : offset + p.numel()].view_as(p)
-        offset += p.numel()
-    whole = torch.nn.Parameter(flat)
-    whole.grad = grad
-    try:
-        yield [whole], grad.zero_
-    finally:
-        for p in params:
-            p.data = p.data.clone()
-            p.grad = None
-
-
 def _check_finite(losses: Tensor, epoch: int) -> None:
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
@@ -377,70 +78,6 @@ def _check_finite(losses: Tensor, epoch: int) -> None:
             f"batch {batch + 1} of {len(losses)}. Try a smaller lr, grad_clip=1.0, "
             "KL warm-up, or check the data for extreme values."
         )
-
-
-@contextmanager
-def flush_denormals() -> Iterator[None]:
-    """Treat denormal floats as zero on the CPU while training, then switch back off.
-
-    Tiny gradients make Adam's second-moment estimates denormal; CPUs handle those
-    dozens of times slower (a 6-5-5-4 VAE went from 16 s to over 400 s). PyTorch has
-    no getter for this flag, so it is restored to its default, off.
-    """
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
-
-
-AUTO_THREADS = 1
-"""``threads="auto"``: the CPU threads torch uses to train and run a model (see :func:`resolve_threads`)."""
-
-
-def resolve_threads(threads: int | str | None) -> int | None:
-    """The thread count ``threads`` asks for: "auto" -> :data:`AUTO_THREADS`, None -> None.
-
-    None means "leave torch's setting alone" (torch's default is one thread per core),
-    and so does a value that is not a positive integer: the estimator's parameter check
-    refuses it with scikit-learn's message.
-    """
-    if isinstance(threads, str):
-        return AUTO_THREADS if threads == "auto" else None
-    if isinstance(threads, Integral) and not isinstance(threads, bool) and threads >= 1:
-        return int(threads)
-    return None
-
-
-@contextmanager
-def torch_threads(threads: int | str | None) -> Iterator[None]:
-    """Run the block with torch using ``threads`` CPU threads, then restore the caller's count.
-
-    Torch's default, one thread per core, spends most of its time waiting for busy
-    cores when anything else runs on the machine: small networks trained 7-20x slower
-    than on one thread (``benchmarks/threads.py``, RESULTS.md). None leaves the count as is.
-    """
-    wanted = resolve_threads(threads)
-    previous = torch.get_num_threads()
-    if wanted is None or wanted == previous:
-        yield
-        return
-    torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def with_threads(method: Callable[..., T]) -> Callable[..., T]:
-    """Decorate an estimator method to run under :func:`torch_threads` with its ``threads`` parameter."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        with torch_threads(getattr(self, "threads", None)):
-            return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 def _epoch_sums(
@@ -632,7 +269,7 @@ def _train(
         betas: list[float] = []
         for i, batch in enumerate(train_batches):
             x, condition = split_batch(batch)
-            beta = _beta_at(config, epoch, i, n_batches)
+            beta = beta_at(config, epoch, i, n_batches)
             if mixed:  # a disabled autocast context still costs ~17 us a step (measured on the tutorial network)
                 with torch.autocast(device.type, dtype=torch.bfloat16):
                     out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
@@ -688,26 +325,3 @@ def _train(
     if checkpoint is not None:  # the finished restart: its best weights and history
         checkpoint.save(_state(epoch + 1, model, run, optimizer, scheduler, generator, True))
     return run.result
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'auto' -> CUDA if available, then Apple MPS, then CPU; anything else as given."""
-    if str(device) != "auto":
-        try:
-            resolved = torch.device(device)
-        except (RuntimeError, TypeError, ValueError):
-            resolved = None
-        if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
-            raise ValueError(f"device={device!r} is not a device vaekit trains on: use auto, cpu, cuda, cuda:N or mps")
-        if resolved.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
-        if resolved.type == "mps" and not (
-            getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-        ):
-            raise ValueError(f"device={device!r} was asked for, but Apple's MPS is not available here")
-        return resolved
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
