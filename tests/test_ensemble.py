@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import vaekit.estimators._base as base
+import vaekit.estimators._restarts as base
 import vaekit.training.ensemble as ensemble
 from vaekit import IWAE, VAE, AutoEncoder, DenoisingAutoEncoder
 from vaekit import ConditionalVAE as CVAE

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-import vaekit.estimators._base as base
+import vaekit.estimators._fitdata as base
 import vaekit.training.loop as training
 from vaekit import VAE, AutoEncoder
 from vaekit.data.stream import NpyChunks

@@ -34,34 +34,24 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from vaekit.data.columns import align_columns
-from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators import _outliers, _table
-from vaekit.estimators._fingerprint import data_digest, fit_fingerprint
-from vaekit.estimators._fitdata import FitData, is_streamed, stream_data, validation_mask
-from vaekit.estimators._labels import fit_classes, one_hot
+from vaekit.estimators._fingerprint import fit_fingerprint
+from vaekit.estimators._fitdata import PREDICT_BATCH, array_data, is_streamed, stream_data
+from vaekit.estimators._labels import one_hot
 from vaekit.estimators._outliers import OutlierMethods, to_user_units
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import (
     DataSummary,
-    resolve_architecture,
-    resolve_hidden,
     resolve_likelihood,
-    resolve_preprocessing,
 )
+from vaekit.estimators._restarts import train_restarts
 from vaekit.io import model as io
 from vaekit.models import AutoEncoderModel
-from vaekit.training.batches import TensorBatches
-from vaekit.training.checkpoint import Checkpointer, start_fit
-from vaekit.training.distributed import World, device_for, world
-from vaekit.training.ensemble import can_train_together, train_together
-from vaekit.training.history import TrainingResult
-from vaekit.training.loop import train
+from vaekit.training.checkpoint import start_fit
+from vaekit.training.distributed import device_for, world
 from vaekit.training.optim import TrainingConfig
 from vaekit.training.runtime import resolve_device, with_threads
-
-PREDICT_BATCH = 4096
-"""Rows per forward pass in every batched inference (transform, scores, likelihoods)."""
 
 REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 """Estimator classes by kind ("vae", "vqvae", ...), filled as classes are declared."""
@@ -274,23 +264,14 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         if is_streamed(X):
             data = stream_data(self, X, y, rng, here, buffer_rows, workers)
         else:
-            data = self._array_data(X, y, rng, here)
+            data = array_data(self, X, y, rng, here)
         self.n_train_ = data.n_train
         folder = checkpoint_dir if checkpoint_dir is not None else resume_from
         if folder is not None:
             fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
             start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
         every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
-        runs = None if folder is not None else self._train_together(seeds, data)
-        if runs is None:
-            runs = [
-                self._train_once(
-                    seed,
-                    data,
-                    None if folder is None else Checkpointer(Path(folder) / f"init-{i}", every, write=here.main),
-                )
-                for i, seed in enumerate(seeds)
-            ]
+        runs = train_restarts(self, seeds, data, None if folder is None else Path(folder), every)
         self.init_losses_ = [result.best_loss for _, result in runs]
         self.model_, result = runs[int(np.argmin(self.init_losses_))]
         self.model_.eval()
@@ -301,113 +282,9 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         self._fit_offset(data.rows(False), data.constant)  # the threshold of predict(), from every training row
         return self
 
-    def _array_data(self, X: Any, y: Any, rng: np.random.RandomState, here: World) -> FitData:
-        """Check X (and y) in memory, set the fitted shape, choices and scaling; the batches on the device."""
-        table = _table.needs_table(X, self.likelihood, self.column_types)
-        X = _table.fit_table(self, X) if table else check_array(X)  # a mixed table: encoded (n, n_encoded)
-        if self.conditional:
-            self.classes_, self.class_prior_ = fit_classes(y, len(X), type(self).__name__)
-        conditions = self._conditions(y if self.conditional else None, len(X), "fit")  # (n, k) or None
-        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.n_features_in_ = len(self.table_.names) if table else math.prod(self.input_shape_)
-        summary = DataSummary.of(X)
-        self.architecture_ = resolve_architecture(self.architecture, summary)
-        self.likelihood_ = "mixed" if table else self._resolve_likelihood(summary)
-        if table and (self.architecture_ != "mlp" or self.likelihood in ("bernoulli", "continuous-bernoulli")):
-            raise InputError(
-                f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
-                f"'mlp' and likelihood='auto' or 'mixed' (got {self.architecture!r}, {self.likelihood!r})"
-            )
-        self.hidden_ = resolve_hidden(self.hidden, self.architecture_, self.input_shape_)
-        names = getattr(self, "feature_names_in_", None)  # for the note on constant columns
-        kind = "none" if table else resolve_preprocessing(self.preprocessing, self.likelihood_, summary)
-        self.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
-        val = validation_mask(len(X), self.validation_fraction, rng)
-        n_val = int(val.sum())
-        val_rows, train_rows = np.flatnonzero(val), np.flatnonzero(~val)
-        X_model = self.scaling_.transform(X)
-        data = torch.from_numpy(X_model).to(self.device_)
-        condition = None if conditions is None else torch.from_numpy(conditions).to(self.device_)
-
-        def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
-            return None if t is None or not n_val else t[torch.as_tensor(index, device=self.device_)]
-
-        train_data = rows(data, train_rows) if n_val else data
-        assert train_data is not None  # rows() of a tensor is a tensor
-        train_condition = rows(condition, train_rows) if n_val else condition
-        val_data = rows(data, val_rows)
-        val_batches = None
-        if val_data is not None:
-            val_batches = TensorBatches(
-                val_data,
-                PREDICT_BATCH,
-                False,
-                condition=rows(condition, val_rows),
-                rank=here.rank,
-                world_size=here.size,
-            )
-
-        def make_train(order: torch.Generator) -> TensorBatches:
-            return TensorBatches(
-                train_data,
-                self.batch_size,
-                True,
-                order,
-                condition=train_condition,
-                rank=here.rank,
-                world_size=here.size,
-            )
-
-        def chunks(train_only: bool) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-            if train_only and n_val:
-                yield X_model[train_rows], None if conditions is None else conditions[train_rows]
-            else:
-                yield X_model, conditions
-
-        same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
-        description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
-        return FitData(len(train_data), make_train, val_batches, description, chunks, same)
-
     def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
         return resolve_likelihood(self.likelihood, X)
-
-    def _seeded_model(self, seed: int) -> AutoEncoderModel:
-        """A new model with the initial weights drawn with ``seed``, on the device."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return self._build_model().to(self.device_)
-
-    def _train_together(self, seeds: list[int], data: FitData) -> list[tuple[AutoEncoderModel, TrainingResult]] | None:
-        """Every restart at once, as one vectorized ensemble (:mod:`vaekit.training.ensemble`), each
-        exactly as :meth:`_train_once` trains it alone; None when they cannot train together."""
-        if len(seeds) < 2 or world().parallel:
-            return None
-        config = self._training_config()
-        batches = [data.make_train(torch.Generator(self.device_).manual_seed(seed + 1)) for seed in seeds]
-        if not can_train_together(config, batches[0]):
-            return None
-        models = [self._seeded_model(seed) for seed in seeds]
-        results = train_together(models, batches, data.val_batches, config, [seed + 2 for seed in seeds])  # type: ignore[arg-type]  # can_train_together: batches[0], and so each, is a TensorBatches
-        return None if results is None else list(zip(models, results, strict=True))
-
-    def _train_once(
-        self, seed: int, data: FitData, checkpoint: Checkpointer | None = None
-    ) -> tuple[AutoEncoderModel, TrainingResult]:
-        """One training run from the initialization drawn with ``seed``.
-
-        One generator draws the batch order and the noise; in data-parallel training
-        every rank draws the same order, and noise of its own.
-        """
-        here = world()
-        model = self._seeded_model(seed)
-        order = torch.Generator(self.device_).manual_seed(seed + 1)
-        noise = order if not here.parallel else torch.Generator(self.device_).manual_seed(seed + 1 + (here.rank << 32))
-        config = self._training_config()
-        result = train(
-            model, data.make_train(order), data.val_batches, config, noise, val_seed=seed + 2, checkpoint=checkpoint
-        )
-        return model, result
 
     def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """Hook for state derived from the trained model (the AE's latent Gaussian).

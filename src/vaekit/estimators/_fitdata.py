@@ -19,21 +19,28 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.stream import ChunkSource, ImageFolderChunks, RowSubset, open_stream, stream_statistics
-from vaekit.data.validation import InputError
+from vaekit.data.validation import InputError, check_array
+from vaekit.estimators import _table
+from vaekit.estimators._fingerprint import data_digest
+from vaekit.estimators._labels import fit_classes
 from vaekit.estimators._resolve import (
     DataSummary,
     resolve_architecture,
     resolve_hidden,
     resolve_preprocessing,
 )
-from vaekit.training.batches import BatchSource, StreamBatches
+from vaekit.training.batches import BatchSource, StreamBatches, TensorBatches
 from vaekit.training.distributed import World
 
 Rows = Iterator[tuple[np.ndarray, np.ndarray | None]]
 """Chunks of rows in model units ``(n_chunk, *input_shape_)``, with their conditions (or None)."""
+
+PREDICT_BATCH = 4096
+"""Rows per forward pass in every batched inference (transform, scores, likelihoods)."""
 
 
 @dataclass
@@ -187,3 +194,72 @@ def stream_data(
         rows=rows,
         constant=bool(np.all(stats.std == 0)),
     )
+
+
+def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here: World) -> FitData:
+    """Check X (and y) in memory, set the estimator's fitted shape, choices and scaling; the batches on the
+    device (the in-memory twin of :func:`stream_data`)."""
+    table = _table.needs_table(X, estimator.likelihood, estimator.column_types)
+    X = _table.fit_table(estimator, X) if table else check_array(X)  # a mixed table: encoded (n, n_encoded)
+    if estimator.conditional:
+        estimator.classes_, estimator.class_prior_ = fit_classes(y, len(X), type(estimator).__name__)
+    conditions = estimator._conditions(y if estimator.conditional else None, len(X), "fit")  # (n, k) or None
+    estimator.input_shape_ = tuple(int(s) for s in X.shape[1:])
+    estimator.n_features_in_ = len(estimator.table_.names) if table else math.prod(estimator.input_shape_)
+    summary = DataSummary.of(X)
+    estimator.architecture_ = resolve_architecture(estimator.architecture, summary)
+    estimator.likelihood_ = "mixed" if table else estimator._resolve_likelihood(summary)
+    if table and (estimator.architecture_ != "mlp" or estimator.likelihood in ("bernoulli", "continuous-bernoulli")):
+        raise InputError(
+            f"a table with categories or gaps is modelled column by column: it takes architecture='auto' or "
+            f"'mlp' and likelihood='auto' or 'mixed' (got {estimator.architecture!r}, {estimator.likelihood!r})"
+        )
+    estimator.hidden_ = resolve_hidden(estimator.hidden, estimator.architecture_, estimator.input_shape_)
+    names = getattr(estimator, "feature_names_in_", None)  # for the note on constant columns
+    kind = "none" if table else resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
+    estimator.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
+    val = validation_mask(len(X), estimator.validation_fraction, rng)
+    n_val = int(val.sum())
+    val_rows, train_rows = np.flatnonzero(val), np.flatnonzero(~val)
+    X_model = estimator.scaling_.transform(X)
+    data = torch.from_numpy(X_model).to(estimator.device_)
+    condition = None if conditions is None else torch.from_numpy(conditions).to(estimator.device_)
+
+    def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
+        return None if t is None or not n_val else t[torch.as_tensor(index, device=estimator.device_)]
+
+    train_data = rows(data, train_rows) if n_val else data
+    assert train_data is not None  # rows() of a tensor is a tensor
+    train_condition = rows(condition, train_rows) if n_val else condition
+    val_data = rows(data, val_rows)
+    val_batches = None
+    if val_data is not None:
+        val_batches = TensorBatches(
+            val_data,
+            PREDICT_BATCH,
+            False,
+            condition=rows(condition, val_rows),
+            rank=here.rank,
+            world_size=here.size,
+        )
+
+    def make_train(order: torch.Generator) -> TensorBatches:
+        return TensorBatches(
+            train_data,
+            estimator.batch_size,
+            True,
+            order,
+            condition=train_condition,
+            rank=here.rank,
+            world_size=here.size,
+        )
+
+    def chunks(train_only: bool) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        if train_only and n_val:
+            yield X_model[train_rows], None if conditions is None else conditions[train_rows]
+        else:
+            yield X_model, conditions
+
+    same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
+    description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
+    return FitData(len(train_data), make_train, val_batches, description, chunks, same)
