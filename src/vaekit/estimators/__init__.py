@@ -19,7 +19,8 @@ import pkgutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaekit.estimators._base import PREDICT_BATCH, REGISTRY, BaseAutoEncoder
+from vaekit.estimators._base import REGISTRY, BaseAutoEncoder
+from vaekit.estimators._fitdata import PREDICT_BATCH
 from vaekit.estimators.ae import AutoEncoder, DenoisingAutoEncoder
 from vaekit.estimators.cvae import ConditionalVAE
 from vaekit.estimators.iwae import IWAE

@@ -21,7 +21,7 @@ one-hot encodes them in :meth:`_conditions`, and hands them to its module.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,16 +29,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names as _sklearn_feature_names
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from vaekit.data.columns import align_columns
-from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import fit_fingerprint
-from vaekit.estimators._fitdata import PREDICT_BATCH, array_data, is_streamed, stream_data
-from vaekit.estimators._labels import one_hot
+from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
+from vaekit.estimators._inference import BatchedInference
+from vaekit.estimators._inputs import InputChecks, _check_feature_names
 from vaekit.estimators._outliers import OutlierMethods, to_user_units
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import (
@@ -62,21 +60,9 @@ _TRAINING_FIELDS = (
 )  # fmt: skip
 
 
-def _check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
-    """scikit-learn's check of a DataFrame's column names, after refusing names given twice in one line."""
-    columns = getattr(X, "columns", None)
-    if columns is not None:
-        names = [str(c) for c in columns]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise InputError(
-                f"X has columns with the same name: {', '.join(repr(n) for n in twice[:5])}; "
-                "each column needs a name of its own"
-            )
-    _sklearn_feature_names(estimator, X, reset=reset)
-
-
-class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoEncoder(
+    InputChecks, BatchedInference, OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """The shared machinery; a subclass declares its kind (see the module docstring)."""
 
     kind: ClassVar[str] = ""
@@ -119,62 +105,6 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         self._validate_params()
         if self.hidden is not None and any(isinstance(h, bool) or int(h) < 1 for h in self.hidden):
             raise ValueError(f"hidden must be a sequence of positive widths, got {self.hidden!r}")
-
-    def validate_input(self, X: Any, name: str = "X") -> np.ndarray:
-        """X as the fitted model reads it, in X's own units.
-
-        Checked against what fit saw: a DataFrame is matched to the training columns
-        by name (reordered columns and extra columns are fine, missing ones are an
-        error naming them); flattened images are reshaped; NaN, infinite values and
-        a wrong shape are errors that say where.
-
-        Returns
-        -------
-        ndarray of float32, shape (n_samples, *input_shape_)
-        """
-        check_is_fitted(self, "model_")
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None and hasattr(X, "columns"):
-            X = align_columns(X, [str(n) for n in names], source=name)
-        _check_feature_names(self, X, reset=False)
-        array = check_array(X, name)
-        expected = self.input_shape_
-        if array.ndim == 2 and len(expected) > 1 and array.shape[1] == math.prod(expected):
-            array = array.reshape(len(array), *expected)  # flattened images are accepted
-        got = array.shape[1:]
-        have, want = (1 if len(s) == 2 else s[0] for s in (got, expected)) if len(got) >= 2 else (0, 0)
-        if len(expected) >= 2 and have != want and got[-2:] == expected[-2:]:
-            kinds = {1: "grey", 3: "RGB"}  # only the channels differ: the fix is the colour mode, not the size
-            how = {1: " (e.g. X.mean(axis=1))", 3: " (e.g. np.repeat(X[:, None], 3, axis=1))"}.get(want, "")
-            raise InputError(
-                f"{name} has {kinds.get(have, f'{have}-channel')} images of shape {got}, but {type(self).__name__} "
-                f"was fitted on {kinds.get(want, f'{want}-channel')} images of shape {expected}; convert them{how}, "
-                f"or read a folder of images with read_data(folder, image_mode={'grey' if want == 1 else 'rgb'!r})"
-            )
-        check_sample_shape(array, expected, type(self).__name__, name)
-        return array
-
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
-        """:meth:`validate_input`, in model units (the preprocessing applied)."""
-        if getattr(self, "table_", None) is not None:
-            check_is_fitted(self, "model_")
-            return _table.encode_input(self, X, name)  # (n, n_encoded), gaps and all
-        X = self.validate_input(X, name)
-        return self.scaling_.transform(X)
-
-    def _conditions(self, y: Any, n_rows: int, method: str) -> np.ndarray | None:
-        """The one place that reads labels: one-hot (n_rows, n_classes) float32, or None.
-
-        A conditional model needs y (one label, repeated, or one per row); any other
-        model takes none.
-        """
-        if not self.conditional:
-            if y is not None:
-                raise InputError(f"{type(self).__name__}.{method} takes no labels y: the model is not conditional")
-            return None
-        if y is None:
-            raise InputError(f"{type(self).__name__}.{method} needs the labels y (its encoder and decoder see them)")
-        return one_hot(self.classes_, y, n_rows)
 
     def _training_config(self) -> TrainingConfig:
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
@@ -297,53 +227,6 @@ class BaseAutoEncoder(OutlierMethods, ClassNamePrefixFeaturesOutMixin, Transform
         return self.fit(X, y, **fit_params).transform(X, y if self.conditional else None)
 
     # ------------------------------------------------------- batched inference
-    def _batches(
-        self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH
-    ) -> Iterator[tuple[Tensor | None, ...]]:
-        """Aligned row slices of ``arrays`` (None stays None), as tensors on the model's device."""
-        n = next(len(a) for a in arrays if a is not None)
-        for start in range(0, n, batch_size):
-            yield tuple(
-                None
-                if a is None
-                else torch.from_numpy(np.ascontiguousarray(a[start : start + batch_size])).to(self.device_)
-                for a in arrays
-            )
-
-    @with_threads
-    @torch.no_grad()
-    def _map_batches(self, fn: Callable[..., Any], *arrays: np.ndarray | None) -> Any:
-        """``fn`` over the batches of ``arrays`` in eval mode; tensor outputs concatenated on the CPU.
-
-        ``fn`` returns a tensor or a tuple of tensors per batch; the result is an
-        ndarray or a tuple of ndarrays.
-        """
-        self.model_.eval()
-        outputs = [fn(*batch) for batch in self._batches(*arrays)]
-        if isinstance(outputs[0], tuple):
-            return tuple(torch.cat([o[i].cpu() for o in outputs]).numpy() for i in range(len(outputs[0])))
-        return torch.cat([o.cpu() for o in outputs]).numpy()
-
-    def _codes(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
-        """Posterior modes (n, latent) of X in model units."""
-        return self._map_batches(lambda x, c: self.model_.encode(x, c).mode(), X_model, C)
-
-    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> Any:
-        """Decoded means of codes Z (n, latent), in the user's units (a mixed table: each
-        column's most probable value, in the user's types)."""
-        if getattr(self, "table_", None) is not None:
-            return _table.table_output(self, self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
-        return self.scaling_.inverse_transform(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
-
-    def _check_latent(self, Z: Any, name: str = "latent array") -> np.ndarray:
-        check_is_fitted(self, "model_")
-        Z = check_array(Z, name)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise InputError(
-                f"{name} has shape {Z.shape}, but {type(self).__name__} decodes (n_samples, {self.latent_dim}) latent vectors"
-            )
-        return Z
-
     # --------------------------------------------------------------- public
     def transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Posterior means (the codes for a plain autoencoder).
