@@ -15,7 +15,8 @@ from vaekit import VAE
 from vaekit.data.preprocessing import Scaling
 from vaekit.evaluation.metrics import column_r2, evaluate_model, pca_baseline
 from vaekit.runs.config import default_config
-from vaekit.runs.run import against_pca, findings, train_run
+from vaekit.runs.findings import against_pca, findings
+from vaekit.runs.run import train_run
 
 
 @pytest.fixture(scope="module")

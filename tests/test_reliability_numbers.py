@@ -21,8 +21,9 @@ from vaekit.data.preprocessing import CONSTANT_RELATIVE_STD, ConstantFeatureWarn
 from vaekit.estimators import load
 from vaekit.evaluation.metrics import PCA_EXACT_TOLERANCE, pca_baseline, pca_exact_note
 from vaekit.runs.config import default_config, to_toml
+from vaekit.runs.findings import against_pca, findings, pca_ratio
 from vaekit.runs.report import metrics_table
-from vaekit.runs.run import against_pca, findings, pca_ratio, train_run
+from vaekit.runs.run import train_run
 from vaekit.runs.sweep import format_table
 from vaekit.training.batches import TensorBatches
 from vaekit.training.loop import train

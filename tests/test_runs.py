@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vaekit.runs.run import slow_conv_note
+from vaekit.runs.findings import slow_conv_note
 
 
 @pytest.mark.parametrize(

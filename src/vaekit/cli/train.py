@@ -328,7 +328,7 @@ def _parse_hidden(text: str) -> list[int]:
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
     from vaekit.evaluation.likelihood import positive_density_note
-    from vaekit.runs.run import against_pca
+    from vaekit.runs.findings import against_pca
 
     typer.echo(
         f"{metrics['model']} ({metrics['likelihood']} likelihood) on {metrics['device']}"

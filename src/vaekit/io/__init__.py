@@ -2,6 +2,7 @@
 
 - :mod:`~vaekit.io.modelfile`: what a model folder is, read without importing torch
   (the command line checks a path before it imports anything heavy);
-- :mod:`~vaekit.io.model`: saving and loading an estimator, the codecs of its fitted
+- :mod:`~vaekit.io.codecs`: how each piece of fitted state becomes JSON and tensors;
+- :mod:`~vaekit.io.model`: saving and loading an estimator, its fitted
   state, and the upgrade of older files.
 """

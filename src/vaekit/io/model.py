@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ from vaekit._atomic import is_hidden_name, recover, replace_dir, resolve_link, s
 from vaekit._version import __version__
 from vaekit.data.loaded import brief
 from vaekit.data.preprocessing import Scaling
+from vaekit.io.codecs import ARRAY, INT, INT_TUPLE, LABELS, NAMES, SCALING, VALUE, Codec, jsonable  # re-exported here
 from vaekit.io.modelfile import (  # the folder and config.json, read without torch; re-exported here
     CONFIG_NAME,
     FORMAT,
@@ -50,82 +51,9 @@ from vaekit.io.modelfile import (  # the folder and config.json, read without to
 from vaekit.training.runtime import resolve_device
 
 __all__ = [
-    "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "ModelFileError", "SavedModel",
-    "is_model_dir", "model_dir", "read", "restore", "save",
+    "ARRAY", "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "INT", "INT_TUPLE", "LABELS", "NAMES", "SCALING", "VALUE",
+    "WEIGHTS_NAME", "Codec", "ModelFileError", "SavedModel", "is_model_dir", "model_dir", "read", "restore", "save",
 ]  # fmt: skip
-
-
-# ------------------------------------------------------------------------ codecs
-class Codec(Protocol):
-    """How one fitted attribute is written: a JSON value, and named arrays."""
-
-    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]: ...
-
-    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any: ...
-
-
-class _Value:
-    """A JSON value (number, string, list, dict), optionally converted when read."""
-
-    def __init__(self, convert: Any = None) -> None:
-        self.convert = convert
-
-    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
-        return _jsonable(value), {}
-
-    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-        return value if self.convert is None else self.convert(value)
-
-
-class _Array:
-    """A numeric array, stored in the safetensors file."""
-
-    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
-        return None, {"": np.ascontiguousarray(value)}
-
-    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-        return arrays[""]
-
-
-class _Scaling:
-    """The preprocessing: its kind in JSON, its statistics as arrays."""
-
-    def dump(self, value: Scaling) -> tuple[Any, dict[str, np.ndarray]]:
-        return value.kind, {k: np.ascontiguousarray(v) for k, v in value.arrays().items()}
-
-    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Scaling:
-        return Scaling.from_saved(value, dict(arrays))
-
-
-def _int_tuple(value: Any) -> tuple[int, ...]:
-    return tuple(int(v) for v in value)
-
-
-VALUE: Codec = _Value()
-INT: Codec = _Value(int)
-INT_TUPLE: Codec = _Value(_int_tuple)
-LABELS: Codec = _Value(np.asarray)
-NAMES: Codec = _Value(lambda names: np.asarray(names, dtype=object))
-ARRAY: Codec = _Array()
-SCALING: Codec = _Scaling()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.random.RandomState):
-        return None  # a generator's state is not a hyperparameter worth keeping
-    if isinstance(value, torch.device):
-        return str(value)
-    return value
 
 
 # -------------------------------------------------------------------------- save
@@ -174,7 +102,7 @@ def save(estimator: Any, path: str | Path, overwrite: bool = False) -> Path:
         "vaekit_version": __version__,
         "torch_version": torch.__version__,
         "trained_on_device": str(getattr(estimator, "device_", "cpu")),
-        "params": {k: _jsonable(v) for k, v in estimator.get_params().items()},
+        "params": {k: jsonable(v) for k, v in estimator.get_params().items()},
         "fitted": fitted,
     }
     with staging_dir(path) as staging:
@@ -283,7 +211,7 @@ _ENTRY_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, Ov
 
 def _shown(value: Any) -> str:
     """A config value as JSON, cut at 40 characters."""
-    text = json.dumps(_jsonable(value), default=str)
+    text = json.dumps(jsonable(value), default=str)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -43,8 +43,8 @@ try:  # POSIX; elsewhere a run is not locked
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]  # not POSIX: the module is None and a run is not locked
 
-from vaekit._version import __version__
 from vaekit._atomic import is_hidden_name, recover, replace_dir, resolve_link, staging_dir
+from vaekit._version import __version__
 from vaekit.io.modelfile import RUN_MARKER, is_model_dir
 
 MARKER = RUN_MARKER

@@ -1,0 +1,97 @@
+"""How each declared piece of an estimator's fitted state is written and read back: a :class:`Codec` turns
+it into JSON and tensors, and back (a value, a whole number, names, labels, an array, the scaling)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from vaekit.data.preprocessing import Scaling
+
+
+# ------------------------------------------------------------------------ codecs
+class Codec(Protocol):
+    """How one fitted attribute is written: a JSON value, and named arrays."""
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]: ...
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any: ...
+
+
+class _Value:
+    """A JSON value (number, string, list, dict), optionally converted when read."""
+
+    def __init__(self, convert: Any = None) -> None:
+        self.convert = convert
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
+        return jsonable(value), {}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        return value if self.convert is None else self.convert(value)
+
+
+class _Array:
+    """A numeric array, stored in the safetensors file."""
+
+    def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
+        return None, {"": np.ascontiguousarray(value)}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        return arrays[""]
+
+
+class _Scaling:
+    """The preprocessing: its kind in JSON, its statistics as arrays."""
+
+    def dump(self, value: Scaling) -> tuple[Any, dict[str, np.ndarray]]:
+        return value.kind, {k: np.ascontiguousarray(v) for k, v in value.arrays().items()}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Scaling:
+        return Scaling.from_saved(value, dict(arrays))
+
+
+def _int_tuple(value: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in value)
+
+
+VALUE: Codec = _Value()
+
+
+INT: Codec = _Value(int)
+
+
+INT_TUPLE: Codec = _Value(_int_tuple)
+
+
+LABELS: Codec = _Value(np.asarray)
+
+
+NAMES: Codec = _Value(lambda names: np.asarray(names, dtype=object))
+
+
+ARRAY: Codec = _Array()
+
+
+SCALING: Codec = _Scaling()
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.random.RandomState):
+        return None  # a generator's state is not a hyperparameter worth keeping
+    if isinstance(value, torch.device):
+        return str(value)
+    return value
