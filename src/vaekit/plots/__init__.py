@@ -30,7 +30,7 @@ from vaekit.plots.anomaly import plot_anomaly_scores, plot_image_anomalies, plot
 from vaekit.plots.curves import plot_history
 from vaekit.plots.features import plot_feature_errors
 from vaekit.plots.images import image_grid, plot_reconstructions, plot_samples
-from vaekit.plots.kinds import FIGURES, FigureKind, available_kinds, make_figure, run_figures
+from vaekit.plots.kinds import FIGURES, FigureKind, available_kinds, make_figure
 from vaekit.plots.latent import (
     TRAVERSAL_VALUES,
     plot_interpolation,
@@ -39,6 +39,7 @@ from vaekit.plots.latent import (
     plot_traversals,
 )
 from vaekit.plots.layers import LayerRow, format_layer_table, layer_table, plot_layers
+from vaekit.plots.run_figures import run_figures
 from vaekit.plots.save import save_figure
 from vaekit.plots.sweep import plot_sweep
 

@@ -14,10 +14,8 @@ through :mod:`vaekit.plots._estimator`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -32,7 +30,7 @@ if TYPE_CHECKING:
     from vaekit.data.loaded import LoadedData
     from vaekit.plots._estimator import Estimator
 
-__all__ = ["FIGURES", "FigureKind", "all_rows", "available_kinds", "make_figure", "run_figures"]
+__all__ = ["FIGURES", "FigureKind", "available_kinds", "fits", "make_figure"]
 
 AppliesTo = Literal["images", "tables", "any"]
 Draw = Callable[["Estimator", "LoadedData | None", int], "Figure"]
@@ -91,7 +89,7 @@ class FigureKind:
 
     def applies(self, estimator: Estimator) -> bool:
         """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
-        if not _fits(self.applies_to, estimator):
+        if not fits(self.applies_to, estimator):
             return False
         if self.needs_threshold and not has_threshold(estimator):
             return False
@@ -101,7 +99,7 @@ class FigureKind:
         return self.with_classes or not estimator.conditional
 
 
-def _fits(data: AppliesTo, estimator: Estimator) -> bool:
+def fits(data: AppliesTo, estimator: Estimator) -> bool:
     """True when the model was trained on ``data`` ("images", "tables"), or for "any"."""
     return data == "any" or (data == "images") == est.is_images(estimator)
 
@@ -393,7 +391,7 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     if figure is None:
         raise ValueError(f"unknown figure kind {kind!r}; choose one of: {', '.join(FIGURES)}")
     if not figure.applies(estimator):
-        if figure.needs_threshold and _fits(figure.applies_to, estimator) and not has_threshold(estimator):
+        if figure.needs_threshold and fits(figure.applies_to, estimator) and not has_threshold(estimator):
             if estimator.conditional:
                 raise ValueError(f"`kind` {kind} scores rows without labels; this model is conditional")
             raise ValueError(
@@ -411,60 +409,3 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     if figure.needs_data and data is None:
         raise ValueError(f"`kind` {kind} needs `data` to draw from")
     return figure.draw(estimator, data, seed)
-
-
-def all_rows(train: LoadedData, test: LoadedData | None) -> LoadedData:
-    """Train rows followed by test rows (labels and ids kept only if both parts have them)."""
-    if test is None:
-        return train
-    labels = None
-    if train.labels is not None and test.labels is not None:
-        labels = np.concatenate([train.labels, test.labels])
-    frame = None
-    if train.frame is not None and test.frame is not None:
-        import pandas as pd
-
-        frame = pd.concat([train.frame, test.frame], ignore_index=True)
-    ids = None
-    if train.ids is not None and test.ids is not None:
-        ids = np.concatenate([train.ids, test.ids])
-    return dataclasses.replace(train, X=np.concatenate([train.X, test.X]), labels=labels, ids=ids, frame=frame)
-
-
-def run_figures(
-    estimator: Estimator, train: LoadedData, test: LoadedData | None, folder: Path, seed: int = 0
-) -> list[tuple[str, str]]:
-    """Every figure that applies, drawn on the test part (else train), saved as PNGs.
-
-    Parameters
-    ----------
-    estimator : fitted autoencoder or VAE
-    train, test : LoadedData
-        A run's two parts; ``test`` is None when nothing was held out.
-    folder : Path
-        Where ``<kind>.png`` files are written (created if missing).
-    seed : int
-
-    Returns
-    -------
-    list of (file name inside ``folder``, caption)
-        In :data:`FIGURES` order; a caption is "<kind> (<rows drawn>): <description>".
-    """
-    from vaekit.plots.save import save_figure
-
-    data = test if test is not None else train
-    part = "test" if test is not None else "training"
-    everything = all_rows(train, test)
-    written = []
-    for name in available_kinds(estimator):
-        kind = FIGURES[name]
-        if not _fits(kind.in_runs_for, estimator):
-            continue
-        if kind.all_rows_in_runs:
-            figure, on = make_figure(name, estimator, everything, seed), " (all rows)"
-        else:
-            figure, on = make_figure(name, estimator, data, seed), f" ({part} data)" if kind.needs_data else ""
-        file_name = f"{name}.png"
-        save_figure(figure, folder / file_name)
-        written.append((file_name, f"{name}{on}: {kind.description}"))
-    return written

@@ -133,7 +133,7 @@ def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any)
 def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | None:
     """The explorer page on every row of the run (train, then test); a note when it cannot be written."""
     from vaekit.explorer import write_explorer
-    from vaekit.plots.kinds import all_rows
+    from vaekit.plots.run_figures import all_rows
 
     if estimator.conditional and split.train.labels is None:
         return None
