@@ -247,3 +247,31 @@ def test_a_vqvaes_threshold_flags_the_share_it_was_given() -> None:
     X, _ = planted()
     model = VQVAE(epochs=3, hidden=(16,), verbose=0, random_state=0, contamination=0.1).fit(X)
     assert np.mean(model.predict(X) == -1) == pytest.approx(0.1, abs=0.02)
+
+
+def test_the_detectors_model_trims_only_in_training_after_its_warm_up() -> None:
+    import torch
+
+    from vaekit.models.detector import DetectorModel
+
+    torch.manual_seed(0)
+    model = DetectorModel((4,), 2, "gaussian", "mlp", (8,), "relu", trim_fraction=0.25, trim_after=1.0)
+    x = torch.randn(8, 4)
+    x[0] += 20.0  # a row the model explains worst
+
+    def loss(progress: float) -> tuple[float, float]:
+        out = model.loss(x, beta=1.0, generator=torch.Generator().manual_seed(1), progress=progress)
+        per_row = (out.reconstruction + out.kl).detach()
+        return float(out.loss), float(per_row.mean())
+
+    model.train()
+    trimmed, full = loss(2.0)
+    kept = torch.Generator().manual_seed(1)
+    out = model.loss(x, beta=1.0, generator=kept, progress=2.0)
+    per_row = (out.reconstruction + out.kl).detach()
+    assert trimmed == pytest.approx(float(per_row.sort().values[:6].mean()))  # 8 rows, the 2 worst left out
+    assert trimmed < full
+    assert loss(0.5)[0] == pytest.approx(loss(0.5)[1])  # before trim_after: every row
+    model.eval()
+    assert loss(2.0)[0] == pytest.approx(loss(2.0)[1])  # evaluation: every row
+    assert not model.stackable()

@@ -42,6 +42,7 @@ from vaekit.estimators._params import (
 )
 from vaekit.estimators._resolve import DataSummary, resolve_likelihood
 from vaekit.estimators.vae import VAE
+from vaekit.models.detector import DetectorModel
 
 TRIM_WARMUP_SHARE = 0.2
 """``trim_fraction > 0``: the first 20% of the resolved epochs train on every row."""
@@ -101,6 +102,7 @@ class OutlierDetector(VAE):
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
     }
+    module = DetectorModel
     module_params = (*VAE.module_params, "trim_fraction")
 
     def __init__(

@@ -42,13 +42,6 @@ class VAEModel(AutoEncoderModel):
         Epochs over which C rises from 0 to ``capacity``.
     gamma : float, default=1000
         Weight of |KL - C|.
-    trim_fraction : float, default=0
-        Training on rows that may hold anomalies: after ``trim_after`` epochs, each
-        batch's objective leaves out its ``trim_fraction`` highest-loss rows (the
-        rows the model explains worst, so that it does not learn to explain them).
-        Evaluation (validation, scores) always uses every row.
-    trim_after : float, default=0
-        Epochs of training on every row before trimming starts.
     """
 
     def __init__(
@@ -57,16 +50,12 @@ class VAEModel(AutoEncoderModel):
         capacity: float | None = None,
         capacity_epochs: float = 0.0,
         gamma: float = 1000.0,
-        trim_fraction: float = 0.0,
-        trim_after: float = 0.0,
         **network_options: Any,
     ) -> None:
         super().__init__(*network, **network_options)
         self.capacity = None if capacity is None else float(capacity)
         self.capacity_epochs = float(capacity_epochs)
         self.gamma = float(gamma)
-        self.trim_fraction = float(trim_fraction)
-        self.trim_after = float(trim_after)
 
     def encoder_outputs(self, latent_dim: int) -> int:
         return 2 * latent_dim
@@ -77,8 +66,8 @@ class VAEModel(AutoEncoderModel):
         return DiagonalGaussian(mean, logvar)
 
     def stackable(self) -> bool:
-        """Not with the capacity objective or trimming: both are functions of the whole batch."""
-        return self.capacity is None and self.trim_fraction == 0 and super().stackable()
+        """Not with the capacity objective: it is a function of the whole batch."""
+        return self.capacity is None and super().stackable()
 
     def schedule_epochs(self) -> float:
         return self.capacity_epochs if self.capacity is not None else 0.0
@@ -102,10 +91,6 @@ class VAEModel(AutoEncoderModel):
         """The beta-weighted negative ELBO, or the capacity objective; see the module."""
         out = super().loss(x, condition, beta=beta, generator=generator, progress=progress)
         if self.capacity is None:
-            if self.training and self.trim_fraction > 0 and self.trim_after <= progress < math.inf:
-                per_sample = out.reconstruction + beta * out.kl  # (B,)
-                kept = max(1, math.ceil((1.0 - self.trim_fraction) * len(per_sample)))
-                return LossOutput(per_sample.topk(kept, largest=False).values.mean(), out.reconstruction, out.kl)
             return out
         objective = out.reconstruction.mean() + self.gamma * (out.kl.mean() - self.capacity_at(progress)).abs()
         return LossOutput(objective, out.reconstruction, out.kl)
