@@ -7,7 +7,7 @@ A model kind is declared once, by its estimator class::
         kind = "vqvae"                       # config.toml's and the CLI's name for it
         module = VQVAEModel                  # the nn.Module it trains
         module_params = ("codebook_size", "code_dim", "commitment_cost", "ema")
-        fitted_state = {"code_frequencies_": ARRAY}   # saved and loaded with the model
+        fitted_state = {"code_frequencies_": Array(shape=lambda e: (e.codebook_size,))}  # saved, loaded, checked
         variational = False                  # does its encoder give a Gaussian q(z|x)?
 
 Subclassing registers the kind (:data:`REGISTRY`); the CLI's ``--model`` choices, the

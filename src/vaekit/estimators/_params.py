@@ -36,6 +36,9 @@ class _TableCodec:
     def load(self, value: Any, arrays: Any) -> TableEncoder:
         return TableEncoder.from_json(value)
 
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        return None  # checked against the sample shape in io.model
+
 
 TABLE: io.Codec = _TableCodec()
 
@@ -57,7 +60,7 @@ SHARED_STATE: dict[str, io.Codec] = {
     "table_": TABLE,
     "table_frame_": io.VALUE,
     "training_settings_": io.VALUE,
-    "class_prior_": io.ARRAY,
+    "class_prior_": io.Array(shape=lambda e: (len(getattr(e, "classes_", ())),)),
     "offset_": io.VALUE,
 }
 """The fitted attributes every estimator saves (a kind adds its own in ``fitted_state``)."""

@@ -48,7 +48,10 @@ class AutoEncoder(BaseAutoEncoder):
 
     kind = "ae"
     module = AutoEncoderModel
-    fitted_state: ClassVar[dict[str, io.Codec]] = {"latent_mean_": io.ARRAY, "latent_cov_": io.ARRAY}
+    fitted_state: ClassVar[dict[str, io.Codec]] = {
+        "latent_mean_": io.Array(shape=lambda e: (e.latent_dim,)),
+        "latent_cov_": io.Array(shape=lambda e: (e.latent_dim, e.latent_dim)),
+    }
     variational = False
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **NETWORK_CONSTRAINTS,

@@ -78,7 +78,7 @@ class VQVAE(AutoEncoder):
     module = VQVAEModel
     module_params = ("codebook_size", "code_dim", "commitment_cost", "ema")
     model_: VQVAEModel  # set by fit
-    fitted_state: ClassVar[dict[str, io.Codec]] = {"code_frequencies_": io.ARRAY}
+    fitted_state: ClassVar[dict[str, io.Codec]] = {"code_frequencies_": io.Array(shape=lambda e: (e.codebook_size,))}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **AutoEncoder._parameter_constraints,
         "codebook_size": [POSITIVE_INT],

@@ -3,7 +3,7 @@ it into JSON and tensors, and back (a value, a whole number, names, labels, an a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -20,6 +20,10 @@ class Codec(Protocol):
 
     def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any: ...
 
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        """Why a loaded ``value`` cannot be ``estimator``'s (None when it can)."""
+        ...
+
 
 class _Value:
     """A JSON value (number, string, list, dict), optionally converted when read."""
@@ -33,9 +37,27 @@ class _Value:
     def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
         return value if self.convert is None else self.convert(value)
 
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        return None
 
-class _Array:
-    """A numeric array, stored in the safetensors file."""
+
+class Array:
+    """A numeric array, stored in the safetensors file.
+
+    ``shape``: the shape it must have, from the estimator it belongs to (e.g.
+    ``lambda e: (e.codebook_size,)``), so that a damaged file is refused when loaded;
+    None takes any shape.
+    """
+
+    def __init__(self, shape: Callable[[Any], tuple[int, ...]] | None = None) -> None:
+        self.shape = shape
+
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        """Why ``value`` cannot be this estimator's (None when it can)."""
+        if self.shape is None or value is None:
+            return None
+        expected = self.shape(estimator)
+        return None if np.shape(value) == expected else f"has shape {np.shape(value)}, but the model needs {expected}"
 
     def dump(self, value: Any) -> tuple[Any, dict[str, np.ndarray]]:
         return None, {"": np.ascontiguousarray(value)}
@@ -52,6 +74,9 @@ class _Scaling:
 
     def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Scaling:
         return Scaling.from_saved(value, dict(arrays))
+
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        return None  # checked against the sample shape in io.model
 
 
 def _int_tuple(value: Any) -> tuple[int, ...]:
@@ -73,7 +98,7 @@ LABELS: Codec = _Value(np.asarray)
 NAMES: Codec = _Value(lambda names: np.asarray(names, dtype=object))
 
 
-ARRAY: Codec = _Array()
+ARRAY: Codec = Array()
 
 
 SCALING: Codec = _Scaling()

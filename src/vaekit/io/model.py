@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,18 @@ from vaekit._atomic import is_hidden_name, recover, replace_dir, resolve_link, s
 from vaekit._version import __version__
 from vaekit.data.loaded import brief
 from vaekit.data.preprocessing import Scaling
-from vaekit.io.codecs import ARRAY, INT, INT_TUPLE, LABELS, NAMES, SCALING, VALUE, Codec, jsonable  # re-exported here
+from vaekit.io.codecs import (  # re-exported here
+    ARRAY,
+    INT,
+    INT_TUPLE,
+    LABELS,
+    NAMES,
+    SCALING,
+    VALUE,
+    Array,
+    Codec,
+    jsonable,
+)
 from vaekit.io.modelfile import (  # the folder and config.json, read without torch; re-exported here
     CONFIG_NAME,
     FORMAT,
@@ -51,8 +62,26 @@ from vaekit.io.modelfile import (  # the folder and config.json, read without to
 from vaekit.training.runtime import resolve_device
 
 __all__ = [
-    "ARRAY", "CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "INT", "INT_TUPLE", "LABELS", "NAMES", "SCALING", "VALUE",
-    "WEIGHTS_NAME", "Codec", "ModelFileError", "SavedModel", "is_model_dir", "model_dir", "read", "restore", "save",
+    "ARRAY",
+    "CONFIG_NAME",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "INT",
+    "INT_TUPLE",
+    "LABELS",
+    "NAMES",
+    "SCALING",
+    "VALUE",
+    "WEIGHTS_NAME",
+    "Array",
+    "Codec",
+    "ModelFileError",
+    "SavedModel",
+    "is_model_dir",
+    "model_dir",
+    "read",
+    "restore",
+    "save",
 ]  # fmt: skip
 
 
@@ -313,14 +342,6 @@ _VALUE_TYPES: dict[str, type] = {
     "training_settings_": dict, "offset_": float,
 }  # fmt: skip
 
-# Shapes of fitted arrays, from the estimator's parameters and other attributes
-_ARRAY_SHAPES: dict[str, Callable[[Any], tuple[int, ...]]] = {
-    "latent_mean_": lambda e: (e.latent_dim,),
-    "latent_cov_": lambda e: (e.latent_dim, e.latent_dim),
-    "class_prior_": lambda e: (len(getattr(e, "classes_", ())),),
-    "code_frequencies_": lambda e: (e.codebook_size,),
-}
-
 
 def _check_state(estimator: Any, config_file: Path, weights_file: Path) -> None:
     """The restored attributes agree with each other: shapes, sizes, scales."""
@@ -356,13 +377,10 @@ def _check_state(estimator: Any, config_file: Path, weights_file: Path) -> None:
         raise ModelFileError(
             f'{config_file}: "fitted": "classes_" is {_shown(classes)}, not a list of classes; {_CORRUPT}'
         )
-    for name, expected in _ARRAY_SHAPES.items():
-        value = getattr(estimator, name, None)
-        if value is not None and np.shape(value) != expected(estimator):
-            raise ModelFileError(
-                f"{weights_file}: tensor 'state.{name}' has shape {np.shape(value)}, but the model needs "
-                f"{expected(estimator)}; {_CORRUPT}"
-            )
+    for name, codec in type(estimator).declared_state().items():  # arrays of shapes their declarations give
+        problem = codec.problem(estimator, getattr(estimator, name, None))
+        if problem is not None:
+            raise ModelFileError(f"{weights_file}: tensor 'state.{name}' {problem}; {_CORRUPT}")
     scaling = getattr(estimator, "scaling_", None)
     if isinstance(scaling, Scaling) and scaling.mean is not None and scaling.scale is not None:
         for part, values in (("mean", scaling.mean), ("scale", scaling.scale)):
