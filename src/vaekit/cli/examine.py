@@ -109,11 +109,9 @@ def evaluate(
         typer.echo(
             f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)"
         )
-    if "codebook" in result:
-        usage = result["codebook"]
-        typer.echo(
-            f"  codebook        {usage['used_codes']:12d} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}"
-        )
+    for name, measured in result.items():  # the kind's own measures (diagnostics), each with its summary
+        if isinstance(measured, dict) and isinstance(measured.get("summary"), str):
+            typer.echo(f"  {name:<15} {measured['summary']}")
     if result.get("table") is not None:  # a mixed table: each column against its mean or most frequent value
         from vaekit.evaluation.table_metrics import table_summary
 

@@ -412,6 +412,8 @@ class BaseAutoEncoder(
     def diagnostics(self, X: Any, y: Any = None) -> dict[str, Any]:
         """Measures particular to this kind of model on X, by name ({} here).
 
+        Each is a dict of numbers with a ``summary``: one line that says them in words, which
+        the command line prints as it is, knowing no kind.
         :func:`vaekit.evaluation.metrics.evaluate_model` and every run report them.
         """
         check_is_fitted(self, "model_")

@@ -221,8 +221,12 @@ class VQVAE(AutoEncoder):
         }
 
     def diagnostics(self, X: Any, y: Any = None) -> dict[str, Any]:
-        """``{"codebook": codebook_usage(X, y)}``."""
-        return {"codebook": self.codebook_usage(X, y)}
+        """``{"codebook": codebook_usage(X, y)}``, with its ``summary`` line."""
+        usage: dict[str, Any] = self.codebook_usage(X, y)
+        usage["summary"] = (
+            f"{usage['used_codes']} of {usage['codebook_size']} codes used; perplexity {usage['perplexity']:.1f}"
+        )
+        return {"codebook": usage}
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         """Each slot's code drawn uniformly from the codes used on the training data."""
