@@ -419,6 +419,13 @@ class BaseAutoEncoder(
         check_is_fitted(self, "model_")
         return {}
 
+    def explorer_extras(self) -> dict[str, Any]:
+        """What the explorer page needs of this kind beyond the decoder: ``codebook`` (None, or
+        ``size``, ``code_dim`` and ``vectors``, a tensor (K, D), for a quantized latent space)
+        and ``facts`` (lines the page shows about the model)."""
+        facts = ["Conditional model: the decoder also takes the class chosen below; hovering a row uses its own."]
+        return {"codebook": None, "facts": facts if self.conditional else []}
+
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into the directory ``path``.
 

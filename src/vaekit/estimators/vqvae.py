@@ -228,6 +228,20 @@ class VQVAE(AutoEncoder):
         )
         return {"codebook": usage}
 
+    def explorer_extras(self) -> dict[str, Any]:
+        """The codebook, which the explorer can snap each slot of z to."""
+        quantizer = self.model_.quantizer
+        extras = super().explorer_extras()
+        extras["codebook"] = {
+            "size": int(quantizer.codebook_size),
+            "code_dim": int(quantizer.code_dim),
+            "vectors": quantizer.codebook,  # (K, D)
+        }
+        extras["facts"].append(
+            "VQ-VAE: with 'snap to the nearest code', each slot of z is replaced by its nearest codebook vector."
+        )
+        return extras
+
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         """Each slot's code drawn uniformly from the codes used on the training data."""
         used = np.flatnonzero(self.code_frequencies_)  # (n_used,)

@@ -73,13 +73,7 @@ def _facts(estimator: Any, points: Points, source: str) -> list[str]:
         "Move over the plot (points or empty space) to decode that latent point in this page with the model's own "
         "weights; click to pin it; the sliders walk each latent dimension.",
     ]
-    if getattr(estimator, "conditional", False):
-        facts.append("Conditional model: the decoder also takes the class chosen below; hovering a row uses its own.")
-    if getattr(estimator.model_, "quantizer", None) is not None:
-        facts.append(
-            "VQ-VAE: with 'snap to the nearest code', each slot of z is replaced by its nearest codebook vector."
-        )
-    return facts
+    return facts + list(estimator.explorer_extras()["facts"])
 
 
 def build_page(estimator: Any, points: Points, source: str) -> str:

@@ -205,13 +205,9 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
         "columns": None if table is None else _mixed_columns(estimator),
         "codebook": None,
     }
-    quantizer = getattr(model, "quantizer", None)
-    if quantizer is not None:
-        spec["codebook"] = {
-            "size": int(quantizer.codebook_size),
-            "code_dim": int(quantizer.code_dim),
-            "vectors": _tensor(quantizer.codebook),  # (K, D)
-        }
+    codebook = estimator.explorer_extras()["codebook"]  # the kind says what else its latent space has
+    if codebook is not None:
+        spec["codebook"] = {**codebook, "vectors": _tensor(codebook["vectors"])}  # (K, D)
     expected = math.prod(estimator.input_shape_) if table is None else model.table_head.n_params
     if math.prod(out_shape) != expected:
         raise ValueError(f"the decoder gives {out_shape}, but the model's output has {expected} values")
