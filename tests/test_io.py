@@ -157,3 +157,15 @@ def test_feature_names_are_saved_and_checked(tmp_path: Path, table: np.ndarray) 
         "feature_names_in_"
         not in json.loads((fitted_on_array.save(tmp_path / "a") / "config.json").read_text())["fitted"]
     )
+
+
+def test_a_conditional_model_without_its_classes_is_refused_by_its_declaration(tmp_path: Path) -> None:
+    from vaekit import ConditionalVAE
+
+    X = np.random.default_rng(0).random((60, 4)).astype(np.float32)
+    ConditionalVAE(epochs=1, verbose=0, random_state=0).fit(X, np.arange(60) % 3).save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["fitted"]["classes_"] = []
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match='"fitted": "classes_" is .*not a list of classes'):
+        load(tmp_path / "m")

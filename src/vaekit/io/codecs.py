@@ -92,7 +92,19 @@ INT: Codec = _Value(int)
 INT_TUPLE: Codec = _Value(_int_tuple)
 
 
-LABELS: Codec = _Value(np.asarray)
+class _Labels(_Value):
+    """Class labels, as a JSON list: a model that is conditional cannot do without them."""
+
+    def __init__(self) -> None:
+        super().__init__(np.asarray)
+
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        if getattr(estimator, "conditional", False) and (value is None or np.ndim(value) != 1 or not len(value)):
+            return f"is {value!r:.60}, not a list of classes (the model is conditional)"
+        return None
+
+
+LABELS: Codec = _Labels()
 
 
 NAMES: Codec = _Value(lambda names: np.asarray(names, dtype=object))

@@ -372,15 +372,15 @@ def _check_state(estimator: Any, config_file: Path, weights_file: Path) -> None:
         raise ModelFileError(
             f'{config_file}: "fitted": "feature_names_in_" is not {size} column names, one per feature; {_CORRUPT}'
         )
-    classes = getattr(estimator, "classes_", None)
-    if getattr(estimator, "conditional", False) and (classes is None or np.ndim(classes) != 1 or not len(classes)):
-        raise ModelFileError(
-            f'{config_file}: "fitted": "classes_" is {_shown(classes)}, not a list of classes; {_CORRUPT}'
-        )
-    for name, codec in type(estimator).declared_state().items():  # arrays of shapes their declarations give
+    for name, codec in type(estimator).declared_state().items():  # as each declaration says it must be
         problem = codec.problem(estimator, getattr(estimator, name, None))
         if problem is not None:
-            raise ModelFileError(f"{weights_file}: tensor 'state.{name}' {problem}; {_CORRUPT}")
+            where = (
+                f"{weights_file}: tensor 'state.{name}'"
+                if isinstance(codec, Array)
+                else f'{config_file}: "fitted": "{name}"'
+            )
+            raise ModelFileError(f"{where} {problem}; {_CORRUPT}")
     scaling = getattr(estimator, "scaling_", None)
     if isinstance(scaling, Scaling) and scaling.mean is not None and scaling.scale is not None:
         for part, values in (("mean", scaling.mean), ("scale", scaling.scale)):
