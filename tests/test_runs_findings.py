@@ -1,4 +1,4 @@
-"""Numbers on degenerate inputs (issue 11, items 5, 6 and 9): a PCA that reconstructs the
+"""What a run finds (:mod:`vaekit.runs.findings`) on degenerate inputs: a PCA that reconstructs the
 rows exactly is no yardstick (no division, no 1e31x ratios), a validation split that
 leaves no training rows is refused in one line, and the constant-column test is
 relative to each column's own magnitude."""
