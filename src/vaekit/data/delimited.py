@@ -37,7 +37,15 @@ from vaekit.data.dialect import (
     records,
     sniff_separator,
 )
-from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, brief, feature_names_for, quoted
+from vaekit.data.loaded import (
+    DataFileError,
+    DataNoteWarning,
+    LoadedData,
+    brief,
+    feature_names_for,
+    quoted,
+    reraise_interrupt,
+)
 from vaekit.data.tables import drop_row_index, table_to_loaded
 
 __all__ = ["line_of_row", "read_text_table", "resolve_dialect", "short_row", "text_column_names", "warn_short_rows"]
@@ -91,6 +99,7 @@ field longer than the csv module takes."""
 
 def _unreadable(source: str, err: Exception) -> DataFileError:
     """The one-line error for a text file that cannot be read as text."""
+    reraise_interrupt(err)
     if isinstance(err, UnicodeDecodeError):
         where = f"{err.reason} at byte {err.start}"
         return DataFileError(f"{quoted(source)}: not UTF-8 text ({where}); save it as UTF-8")

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from vaekit.data.loaded import DataFileError, brief, quoted
+from vaekit.data.loaded import DataFileError, brief, quoted, reraise_interrupt
 
 __all__ = [
     "NA_STRINGS",
@@ -308,6 +308,7 @@ def field_count_error(path: Path, source: str, sep: str, err: Exception) -> Data
         the separator ',' without quotes (put quotes around it), or the separator is
         ';' (try `sep`)".
     """
+    reraise_interrupt(err)
     expected, first_line = None, 0
     for number, fields in records(path, sep):
         if expected is None:

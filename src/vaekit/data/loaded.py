@@ -166,6 +166,20 @@ def checked(X: np.ndarray, source: str) -> np.ndarray:
         raise DataFileError(str(err)) from err
 
 
+def reraise_interrupt(err: BaseException) -> None:
+    """Raise the Ctrl-C (or SIGTERM) that a library wrapped in an error of its own, if it did.
+
+    pandas' C parser turns a ``KeyboardInterrupt`` raised while it reads into a
+    ``ParserError`` ("Calling read(nbytes) on source failed"): a stop is a stop, never
+    a file that "cannot be read".
+    """
+    seen = err.__cause__ or err.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            raise seen
+        seen = seen.__cause__ or seen.__context__
+
+
 def brief(err: BaseException, limit: int = 200) -> str:
     """A library's error as one short line, to quote inside a message of vaekit's own.
 
