@@ -27,6 +27,7 @@ before it reads the data or imports anything heavy.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -177,15 +178,20 @@ def _busy(lock: Path) -> RunBusyError:
 
 
 def _try_lock(path: Path) -> IO[str] | None:
-    """``path`` opened and locked by this process, or None when another process holds its lock."""
+    """``path`` opened and locked by this process, or None when another process holds its lock.
+
+    Where the file system has no locks (some network file systems), the run is not
+    locked rather than refused: the file is returned open, unlocked.
+    """
     handle = open(path, "a+")  # noqa: SIM115 -- held open for as long as the run trains
     if fcntl is None:  # pragma: no cover
         return handle
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
+    except OSError as err:
+        if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):  # another process holds it
+            handle.close()
+            return None
     return handle
 
 
