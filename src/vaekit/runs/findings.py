@@ -1,0 +1,203 @@
+"""What a run measured and what it found: metrics on train and test, PCA beside them, and the
+plain-words facts and warnings that the report and the command line print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vaekit.data.loaded import LoadedData
+from vaekit.data.split import Split
+
+
+def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
+    """ELBO, reconstruction, KL and squared error on train and test; PCA beside them."""
+    from vaekit.evaluation.metrics import evaluate_model, pca_baseline
+
+    def evaluate(data: LoadedData) -> dict[str, Any]:
+        X, y = data.inputs(estimator.conditional)
+        return evaluate_model(estimator, X, random_state=seed, y=y, pca=False)
+
+    metrics: dict[str, Any] = {"train": evaluate(split.train)}
+    held = split.test if split.test is not None else split.train
+    metrics["test"] = evaluate(split.test) if split.test else None
+    metrics.update(estimator.diagnostics(*held.inputs(estimator.conditional)))  # a VQ-VAE's codebook usage
+    if getattr(estimator, "table_", None) is not None:  # no PCA on the same footing: per-column baselines instead
+        metrics["pca"] = None
+        return metrics
+    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
+    metrics["pca"] = {
+        **pca_baseline(split.train.X, held.X, n_components, estimator.scaling_),
+        "split": "test" if split.test is not None else "train",
+    }
+    return metrics
+
+
+def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
+    """``ours`` over PCA's squared error in the model's units; None when PCA reconstructs the rows exactly.
+
+    Exact is :func:`~vaekit.evaluation.metrics.pca_baseline`'s ``exact`` (an error at most
+    :data:`~vaekit.evaluation.metrics.PCA_EXACT_TOLERANCE` of the rows' spread; an error of 0
+    in a result without that key): a ratio to it would only measure round-off.
+    """
+    theirs = pca["squared_error_scaled"]
+    if pca.get("exact") or theirs <= 0:
+        return None
+    return ours / theirs
+
+
+def shape_text(estimator: Any, split: Split) -> str:
+    """What the data is, for the report: its kind and sample shape, or a mixed table's columns by kind."""
+    table = getattr(estimator, "table_", None)
+    if table is None:
+        return f"{split.train.kind}, sample shape {tuple(estimator.input_shape_)}"
+    kinds = [c.kind for c in table.columns]
+    counted = ", ".join(f"{kinds.count(k)} {k}" for k in ("continuous", "count", "binary", "categorical") if k in kinds)
+    return f"a mixed table of {len(kinds)} columns: {counted}"
+
+
+def _held(metrics: dict[str, Any]) -> str:
+    """The part a run is judged on: "test", or "train" when nothing was held out."""
+    return "test" if metrics.get("test") else "train"
+
+
+def _times(ratio: float) -> str:
+    """A ratio for a sentence: "1.50x", or "1.2e+03x" for large ones."""
+    return f"{ratio:.2f}x" if ratio < 100 else f"{ratio:.3g}x"
+
+
+def against_pca(metrics: dict[str, Any]) -> str:
+    """One line: the model's squared error beside PCA's, on the same rows and in the same units.
+
+    Both are measured in the model's units (standardized columns for a table under a
+    Gaussian likelihood), PCA fitted on the training rows as the model saw them. When
+    PCA reconstructs the rows exactly there is no ratio: the line says so instead.
+    """
+    from vaekit.evaluation.metrics import pca_exact_note
+
+    pca = metrics["pca"]
+    if pca is None:  # a mixed table: each column against its mean or its most frequent value
+        from vaekit.evaluation.table_metrics import table_summary
+
+        part = _held(metrics)
+        return f"{part} rows: {table_summary(metrics[part]['table'])}"
+    ours, theirs = metrics[pca["split"]]["squared_error_scaled"], pca["squared_error_scaled"]
+    ratio = pca_ratio(ours, pca)
+    if ratio is None:
+        return f"squared error per {pca['split']} sample, {pca['units']}: {ours:.4g}; {pca_exact_note(pca)}"
+    verdict = "better than" if ratio < 0.995 else "worse than" if ratio > 1.005 else "level with"
+    return (
+        f"squared error per {pca['split']} sample, {pca['units']}: {ours:.4g} against {theirs:.4g} for PCA with "
+        f"{pca['n_components']} components fitted the same way: {_times(ratio)} PCA's, {verdict} PCA"
+    )
+
+
+def quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
+    """Active units and per-column R^2 on the held-out part, for the top of the report."""
+    part = _held(metrics)
+    held = metrics[part]
+    facts = {}
+    if held.get("active_units") is not None:
+        facts["active units"] = f"{held['active_units']} of {estimator.latent_dim} latent dimensions used ({part} rows)"
+    r2 = held.get("column_r2")
+    if r2:
+        names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]
+        pairs = sorted(((v, n) for n, v in zip(names, r2) if v is not None), key=lambda pair: pair[0])
+        shown = ", ".join(f"{n} {v:.2f}" for v, n in pairs[:12]) + (", ..." if len(pairs) > 12 else "")
+        facts["R2 per column"] = f"{shown} ({part} rows, worst first; 1 = perfect, 0 = no better than the mean)"
+    table = held.get("table")
+    if table:
+        right = [
+            f"{c['name']} {c['accuracy']:.0%} (most frequent {c['baseline_accuracy']:.0%})"
+            for c in table["columns"]
+            if c.get("accuracy") is not None
+        ]
+        if right:
+            facts["categories right"] = f"{', '.join(right)} ({part} rows, observed entries)"
+        seen = metrics["train"]["table"]["columns"]
+        gaps = [f"{c['name']} {1 - c['observed']:.1%}" for c in seen if c["observed"] < 1]
+        facts["missing per column"] = (", ".join(gaps) or "none") + " (training rows; gaps add nothing to the loss)"
+    return facts
+
+
+def anomaly_facts(estimator: Any, split: Split) -> dict[str, str]:
+    """The anomaly threshold and the rows it flags, train and test together; {} for a model without one.
+
+    A model saved by an older vaekit has no ``offset_``, and a conditional one scores
+    rows only with their labels: neither gets the line (nor the anomaly figures).
+    """
+    from vaekit.plots.anomaly import anomaly_counts, has_threshold
+    from vaekit.plots.run_figures import all_rows
+    from vaekit.runs.report import anomaly_fact
+
+    if not has_threshold(estimator):
+        return {}
+    threshold, flagged, n = anomaly_counts(estimator, all_rows(split.train, split.test))
+    rows = "rows" if split.test is None else "train and test rows"
+    return {"anomaly threshold": anomaly_fact(threshold, estimator.contamination, flagged, n, rows)}
+
+
+def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
+    """What a person should know before trusting a run, each with what to try; [] when all is well.
+
+    Read from the held-out part (the test rows, else the training rows): latent
+    dimensions the model does not use (active units below ``latent_dim``: posterior
+    collapse), columns reconstructed worse than their mean (R^2 < 0), and a model
+    that reconstructs worse than PCA with as many components (unless PCA reconstructs
+    the rows exactly, see :func:`pca_ratio`: then the comparison says nothing).
+    """
+    part = _held(metrics)
+    held = metrics[part]
+    found = []
+    active = held.get("active_units")
+    if active is not None and active < estimator.latent_dim:
+        found.append(
+            f"only {active} of {estimator.latent_dim} latent dimensions are used ({part} rows: the posterior mean of "
+            "the others does not vary): the KL term switched them off (posterior collapse). Try `kl_warmup_epochs` "
+            "(e.g. 20), a `beta` below 1, more `epochs` with `patience` 0 (early stopping can end training inside "
+            "the collapse), or a smaller `latent_dim`"
+        )
+    r2 = held.get("column_r2")
+    if r2:
+        names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]
+        worse = [f"{name} (R2 {value:.2f})" for name, value in zip(names, r2) if value is not None and value < 0]
+        if worse:
+            found.append(
+                f"{len(worse)} of {len(r2)} columns are reconstructed worse than by their mean on the {part} rows: "
+                f"{', '.join(worse[:8])}{', ...' if len(worse) > 8 else ''}. Try a larger `latent_dim`, longer "
+                "training (`patience` 0), or a `beta` below 1"
+            )
+    pca = metrics["pca"]
+    ratio = None if pca is None else pca_ratio(held["squared_error_scaled"], pca)  # None: no yardstick
+    if ratio is not None and ratio > 1.005:
+        found.append(
+            f"the model reconstructs worse than PCA with {pca['n_components']} components, fitted on the same "
+            f"rows in the same units ({_times(ratio)} its squared error). Try longer training (`patience` 0, more "
+            "`epochs`), a `beta` below 1, or a plain autoencoder (`model` ae)"
+        )
+    return found
+
+
+SLOW_CONV_VALUES = 5_000_000  # image values per epoch above which a conv net on a CPU is slow
+
+
+def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
+    """A hint to use an MLP when a convolutional network would train on a large image stack on the CPU.
+
+    ``shape`` is the training data's, (n, H, W) or (n, C, H, W); ``params`` the estimator's.
+    Measured on 2 CPU cores: 75-80 s per 60,000-image MNIST epoch for the conv net,
+    under 20 s for a 784-1000-500-250 MLP.
+    """
+    from vaekit.training.runtime import resolve_device
+
+    if params["architecture"] != "auto" or len(shape) < 3 or int(np.prod(shape)) <= SLOW_CONV_VALUES:
+        return None
+    if resolve_device(params["device"]).type != "cpu":
+        return None
+    return (
+        f"a convolutional network on {shape[0]:,} images trains on the CPU here, "
+        "which can take minutes per epoch; `architecture` mlp is several times faster"
+    )
+
+
