@@ -199,5 +199,3 @@ def slow_conv_note(params: dict[str, Any], shape: tuple[int, ...]) -> str | None
         f"a convolutional network on {shape[0]:,} images trains on the CPU here, "
         "which can take minutes per epoch; `architecture` mlp is several times faster"
     )
-
-

@@ -45,12 +45,12 @@ from vaekit.data.split import Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runs.config import estimator_params, to_toml
 from vaekit.runs.findings import (
-    anomaly_facts,
-    quality_facts,
-    shape_text,
     against_pca,
+    anomaly_facts,
     findings,
     measure,
+    quality_facts,
+    shape_text,
     slow_conv_note,
 )
 from vaekit.runs.folder import (
