@@ -90,3 +90,50 @@ def test_an_image_model_resizes_a_folder_of_another_size(cli: CliRun, tmp_path: 
     assert load(tmp_path / "run").read_options_["image_size"] == "8x8"
     cli("encode", tmp_path / "run", tmp_path / "big", "-o", tmp_path / "z.csv")
     assert len(pd.read_csv(tmp_path / "z.csv")) == 30
+
+
+def test_the_python_api_reads_new_data_as_the_model_read_its_training_data(cli: CliRun, tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import vaekit
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"name": [f"r{i}" for i in range(60)], "a": rng.normal(size=60), "b": rng.normal(size=60)})
+    frame.to_csv(tmp_path / "t.csv", sep=";", decimal=",", index=False)
+    cli(
+        "train",
+        tmp_path / "t.csv",
+        "--id",
+        "name",
+        "--sep",
+        ";",
+        "--decimal",
+        ",",
+        "--out",
+        tmp_path / "run",
+        "--epochs",
+        "1",
+        "--quiet",
+    )
+    model = vaekit.load(tmp_path / "run")
+    loaded = model.read_data(tmp_path / "t.csv")  # the separator, decimal mark and id column as in training
+    assert loaded.feature_names == ["a", "b"] and list(loaded.ids[:2]) == ["r0", "r1"]
+    np.testing.assert_allclose(loaded.X[:, 0], frame["a"].to_numpy(), rtol=1e-6)
+
+
+def test_every_command_that_reads_data_takes_the_same_data_options() -> None:
+    import typer
+
+    from vaekit.cli import app
+    from vaekit.cli._app import DATA_OPTIONS
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    flags = {name: {o for p in command.params for o in p.opts} for name, command in commands.items()}
+    readers = [name for name, opts in flags.items() if "--columns" in opts]
+    assert {"encode", "reconstruct", "score", "evaluate", "plot", "explore"} <= set(readers)
+    data_flags = {"--columns", "--label", "--id", "--key", "--image-size", "--split", "--data-dir", "--header"}
+    data_flags |= {"--image-mode", "--sep", "--decimal"}
+    assert len(DATA_OPTIONS) == 11
+    for name in readers:
+        assert data_flags <= flags[name], name

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
 import typer
 from typer.exceptions import TyperException
 
@@ -179,7 +178,10 @@ Header = Annotated[
         show_default=False,
     ),
 ]
-ImageMode = Annotated[str, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.")]
+ImageMode = Annotated[
+    str | None,
+    typer.Option("--image-mode", help="Image folders: auto, grey or rgb.  [default: auto]", show_default=False),
+]
 Sep = Annotated[
     str | None,
     typer.Option(
@@ -197,81 +199,66 @@ Decimal = Annotated[
     ),
 ]
 
+DATA_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "columns": (Columns, None),
+    "label": (Label, None),
+    "id_column": (IdColumn, None),
+    "key": (Key, None),
+    "image_size": (ImageSize, None),
+    "split": (Split, None),
+    "data_dir": (DataDir, None),
+    "header": (Header, None),
+    "image_mode": (ImageMode, None),
+    "sep": (Sep, None),
+    "decimal": (Decimal, None),
+}
+"""How to read DATA: each option's type (with its flag) and default, declared once for every
+command that reads data (:func:`data_options`; ``vaekit train`` keeps them in its configuration)."""
+
 
 def _split_list(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
-def _read(
-    source: str,
-    columns: str | None,
-    label: str | None,
-    id_column: str | None,
-    key: str | None,
-    image_size: str | None,
-    split: str | None,
-    data_dir: Path | None,
-    header: bool | None = None,
-    image_mode: str = "auto",
-    sep: str | None = None,
-    decimal: str | None = None,
-    estimator: Any = None,
-) -> Any:
-    """Read DATA; options not given default to how ``estimator`` read its training data,
-    and the result is matched to the model (:func:`_match`).
+def data_options(command: F) -> F:
+    """Give a command the data options (:data:`DATA_OPTIONS`) as flags, handed to it as one
+    :class:`~vaekit.data.options.ReadOptions` in its parameter ``read``.
 
-    A model trained by ``vaekit train`` remembers its read options (``read_options_``):
-    those that apply to this source are used again, a saved label or id column only
-    if this table has it, a saved separator only if the table's header splits into
-    the model's columns with it (else the separator is detected). A model trained on named columns reads just those columns
-    (others are ignored by name; a missing one is an error that names it).
+    Typer reads a command's options from its signature: the wrapper's signature is the
+    command's, ``read`` replaced by the options, so each is declared once, here.
     """
-    from vaekit.data.loaded import DataFileError
-    from vaekit.data.read import accepted_options, column_names
+    signature = inspect.signature(command)
+    kept = [  # their annotations evaluated as Typer would (``read``'s may name a type only a type checker sees)
+        p.replace(annotation=eval(p.annotation, command.__globals__) if isinstance(p.annotation, str) else p.annotation)
+        for p in signature.parameters.values()
+        if p.name != "read"
+    ]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in DATA_OPTIONS.items()
+    ]
 
-    given: dict[str, Any] = {
-        "columns": _split_list(columns), "label": label, "id_column": id_column, "key": key,
-        "image_size": image_size, "header": header, "image_mode": None if image_mode == "auto" else image_mode,
-        "sep": sep, "decimal": decimal,
-    }  # fmt: skip
-    if estimator is not None:
-        accepted = accepted_options(source)
-        saved = {k: v for k, v in (getattr(estimator, "read_options_", None) or {}).items() if k in accepted}
-        trained_on = getattr(estimator, "feature_names_in_", None)
-        names = None
-        if "label" in accepted:
-            names = column_names(source, sep=given["sep"] or saved.get("sep"), header=given["header"])
-            fits = names is not None and (trained_on is None or {str(n) for n in trained_on} <= set(names))
-            if given["sep"] is None and "sep" in saved and not fits:  # another dialect: let it be detected
-                del saved["sep"]
-                saved.pop("decimal", None)
-                names = column_names(source, header=given["header"])
-        chose_columns = given["columns"] is not None
-        for name, value in saved.items():
-            if given.get(name) is None and (
-                name not in ("label", "id_column") or (names is not None and value in names)
-            ):
-                given[name] = value
-        if not chose_columns and trained_on is not None and names is not None and "columns" in accepted:
-            missing = [str(n) for n in trained_on if str(n) not in names]
-            if len(missing) == len(trained_on):  # none of them: not this kind of table; the reader will say why
-                return _match(estimator, _read_with(source, given, split, data_dir))
-            if missing:
-                raise DataFileError(
-                    f"'{source}': the model was trained on the columns {', '.join(map(str, trained_on))}, and this "
-                    f"table lacks {', '.join(missing)}; give a table with those columns (others are ignored)"
-                )
-            given["columns"] = [str(n) for n in trained_on]
-    loaded = _read_with(source, given, split, data_dir)
-    return loaded if estimator is None else _match(estimator, loaded)
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from vaekit.data.options import ReadOptions  # when the command runs: --help imports no pandas
+
+        values = {name: kwargs.pop(name, default) for name, (_, default) in DATA_OPTIONS.items()}
+        return command(*args, read=ReadOptions(**values), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]  # read by inspect.signature, and so by Typer
+    wrapper.__annotations__ = {
+        **{k: v for k, v in command.__annotations__.items() if k != "read"},
+        **{name: annotation for name, (annotation, _) in DATA_OPTIONS.items()},
+    }
+    return wrapper  # type: ignore[return-value]
 
 
-def _read_with(source: str, given: dict[str, Any], split: str | None, data_dir: Path | None) -> Any:
-    from vaekit.data.read import parse_image_size, read_data
+def _read(source: str, read: Any, model: Any = None) -> Any:
+    """DATA read with the command's data options (:func:`~vaekit.data.options.read_like`), options not
+    given as ``model`` read its training data."""
+    from vaekit.data.options import read_like
 
-    image_size, mode = given.pop("image_size"), given.pop("image_mode") or "auto"
-    size = None if image_size is None else parse_image_size(str(image_size))
-    return read_data(source, **given, image_size=size, split=split, data_dir=data_dir, image_mode=mode)
+    return read_like(source, read, model)
 
 
 def _model_header(path: Path) -> Any:
@@ -287,55 +274,6 @@ def _load_model(path: Path) -> Any:
     from vaekit.estimators import load
 
     return load(path)
-
-
-def _match(estimator: Any, loaded: Any) -> Any:
-    """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.columns.align_loaded`),
-    or a one-line error naming the file, what the model expects and what to do.
-
-    Images that differ from the model's only in their channels (RGB for a grey model, or
-    grey for an RGB one) are named so, and the fix is the image mode, not the size.
-    """
-    from vaekit.data.columns import align_loaded
-    from vaekit.data.loaded import DataFileError
-
-    names = getattr(estimator, "feature_names_in_", None)
-    loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
-    if getattr(estimator, "table_", None) is not None or getattr(estimator, "table", False):
-        return loaded  # a mixed table's model takes its columns by name; it encodes them itself
-    loaded = loaded.numeric()  # text or gaps: the first one named, for a model of numbers only
-    expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])
-    flattened = len(got) == 1 and len(expected) > 1 and got[0] == int(np.prod(expected))
-    if got == expected or flattened:
-        return loaded
-    if len(expected) >= 2 and len(got) >= 2:  # images
-        hints = ["resize them with `image_size`"] if got[-2:] != expected[-2:] else []
-        if _channels(got) != _channels(expected):
-            mode = {1: "grey", 3: "rgb"}.get(_channels(expected))
-            folder = Path(str(loaded.source)).expanduser().is_dir()
-            if mode is not None and folder:
-                hints.append(f"read them as {_image_kind(expected)} with `image_mode` {mode}")
-            else:
-                hints.append(f"give {_image_kind(expected)} images of shape {expected}")
-        hint = " and ".join(hints) or f"give images of shape {expected}"
-        raise DataFileError(
-            f"{loaded.source}: {_image_kind(got)} images of shape {got}, but the model was trained on "
-            f"{_image_kind(expected)} images of shape {expected}; {hint}"
-        )
-    hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
-    what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
-    want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
-    raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")
-
-
-def _channels(shape: tuple[int, ...]) -> int:
-    """The channels of one image of ``shape``: (H, W) is grey, (C, H, W) has C."""
-    return 1 if len(shape) == 2 else shape[0]
-
-
-def _image_kind(shape: tuple[int, ...]) -> str:
-    """'grey', 'RGB', 'RGBA' or 'C-channel' for one image of ``shape``."""
-    return {1: "grey", 3: "RGB", 4: "RGBA"}.get(_channels(shape), f"{_channels(shape)}-channel")
 
 
 def _class_label(estimator: Any, text: str | None) -> Any:

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
 
 from vaekit.cli._app import (
-    Columns,
-    DataDir,
-    Decimal,
     Force,
-    Header,
-    IdColumn,
-    ImageMode,
-    ImageSize,
-    Key,
-    Label,
     Output,
-    Sep,
-    Split,
     _check_output,
     _load_model,
     _model_header,
     _read,
     app,
+    data_options,
     friendly,
 )
 
 SHOWN = 5  # rows printed after scoring
+
+if TYPE_CHECKING:
+    from vaekit.data.options import ReadOptions
 
 
 def top_features(contributions: np.ndarray, names: list[str], top: int) -> list[str]:
@@ -44,6 +37,7 @@ def top_features(contributions: np.ndarray, names: list[str], top: int) -> list[
 
 @app.command(epilog="Example: vaekit score runs/cardio-detector cardio.csv -o scores.csv")
 @friendly
+@data_options
 def score(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
@@ -51,18 +45,8 @@ def score(
     top: Annotated[
         int, typer.Option("--top", help="Features named per row, largest share of its score first.", min=1, max=100)
     ] = 3,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
     force: Force = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Score each row of DATA: anomaly_score (-log-likelihood in nats, higher = odder), flag (1 where it is below
     the model's threshold, set by train --contamination) and the features that contribute most to it."""
@@ -72,9 +56,7 @@ def score(
 
     _check_output(output, force, inputs=(data, model))
     header_ = _model_header(model)
-    loaded = _read(
-        data, columns, label, id_column, key, image_size, split, data_dir, header, image_mode, sep, decimal, header_
-    )
+    loaded = _read(data, read, header_)
     estimator = _load_model(model)
     X, y = loaded.inputs(estimator.conditional)
     anomaly = -np.asarray(estimator.score_samples(X, y), dtype=np.float64)  # (n,)

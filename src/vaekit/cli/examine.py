@@ -4,36 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vaekit.cli._app import (
-    Columns,
     DataDir,
-    Decimal,
     Force,
-    Header,
-    IdColumn,
-    ImageMode,
-    ImageSize,
-    Key,
-    Label,
     Seed,
-    Sep,
-    Split,
     _check_output,
     _load_model,
     _model_header,
     _read,
     app,
+    data_options,
     friendly,
 )
 from vaekit.plots import FIGURES  # the figure kinds, for --kind's help; imports neither matplotlib nor torch
 
+if TYPE_CHECKING:
+    from vaekit.data.options import ReadOptions
+
 
 @app.command(epilog="Example: vaekit evaluate runs/mnist-vae mnist --split test --json")
 @friendly
+@data_options
 def evaluate(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
@@ -48,34 +43,10 @@ def evaluate(
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     seed: Seed = 0,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
+    read: ReadOptions | None = None,
 ) -> None:
     """ELBO, reconstruction and KL in nats per row, squared error, and PCA on the same rows beside them."""
-    loaded = _read(
-        data,
-        columns,
-        label,
-        id_column,
-        key,
-        image_size,
-        split,
-        data_dir,
-        header,
-        image_mode,
-        sep,
-        decimal,
-        _model_header(model),
-    )
+    loaded = _read(data, read, _model_header(model))
     from vaekit.evaluation.likelihood import positive_density_note
     from vaekit.evaluation.metrics import evaluate_model
 
@@ -137,6 +108,7 @@ def evaluate(
 
 @app.command(epilog="Example: vaekit plot runs/digits-vae digits --kind manifold -o manifold.png")
 @friendly
+@data_options
 def plot(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[
@@ -151,41 +123,13 @@ def plot(
         Path | None, typer.Option("--output", "-o", help="PNG file (default: <kind>.png).", show_default=False)
     ] = None,
     seed: Seed = 0,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
     force: Force = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Draw one figure of a model (on DATA where the figure needs it)."""
     output = output if output is not None else Path(f"{kind}.png")
     _check_output(output, force, inputs=(data, model))
-    loaded = (
-        None
-        if data is None
-        else _read(
-            data,
-            columns,
-            label,
-            id_column,
-            key,
-            image_size,
-            split,
-            data_dir,
-            header,
-            image_mode,
-            sep,
-            decimal,
-            _model_header(model),
-        )
-    )
+    loaded = None if data is None else _read(data, read, _model_header(model))
     from vaekit.plots import make_figure, save_figure
 
     estimator = _load_model(model)

@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vaekit.cli._app import (
-    Columns,
-    DataDir,
-    Decimal,
     Force,
-    Header,
-    IdColumn,
-    ImageMode,
-    ImageSize,
-    Key,
-    Label,
     Seed,
-    Sep,
-    Split,
     _check_output,
     _load_model,
     _model_header,
     _read,
     _refuse_onto_inputs,
     app,
+    data_options,
     friendly,
 )
 
 FORMATS = ("html", "projector")
 MAX_POINTS = 100_000  # vaekit.explorer.points.MAX_POINTS, here so that --help imports nothing heavy
+
+if TYPE_CHECKING:
+    from vaekit.data.options import ReadOptions
 
 
 def run_data(run: Path) -> dict[str, Any]:
@@ -98,6 +91,7 @@ def _run_source(run: Path, saved: dict[str, Any], model_header: Any) -> str:
 
 @app.command(epilog="Example: vaekit explore runs/digits-vae -o explore.html   (then open explore.html in a browser)")
 @friendly
+@data_options
 def explore(
     run: Annotated[Path, typer.Argument(help="Run or model folder.")],
     data: Annotated[
@@ -121,18 +115,8 @@ def explore(
         int, typer.Option("--max-points", help=f"Rows drawn, at most {MAX_POINTS:,}; more are subsampled with --seed.")
     ] = MAX_POINTS,
     seed: Seed = 0,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
     force: Force = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """A page to explore a model's latent space: the rows' latent means, and the decoder running in the browser."""
     if format_ not in FORMATS:
@@ -150,23 +134,12 @@ def explore(
     if data is None:
         saved = run_data(run)
         data = _run_source(run, saved, model_header)
-        split = split if split is not None else saved.get("split")
-        data_dir = data_dir if data_dir is not None else (Path(saved["data_dir"]) if saved.get("data_dir") else None)
-    loaded = _read(
-        data,
-        columns,
-        label,
-        id_column,
-        key,
-        image_size,
-        split,
-        data_dir,
-        header,
-        image_mode,
-        sep,
-        decimal,
-        model_header,
-    )
+        assert read is not None  # data_options gives it
+        read = read.replace(
+            split=read.split if read.split is not None else saved.get("split"),
+            data_dir=read.data_dir if read.data_dir is not None else saved.get("data_dir"),
+        )
+    loaded = _read(data, read, model_header)
     from vaekit.explorer import write_explorer, write_projector_folder
 
     estimator = _load_model(run)  # after the data is read and checked: importing torch takes seconds

@@ -67,7 +67,10 @@ def impute(
             f"{model} was trained on a table of numbers without gaps, so it cannot fill gaps; train on the table "
             "with its gaps (vaekit train DATA), or with --likelihood mixed"
         )
-    loaded = _read(data, None, label, id_column, None, None, None, None, None, "auto", sep, decimal, header)
+    from vaekit.data.options import ReadOptions
+
+    # a table, read as the model read its training data: the few options that apply to one
+    loaded = _read(data, ReadOptions(label=label, id_column=id_column, sep=sep, decimal=decimal), header)
     estimator = _load_model(model)
     X, y = loaded.inputs(estimator.conditional)
     filled = estimator.impute(X, y, n_draws=draws, random_state=seed)

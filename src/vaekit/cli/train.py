@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
 from vaekit.cli._app import (
-    Columns,
-    DataDir,
-    Decimal,
     Force,
-    Header,
-    IdColumn,
-    ImageSize,
-    Key,
-    Label,
     LrSchedule,
-    Sep,
-    Split,
     Threads,
     _split_list,
     app,
+    data_options,
     friendly,
 )
 from vaekit.cli.flags import kind_options, kind_options_help, parse_kind_options, to_flags
+
+if TYPE_CHECKING:
+    from vaekit.data.options import ReadOptions
 
 
 class _TrainCommand(TyperCommand):
@@ -55,6 +49,7 @@ ColumnList = Annotated[
     epilog="Example: vaekit train data.csv --label species --latent-dim 2 --out runs/iris",
 )
 @friendly
+@data_options
 def train(
     ctx: typer.Context,
     data: Annotated[
@@ -142,19 +137,6 @@ def train(
         ),
     ] = None,
     threads: Threads = None,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: Annotated[
-        str | None, typer.Option("--image-mode", help="Image folders: auto, grey or rgb.", show_default=False)
-    ] = None,
-    sep: Sep = None,
-    decimal: Decimal = None,
     categorical: ColumnList = None,
     numeric: Annotated[
         str | None, typer.Option("--numeric", help="Columns to model as numbers (comma-separated).")
@@ -202,16 +184,19 @@ def train(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Train an autoencoder or VAE on DATA and write a run folder (model, metrics, figures, report.html).
 
     Under torchrun (torchrun --nproc-per-node N -m vaekit train DATA ...) every process trains its share of
     each batch; rank 0 writes the run.
     """
-    data_options = {
-        "source": data, "columns": _split_list(columns), "label": label, "id": id_column, "key": key,
-        "image_size": image_size, "split": split, "data_dir": None if data_dir is None else str(data_dir),
-        "header": header, "image_mode": image_mode, "sep": sep, "decimal": decimal, "test_fraction": test_fraction,
+    assert read is not None  # data_options gives it
+    data_settings = {
+        "source": data, "columns": read.column_list(), "label": read.label, "id": read.id_column,
+        "key": read.key, "image_size": read.image_size, "split": read.split,
+        "data_dir": None if read.data_dir is None else str(read.data_dir), "header": read.header,
+        "image_mode": read.image_mode, "sep": read.sep, "decimal": read.decimal, "test_fraction": test_fraction,
         "categorical": _split_list(categorical), "numeric": _split_list(numeric), "count": _split_list(count),
         "binary": _split_list(binary), "max_categories": max_categories,
         "stream": None if stream is None else ("always" if stream else "never"),
@@ -233,7 +218,7 @@ def train(
 
         if out is not None and main:
             check_target(out, force)
-        given_data = {k: v for k, v in data_options.items() if v is not None}
+        given_data = {k: v for k, v in data_settings.items() if v is not None}
         early = load_split({**DATA_DEFAULTS, **given_data}, 0 if seed is None else seed)
     from vaekit.runs.run import next_free, train_run
 
@@ -244,7 +229,7 @@ def train(
     cfg = _configure(
         config,
         patience,
-        **data_options,
+        **data_settings,
         model=model,
         latent_dim=latent_dim,
         hidden=hidden,
@@ -364,6 +349,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 
 @app.command(epilog="Example: vaekit sweep digits --latent-dims 1,2,4,8,16 --models ae,vae --epochs 100")
 @friendly
+@data_options
 def sweep(
     data: Annotated[
         str | None, typer.Argument(help="File, image folder or built-in dataset name.", show_default=False)
@@ -394,23 +380,15 @@ def sweep(
     device: Annotated[str | None, typer.Option("--device", show_default=False)] = None,
     threads: Threads = None,
     test_fraction: Annotated[float | None, typer.Option("--test-fraction", show_default=False)] = None,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    sep: Sep = None,
-    decimal: Decimal = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Sweep folder (default: runs/sweep-<data>).", show_default=False)
     ] = None,
     force: Force = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Train each model at each latent size; draw reconstruction error against latent size, PCA beside it."""
+    assert read is not None  # data_options gives it
     from vaekit.estimators import REGISTRY
     from vaekit.plots import plot_sweep, save_figure
     from vaekit.runs.sweep import (
@@ -428,9 +406,10 @@ def sweep(
     cfg = _configure(
         config,
         patience,
-        **dict(source=data, columns=_split_list(columns), label=label, id=id_column, key=key, image_size=image_size),
-        **dict(split=split, data_dir=data_dir, header=header, test_fraction=test_fraction, hidden=hidden),
-        **dict(sep=sep, decimal=decimal),
+        **dict(source=data, columns=read.column_list(), label=read.label, id=read.id_column, key=read.key),
+        **dict(image_size=read.image_size, split=read.split, data_dir=read.data_dir, header=read.header),
+        **dict(image_mode=read.image_mode, sep=read.sep, decimal=read.decimal, test_fraction=test_fraction),
+        hidden=hidden,
         **dict(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, seed=seed, device=device),
         threads=threads,
     )

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 
 from vaekit.cli._app import (
-    Columns,
-    DataDir,
-    Decimal,
     Force,
-    Header,
     IdColumn,
-    ImageMode,
-    ImageSize,
     Key,
-    Label,
     Output,
     Seed,
-    Sep,
-    Split,
     _check_output,
     _class_label,
     _load_model,
@@ -31,49 +22,30 @@ from vaekit.cli._app import (
     _read,
     _refuse_onto_inputs,
     app,
+    data_options,
     friendly,
 )
+
+if TYPE_CHECKING:
+    from vaekit.data.options import ReadOptions
 
 
 @app.command(epilog="Example: vaekit encode runs/digits-vae digits -o latents.csv")
 @friendly
+@data_options
 def encode(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     output: Output,
     logvar: Annotated[bool, typer.Option("--logvar", help="Also write the log-variances (VAE).")] = False,
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
     force: Force = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
     from vaekit.data.write import write_array
 
     _check_output(output, force, inputs=(data, model))
-    loaded = _read(
-        data,
-        columns,
-        label,
-        id_column,
-        key,
-        image_size,
-        split,
-        data_dir,
-        header,
-        image_mode,
-        sep,
-        decimal,
-        _model_header(model),
-    )
+    loaded = _read(data, read, _model_header(model))
     estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
     names = [f"z{i}" for i in range(estimator.latent_dim)]
     if logvar:
@@ -203,6 +175,7 @@ def _write_samples(
 
 @app.command(epilog="Example: vaekit reconstruct runs/digits-vae digits -o recon.csv")
 @friendly
+@data_options
 def reconstruct(
     model: Annotated[Path, typer.Argument(help="Model or run folder.")],
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
@@ -214,18 +187,8 @@ def reconstruct(
             help="CSV/Parquet/.npy/.npz, .png (a few rows above their reconstructions), or DIR/ for one PNG per row.",
         ),
     ],
-    columns: Columns = None,
-    label: Label = None,
-    id_column: IdColumn = None,
-    key: Key = None,
-    image_size: ImageSize = None,
-    split: Split = None,
-    data_dir: DataDir = None,
-    header: Header = None,
-    image_mode: ImageMode = "auto",
-    sep: Sep = None,
-    decimal: Decimal = None,
     force: Force = False,
+    read: ReadOptions | None = None,
 ) -> None:
     """Reconstructions of DATA, with each row's squared reconstruction error."""
     _check_output_or_folder(output, force, (data, model))
@@ -233,21 +196,7 @@ def reconstruct(
     _refuse_png_of_rows(
         model_header, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
     )
-    loaded = _read(
-        data,
-        columns,
-        label,
-        id_column,
-        key,
-        image_size,
-        split,
-        data_dir,
-        header,
-        image_mode,
-        sep,
-        decimal,
-        model_header,
-    )
+    loaded = _read(data, read, model_header)
     from vaekit.evaluation.metrics import reconstruction_error
 
     estimator = _load_model(model)

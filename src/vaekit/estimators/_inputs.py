@@ -7,6 +7,7 @@ input with what ``fit`` saw and says, in one line, what is wrong and where.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,6 +15,8 @@ from sklearn.utils.validation import _check_feature_names as _sklearn_feature_na
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.columns import align_columns
+from vaekit.data.loaded import LoadedData
+from vaekit.data.options import ReadOptions, read_like
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators import _table
@@ -42,6 +45,30 @@ class InputChecks:
     conditional: ClassVar[bool]
     classes_: np.ndarray
     scaling_: Scaling
+
+    def read_data(self, source: str | os.PathLike[str], **options: Any) -> LoadedData:
+        """Read a file (a folder of images, a built-in data set) as this model read its training data.
+
+        Options not given (``columns``, ``label``, ``id_column``, ``sep``, ``decimal``, ...: those
+        of :class:`~vaekit.data.options.ReadOptions`) default to how the training data was read;
+        a table's columns are matched to the model's by name.
+
+        Returns
+        -------
+        LoadedData
+            ``.inputs(model.conditional)`` gives what ``transform``, ``score_samples`` and
+            the rest take.
+
+        Examples
+        --------
+        >>> from vaekit import VAE, datasets
+        >>> X, _ = datasets.load("digits")
+        >>> vae = VAE(epochs=1, verbose=0, random_state=0).fit(X)
+        >>> vae.read_data("digits").X.shape
+        (1797, 8, 8)
+        """
+        check_is_fitted(self, "model_")
+        return read_like(source, ReadOptions(**options), self)
 
     def validate_input(self, X: Any, name: str = "X") -> np.ndarray:
         """X as the fitted model reads it, in X's own units.
