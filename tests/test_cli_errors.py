@@ -221,4 +221,4 @@ def test_the_library_x_is_data_on_the_command_line(cli: CliRun, tmp_path: Path) 
     )
     cli("train", tmp_path / "t.csv", "--out", tmp_path / "run", "--epochs", "1", "--quiet")
     result = cli("score", tmp_path / "run", "digits", "-o", tmp_path / "s.csv", ok=False)
-    assert "error: DATA must be a table" in result.stderr, result.stderr
+    assert "error: DATA 'digits' must be a table" in result.stderr, result.stderr

@@ -89,7 +89,8 @@ def friendly(command: F) -> F:
             # The first line says what is wrong; a few messages add lines on how to fix it.
             message = to_flags(str(err).strip() or type(err).__name__, options)
             if takes_data and message.startswith("X "):  # the library's name for what the user gave as DATA
-                message = "DATA " + message[2:]
+                given = kwargs.get("data")
+                message = ("DATA " if given is None else f"DATA '{given}' ") + message[2:]
             typer.echo(f"vaekit {name}: error: {message}", err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):  # usage errors: typer reports them
