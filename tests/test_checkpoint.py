@@ -35,7 +35,7 @@ def _same_fit(a: Any, b: Any) -> None:
 
 def _stop_after(monkeypatch: pytest.MonkeyPatch, n_evaluations: int) -> None:
     """Interrupt training (as Ctrl-C would) at the n-th validation pass."""
-    real, calls = training.evaluate, [0]
+    real, calls = training._evaluate, [0]
 
     def evaluate(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -43,7 +43,7 @@ def _stop_after(monkeypatch: pytest.MonkeyPatch, n_evaluations: int) -> None:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "evaluate", evaluate)
+    monkeypatch.setattr(training, "_evaluate", evaluate)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def stopped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """A checkpoint folder of a fit stopped (as Ctrl-C stops it) after its third epoch, and the fit's parameters."""
     params = PARAMS_BY_KIND[request.param]
     folder = tmp_path_factory.mktemp("ck") / "ck"
-    real, calls = training.evaluate, [0]
+    real, calls = training._evaluate, [0]
 
     def evaluate(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -45,12 +45,12 @@ def stopped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    training.evaluate = evaluate  # type: ignore[assignment]
+    training._evaluate = evaluate  # type: ignore[assignment]
     try:
         with pytest.raises(KeyboardInterrupt):
             VAE(**params).fit(X, checkpoint_dir=folder)
     finally:
-        training.evaluate = real  # type: ignore[assignment]
+        training._evaluate = real  # type: ignore[assignment]
     return folder, params
 
 
@@ -238,7 +238,7 @@ def test_fuzzed_checkpoint_json_resumes_or_is_one_line(stopped: tuple[Path, dict
 def test_a_damaged_checkpoint_is_one_line_from_the_cli(
     cli: CliRun, table_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, calls = training.evaluate, [0]
+    real, calls = training._evaluate, [0]
 
     def evaluate(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -246,7 +246,7 @@ def test_a_damaged_checkpoint_is_one_line_from_the_cli(
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "evaluate", evaluate)
+    monkeypatch.setattr(training, "_evaluate", evaluate)
     from typer.testing import CliRunner
 
     from vaekit.cli import app

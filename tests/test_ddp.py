@@ -38,13 +38,13 @@ if __name__ == "__main__":
         json.dump({"epochs": est.n_epochs_, "best": est.best_epoch_, "val": est.history_["val_loss"]}, f)
     # then a second fit, in which rank 1 fails in its third epoch while rank 0 waits in a collective
     if rank == "1":
-        real, calls = training.evaluate, [0]
+        real, calls = training._evaluate, [0]
         def evaluate(*args, **kwargs):
             calls[0] += 1
             if calls[0] == 3:
                 raise ValueError("rank 1 cannot go on: its disk went away")
             return real(*args, **kwargs)
-        training.evaluate = evaluate
+        training._evaluate = evaluate
     AutoEncoder(**PARAMS).fit(X)
     open(f"{out}/second-fit-rank{rank}", "w").close()  # never reached
 """

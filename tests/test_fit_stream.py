@@ -73,7 +73,7 @@ def test_a_small_shuffle_buffer_trains_and_resumes_to_the_same_bits(
     kw = {**SMALL, "epochs": 5, "batch_size": 16}
     whole = VAE(**kw).fit(chunked, buffer_rows=64)
     assert whole.n_train_ == 270 and np.isfinite(whole.history_["train_loss"]).all()
-    real, calls = training.evaluate, [0]
+    real, calls = training._evaluate, [0]
 
     def evaluate(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -81,7 +81,7 @@ def test_a_small_shuffle_buffer_trains_and_resumes_to_the_same_bits(
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "evaluate", evaluate)
+    monkeypatch.setattr(training, "_evaluate", evaluate)
     with pytest.raises(KeyboardInterrupt):
         VAE(**kw).fit(chunked, buffer_rows=64, checkpoint_dir=tmp_path / "ck")
     monkeypatch.undo()

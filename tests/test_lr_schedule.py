@@ -67,7 +67,7 @@ def test_constant_keeps_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_plateau_cuts_the_rate_before_early_stopping(monkeypatch: pytest.MonkeyPatch) -> None:
     # A validation loss that never improves: epoch 1 is the best, every later one is bad.
-    monkeypatch.setattr(training, "evaluate", lambda *a, **k: {"loss": 1.0, "reconstruction": 1.0, "kl": 0.0})
+    monkeypatch.setattr(training, "_evaluate", lambda *a, **k: [{"loss": 1.0, "reconstruction": 1.0, "kl": 0.0}])
     result = _train(TrainingConfig(epochs=20, lr=0.01, lr_schedule="plateau", patience=4, verbose=0), val=True)
     # plateau patience = min(5, 4 // 2) = 2: the third bad epoch (epoch 4) cuts the rate,
     # which the history shows from epoch 5; early stopping ends after 5 bad epochs.
@@ -78,7 +78,7 @@ def test_plateau_cuts_the_rate_before_early_stopping(monkeypatch: pytest.MonkeyP
 def test_plateau_leaves_an_improving_run_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     losses = iter(np.linspace(2.0, 1.0, 8))
     monkeypatch.setattr(
-        training, "evaluate", lambda *a, **k: {"loss": float(next(losses)), "reconstruction": 1.0, "kl": 0.0}
+        training, "_evaluate", lambda *a, **k: [{"loss": float(next(losses)), "reconstruction": 1.0, "kl": 0.0}]
     )
     result = _train(TrainingConfig(epochs=8, lr=0.01, lr_schedule="plateau", patience=4, verbose=0), val=True)
     assert result.history["lr"] == [0.01] * 8

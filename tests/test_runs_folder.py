@@ -66,7 +66,7 @@ def test_a_forced_fit_that_fails_leaves_the_old_run_as_it_was(
     def diverge(*args: object, **kwargs: object) -> None:
         raise training.TrainingDivergedError("training diverged at epoch 1: its loss became NaN or infinite")
 
-    monkeypatch.setattr(training, "_train", diverge)
+    monkeypatch.setattr(training, "run_members", diverge)
     result = cli("train", table_csv, *TABLE, "--out", run, "--force", *TINY, ok=False)
     assert "diverged" in result.stderr
     still_the_old_run(run, files, codes)
@@ -79,14 +79,14 @@ def test_a_forced_fit_replaces_the_run_in_one_step_when_done(
 ) -> None:
     run, files, codes = old_run(table_run, tmp_path)
     seen: list[dict[str, str]] = []
-    real = training._train
+    real = training.run_members
 
     def train_and_look(*args: object, **kwargs: object) -> object:
         seen.append(contents(run, skip=NEXT))  # while the new run trains, the old one is whole
         assert run_state(run / NEXT, nested=True) == "training"
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(training, "_train", train_and_look)
+    monkeypatch.setattr(training, "run_members", train_and_look)
     cli("train", table_csv, *TABLE, "--out", run, "--force", "--seed", "7", *TINY)
     assert seen and seen[0] == files
     assert not (run / NEXT).exists() and (run / "report.html").is_file()
@@ -156,7 +156,7 @@ def test_a_resumed_replacement_takes_the_old_runs_place(
 ) -> None:
     run, files, codes = old_run(table_run, tmp_path)
     calls = [0]
-    real = training.evaluate
+    real = training._evaluate
 
     def stop_at_the_third_epoch(*args: object, **kwargs: object) -> object:
         calls[0] += 1
@@ -164,7 +164,7 @@ def test_a_resumed_replacement_takes_the_old_runs_place(
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(training, "evaluate", stop_at_the_third_epoch)
+    monkeypatch.setattr(training, "_evaluate", stop_at_the_third_epoch)
     from typer.testing import CliRunner
 
     from vaekit.cli import app

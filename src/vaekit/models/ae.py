@@ -43,11 +43,16 @@ class LossOutput:
         -log p(x|z) per sample, summed over features, in nats.
     kl : Tensor of shape (B,)
         KL(q(z|x) || p(z)) per sample, in nats; zeros for a plain autoencoder.
+    per_row : Tensor of shape (B,) or None
+        Each row's share of the objective, whose mean is ``loss``; None when the objective
+        is not a mean over rows (a capacity target, trimming). The training loop reshapes it
+        to (R, B) to train R stacked restarts at once (:mod:`vaekit.training.ensemble`).
     """
 
     loss: Tensor
     reconstruction: Tensor
     kl: Tensor
+    per_row: Tensor | None = None
 
 
 class AutoEncoderModel(nn.Module):
@@ -216,4 +221,5 @@ class AutoEncoderModel(nn.Module):
         z = posterior.rsample(generator=generator)  # (B, latent)
         reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
         kl = posterior.kl()  # (B,)
-        return LossOutput((reconstruction + beta * kl).mean(), reconstruction, kl)
+        per_row = reconstruction + beta * kl  # (B,)
+        return LossOutput(per_row.mean(), reconstruction, kl, per_row)

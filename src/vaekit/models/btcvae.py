@@ -154,4 +154,5 @@ class BetaTCVAEModel(VAEModel):
         reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
         mi, tc, dim_kl = kl_decomposition(z, posterior, self.dataset_size, self.sampling)  # (B,) each
         penalty = self.alpha * mi + self.beta * tc + self.gamma * dim_kl  # (B,)
-        return LossOutput((reconstruction + beta * penalty).mean(), reconstruction, posterior.kl())
+        per_row = reconstruction + beta * penalty  # (B,)
+        return LossOutput(per_row.mean(), reconstruction, posterior.kl(), per_row)

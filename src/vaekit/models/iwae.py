@@ -65,4 +65,4 @@ class IWAEModel(VAEModel):
         log_lik = self.decode(z, condition).log_prob(x)  # (k, B)
         log_w = log_lik + standard_normal_log_prob(z) - posterior.log_prob(z)  # (k, B)
         bound = torch.logsumexp(log_w, dim=0) - math.log(self.n_importance)  # (B,)
-        return LossOutput(-bound.mean(), -log_lik.mean(dim=0), posterior.kl())
+        return LossOutput(-bound.mean(), -log_lik.mean(dim=0), posterior.kl(), -bound)

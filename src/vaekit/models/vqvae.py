@@ -117,4 +117,5 @@ class VQVAEModel(AutoEncoderModel):
         quantized = self.quantizer(self._encode_continuous(x, condition))
         reconstruction = -self.decode(quantized.z_q, condition).log_prob(x)  # (B,)
         kl = reconstruction.new_full(reconstruction.shape, self.quantizer.prior_kl)  # (B,)
-        return LossOutput((reconstruction + quantized.penalty).mean(), reconstruction, kl)
+        per_row = reconstruction + quantized.penalty  # (B,)
+        return LossOutput(per_row.mean(), reconstruction, kl, per_row)

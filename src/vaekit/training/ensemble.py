@@ -18,6 +18,9 @@ Each member trains exactly as it would alone, up to the order of float additions
 * each member keeps its own history, best weights and early stopping; a member that
   has stopped keeps training with the others, but nothing it does after that counts.
 
+The loop is the one every fit uses (:func:`vaekit.training.loop.run_members`, with R members);
+this module only stacks the networks, the batches and the noise.
+
 What can be stacked (:func:`stack_models`): models whose ``stackable()`` says so
 (the loss is a mean over rows of per-row terms) and whose parameters all sit in
 ``nn.Linear`` layers: the MLP networks. Convolutional networks, learned decoder
@@ -31,21 +34,19 @@ from __future__ import annotations
 
 import copy
 import functools
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from vaekit.distributions import MemberGenerators
 from vaekit.models import AutoEncoderModel
 from vaekit.nn import MLP
-from vaekit.training.batches import BatchSource, TensorBatches, split_batch
-from vaekit.training.history import RunTracker, TrainingResult, epoch_row
-from vaekit.training.loop import TrainingDivergedError
-from vaekit.training.optim import TrainingConfig, beta_at, flat_parameters, make_optimizer, make_scheduler
-from vaekit.training.runtime import flush_denormals, progress_interval
+from vaekit.training.batches import Batch, BatchSource, TensorBatches
+from vaekit.training.history import TrainingResult
+from vaekit.training.loop import Members, run_members
+from vaekit.training.optim import TrainingConfig, flat_parameters
+from vaekit.training.runtime import flush_denormals
 
 ENABLED = True
 """Train stackable restarts together; False trains them one after another (to compare)."""
@@ -158,46 +159,14 @@ class MemberBatches:
     def __len__(self) -> int:
         return len(self.members[0])
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None]]:
+    def __iter__(self) -> Iterator[Batch]:
         n = len(self.data)
         orders = torch.stack(
             [torch.randperm(n, generator=m.generator, device=self.data.device) for m in self.members]
         )  # (R, n)
         for start in range(0, n, self.batch_size):
             rows = orders[:, start : start + self.batch_size].reshape(-1)  # (R * B,)
-            yield self.data[rows], None if self.condition is None else self.condition[rows]
-
-
-def _repeat(batch: tuple[Tensor, Tensor | None], members: int) -> tuple[Tensor, Tensor | None]:
-    """The same rows for every member: (B, ...) -> (R * B, ...)."""
-    x, condition = batch
-    return torch.cat([x] * members), None if condition is None else torch.cat([condition] * members)
-
-
-@torch.no_grad()
-def _evaluate(
-    ensemble: AutoEncoderModel,
-    members: int,
-    batches: BatchSource,
-    beta: float,
-    seeds: Sequence[int],
-    progress: float,
-) -> list[dict[str, float]]:
-    """:func:`vaekit.training.loop.evaluate` of every member on the same batches, each with the
-    noise of a generator seeded with its own entry of ``seeds``."""
-    ensemble.eval()
-    device = next(ensemble.parameters()).device
-    noise = MemberGenerators([torch.Generator(device).manual_seed(s) for s in seeds])
-    totals = torch.zeros(members, 2, device=device)  # reconstruction, KL summed over rows
-    n = 0
-    for batch in batches:
-        x, condition = _repeat(split_batch(batch), members)
-        out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=progress)
-        totals += torch.stack([out.reconstruction, out.kl], dim=-1).view(members, -1, 2).sum(1)
-        n += len(x) // members
-    ensemble.train()
-    means = (totals / max(n, 1)).tolist()
-    return [{"loss": r + beta * k, "reconstruction": r, "kl": k} for r, k in means]
+            yield self.data[rows] if self.condition is None else (self.data[rows], self.condition[rows])
 
 
 def train_together(
@@ -230,10 +199,16 @@ def train_together(
     ensemble = stack_models(models)
     if ensemble is None:
         return None
+    members = Members(
+        len(models),
+        MemberBatches(train_batches),
+        MemberGenerators([b.generator for b in train_batches]),  # type: ignore[misc]  # each member's batches carry their own generator
+        val_seeds,
+        functools.partial(member_state, ensemble),
+        functools.partial(_clip_members, ensemble),
+    )
     with flush_denormals(), flat_parameters(ensemble) as (params, zero_grad):
-        results, states = _train_together(
-            ensemble, params, zero_grad, len(models), train_batches, val_batches, config, val_seeds
-        )
+        results, states = run_members(ensemble, params, zero_grad, members, val_batches, config)
     for model, state in zip(models, states, strict=True):
         model.load_state_dict(state)
     return results
@@ -246,95 +221,6 @@ def _clip_members(ensemble: nn.Module, max_norm: float) -> None:
     scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
-
-
-def _train_together(
-    ensemble: AutoEncoderModel,
-    params: list[Tensor],
-    zero_grad: Callable[[], object],
-    members: int,
-    member_batches: Sequence[TensorBatches],
-    val_batches: BatchSource | None,
-    config: TrainingConfig,
-    val_seeds: Sequence[int],
-) -> tuple[list[TrainingResult], list[dict[str, Tensor]]]:
-    batches = MemberBatches(member_batches)
-    n_batches = len(batches)
-    if n_batches == 0:
-        raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
-    device = next(ensemble.parameters()).device
-    noise = MemberGenerators([b.generator for b in member_batches])  # type: ignore[misc]  # each member's batches carry their own generator
-    optimizer = make_optimizer(params, config.lr, device)
-    per_batch = make_scheduler(optimizer, config, n_batches)  # cosine or none (no plateau here)
-    runs = [RunTracker(config) for _ in range(members)]
-    finals: list[dict[str, Tensor] | None] = [None] * members  # weights at a member's stop, if it had no best
-    active = list(range(members))
-    progress = tqdm(
-        range(config.epochs),
-        desc=f"training {members} restarts together",
-        unit="epoch",
-        disable=config.verbose <= 0,
-        mininterval=progress_interval(),
-    )
-    for epoch in progress:
-        started = time.perf_counter()
-        ensemble.train()
-        steps: list[tuple[Tensor, Tensor, Tensor]] = []  # each member's loss, summed reconstruction and KL
-        n_seen = 0
-        beta = config.beta
-        for i, (x, condition) in enumerate(batches):
-            beta = beta_at(config, epoch, i, n_batches)
-            out = ensemble.loss(x, condition, beta=beta, generator=noise, progress=epoch + (i + 1) / n_batches)
-            rows = len(x) // members
-            losses = (out.reconstruction + beta * out.kl).view(members, rows).mean(1)  # (R,): each member's loss
-            zero_grad()
-            losses.sum().backward()
-            if config.grad_clip is not None:
-                _clip_members(ensemble, config.grad_clip)
-            optimizer.step()
-            if per_batch is not None:
-                per_batch.step()
-            reconstruction, kl = out.reconstruction.detach().view(members, rows), out.kl.detach().view(members, rows)
-            steps.append((losses.detach(), reconstruction.sum(1), kl.sum(1)))
-            n_seen += rows
-        batch_losses, reconstruction_sums, kl_sums = (torch.stack(column) for column in zip(*steps, strict=True))
-        _check_members_finite(batch_losses[:, active], epoch, active)  # (n_batches, R) -> the running members
-        val = None
-        if val_batches is not None:
-            val = _evaluate(ensemble, members, val_batches, config.beta, val_seeds, progress=epoch + 1)
-        train_means = (torch.stack([reconstruction_sums.sum(0), kl_sums.sum(0)], dim=1) / n_seen).tolist()  # (R, 2)
-        lr = optimizer.param_groups[0]["lr"]
-        seconds = time.perf_counter() - started
-        warming_up = epoch + 1 < max(config.kl_warmup_epochs, ensemble.schedule_epochs())
-        for r in list(active):
-            rec, kl = train_means[r]
-            row = epoch_row(epoch, beta, (rec, kl), None if val is None else val[r], lr, seconds)
-            monitored = val[r]["loss"] if val is not None else rec + config.beta * kl
-            if runs[r].end_epoch(row, monitored, functools.partial(member_state, ensemble, r), warming_up):
-                active.remove(r)
-                finals[r] = member_state(ensemble, r)
-        best = min(run.result.best_loss for run in runs)
-        progress.set_postfix(best=f"{best:.4g}", running=len(active), refresh=False)
-        if not active:
-            break
-    progress.close()
-    states = []
-    for r, run in enumerate(runs):
-        final = finals[r]
-        states.append(run.best_state or (final if final is not None else member_state(ensemble, r)))
-    return [run.result for run in runs], states
-
-
-def _check_members_finite(losses: Tensor, epoch: int, active: Sequence[int]) -> None:
-    """:class:`TrainingDivergedError` when a running member's loss (``losses`` (n_batches, running)) is not finite."""
-    bad = (~torch.isfinite(losses)).nonzero()
-    if len(bad):
-        batch, column = int(bad[0, 0]), int(bad[0, 1])
-        raise TrainingDivergedError(
-            f"training diverged: the loss of restart {active[column] + 1} became {losses[batch, column].item()} "
-            f"at epoch {epoch + 1}, batch {batch + 1} of {len(losses)}. Try a smaller lr, grad_clip=1.0, "
-            "KL warm-up, or check the data for extreme values."
-        )
 
 
 __all__ = ["ENABLED", "EnsembleLinear", "can_train_together", "member_state", "stack_models", "train_together"]

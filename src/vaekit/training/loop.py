@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -28,7 +29,8 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from vaekit.models import AutoEncoderModel
+from vaekit.distributions import MemberGenerators, Randomness
+from vaekit.models import AutoEncoderModel, LossOutput
 from vaekit.training.batches import Batch, BatchSource, split_batch
 from vaekit.training.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
 from vaekit.training.distributed import all_sum, join
@@ -39,6 +41,53 @@ from vaekit.training.runtime import flush_denormals, progress_interval
 
 class TrainingDivergedError(ValueError):
     """The loss became NaN or infinite during training."""
+
+
+@dataclass
+class Members:
+    """The R >= 1 members that one run of the loop trains: one model, or R restarts stacked
+    into one vectorized model (:mod:`~vaekit.training.ensemble`) whose batches hold R * B rows,
+    member r's B rows at r*B .. (r+1)*B.
+
+    The loop knows no loss form: each member's batch loss is the model's ``loss`` for one
+    member, and the mean of its block of the model's ``per_row`` loss for several.
+    """
+
+    count: int
+    batches: BatchSource
+    noise: Randomness  # the training noise; several members draw theirs from generators of their own
+    val_seeds: Sequence[int]  # member r's validation noise, the same draws every epoch
+    weights: Callable[[int], dict[str, Tensor]]  # member r's weights, under its own model's names
+    clip: Callable[[float], object]  # scale each member's gradient to at most this norm (its own norm)
+
+    def losses(self, out: LossOutput) -> Tensor:
+        """The batch loss: a scalar for one member, (R,) for several."""
+        if self.count == 1:
+            return out.loss
+        if out.per_row is None:
+            raise TypeError("restarts can train together only on an objective that is a mean over rows (per_row)")
+        return out.per_row.view(self.count, -1).mean(1)
+
+    def by_member(self, values: Tensor) -> Tensor:
+        """(R * B,) per-row values -> (R,) sums over each member's rows."""
+        return values.view(self.count, -1).sum(1)
+
+    def val_noise(self, device: torch.device) -> Randomness:
+        """The validation noise of every member, seeded afresh."""
+        generators = [torch.Generator(device).manual_seed(seed) for seed in self.val_seeds]
+        return generators[0] if self.count == 1 else MemberGenerators(generators)
+
+
+def _single(model: AutoEncoderModel, batches: BatchSource, generator: Randomness, val_seed: int) -> Members:
+    """One model as the loop's only member."""
+    return Members(
+        1,
+        batches,
+        generator,
+        [val_seed],
+        lambda _: snapshot(model),
+        lambda max_norm: torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm),
+    )
 
 
 @torch.no_grad()
@@ -55,26 +104,43 @@ def evaluate(
     change over training. In data-parallel training each rank passes its share of
     the rows, and the means are over every rank's rows.
     """
+    return _evaluate(model, 1, batches, beta, generator, progress)[0]
+
+
+def _evaluate(
+    model: AutoEncoderModel, count: int, batches: Iterable[Batch], beta: float, noise: Randomness, progress: float
+) -> list[dict[str, float]]:
+    """:func:`evaluate` of each of ``count`` stacked members on the same batches (each batch
+    repeated for every member), each with its own noise."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    totals = torch.zeros(4, device=device)  # loss, reconstruction, KL (summed over rows), rows
+    totals = torch.zeros(count, 4, device=device)  # loss, reconstruction, KL (summed over rows), rows
     for batch in batches:
         x, condition = split_batch(batch)
-        out = model.loss(x, condition, beta=beta, generator=generator, progress=progress)
-        totals += torch.stack([out.loss * len(x), out.reconstruction.sum(), out.kl.sum(), out.loss.new_tensor(len(x))])
+        rows = len(x)
+        if count > 1:
+            x = torch.cat([x] * count)
+            condition = None if condition is None else torch.cat([condition] * count)
+        out = model.loss(x, condition, beta=beta, generator=noise, progress=progress)
+        loss = out.loss[None] if count == 1 else out.per_row.view(count, -1).mean(1)  # type: ignore[union-attr]  # stacked members: a per-row objective
+        parts = [loss * rows, out.reconstruction.view(count, -1).sum(1), out.kl.view(count, -1).sum(1)]
+        totals += torch.stack([*parts, loss.new_full((count,), float(rows))], dim=1)
     model.train(was_training)
     totals = all_sum(totals)
-    loss, reconstruction, kl = (totals[:3] / max(float(totals[3]), 1.0)).tolist()
-    return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+    means = (totals[:, :3] / totals[:, 3:].clamp(min=1.0)).tolist()
+    return [{"loss": loss, "reconstruction": reconstruction, "kl": kl} for loss, reconstruction, kl in means]
 
 
-def _check_finite(losses: Tensor, epoch: int) -> None:
-    bad = (~torch.isfinite(losses)).nonzero()
+def _check_finite(losses: Tensor, epoch: int, active: Sequence[int]) -> None:
+    """:class:`TrainingDivergedError` when a running member's batch loss (``losses`` (n_batches, R)) is not finite."""
+    running = losses[:, list(active)]
+    bad = (~torch.isfinite(running)).nonzero()
     if len(bad):
-        batch = int(bad[0, 0])
+        batch, column = int(bad[0, 0]), int(bad[0, 1])
+        whose = "loss" if losses.shape[1] == 1 else f"loss of restart {active[column] + 1}"
         raise TrainingDivergedError(
-            f"training diverged: the loss became {losses[batch].item()} at epoch {epoch + 1}, "
+            f"training diverged: the {whose} became {running[batch, column].item()} at epoch {epoch + 1}, "
             f"batch {batch + 1} of {len(losses)}. Try a smaller lr, grad_clip=1.0, "
             "KL warm-up, or check the data for extreme values."
         )
@@ -83,17 +149,18 @@ def _check_finite(losses: Tensor, epoch: int) -> None:
 def _epoch_sums(
     terms: list[tuple[Tensor, Tensor, Tensor]], sizes: list[int], betas: list[float], beta: float
 ) -> tuple[Tensor, Tensor, int]:
-    """An epoch's batch losses (n_batches,), its sums (3,) of reconstruction, KL and the
-    model's loss at the full ``beta`` over rows, and its rows, from each batch's (loss,
-    summed reconstruction, summed KL) over ``sizes`` rows trained at ``betas``.
+    """An epoch's batch losses (n_batches, R), its sums (3, R) of reconstruction, KL and the
+    model's loss at the full ``beta`` over each member's rows, and a member's rows, from each
+    batch's (loss, summed reconstruction, summed KL) per member, over ``sizes`` rows trained at ``betas``.
 
     Stacked once per epoch rather than added up after every step: on a small network
     each operation costs about as much as the step's arithmetic.
     """
-    losses, reconstruction, kl = (torch.stack(column) for column in zip(*terms, strict=True))  # (n_batches,)
-    rows, catch_up = losses.new_tensor(sizes), losses.new_tensor([beta - b for b in betas])
-    objective = (losses * rows + catch_up * kl).sum()  # each batch's loss at the full beta, over its rows
-    return losses, torch.stack([reconstruction.sum(), kl.sum(), objective]), sum(sizes)
+    reconstruction, kl = (torch.stack(column) for column in list(zip(*terms, strict=True))[1:])  # (n_batches, R)
+    losses = torch.stack([term[0] for term in terms]).view(reconstruction.shape)
+    rows, catch_up = losses.new_tensor(sizes)[:, None], losses.new_tensor([beta - b for b in betas])[:, None]
+    objective = (losses * rows + catch_up * kl).sum(0)  # each batch's loss at the full beta, over its rows
+    return losses, torch.stack([reconstruction.sum(0), kl.sum(0), objective]), sum(sizes)
 
 
 class _Objective(torch.nn.Module):
@@ -141,8 +208,10 @@ def train(
         one, training continues from it; a finished state is loaded, not retrained.
     """
     here = join(next(model.parameters()).device)
+    members = _single(model, train_batches, generator, val_seed)
     with flush_denormals(), flat_parameters(model, enabled=not here.parallel) as (params, zero_grad):
-        return _train(model, params, zero_grad, train_batches, val_batches, config, generator, val_seed, checkpoint)
+        results, _ = run_members(model, params, zero_grad, members, val_batches, config, checkpoint)
+    return results[0]
 
 
 def _state(
@@ -209,27 +278,41 @@ def _resuming(checkpoint: Checkpointer | None) -> Iterator[None]:
         ) from None
 
 
-def _train(
+def run_members(
     model: AutoEncoderModel,
     params: list[Tensor],
     zero_grad: Callable[[], object],
-    train_batches: BatchSource,
+    members: Members,
     val_batches: BatchSource | None,
     config: TrainingConfig,
-    generator: torch.Generator | None,
-    val_seed: int,
-    checkpoint: Checkpointer | None,
-) -> TrainingResult:
-    n_batches = len(train_batches)
+    checkpoint: Checkpointer | None = None,
+) -> tuple[list[TrainingResult], list[dict[str, Tensor]]]:
+    """The loop: train the ``members`` of ``model`` (its ``params``, flattened by
+    :func:`~vaekit.training.optim.flat_parameters`), each with its own history, early stopping and
+    best weights, as :func:`train` describes.
+
+    A member that has stopped keeps training with the others, but nothing it does after
+    that counts. Data-parallel training, checkpoints and reduce-on-plateau take one member.
+
+    Returns
+    -------
+    each member's result, and its weights to keep (its best), in the members' order; ``model`` itself
+    ends with member 0's when there is one member.
+    """
+    n_batches = len(members.batches)
     if n_batches == 0:
         raise ValueError("there is nothing to train on: the training batches are empty (no training rows)")
+    count = members.count
     device = next(model.parameters()).device
     here = join(device)
     optimizer = make_optimizer(params, config.lr, device)
     scheduler = make_scheduler(optimizer, config, n_batches)
     plateau = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
     per_batch = None if plateau is not None else scheduler  # cosine: stepped after every batch
-    run, first_epoch = RunTracker(config), 0
+    if count > 1 and (here.parallel or checkpoint is not None or plateau is not None):
+        raise ValueError("stacked restarts train in one process, without checkpoints or reduce-on-plateau")
+    generator = members.noise if isinstance(members.noise, torch.Generator) else None
+    runs, first_epoch = [RunTracker(config) for _ in range(count)], 0
     saved = (
         None
         if checkpoint is None
@@ -240,88 +323,104 @@ def _train(
             model.load_state_dict(saved.model)
             result = TrainingResult(saved.history, saved.best_epoch, saved.best_loss, saved.stopped_early)
             if saved.finished:
-                return result
+                return [result], [saved.model]
             optimizer.load_state_dict(saved.optimizer)
             if scheduler is not None and saved.scheduler is not None:
                 scheduler.load_state_dict(saved.scheduler)
             restore_rng(saved, generator)
-        run, first_epoch = RunTracker(config, result, saved.best, saved.bad_epochs), saved.epoch
+        runs, first_epoch = [RunTracker(config, result, saved.best, saved.bad_epochs)], saved.epoch
     step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
         step = DistributedDataParallel(_Objective(model), device_ids=None if device.type == "cpu" else [device])
-    global_rows = getattr(train_batches, "global_rows", None)
+    global_rows = getattr(members.batches, "global_rows", None)
     mixed = config.precision == "bf16"
     progress = tqdm(
         range(first_epoch, config.epochs),
-        desc="training",
+        desc="training" if count == 1 else f"training {count} restarts together",
         unit="epoch",
         disable=config.verbose <= 0 or not here.main,
         mininterval=progress_interval(),
         initial=first_epoch,
         total=config.epochs,
     )
+    active = list(range(count))
+    finals: list[dict[str, Tensor] | None] = [None] * count  # each member's weights when it stopped
     epoch = first_epoch - 1
     for epoch in progress:
         started = time.perf_counter()
         model.train()
-        terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, summed reconstruction and KL
+        terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, summed reconstruction and KL, per member
         sizes: list[int] = []
         betas: list[float] = []
-        for i, batch in enumerate(train_batches):
+        for i, batch in enumerate(members.batches):
             x, condition = split_batch(batch)
             beta = beta_at(config, epoch, i, n_batches)
+            fraction = epoch + (i + 1) / n_batches
             if mixed:  # a disabled autocast context still costs ~17 us a step (measured on the tutorial network)
                 with torch.autocast(device.type, dtype=torch.bfloat16):
-                    out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
+                    out = step(x, condition, beta=beta, generator=members.noise, progress=fraction)
             else:
-                out = step(x, condition, beta=beta, generator=generator, progress=epoch + (i + 1) / n_batches)
+                out = step(x, condition, beta=beta, generator=members.noise, progress=fraction)
+            losses = members.losses(out)  # () or (R,)
             zero_grad()
             if here.parallel and global_rows is not None:  # DDP averages over ranks: weigh each by its rows
-                (out.loss * (len(x) * here.size / global_rows(i))).backward()
+                (losses * (len(x) * here.size / global_rows(i))).backward()
             else:
-                out.loss.backward()
+                (losses if count == 1 else losses.sum()).backward()  # the sum: each member's gradient is its own
             if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                members.clip(config.grad_clip)
             optimizer.step()
             if per_batch is not None:
                 per_batch.step()
-            loss, reconstruction, kl = out.loss.detach(), out.reconstruction.detach(), out.kl.detach()
+            loss, reconstruction, kl = losses.detach(), out.reconstruction.detach(), out.kl.detach()
             if mixed:  # summed in float32, whatever autocast computed the terms in
                 loss, reconstruction, kl = loss.float(), reconstruction.float(), kl.float()
-            terms.append((loss, reconstruction.sum(), kl.sum()))
-            sizes.append(len(x))
+            terms.append((loss, members.by_member(reconstruction), members.by_member(kl)))
+            sizes.append(len(x) // count)
             betas.append(beta)
-        n_seen: float  # a count; a float once summed over ranks
-        batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)
-        _check_finite(batch_losses, epoch)
+        n_seen: float  # a member's rows; a float once summed over ranks
+        batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)  # (n_batches, R), (3, R)
+        _check_finite(batch_losses, epoch, active)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank
-            totals = all_sum(torch.cat([sums, sums.new_tensor([n_seen])]))
+            totals = all_sum(torch.cat([sums.flatten(), sums.new_tensor([n_seen])]))
             if not bool(torch.isfinite(totals).all()):
                 raise TrainingDivergedError(
                     f"training diverged on another rank at epoch {epoch + 1}: its loss became NaN or infinite"
                 )
-            sums, n_seen = totals[:3], float(totals[3])
-        train_reconstruction, train_kl, train_objective = (sums / n_seen).tolist()
-        val_generator = torch.Generator(device).manual_seed(val_seed)
-        val = evaluate(model, val_batches, config.beta, val_generator, progress=epoch + 1) if val_batches else None
-        # The model's own loss (-L_k for the IWAE, with the codebook terms for the VQ-VAE),
-        # at the full beta during a KL warm-up.
-        monitored = val["loss"] if val else train_objective
+            sums, n_seen = totals[:3].view(3, 1), float(totals[3])
+        train_means = (sums / n_seen).t().tolist()  # (R, 3): reconstruction, KL, objective
+        val = None
+        if val_batches:
+            val = _evaluate(model, count, val_batches, config.beta, members.val_noise(device), epoch + 1)
         lr = optimizer.param_groups[0]["lr"]
-        row = epoch_row(epoch, beta, (train_reconstruction, train_kl), val, lr, time.perf_counter() - started)
-        progress.set_postfix(loss=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}", refresh=False)
+        seconds = time.perf_counter() - started
         warming_up = epoch + 1 < max(config.kl_warmup_epochs, model.schedule_epochs())
-        stop = run.end_epoch(row, monitored, functools.partial(snapshot, model), warming_up)
+        monitored: list[float] = []
+        for r in list(active):
+            reconstruction_r, kl_r, objective_r = train_means[r]
+            row = epoch_row(epoch, beta, (reconstruction_r, kl_r), None if val is None else val[r], lr, seconds)
+            # The model's own loss (-L_k for the IWAE, with the codebook terms for the VQ-VAE),
+            # at the full beta during a KL warm-up.
+            monitored.append(val[r]["loss"] if val else objective_r)
+            if runs[r].end_epoch(row, monitored[-1], functools.partial(members.weights, r), warming_up):
+                active.remove(r)
+                finals[r] = members.weights(r) if count > 1 else None  # one member: it stops here, as it is
+        best = min(runs, key=lambda run: run.result.best_loss).result.history
+        progress.set_postfix(loss=f"{best['train_loss'][-1]:.4g}", val=f"{best['val_loss'][-1]:.4g}", refresh=False)
         if plateau is not None:
-            plateau.step(monitored)
-        last = stop or epoch + 1 == config.epochs
+            plateau.step(monitored[0])
+        last = not active or epoch + 1 == config.epochs
         if checkpoint is not None and not last and checkpoint.due(last):
-            checkpoint.save(_state(epoch + 1, model, run, optimizer, scheduler, generator))
-        if stop:
+            checkpoint.save(_state(epoch + 1, model, runs[0], optimizer, scheduler, generator))
+        if not active:
             break
     progress.close()
-    if run.best_state is not None:
-        model.load_state_dict(run.best_state)
+    states = []
+    for r, run in enumerate(runs):
+        final = finals[r]
+        states.append(run.best_state or (final if final is not None else members.weights(r)))
+    if count == 1 and runs[0].best_state is not None:
+        model.load_state_dict(runs[0].best_state)
     if checkpoint is not None:  # the finished restart: its best weights and history
-        checkpoint.save(_state(epoch + 1, model, run, optimizer, scheduler, generator, True))
-    return run.result
+        checkpoint.save(_state(epoch + 1, model, runs[0], optimizer, scheduler, generator, True))
+    return [run.result for run in runs], states
