@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vaekit.data.codec import ArrayCodec
 from vaekit.data.loaded import LoadedData
+from vaekit.data.preprocessing import Scaling
 from vaekit.data.write import write_images
 from vaekit.plots import make_figure
 from vaekit.plots._rows import describe_rows, spread_rows
@@ -32,6 +34,7 @@ class FakeImageModel:
     variational = True
     latent_dim = 2
     input_shape_ = (4, 4)
+    codec_ = ArrayCodec(Scaling(), (4, 4))
 
     def __init__(self) -> None:
         self.seen: list[np.ndarray] = []

@@ -62,14 +62,7 @@ def score(
     anomaly = -np.asarray(estimator.score_samples(X, y), dtype=np.float64)  # (n,)
     offset = getattr(estimator, "offset_", None)  # None: saved before vaekit had thresholds
     contributions = np.asarray(estimator.explain(X, y), dtype=np.float64).reshape(len(anomaly), -1)
-    table = getattr(estimator, "table_", None)
-    fitted_names = getattr(estimator, "feature_names_in_", None)
-    if table is not None:
-        names = [str(n) for n in table.names]
-    elif fitted_names is not None:
-        names = [str(n) for n in fitted_names]
-    else:
-        names = [str(n) for n in loaded.feature_names or []]
+    names = estimator.codec_.names or [str(n) for n in loaded.feature_names or []]
     if len(names) != contributions.shape[1]:
         names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
     outputs = {"anomaly_score": anomaly}

@@ -62,7 +62,7 @@ def impute(
     for path in outputs:
         _check_output(path, force, inputs=(data, model))
     header = _model_header(model)
-    if not header.table:
+    if not header.tabular:
         raise ValueError(
             f"{model} was trained on a table of numbers without gaps, so it cannot fill gaps; train on the table "
             "with its gaps (vaekit train DATA), or with --likelihood mixed"

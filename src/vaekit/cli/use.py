@@ -201,8 +201,9 @@ def reconstruct(
 
     estimator = _load_model(model)
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
-    table = getattr(estimator, "table_", None) is not None
-    if table:  # categories have no squared error: -log p(x|z) of each row's observed entries, in nats
+    if (
+        estimator.codec_.tabular
+    ):  # categories have no squared error: -log p(x|z) of each row's observed entries, in nats
         errors = estimator.loss_terms(*loaded.inputs(estimator.conditional))[0]
         error_name, error_what = "reconstruction_nll", "-log p(x|z) per row (nats, observed entries)"
     else:

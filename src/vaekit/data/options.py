@@ -136,7 +136,7 @@ def _match(estimator: Any, loaded: LoadedData) -> LoadedData:
     """
     names = getattr(estimator, "feature_names_in_", None)
     loaded = align_loaded(loaded, None if names is None else [str(n) for n in names])
-    if getattr(estimator, "table_", None) is not None or getattr(estimator, "table", False):
+    if getattr(estimator, "codec_", estimator).tabular:  # a fitted estimator's codec, or a ModelHeader
         return loaded  # a mixed table's model takes its columns by name; it encodes them itself
     loaded = loaded.numeric()  # text or gaps: the first one named, for a model of numbers only
     expected, got = tuple(estimator.input_shape_), tuple(loaded.X.shape[1:])

@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
+from vaekit.data.codec import TableCodec
 from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
@@ -129,7 +130,7 @@ class BaseAutoEncoder(
             self.hidden_,
             self.activation,
             n_conditions=len(self.classes_) if self.conditional else 0,
-            layout=None if getattr(self, "table_", None) is None else self.table_.layout(),
+            layout=self.codec_.layout(),
             **self._module_kwargs(),
         )
 
@@ -301,10 +302,10 @@ class BaseAutoEncoder(
         if self.conditional and y is None:
             y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
         C = self._conditions(y, n_samples, "sample")
-        if getattr(self, "table_", None) is not None:  # rows drawn from p(x|z): categories keep their spread
+        codec = self.codec_
+        if isinstance(codec, TableCodec):  # rows drawn from p(x|z): categories keep their spread
             generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-            return _table.table_output(
-                self,
+            return codec.decode(
                 self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C),  # type: ignore[union-attr]  # as in _decode_means
             )
         return self._decode_means(Z, C)

@@ -12,8 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vaekit.data.preprocessing import Scaling
-from vaekit.estimators import _table
+from vaekit.data.codec import DataCodec, TableCodec
 from vaekit.estimators._fitdata import PREDICT_BATCH
 from vaekit.models import AutoEncoderModel
 from vaekit.training.runtime import with_threads
@@ -24,7 +23,6 @@ class BatchedInference:
 
     device_: torch.device
     model_: AutoEncoderModel
-    scaling_: Scaling
 
     def _batches(
         self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH
@@ -60,6 +58,7 @@ class BatchedInference:
     def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> Any:
         """Decoded means of codes Z (n, latent), in the user's units (a mixed table: each
         column's most probable value, in the user's types)."""
-        if getattr(self, "table_", None) is not None:
-            return _table.table_output(self, self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
-        return self.scaling_.inverse_transform(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
+        codec: DataCodec = self.codec_  # type: ignore[attr-defined]  # InputChecks' property, beside this mixin
+        if isinstance(codec, TableCodec):  # each column's most probable value
+            return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
+        return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))

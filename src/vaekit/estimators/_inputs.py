@@ -14,12 +14,12 @@ import numpy as np
 from sklearn.utils.validation import _check_feature_names as _sklearn_feature_names
 from sklearn.utils.validation import check_is_fitted
 
+from vaekit.data.codec import ArrayCodec, DataCodec, TableCodec
 from vaekit.data.columns import align_columns
 from vaekit.data.loaded import LoadedData
 from vaekit.data.options import ReadOptions, read_like
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.validation import InputError, check_array, check_sample_shape
-from vaekit.estimators import _table
 from vaekit.estimators._labels import one_hot
 
 
@@ -45,6 +45,16 @@ class InputChecks:
     conditional: ClassVar[bool]
     classes_: np.ndarray
     scaling_: Scaling
+
+    @property
+    def codec_(self) -> DataCodec:
+        """The fitted data's codec (:mod:`vaekit.data.codec`): a table's encoder, or the scaling of arrays
+        and images. Set by ``fit`` (built from ``table_`` or ``scaling_``, which are what is saved)."""
+        table = self.__dict__.get("table_")
+        if table is not None:
+            return TableCodec(table, bool(self.__dict__.get("table_frame_", False)))
+        names = self.__dict__.get("feature_names_in_")
+        return ArrayCodec(self.scaling_, tuple(self.input_shape_), None if names is None else [str(n) for n in names])
 
     def read_data(self, source: str | os.PathLike[str], **options: Any) -> LoadedData:
         """Read a file (a folder of images, a built-in data set) as this model read its training data.
@@ -106,11 +116,11 @@ class InputChecks:
 
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         """:meth:`validate_input`, in model units (the preprocessing applied)."""
-        if getattr(self, "table_", None) is not None:
-            check_is_fitted(self, "model_")
-            return _table.encode_input(self, X, name)  # (n, n_encoded), gaps and all
-        X = self.validate_input(X, name)
-        return self.scaling_.transform(X)
+        check_is_fitted(self, "model_")
+        codec = self.codec_
+        if isinstance(codec, TableCodec):
+            return codec.encode(X, name)  # (n, n_encoded), gaps and all
+        return codec.encode(self.validate_input(X, name))
 
     def _conditions(self, y: Any, n_rows: int, method: str) -> np.ndarray | None:
         """The one place that reads labels: one-hot (n_rows, n_classes) float32, or None.

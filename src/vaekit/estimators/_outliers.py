@@ -40,7 +40,6 @@ from torch import Tensor
 from vaekit.data.loaded import DataNoteWarning
 from vaekit.data.validation import InputError
 from vaekit.distributions import standard_normal_log_prob
-from vaekit.estimators import _table
 
 AUTO_FENCE = 1.5
 """``contamination="auto"``: flag scores below Q1 - AUTO_FENCE x IQR of the training scores (Tukey)."""
@@ -60,10 +59,10 @@ class UnscoredRowsWarning(DataNoteWarning):
 
 def unobserved_rows(estimator: Any, X_model: np.ndarray) -> np.ndarray | None:
     """bool (n,): the rows of an encoded table with no observed entry; None for a model not fitted on a table."""
-    table = getattr(estimator, "table_", None)
-    if table is None:
+    layout = estimator.codec_.layout()
+    if layout is None:
         return None
-    observed_at = [column.observed_at for column in table.layout()]
+    observed_at = [column.observed_at for column in layout]
     return cast(np.ndarray, ~(np.asarray(X_model)[:, observed_at] > 0.5).any(axis=1))  # any(axis=1) of 2-D: an array
 
 
@@ -158,9 +157,7 @@ def importance_log_likelihood(estimator: Any, X_model: np.ndarray, C: np.ndarray
 
 def to_user_units(estimator: Any, log_p: np.ndarray, X_model: np.ndarray) -> np.ndarray:
     """Log-densities of model-unit rows (n,) as densities of the user's values (the preprocessing's Jacobian)."""
-    if getattr(estimator, "table_", None) is not None:
-        return log_p - _table.log_jacobian(estimator, X_model)
-    return log_p + estimator.scaling_.log_abs_det_jacobian()
+    return log_p - estimator.codec_.log_scale(X_model)
 
 
 class OutlierMethods:
@@ -228,12 +225,7 @@ class OutlierMethods:
             return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column; a mixin, as above
 
         nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin, as above
-        table = getattr(self, "table_", None)
-        names: list[str] | None
-        if table is not None:
-            names = list(table.names)
-        else:
-            names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None
+        names = self.codec_.names  # type: ignore[attr-defined]  # a mixin, as above
         if isinstance(X, pd.DataFrame) and names is not None and nll.ndim == 2:
             return pd.DataFrame(nll, columns=names, index=X.index)
         return nll

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from vaekit.data.codec import as_frame, frame_as_array
 from vaekit.data.column_types import as_number, missing_mask
 from vaekit.data.tabular import TableEncoder
 from vaekit.data.validation import InputError
@@ -43,19 +44,6 @@ def needs_table(X: Any, likelihood: str, column_types: Any) -> bool:
     return False
 
 
-def as_frame(X: Any, names: list[str] | None, name: str = "X") -> pd.DataFrame:
-    """X as a DataFrame: itself, or a 2-D array with the fitted names (x0, x1, ... when there were none)."""
-    if isinstance(X, pd.DataFrame):
-        return X
-    array = np.asarray(X, dtype=object if not isinstance(X, np.ndarray) else None)
-    if array.ndim != 2:
-        raise InputError(f"{name} must be a table (n_samples, n_columns); got an array of shape {array.shape}")
-    columns = names if names is not None else [f"x{i}" for i in range(array.shape[1])]
-    if len(columns) != array.shape[1]:
-        raise InputError(f"{name} has {array.shape[1]} columns, but the model was fitted on {len(columns)}")
-    return pd.DataFrame(array, columns=columns)
-
-
 def fit_table(estimator: Any, X: Any) -> np.ndarray:
     """Fit ``estimator.table_`` on X; the encoded table (n, n_encoded) float32 to train on."""
     names = getattr(estimator, "feature_names_in_", None)
@@ -63,28 +51,6 @@ def fit_table(estimator: Any, X: Any) -> np.ndarray:
     estimator.table_ = TableEncoder.fit(frame, estimator.column_types, estimator.max_categories)
     estimator.table_frame_ = isinstance(X, pd.DataFrame)
     return estimator.table_.encode(frame)
-
-
-def encode_input(estimator: Any, X: Any, name: str = "X") -> np.ndarray:
-    """X encoded as the fitted table was (n, n_encoded) float32; unknown categories become gaps."""
-    return estimator.table_.encode(as_frame(X, list(estimator.table_.names), name))
-
-
-def table_output(estimator: Any, values: np.ndarray, index: pd.Index | None = None) -> Any:
-    """Target-space values (n, n_columns) as the user gave the table: a DataFrame, or an array."""
-    frame = estimator.table_.to_frame(values, index=index)
-    if estimator.table_frame_:
-        return frame
-    return _as_array(frame)
-
-
-def _as_array(frame: pd.DataFrame) -> np.ndarray:
-    """A frame as the array a user gave: float64 (NaN where missing) when every value is a number
-    (or yes/no), else an object array of the values (text categories)."""
-    try:
-        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        return frame.astype(object).where(frame.notna(), None).to_numpy(dtype=object)
 
 
 def gaps(estimator: Any, X: Any) -> np.ndarray:
@@ -129,7 +95,7 @@ def fill_gaps(estimator: Any, X: Any, values: np.ndarray) -> Any:
             out.isetitem(position, _filled_column(frame.iloc[:, position], filled.iloc[:, j], missing[:, j], spec))
     if isinstance(X, pd.DataFrame):
         return out
-    return _as_array(out)
+    return frame_as_array(out)
 
 
 def _filled_column(column: pd.Series, fills: pd.Series, gaps: np.ndarray, spec: Any) -> pd.Series:
@@ -183,16 +149,6 @@ def _whole_numbers(column: pd.Series, gaps: np.ndarray) -> bool:
         numbers = np.array([as_number(v) if as_number(v) is not None else np.nan for v in observed], dtype=np.float64)
     numbers = numbers[np.isfinite(numbers)]
     return bool(len(numbers)) and bool(np.all(numbers == np.round(numbers)))
-
-
-def log_jacobian(estimator: Any, encoded: np.ndarray) -> np.ndarray:
-    """Per row, the sum of log(scale) over observed continuous columns (n,): turns the
-    likelihood of standardized values into one of the user's values."""
-    total = np.zeros(len(encoded))
-    for column in estimator.table_.layout():
-        if column.kind == "continuous":
-            total += encoded[:, column.observed_at] * np.log(column.scale)
-    return total
 
 
 def require_table(estimator: Any, method: str) -> None:

@@ -275,59 +275,63 @@ def evaluate_model(
     if log_likelihood_samples is not None:
         log_likelihood_samples = check_positive_int("log_likelihood_samples", log_likelihood_samples)
     reconstruction, kl = estimator.loss_terms(X, y, n_samples=n_samples, random_state=random_state)  # (n,), (n,)
-    if getattr(estimator, "table_", None) is not None:
-        return _evaluate_table(estimator, X, y, reconstruction, kl, log_likelihood_samples)
-    data = estimator.validate_input(X)  # (n, *input_shape_), in the training columns' order
-    X_hat = estimator.reconstruct(X, y)  # (n, *input_shape_)
-    squared = reconstruction_error(data, X_hat)  # (n,)
-    scaled, scaled_hat = estimator.scaling_.transform(data), estimator.scaling_.transform(X_hat)
-    squared_scaled = reconstruction_error(scaled, scaled_hat)  # (n,), model units
-    variational = estimator.variational
-    result: dict[str, Any] = {
-        "n": len(data),
-        "elbo": float(-(reconstruction + kl).mean()) if variational else None,
-        "reconstruction": float(reconstruction.mean()),
-        "kl": float(kl.mean()),
-        "squared_error": float(squared.mean()),
-        "mse": float(squared.mean() / estimator.n_features_in_),
-        "squared_error_scaled": float(squared_scaled.mean()),
-        "mse_scaled": float(squared_scaled.mean() / estimator.n_features_in_),
-        "units": units(estimator.scaling_),
-        "column_r2": None
-        if data.ndim != 2
-        else [None if np.isnan(r) else float(r) for r in column_r2(scaled, scaled_hat)],
-        "likelihood": estimator.likelihood_,
-        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
-    }
-    if log_likelihood_samples is not None:
-        mean_log_p = None
-        if variational:
-            mean_log_p = float(
-                log_likelihood(estimator, X, log_likelihood_samples, random_state=random_state, y=y).mean()
-            )
-        result["log_likelihood"] = mean_log_p
-        result["log_likelihood_samples"] = log_likelihood_samples
-        result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, estimator.n_features_in_)
-    if pca:
-        n_components = min(estimator.latent_dim, estimator.n_features_in_, len(data))
-        result["pca_in_sample"] = pca_baseline(data, data, n_components, estimator.scaling_)
-    result.update(estimator.diagnostics(X, y))
-    return result
-
-
-def _evaluate_table(
-    estimator: Any, X: Any, y: Any, reconstruction: np.ndarray, kl: np.ndarray, samples: int | None
-) -> dict[str, Any]:
-    """:func:`evaluate_model` for a mixed table: per-column measures instead of squared error and PCA."""
-    from vaekit.evaluation.table_metrics import table_reconstruction
-
-    table = table_reconstruction(estimator, X, y)
     variational = estimator.variational
     result: dict[str, Any] = {
         "n": len(reconstruction),
         "elbo": float(-(reconstruction + kl).mean()) if variational else None,
         "reconstruction": float(reconstruction.mean()),
         "kl": float(kl.mean()),
+        "likelihood": estimator.likelihood_,
+        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
+    }
+    if estimator.codec_.tabular:  # per-column measures: categories have no squared error, nor PCA
+        result.update(_table_measures(estimator, X, y, log_likelihood_samples))
+    else:
+        result.update(_array_measures(estimator, X, y, log_likelihood_samples, random_state, pca))
+    result.update(estimator.diagnostics(X, y))
+    return result
+
+
+def _array_measures(
+    estimator: Any, X: Any, y: Any, samples: int | None, random_state: int, pca: bool
+) -> dict[str, Any]:
+    """:func:`evaluate_model`'s squared errors, column R^2, log-likelihood and PCA for arrays and images."""
+    data = estimator.validate_input(X)  # (n, *input_shape_), in the training columns' order
+    X_hat = estimator.reconstruct(X, y)  # (n, *input_shape_)
+    squared = reconstruction_error(data, X_hat)  # (n,)
+    scaling = estimator.codec_.scaling
+    scaled, scaled_hat = scaling.transform(data), scaling.transform(X_hat)
+    squared_scaled = reconstruction_error(scaled, scaled_hat)  # (n,), model units
+    n_features = estimator.n_features_in_
+    result: dict[str, Any] = {
+        "squared_error": float(squared.mean()),
+        "mse": float(squared.mean() / n_features),
+        "squared_error_scaled": float(squared_scaled.mean()),
+        "mse_scaled": float(squared_scaled.mean() / n_features),
+        "units": units(scaling),
+        "column_r2": None
+        if data.ndim != 2
+        else [None if np.isnan(r) else float(r) for r in column_r2(scaled, scaled_hat)],
+    }
+    if samples is not None:
+        mean_log_p = None
+        if estimator.variational:
+            mean_log_p = float(log_likelihood(estimator, X, samples, random_state=random_state, y=y).mean())
+        result["log_likelihood"] = mean_log_p
+        result["log_likelihood_samples"] = samples
+        result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, n_features)
+    if pca:
+        n_components = min(estimator.latent_dim, n_features, len(data))
+        result["pca_in_sample"] = pca_baseline(data, data, n_components, scaling)
+    return result
+
+
+def _table_measures(estimator: Any, X: Any, y: Any, samples: int | None) -> dict[str, Any]:
+    """:func:`evaluate_model`'s per-column measures for a table (:func:`~vaekit.evaluation.table_metrics.table_reconstruction`)."""
+    from vaekit.evaluation.table_metrics import table_reconstruction
+
+    table = table_reconstruction(estimator, X, y)
+    result: dict[str, Any] = {
         "squared_error": None,
         "mse": None,
         "squared_error_scaled": None,
@@ -335,13 +339,10 @@ def _evaluate_table(
         "units": "per column: numbers in standard deviations, categories as the share right",
         "column_r2": [c.get("r2") for c in table["columns"]],
         "table": table,
-        "likelihood": estimator.likelihood_,
-        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
         "pca_in_sample": None,
     }
     if samples is not None:
         result.update(log_likelihood=None, log_likelihood_samples=samples, bits_per_dim=None)
-    result.update(estimator.diagnostics(X, y))
     return result
 
 

@@ -16,7 +16,7 @@ NUMERIC_KINDS = ("continuous", "count")
 
 
 def table_reconstruction(estimator: Any, X: Any, y: Any = None) -> dict[str, Any]:
-    """Per-column reconstruction of X by a model fitted on a mixed table (``estimator.table_``).
+    """Per-column reconstruction of X by a model fitted on a mixed table (its ``codec_`` is a :class:`~vaekit.data.codec.TableCodec`).
 
     Parameters
     ----------
@@ -35,15 +35,13 @@ def table_reconstruction(estimator: Any, X: Any, y: Any = None) -> dict[str, Any
     over columns ``mean_rmse``, ``mean_baseline_rmse``, ``mean_accuracy``,
     ``mean_baseline_accuracy`` (None where the table has no such column).
     """
-    from vaekit.estimators._table import as_frame
-
-    table = estimator.table_
-    frame = as_frame(X, list(table.names))
-    truth = table.values(frame)  # (n, n_columns), target space, NaN where missing
-    observed = table.observed(frame)  # (n, n_columns)
-    rebuilt = table.values(as_frame(estimator.reconstruct(X, y), list(table.names)))
+    codec = estimator.codec_
+    frame = codec.as_frame(X)
+    truth = codec.values(frame)  # (n, n_columns), target space, NaN where missing
+    observed = codec.observed(frame)  # (n, n_columns)
+    rebuilt = codec.values(estimator.reconstruct(X, y))
     columns = []
-    for j, spec in enumerate(table.columns):
+    for j, spec in enumerate(codec.columns):
         seen = observed[:, j]
         entry: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "observed": float(seen.mean())}
         t, r = truth[seen, j], rebuilt[seen, j]

@@ -103,14 +103,11 @@ def _label_column(labels: np.ndarray, name: str | None) -> Column:
 
 def _table_columns(estimator: Any, X: Any, feature_names: list[str] | None) -> list[Column]:
     """A table's columns as the model reads them (a mixed table's kinds and labels)."""
-    table = getattr(estimator, "table_", None)
-    if table is not None:
-        from vaekit.estimators._table import as_frame
-
-        frame = as_frame(X, list(table.names))
-        values = table.values(frame)  # (n, n_columns) target space: standardized numbers, counts, level indices
+    codec = estimator.codec_
+    if codec.columns is not None:
+        values = codec.values(X)  # (n, n_columns) target space: standardized numbers, counts, level indices
         columns = []
-        for j, spec in enumerate(table.columns):
+        for j, spec in enumerate(codec.columns):
             v = values[:, j]
             if spec.kind in ("binary", "categorical"):
                 codes = np.where(np.isnan(v), -1, v).astype(np.int64)
@@ -120,8 +117,7 @@ def _table_columns(estimator: Any, X: Any, feature_names: list[str] | None) -> l
                 columns.append(Column(spec.name, "number", number))
         return columns
     array = np.asarray(X, dtype=np.float64)
-    fitted = getattr(estimator, "feature_names_in_", None)
-    names = [str(n) for n in (fitted if fitted is not None else feature_names or [])]
+    names = codec.names or feature_names or []
     if len(names) != array.shape[1]:
         names = [f"x{i}" for i in range(array.shape[1])]
     return [Column(name, "number", array[:, j]) for j, name in enumerate(names[:MAX_COLUMNS])]

@@ -139,10 +139,11 @@ def network_layers(decoder: nn.Module, n_inputs: int) -> tuple[list[dict[str, An
     return layers, shape
 
 
-def _mixed_columns(estimator: Any) -> list[dict[str, Any]]:
-    """Per column of a mixed table: where its parameters are, how its value comes back (see the JS)."""
+def _mixed_columns(specs: list[Any], layouts: list[Any]) -> list[dict[str, Any]]:
+    """Per column of a mixed table (its specs and layouts): where its parameters are, how its value
+    comes back (see the JS)."""
     columns = []
-    for spec, layout in zip(estimator.table_.columns, estimator.table_.layout()):
+    for spec, layout in zip(specs, layouts, strict=True):
         integer = _is_integer_dtype(spec.dtype)
         columns.append(
             {
@@ -190,8 +191,8 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
     classes = list(estimator.classes_) if getattr(estimator, "conditional", False) else None
     n_inputs = estimator.latent_dim + (len(classes) if classes else 0)
     layers, out_shape = network_layers(model.decoder, n_inputs)
-    table = getattr(estimator, "table_", None)
-    scaling = estimator.scaling_
+    codec = estimator.codec_
+    scaling, layout = codec.scaling, codec.layout()
     spec: dict[str, Any] = {
         "latent_dim": int(estimator.latent_dim),
         "classes": None if classes is None else [_scalar(c) for c in classes],
@@ -200,15 +201,15 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
         "likelihood": estimator.likelihood_,
         "sample_shape": [int(s) for s in estimator.input_shape_],
         "scaling": None
-        if table is not None or scaling.mean is None
+        if scaling is None or scaling.mean is None
         else {"mean": float32_b64(scaling.mean), "scale": float32_b64(scaling.scale)},
-        "columns": None if table is None else _mixed_columns(estimator),
+        "columns": None if layout is None else _mixed_columns(codec.columns, layout),
         "codebook": None,
     }
     codebook = estimator.explorer_extras()["codebook"]  # the kind says what else its latent space has
     if codebook is not None:
         spec["codebook"] = {**codebook, "vectors": _tensor(codebook["vectors"])}  # (K, D)
-    expected = math.prod(estimator.input_shape_) if table is None else model.table_head.n_params
+    expected = math.prod(estimator.input_shape_) if layout is None else model.table_head.n_params
     if math.prod(out_shape) != expected:
         raise ValueError(f"the decoder gives {out_shape}, but the model's output has {expected} values")
     return spec

@@ -353,14 +353,14 @@ def _check_state(estimator: Any, config_file: Path, weights_file: Path) -> None:
     if hidden and min(hidden) < 1:
         raise ModelFileError(f'{config_file}: "fitted": "hidden_" is {_shown(hidden)}, not layer widths; {_CORRUPT}')
     size = int(np.prod(shape))
-    table = getattr(estimator, "table_", None)
-    if table is not None:  # a mixed table: its columns, encoded into input_shape_
-        if table.n_encoded != size:
-            raise ModelFileError(
-                f'{config_file}: "fitted": "table_" encodes {table.n_encoded} values, but "input_shape_" is '
-                f"{list(shape)}; {_CORRUPT}"
-            )
-        size = len(table.names)
+    codec = estimator.codec_  # a table's columns, encoded into input_shape_; or the array itself
+    if codec.n_encoded != size:
+        saved = "table_" if codec.tabular else "scaling_"
+        raise ModelFileError(
+            f'{config_file}: "fitted": "{saved}" encodes {codec.n_encoded} values, but "input_shape_" is '
+            f"{list(shape)}; {_CORRUPT}"
+        )
+    size = codec.n_columns
     n_features = getattr(estimator, "n_features_in_", size)
     if n_features != size:
         raise ModelFileError(

@@ -145,7 +145,7 @@ class ModelHeader:
     latent_dim: int
     feature_names_in_: np.ndarray | None
     read_options_: dict[str, Any] | None
-    table: bool = False  # a mixed table's model: its input is the table's columns, encoded
+    tabular: bool = False  # a mixed table's model: its input is the table's columns, encoded (its codec_ is tabular)
 
 
 def read_header(path: str | Path) -> ModelHeader:
@@ -176,5 +176,5 @@ def read_header(path: str | Path) -> ModelHeader:
         latent_dim=latent_dim,
         feature_names_in_=None if names is None else np.asarray(names, dtype=object),
         read_options_=options if isinstance(options, dict) else None,
-        table=fitted.get("table_") is not None,
+        tabular=fitted.get("table_") is not None,
     )

@@ -355,12 +355,7 @@ def _row_names(data: LoadedData, rows: np.ndarray) -> list[str]:
 
 
 def _feature_names(estimator: Estimator, data: LoadedData, n_features: int) -> list[str]:
-    table = getattr(estimator, "table_", None)
-    for names in (
-        None if table is None else table.names,
-        getattr(estimator, "feature_names_in_", None),
-        data.feature_names,
-    ):
+    for names in (estimator.codec_.names, data.feature_names):
         if names is not None and len(names) == n_features:
             return [str(name) for name in names]
     return [f"x[{j}]" for j in range(n_features)]

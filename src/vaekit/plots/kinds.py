@@ -69,7 +69,7 @@ class FigureKind:
         In a run, drawn from the training and test rows together (the latent scatter
         shows the whole data set); otherwise from the test part (else the training part).
     mixed : {"also", "never", "only"}
-        For a model of a mixed table (categories, gaps: ``table_``): drawn for it too,
+        For a model of a mixed table (categories, gaps: its ``codec_`` is tabular): drawn for it too,
         not for it (the figures of numeric columns), or only for it.
     needs_threshold : bool
         Drawn only for a model with an anomaly threshold (``offset_``; models saved
@@ -93,7 +93,7 @@ class FigureKind:
             return False
         if self.needs_threshold and not has_threshold(estimator):
             return False
-        table = getattr(estimator, "table_", None) is not None
+        table = estimator.codec_.tabular
         if (self.mixed == "never" and table) or (self.mixed == "only" and not table):
             return False
         return self.with_classes or not estimator.conditional
@@ -212,12 +212,12 @@ def _draw_feature_errors(estimator: Estimator, data: LoadedData | None, seed: in
 
 
 def _draw_marginals(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
-    from vaekit.estimators._table import as_frame
+    from vaekit.data.codec import as_frame
     from vaekit.plots.marginals import plot_marginals
 
     assert data is not None
     X, _ = data.inputs(False)
-    names = list(estimator.table_.names)
+    names: list[str] = list(estimator.codec_.names or [])
     real = as_frame(X, names)[names]
     generated = as_frame(estimator.sample(len(real), random_state=seed), names)
     return plot_marginals(real, generated)

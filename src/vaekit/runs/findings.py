@@ -23,12 +23,12 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     held = split.test if split.test is not None else split.train
     metrics["test"] = evaluate(split.test) if split.test else None
     metrics.update(estimator.diagnostics(*held.inputs(estimator.conditional)))  # a VQ-VAE's codebook usage
-    if getattr(estimator, "table_", None) is not None:  # no PCA on the same footing: per-column baselines instead
+    if estimator.codec_.tabular:  # no PCA on the same footing: per-column baselines instead
         metrics["pca"] = None
         return metrics
     n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
-        **pca_baseline(split.train.X, held.X, n_components, estimator.scaling_),
+        **pca_baseline(split.train.X, held.X, n_components, estimator.codec_.scaling),
         "split": "test" if split.test is not None else "train",
     }
     return metrics
@@ -49,10 +49,10 @@ def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
 
 def shape_text(estimator: Any, split: Split) -> str:
     """What the data is, for the report: its kind and sample shape, or a mixed table's columns by kind."""
-    table = getattr(estimator, "table_", None)
-    if table is None:
+    columns = estimator.codec_.columns
+    if columns is None:
         return f"{split.train.kind}, sample shape {tuple(estimator.input_shape_)}"
-    kinds = [c.kind for c in table.columns]
+    kinds = [c.kind for c in columns]
     counted = ", ".join(f"{kinds.count(k)} {k}" for k in ("continuous", "count", "binary", "categorical") if k in kinds)
     return f"a mixed table of {len(kinds)} columns: {counted}"
 
