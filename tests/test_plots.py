@@ -588,7 +588,11 @@ def test_one_table_of_figure_kinds() -> None:
     assert list(FIGURES) == KIND_NAMES
     for name, kind in FIGURES.items():
         assert isinstance(kind, FigureKind) and kind.name == name and kind.description
-        assert kind.applies_to in ("images", "tables", "any") and callable(kind.draw)
+        assert kind.requires <= set(kinds.REQUIREMENTS) and callable(kind.draw)
+    with pytest.raises(ValueError, match="requires"):
+        FigureKind(
+            "odd", "a figure for no model", needs_data=False, draw=FIGURES["history"].draw, requires=frozenset({"x"})
+        )
     assert [k for k, f in FIGURES.items() if f.needs_data] == [
         "latent",
         "reconstructions",

@@ -251,7 +251,7 @@ def data_options(command: F) -> F:
         **{k: v for k, v in command.__annotations__.items() if k != "read"},
         **{name: annotation for name, (annotation, _) in DATA_OPTIONS.items()},
     }
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # the wrapper takes the data options in place of `read`: a new signature, by design
 
 
 def _read(source: str, read: Any, model: Any = None) -> Any:

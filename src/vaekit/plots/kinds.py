@@ -52,15 +52,18 @@ class FigureKind:
         One line on what the figure shows; a run's report uses it as the caption.
     needs_data : bool
         Drawn from data (latent means, reconstructions) rather than from the model alone.
-    applies_to : {"images", "tables", "any"}
-        The data the model must have been trained on.
+    requires : frozenset of str
+        What the model must be for the figure to apply, each a key of :data:`REQUIREMENTS`:
+        "images" or "tables" (what it was trained on), "numbers" (not a mixed table: the
+        figures of numeric columns) or "mixed" (a mixed table only), "unconditional" (not a
+        conditional model: the figures that decode latent points without a class, which
+        such a model's decoder cannot do), "threshold" (an anomaly threshold, ``offset_``,
+        which models saved by older versions lack, on a model that scores rows without labels).
+        Empty: every model.
     draw : callable
         ``draw(estimator, data, seed) -> Figure``; ``data`` is a
         :class:`~vaekit.data.loaded.LoadedData` (None is allowed when ``needs_data``
         is false) and ``seed`` fixes any random choice (samples, rows shown).
-    with_classes : bool
-        Drawn for a conditional model too. False for the figures that decode latent
-        points without a class, which such a model's decoder cannot do.
     in_runs_for : {"images", "tables", "any"}
         The models for which :func:`run_figures` writes it (where it also applies).
         A run of a table shows how well each column is reconstructed in its
@@ -68,35 +71,54 @@ class FigureKind:
     all_rows_in_runs : bool
         In a run, drawn from the training and test rows together (the latent scatter
         shows the whole data set); otherwise from the test part (else the training part).
-    mixed : {"also", "never", "only"}
-        For a model of a mixed table (categories, gaps: its ``codec_`` is tabular): drawn for it too,
-        not for it (the figures of numeric columns), or only for it.
-    needs_threshold : bool
-        Drawn only for a model with an anomaly threshold (``offset_``; models saved
-        by older versions have none) that scores rows without labels (not conditional).
     """
 
     name: str
     description: str
     needs_data: bool
-    applies_to: AppliesTo
     draw: Draw
-    with_classes: bool = True
+    requires: frozenset[str] = frozenset()
     in_runs_for: AppliesTo = "any"
     all_rows_in_runs: bool = False
-    mixed: str = "also"
-    needs_threshold: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.requires - set(REQUIREMENTS))
+        if unknown:
+            raise ValueError(f"figure {self.name!r} requires {unknown}, not among {sorted(REQUIREMENTS)}")
 
     def applies(self, estimator: Estimator) -> bool:
-        """True when this kind can be drawn for ``estimator`` (its data, its conditioning)."""
-        if not fits(self.applies_to, estimator):
-            return False
-        if self.needs_threshold and not has_threshold(estimator):
-            return False
-        table = estimator.codec_.tabular
-        if (self.mixed == "never" and table) or (self.mixed == "only" and not table):
-            return False
-        return self.with_classes or not estimator.conditional
+        """True when this kind can be drawn for ``estimator``: it meets every requirement."""
+        return all(REQUIREMENTS[requirement](estimator) for requirement in self.requires)
+
+
+REQUIREMENTS: dict[str, Callable[[Estimator], bool]] = {
+    "images": lambda estimator: est.is_images(estimator),
+    "tables": lambda estimator: not est.is_images(estimator),
+    "numbers": lambda estimator: not estimator.codec_.tabular,
+    "mixed": lambda estimator: estimator.codec_.tabular,
+    "unconditional": lambda estimator: not estimator.conditional,
+    "threshold": has_threshold,
+}
+"""What a figure kind may require of a model (:attr:`FigureKind.requires`), each a test of the fitted estimator."""
+
+
+def _refusal(requirement: str, estimator: Estimator) -> str:
+    """Why a figure that requires ``requirement`` cannot be drawn for ``estimator`` (it fails it)."""
+    shape = f"this model was trained on samples of shape {tuple(estimator.input_shape_)}"
+    if requirement in ("images", "tables"):
+        return f"applies to {requirement} only; {shape}"
+    if requirement == "numbers":
+        return "draws numeric columns; this model's table has categories or gaps (see the marginals figure)"
+    if requirement == "mixed":
+        return "applies to a table with categories or gaps only; this model's data are numbers"
+    if requirement == "unconditional":
+        return (
+            "walks the latent space alone; this model is conditional and decodes a point only "
+            "together with a class (its samples figure draws class by class)"
+        )
+    if estimator.conditional:
+        return "scores rows without labels; this model is conditional"
+    return "needs the model's anomaly threshold (offset_), which a model saved by an older vaekit lacks: train it again"
 
 
 def fits(data: AppliesTo, estimator: Estimator) -> bool:
@@ -251,14 +273,12 @@ FIGURES: dict[str, FigureKind] = {
             "history",
             "training curves: reconstruction, KL and total, train vs validation",
             needs_data=False,
-            applies_to="any",
             draw=_draw_history,
         ),
         FigureKind(
             "latent",
             "scatter of the latent means, coloured by label (first two principal components above 2-D)",
             needs_data=True,
-            applies_to="any",
             draw=_draw_latent,
             all_rows_in_runs=True,
         ),
@@ -266,60 +286,54 @@ FIGURES: dict[str, FigureKind] = {
             "manifold",
             "images decoded over a grid of latent values at the prior's quantiles (images)",
             needs_data=False,
-            applies_to="images",
+            requires=frozenset({"images", "unconditional"}),
             draw=_draw_manifold,
-            with_classes=False,
         ),
         FigureKind(
             "reconstructions",
             "originals beside their reconstructions: images above and below; a table's rows column by column, "
             "standardized",
             needs_data=True,
-            applies_to="any",
+            requires=frozenset({"numbers"}),
             draw=_draw_reconstructions,
             in_runs_for="images",
-            mixed="never",
         ),
         FigureKind(
             "samples",
             "decoded draws from the prior (images)",
             needs_data=False,
-            applies_to="images",
+            requires=frozenset({"images"}),
             draw=_draw_samples,
         ),
         FigureKind(
             "interpolation",
             "decoded points on the line between the codes of two inputs (images)",
             needs_data=True,
-            applies_to="images",
+            requires=frozenset({"images", "unconditional"}),
             draw=_draw_interpolation,
-            with_classes=False,
         ),
         FigureKind(
             "traversals",
             "one latent dimension varied at a time, the others held (images)",
             needs_data=False,
-            applies_to="images",
+            requires=frozenset({"images", "unconditional"}),
             draw=_draw_traversals,
-            with_classes=False,
         ),
         FigureKind(
             "feature-errors",
             "per-feature reconstruction error relative to the feature's variance (1 - R²), "
             "raw MSE in the labels (tables)",
             needs_data=True,
-            applies_to="tables",
+            requires=frozenset({"tables", "numbers"}),
             draw=_draw_feature_errors,
-            mixed="never",
         ),
         FigureKind(
             "marginals",
             "each column of the data beside the same number of rows sampled from the model, with the "
             "Kolmogorov-Smirnov statistic of numbers and the total-variation distance of categories (mixed tables)",
             needs_data=True,
-            applies_to="tables",
+            requires=frozenset({"tables", "mixed"}),
             draw=_draw_marginals,
-            mixed="only",
             all_rows_in_runs=True,
         ),
         FigureKind(
@@ -327,26 +341,23 @@ FIGURES: dict[str, FigureKind] = {
             "histogram of each row's anomaly score -log p(x) (nats, higher = odder), the model's threshold "
             "(-offset_, set by contamination) as a dashed line, the rows beyond it in red",
             needs_data=True,
-            applies_to="any",
+            requires=frozenset({"threshold"}),
             draw=_draw_anomaly_scores,
             all_rows_in_runs=True,
-            needs_threshold=True,
         ),
         FigureKind(
             "anomalies",
             "the 8 highest-scoring rows: images above their per-pixel -log p map (explain); a table's rows with "
             "the 3 features furthest above their typical contribution",
             needs_data=True,
-            applies_to="any",
+            requires=frozenset({"threshold"}),
             draw=_draw_anomalies,
             all_rows_in_runs=True,
-            needs_threshold=True,
         ),
         FigureKind(
             "layers",
             "the model's layers with their output shapes",
             needs_data=False,
-            applies_to="any",
             draw=_draw_layers,
         ),
     )
@@ -391,21 +402,8 @@ def make_figure(kind: str, estimator: Estimator, data: LoadedData | None = None,
     if figure is None:
         raise ValueError(f"unknown figure kind {kind!r}; choose one of: {', '.join(FIGURES)}")
     if not figure.applies(estimator):
-        if figure.needs_threshold and fits(figure.applies_to, estimator) and not has_threshold(estimator):
-            if estimator.conditional:
-                raise ValueError(f"`kind` {kind} scores rows without labels; this model is conditional")
-            raise ValueError(
-                f"`kind` {kind} needs the model's anomaly threshold (offset_), which a model saved by an older "
-                "vaekit lacks: train it again"
-            )
-        if figure.applies_to == "any" or (figure.applies_to == "images") == est.is_images(estimator):
-            raise ValueError(
-                f"`kind` {kind} walks the latent space alone; this model is conditional and decodes a point only "
-                "together with a class (its samples figure draws class by class)"
-            )
-        raise ValueError(
-            f"`kind` {kind} applies to {figure.applies_to} only; this model was trained on samples of shape {estimator.input_shape_}"
-        )
+        unmet = next(r for r in sorted(figure.requires, key=list(REQUIREMENTS).index) if not REQUIREMENTS[r](estimator))
+        raise ValueError(f"`kind` {kind} {_refusal(unmet, estimator)}")
     if figure.needs_data and data is None:
         raise ValueError(f"`kind` {kind} needs `data` to draw from")
     return figure.draw(estimator, data, seed)
