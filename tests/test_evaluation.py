@@ -360,7 +360,7 @@ def test_evaluate_model_with_log_likelihood(table: np.ndarray, table_vae: VAE) -
     assert result["active_units"] == active_units(table_vae, table)[0]
     assert np.isclose(result["elbo"], -(result["reconstruction"] + result["kl"]))
     plain = evaluate_model(table_vae, table, n_samples=10)
-    assert "log_likelihood" not in plain and "bits_per_dim" not in plain
+    assert plain.log_likelihood is None and plain["bits_per_dim"] is None  # not asked for
     assert {k: plain[k] for k in ("elbo", "reconstruction", "kl", "mse")} == {
         k: result[k] for k in ("elbo", "reconstruction", "kl", "mse")
     }
@@ -394,3 +394,17 @@ def test_a_model_fitted_on_a_dataframe_is_evaluated_without_warnings(table: np.n
         log_likelihood(vae, frame[list(reversed(frame.columns))], 5)  # columns taken by name
         active_units(vae, frame)
     assert [str(w.message) for w in caught] == []
+
+
+def test_an_evaluation_is_a_dataclass_and_a_dict_that_agree() -> None:
+    import json
+
+    from vaekit.evaluation.result import Evaluation
+
+    result = Evaluation(n=3, elbo=None, reconstruction=1.5, kl=0.0, likelihood="gaussian", active_units=None)
+    result.update({"mse": 2.0, "codebook": {"used": 3}})  # a field and an entry a model adds about itself
+    result["elbo"] = -1.5
+    result.kl = 0.25
+    assert (result.mse, result.elbo, result["kl"], result["codebook"]) == (2.0, -1.5, 0.25, {"used": 3})
+    assert json.loads(json.dumps(result))["mse"] == 2.0 and result.get("table") is None
+    assert not hasattr(result, "codebook")  # not a field: an entry only

@@ -29,6 +29,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from vaekit.data.preprocessing import Scaling
 from vaekit.estimators._params import check_positive_int
 from vaekit.evaluation.likelihood import active_units, bits_per_dim, log_likelihood
+from vaekit.evaluation.result import Evaluation
 
 if TYPE_CHECKING:
     from vaekit.estimators import BaseAutoEncoder
@@ -226,7 +227,7 @@ def evaluate_model(
     log_likelihood_samples: int | None = None,
     y: Any = None,
     pca: bool = True,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Means over X of what a fitted model achieves, per sample unless said.
 
     Parameters
@@ -246,7 +247,7 @@ def evaluate_model(
 
     Returns
     -------
-    dict with
+    Evaluation (a dict of these entries, also read as attributes: :class:`~vaekit.evaluation.result.Evaluation`) with
         ``n``; ``elbo`` (nats; None for a plain autoencoder, which has no bound);
         ``reconstruction`` (-log p(x|z), nats) and ``kl`` (nats, 0 for an
         autoencoder); ``squared_error`` (sum over features of (x - x_hat)^2, with
@@ -276,14 +277,14 @@ def evaluate_model(
         log_likelihood_samples = check_positive_int("log_likelihood_samples", log_likelihood_samples)
     reconstruction, kl = estimator.loss_terms(X, y, n_samples=n_samples, random_state=random_state)  # (n,), (n,)
     variational = estimator.variational
-    result: dict[str, Any] = {
-        "n": len(reconstruction),
-        "elbo": float(-(reconstruction + kl).mean()) if variational else None,
-        "reconstruction": float(reconstruction.mean()),
-        "kl": float(kl.mean()),
-        "likelihood": estimator.likelihood_,
-        "active_units": active_units(estimator, X, y=y)[0] if variational else None,
-    }
+    result = Evaluation(
+        n=len(reconstruction),
+        elbo=float(-(reconstruction + kl).mean()) if variational else None,
+        reconstruction=float(reconstruction.mean()),
+        kl=float(kl.mean()),
+        likelihood=estimator.likelihood_,
+        active_units=active_units(estimator, X, y=y)[0] if variational else None,
+    )
     if estimator.codec_.tabular:  # per-column measures: categories have no squared error, nor PCA
         result.update(_table_measures(estimator, X, y, log_likelihood_samples))
     else:
@@ -332,17 +333,12 @@ def _table_measures(estimator: Any, X: Any, y: Any, samples: int | None) -> dict
 
     table = table_reconstruction(estimator, X, y)
     result: dict[str, Any] = {
-        "squared_error": None,
-        "mse": None,
-        "squared_error_scaled": None,
-        "mse_scaled": None,
         "units": "per column: numbers in standard deviations, categories as the share right",
         "column_r2": [c.get("r2") for c in table["columns"]],
         "table": table,
-        "pca_in_sample": None,
     }
     if samples is not None:
-        result.update(log_likelihood=None, log_likelihood_samples=samples, bits_per_dim=None)
+        result["log_likelihood_samples"] = samples
     return result
 
 
