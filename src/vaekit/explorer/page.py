@@ -2,7 +2,7 @@
 
 :func:`build_page` puts the decoder (:mod:`vaekit.explorer.weights`), the rows
 (:mod:`vaekit.explorer.points`) and the page's own script and style
-(``explorer.js``, ``explorer.css``, package data) into one string of HTML;
+(``decoder.js``, the model's decoder, then ``explorer.js``, the page, and ``explorer.css``: package data) into one string of HTML;
 :func:`write_page` writes it atomically, refusing to replace a file unless told to.
 """
 
@@ -100,7 +100,7 @@ def build_page(estimator: Any, points: Points, source: str) -> str:
         f"<header><h1>{html.escape(title)}</h1>{facts}{note}</header>\n"
         '<main id="vaekit-explorer"></main>\n'
         f'<script type="application/json" id="vaekit-data">{data}</script>\n'
-        f"<script>\n{_asset('explorer.js')}</script>\n"
+        f"<script>\n{_asset('decoder.js')}\n{_asset('explorer.js')}</script>\n"
         "</body>\n</html>\n"
     )
 
