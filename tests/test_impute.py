@@ -19,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 
 from conftest import TINY, CliRun
 from vaekit import VAE
-from vaekit.data.column_types import TableValueWarning
+from vaekit.data.table.kinds import TableValueWarning
 
 QUICK = {"epochs": 3, "hidden": (16,), "verbose": 0, "random_state": 0}
 

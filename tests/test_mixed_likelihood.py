@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vaekit.data.table_layout import ColumnLayout, params_per_column
+from vaekit.data.table.layout import ColumnLayout, params_per_column
 from vaekit.distributions.mixed import MIN_LOGVAR, MixedTable, MixedTableHead
 
 # kind, levels (categorical), center, scale (count)

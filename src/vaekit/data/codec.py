@@ -5,7 +5,7 @@ Every fitted estimator has one, as ``codec_`` (built from its saved state):
 * :class:`ArrayCodec`: arrays and images, with their per-feature scaling
   (:class:`~vaekit.data.preprocessing.Scaling`); outputs are arrays of the sample shape;
 * :class:`TableCodec`: a table with columns of several kinds and gaps
-  (:class:`~vaekit.data.tabular.TableEncoder`); outputs come back in the user's types, a
+  (:class:`~vaekit.data.table.encoder.TableEncoder`); outputs come back in the user's types, a
   DataFrame when the model was fitted on one.
 
 Both answer the same questions, so that the code around a model (figures, reports, the
@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from vaekit.data.column_types import ColumnSpec
 from vaekit.data.preprocessing import Scaling
-from vaekit.data.table_layout import ColumnLayout
-from vaekit.data.tabular import TableEncoder
+from vaekit.data.table.encoder import TableEncoder
+from vaekit.data.table.kinds import ColumnSpec
+from vaekit.data.table.layout import ColumnLayout
 from vaekit.data.validation import InputError
 
 

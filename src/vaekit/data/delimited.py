@@ -8,7 +8,7 @@ Blank lines are skipped; a separator at the end of every line is ignored. A firs
 column with no name that holds 0, 1, ..., n-1 -- the row index that pandas'
 ``DataFrame.to_csv`` writes by default -- is left out, with a
 :class:`~vaekit.data.loaded.DataNoteWarning` (see
-:func:`~vaekit.data.tables.drop_row_index`).
+:func:`~vaekit.data.table.frames.drop_row_index`).
 
 Places are 1-based line numbers, counting the header and blank lines, so that an
 editor opens the file at the line named. A row with more fields than the first
@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.dialect import (
     check_dialect,
     detect_decimal,
@@ -46,7 +45,8 @@ from vaekit.data.loaded import (
     quoted,
     reraise_interrupt,
 )
-from vaekit.data.tables import drop_row_index, table_to_loaded
+from vaekit.data.table.columns import refuse_duplicate_names
+from vaekit.data.table.frames import drop_row_index, table_to_loaded
 
 __all__ = ["line_of_row", "read_text_table", "resolve_dialect", "short_row", "text_column_names", "warn_short_rows"]
 

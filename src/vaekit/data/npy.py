@@ -29,8 +29,8 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
-from vaekit.data.columns import feature_positions
 from vaekit.data.loaded import DataFileError, LoadedData, brief, checked, feature_names_for, quoted, read_at_most
+from vaekit.data.table.columns import feature_positions
 
 __all__ = [
     "NpyHeader", "array_to_loaded", "as_samples", "channels_last", "check_layout", "npy_header", "npz_keys",
@@ -338,7 +338,7 @@ def array_to_loaded(
         The file, for messages.
     columns : sequence of str or int, str, or None
         For a table: the columns to keep, by name (``"x3"``) or 0-based position
-        (``3`` or ``"3"``); see :func:`vaekit.data.columns.feature_positions`.
+        (``3`` or ``"3"``); see :func:`vaekit.data.table.columns.feature_positions`.
     labels, ids : ndarray of shape (n,) or None
     label_name, id_name : str or None
 

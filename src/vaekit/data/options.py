@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from vaekit.data.columns import align_loaded
 from vaekit.data.loaded import DataFileError, LoadedData
 from vaekit.data.read import accepted_options, column_names, parse_image_size, read_data
+from vaekit.data.table.columns import align_loaded
 
 __all__ = ["ReadOptions", "read_like"]
 
@@ -128,7 +128,7 @@ def _read_with(source: str, given: dict[str, Any], options: ReadOptions) -> Load
 
 
 def _match(estimator: Any, loaded: LoadedData) -> LoadedData:
-    """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.columns.align_loaded`),
+    """Fit ``loaded`` to the model: its columns by name (:func:`~vaekit.data.table.columns.align_loaded`),
     or a one-line error naming the file, what the model expects and what to do.
 
     Images that differ from the model's only in their channels (RGB for a grey model, or

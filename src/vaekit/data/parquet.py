@@ -5,7 +5,7 @@ A named pandas index stored in the file is turned back into a column, available
 in the same way but not a feature by default; an unnamed one is dropped. A column
 ``__index_level_0__`` (an unnamed pandas index, in a file whose pandas metadata was
 lost) or a first column ``Unnamed: 0`` (an index read back from a CSV) that holds
-0, 1, ..., n-1 is left out with a note (:func:`~vaekit.data.tables.drop_row_index`).
+0, 1, ..., n-1 is left out with a note (:func:`~vaekit.data.table.frames.drop_row_index`).
 A column of lists, records, maps or bytes (:func:`nested_kind`) is refused, naming it,
 when it is chosen as a feature, the label or the ids (as every column is by default).
 Places in messages are 0-based row numbers.
@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.loaded import DataFileError, LoadedData, brief, quoted
-from vaekit.data.tables import drop_row_index, table_to_loaded
+from vaekit.data.table.columns import refuse_duplicate_names
+from vaekit.data.table.frames import drop_row_index, table_to_loaded
 
 __all__ = ["nested_kind", "parquet_column_names", "read_parquet_table"]
 

@@ -1,7 +1,7 @@
 """p(x|z) for a mixed table: one likelihood per column, summed into one log-likelihood in nats.
 
-The encoded table and the decoder's output follow :mod:`vaekit.data.table_layout`;
-each column's :class:`~vaekit.data.table_layout.ColumnLayout` says where its values,
+The encoded table and the decoder's output follow :mod:`vaekit.data.table.layout`;
+each column's :class:`~vaekit.data.table.layout.ColumnLayout` says where its values,
 its observed indicator and its parameters sit. Per kind, with ``t`` the column's
 target (what its value is, the *target space*):
 
@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vaekit.data.table_layout import COLUMN_KINDS, ColumnLayout, params_per_column
+from vaekit.data.table.layout import COLUMN_KINDS, ColumnLayout, params_per_column
 
 LOG_2PI = math.log(2.0 * math.pi)
 

@@ -15,10 +15,10 @@ from sklearn.utils.validation import _check_feature_names as _sklearn_feature_na
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.codec import ArrayCodec, DataCodec, TableCodec
-from vaekit.data.columns import align_columns
 from vaekit.data.loaded import LoadedData
 from vaekit.data.options import ReadOptions, read_like
 from vaekit.data.preprocessing import Scaling
+from vaekit.data.table.columns import align_columns
 from vaekit.data.validation import InputError, check_array, check_sample_shape
 from vaekit.estimators._labels import one_hot
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from vaekit.data.tabular import TableEncoder
+from vaekit.data.table.encoder import TableEncoder
 from vaekit.data.validation import check_positive_int
 from vaekit.io import model as io
 from vaekit.models import LIKELIHOODS
@@ -28,7 +28,7 @@ __all__ = ["check_positive_int"]  # re-exported for the estimators' method argum
 
 
 class _TableCodec:
-    """A mixed table's encoder (:class:`~vaekit.data.tabular.TableEncoder`), all in JSON."""
+    """A mixed table's encoder (:class:`~vaekit.data.table.encoder.TableEncoder`), all in JSON."""
 
     def dump(self, value: TableEncoder) -> tuple[Any, dict[str, Any]]:
         return value.to_json(), {}

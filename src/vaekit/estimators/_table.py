@@ -1,9 +1,9 @@
 """Mixed tables in an estimator: the path fit takes for categories, counts and gaps.
 
 An estimator fitted on a table with non-numeric columns or missing values (or with
-``likelihood="mixed"``) keeps a :class:`~vaekit.data.tabular.TableEncoder` in
+``likelihood="mixed"``) keeps a :class:`~vaekit.data.table.encoder.TableEncoder` in
 ``table_``. Inputs are encoded by it (values plus one observed indicator per
-column, :mod:`vaekit.data.table_layout`); the decoder emits one likelihood per
+column, :mod:`vaekit.data.table.layout`); the decoder emits one likelihood per
 column (:class:`~vaekit.distributions.mixed.MixedTable`), summed over the observed
 entries only; outputs come back in the user's own types: a DataFrame with the
 original names, dtypes and category labels when the model was fitted on one, else
@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from vaekit.data.codec import as_frame, frame_as_array
-from vaekit.data.column_types import as_number, missing_mask
-from vaekit.data.tabular import TableEncoder
+from vaekit.data.table.encoder import TableEncoder
+from vaekit.data.table.kinds import as_number, missing_mask
 from vaekit.data.validation import InputError
 
 NON_NUMERIC_KINDS = "OSUbcm"  # numpy dtype kinds a mixed table may hold: object, strings, bool, category, dates

@@ -5,7 +5,7 @@
 (:mod:`vaekit.explorer.arrays`); then the likelihood's mean (:mod:`vaekit.distributions`,
 :mod:`vaekit.distributions.mixed`) and the inverse of the preprocessing
 (:class:`~vaekit.data.preprocessing.Scaling`, or a mixed table's columns,
-:mod:`vaekit.data.tabular`). The page decodes ``z`` to exactly what
+:mod:`vaekit.data.table.encoder`). The page decodes ``z`` to exactly what
 ``estimator.inverse_transform(z)`` gives, up to float32 rounding.
 
 Layer dicts, each with ``in_shape`` and ``out_shape`` (one sample, no batch dim;

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from vaekit.data.table_layout import ColumnLayout
+from vaekit.data.table.layout import ColumnLayout
 from vaekit.distributions import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, PointMass, Randomness, draw
 from vaekit.distributions.mixed import MixedTable, MixedTableHead
 from vaekit.nn import build_decoder, build_encoder
@@ -79,7 +79,7 @@ class AutoEncoderModel(nn.Module):
     layout : sequence of ColumnLayout, optional
         With ``likelihood="mixed"``: where each column of a mixed table sits in the
         encoded input (``sample_shape`` is ``(n_encoded,)``) and in the decoder's
-        output (:mod:`vaekit.data.table_layout`); the decoder emits each column's
+        output (:mod:`vaekit.data.table.layout`); the decoder emits each column's
         likelihood parameters.
     """
 

@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from vaekit._atomic import atomic_file, clean_stale, resolve_link
-from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.delimited import _TEXT_ERRORS, _unreadable, line_of_row, resolve_dialect, warn_short_rows
 from vaekit.data.dialect import field_count_error
 from vaekit.data.loaded import DataFileError, feature_names_for, quoted
 from vaekit.data.read import refuse_special_file
 from vaekit.data.stream.base import DEFAULT_CHUNK_BYTES, rows_per_chunk
 from vaekit.data.stream.npy_chunks import NpyChunks
+from vaekit.data.table.columns import refuse_duplicate_names
 from vaekit.data.write import refuse_output_onto_input
 
 __all__ = ["convert_to_parquet"]

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from vaekit.data.columns import refuse_duplicate_names
 from vaekit.data.loaded import DataFileError, brief, quoted
 from vaekit.data.parquet import _arrow_errors, nested_kind
 from vaekit.data.stream.base import check_chunk_index, check_not_empty, not_numeric
+from vaekit.data.table.columns import refuse_duplicate_names
 
 __all__ = ["ParquetChunks", "parquet_files"]
 

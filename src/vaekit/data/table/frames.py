@@ -2,7 +2,7 @@
 
 :func:`table_to_loaded` is shared by the text reader (:mod:`vaekit.data.delimited`)
 and the Parquet reader (:mod:`vaekit.data.parquet`): it picks the feature, label and
-id columns (by :mod:`vaekit.data.columns`) and checks that every feature value is a
+id columns (by :mod:`vaekit.data.table.columns`) and checks that every feature value is a
 finite number. The first bad value -- text, missing or infinite -- is reported with
 the file, the column, the value and its place (a line of a text file, or the 0-based
 row of a Parquet file), and what to do about it. Before that, each reader asks
@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from vaekit.data.columns import column_position, feature_positions
 from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, checked, quoted
+from vaekit.data.table.columns import column_position, feature_positions
 
 __all__ = ["drop_row_index", "table_to_loaded"]
 
@@ -230,7 +230,7 @@ def table_to_loaded(
     locate : callable
         Data row index (0-based) -> where it is, e.g. ``"line 5"`` or ``"row 3"``.
     columns : sequence of str or int, str, or None
-        Feature columns (see :func:`vaekit.data.columns.feature_positions`); None:
+        Feature columns (see :func:`vaekit.data.table.columns.feature_positions`); None:
         every column except ``label``, ``id_column`` and ``not_features``. A column
         may be both a feature and the label when named in both.
     label, id_column : str or None

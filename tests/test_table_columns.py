@@ -1,4 +1,4 @@
-"""Tests of vaekit.data.columns: choosing a table's columns and aligning them to a model's.
+"""Tests of vaekit.data.table.columns: choosing a table's columns and aligning them to a model's.
 
 The same chooser serves every reader (text tables, Parquet, arrays): these tests
 call it directly, then through read_data on a table and on an array, which must
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vaekit.data.columns import align_columns, align_loaded, column_position, feature_positions
 from vaekit.data.loaded import DataFileError, LoadedData
 from vaekit.data.read import read_data
+from vaekit.data.table.columns import align_columns, align_loaded, column_position, feature_positions
 from vaekit.data.validation import InputError
 
 NAMES = ["id", "alpha", "beta", "gamma"]

@@ -1,8 +1,8 @@
 """Mixed tables (numbers, counts, yes/no and categorical columns, with gaps) as the network sees them.
 
 :class:`TableEncoder` is fitted on a data frame: it infers each column's kind
-(:mod:`vaekit.data.column_types` has the rules), then turns frames into the encoded
-float matrix of :mod:`vaekit.data.table_layout` and back. Three spaces:
+(:mod:`vaekit.data.table.kinds` has the rules), then turns frames into the encoded
+float matrix of :mod:`vaekit.data.table.layout` and back. Three spaces:
 
 - the user's **frame**: their column names, dtypes and labels;
 - **target space**, float ``(n, n_columns)``, NaN where missing: a continuous
@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vaekit.data.column_types import (
+from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.table.kinds import (
     KIND_ALIASES,
     ColumnSpec,
     TableValueWarning,
@@ -37,8 +38,7 @@ from vaekit.data.column_types import (
     scalar,
     shown,
 )
-from vaekit.data.loaded import DataFileError, quoted
-from vaekit.data.table_layout import COLUMN_KINDS, ColumnLayout, params_per_column
+from vaekit.data.table.layout import COLUMN_KINDS, ColumnLayout, params_per_column
 
 __all__ = ["ColumnSpec", "TableEncoder", "TableValueWarning"]
 
@@ -100,7 +100,7 @@ class TableEncoder:
         DataFileError
             An empty frame, duplicate column names, a ``column_types`` key that is
             not a column or a kind that is not known, or a column refused by
-            :func:`~vaekit.data.column_types.infer_column`. Warns
+            :func:`~vaekit.data.table.kinds.infer_column`. Warns
             :class:`TableValueWarning` for columns that mix numbers and text.
         """
         if not isinstance(frame, pd.DataFrame):
@@ -200,7 +200,7 @@ class TableEncoder:
         return ~np.isnan(self._values(frame, warn=False))
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The encoded table, as :mod:`vaekit.data.table_layout` lays it out.
+        """The encoded table, as :mod:`vaekit.data.table.layout` lays it out.
 
         Parameters
         ----------

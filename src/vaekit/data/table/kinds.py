@@ -1,4 +1,4 @@
-"""What kind each column of a mixed table is: the inference behind :class:`~vaekit.data.tabular.TableEncoder`.
+"""What kind each column of a mixed table is: the inference behind :class:`~vaekit.data.table.encoder.TableEncoder`.
 
 :func:`infer_column` looks at one column of a data frame and returns its
 :class:`ColumnSpec` (kind, levels, standardization, dtype), or refuses it with a
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.loaded import DataFileError, DataNoteWarning
-from vaekit.data.table_layout import COLUMN_KINDS
+from vaekit.data.table.layout import COLUMN_KINDS
 
 __all__ = ["COUNT_MAX", "DATE_FRACTION", "ID_MIN_ROWS", "ColumnSpec", "TableValueWarning", "infer_column"]
 
@@ -229,7 +229,7 @@ def infer_column(
     name : str
         The column's name, for the spec and messages.
     declared : str or None
-        The kind the user gave (``column_types``), one of :data:`~vaekit.data.table_layout.COLUMN_KINDS`
+        The kind the user gave (``column_types``), one of :data:`~vaekit.data.table.layout.COLUMN_KINDS`
         (aliases resolved by the caller), or None to infer it.
     max_categories : int
         The most levels a categorical column may have.

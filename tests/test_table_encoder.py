@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vaekit.data.column_types import COUNT_MAX, ColumnSpec, TableValueWarning
 from vaekit.data.loaded import DataFileError, DataNoteWarning
-from vaekit.data.tabular import TableEncoder
+from vaekit.data.table.encoder import TableEncoder
+from vaekit.data.table.kinds import COUNT_MAX, ColumnSpec, TableValueWarning
 
 TABLES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "tables"
 
