@@ -11,36 +11,10 @@ from vaekit.estimators import REGISTRY
 
 FAST = dict(epochs=3, verbose=0, random_state=0)
 
-# Expected failures of scikit-learn's common checks, each with its reason.
-MONTE_CARLO = (
-    "VAE.score_samples is a Monte-Carlo ELBO: row i gets the i-th draws of a seeded "
-    "generator, so reordering or subsetting rows changes which draw a row gets"
-)
-EXPECTED_FAILURES = {
-    "check_methods_subset_invariance": MONTE_CARLO,
-    "check_methods_sample_order_invariance": MONTE_CARLO,
-}
-FLOAT32 = {
-    "check_methods_subset_invariance": (
-        "score_samples runs the float32 network, whose rounding varies by ~1e-6 with the rows in a batch; "
-        "decision_function subtracts offset_, leaving values near 0 where that exceeds the check's rtol "
-        "(OutlierDetector scores in float64 and passes)"
-    )
-}
-
-
-def _expected_failed_checks(estimator):  # type: ignore[no-untyped-def]
-    if estimator.kind == "detector":
-        return {}
-    return EXPECTED_FAILURES if estimator.variational else FLOAT32
-
-
-# Every kind, from the registry; a conditional one is left out: its transform needs the
-# labels y, which the checks do not give.
-@parametrize_with_checks(
-    [cls(**FAST) for cls in REGISTRY.values() if not cls.conditional],
-    expected_failed_checks=_expected_failed_checks,
-)
+# Every kind, from the registry, with none of scikit-learn's checks expected to fail (score_samples
+# uses the same draws for every row, in float64, so subsets and reorderings score alike); a
+# conditional one is left out: its transform needs the labels y, which the checks do not give.
+@parametrize_with_checks([cls(**FAST) for cls in REGISTRY.values() if not cls.conditional])
 def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
 

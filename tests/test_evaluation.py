@@ -263,7 +263,7 @@ def test_importance_sampling_closes_the_gap_of_a_wrong_posterior(ppca_data: np.n
     # e^2 in variance makes the ELBO loose; importance sampling recovers most of it.
     elbo = linear_vae.score_samples(ppca_data, n_samples=10).mean()
     estimate = log_likelihood(linear_vae, ppca_data, 100).mean()
-    assert 0 <= estimate - elbo < 0.05
+    assert -0.01 <= estimate - elbo < 0.05  # equal up to the two Monte-Carlo errors (~0.005 each here)
     wrong = copy.deepcopy(linear_vae)
     last = [m for m in wrong.model_.encoder.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():

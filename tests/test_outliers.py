@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from conftest import CliRun
 from vaekit import VAE, VQVAE, AutoEncoder, OutlierDetector, datasets, load
+from vaekit.estimators import REGISTRY
 from vaekit.estimators._outliers import AUTO_FENCE, ConstantScoresWarning, UnscoredRowsWarning, fit_offset
 
 QUICK = dict(epochs=40, verbose=0, random_state=0, hidden=(16,))
@@ -275,3 +276,27 @@ def test_the_detectors_model_trims_only_in_training_after_its_warm_up() -> None:
     model.eval()
     assert loss(2.0)[0] == pytest.approx(loss(2.0)[1])  # evaluation: every row
     assert not model.stackable()
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if not cls.conditional))
+def test_a_row_scored_alone_gets_its_score_among_all_rows(kind: str) -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    X[:, 1] += X[:, 0]
+    model = REGISTRY[kind](latent_dim=2, hidden=(8,), epochs=2, random_state=0, verbose=0).fit(X)
+    together = model.score_samples(X)
+    for i in (0, 137, 299):
+        np.testing.assert_allclose(model.score_samples(X[i : i + 1]), together[i : i + 1], rtol=1e-12)
+    np.testing.assert_allclose(model.score_samples(X[::-1]), together[::-1], rtol=1e-12)
+
+
+def test_a_table_row_scored_alone_gets_its_score_among_all_rows() -> None:
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=200), "kind": rng.choice(["a", "b", "c"], 200), "n": rng.poisson(3, 200)}
+    )
+    frame.loc[5, "x"] = np.nan
+    model = VAE(latent_dim=2, hidden=(8,), epochs=2, random_state=0, verbose=0).fit(frame)
+    together = model.score_samples(frame)
+    for i in (0, 5, 199):
+        np.testing.assert_allclose(model.score_samples(frame.iloc[i : i + 1]), together[i : i + 1], rtol=1e-12)

@@ -20,6 +20,7 @@ one-hot encodes them in :meth:`_conditions`, and hands them to its module.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from vaekit.data.codec import TableCodec
+from vaekit.distributions.row_noise import row_normals
 from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
@@ -366,13 +368,22 @@ class BaseAutoEncoder(
     def _loss_terms(
         self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`loss_terms` of rows in model units."""
-        generator = torch.Generator(self.device_).manual_seed(random_state)
+        """:meth:`loss_terms` of rows in model units.
+
+        Each row's ``n_samples`` draws of eps are a function of its own values and ``random_state``
+        (:func:`~vaekit.distributions.row_noise.row_normals`), and the network runs on a float64 copy:
+        a row's terms depend on that row alone, not on the rows scored beside it (in float32 a matrix
+        product's rounding depends on how many rows it holds), while different rows' draws are
+        independent, so means over rows converge as with any generator.
+        """
+        model = copy.deepcopy(self.model_).double().eval()
 
         def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-            posterior = self.model_.encode(x, c)
-            z = posterior.rsample(n_samples, generator=generator)  # (K, B, latent)
-            return -self.model_.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
+            eps = row_normals(x, c, n_samples, self.latent_dim, random_state)  # (K, B, latent)
+            x, c = x.double(), None if c is None else c.double()
+            posterior = model.encode(x, c)
+            z = posterior.rsample(n_samples, eps=eps)  # (K, B, latent): each row's own K draws
+            return -model.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
 
         reconstruction, kl = self._map_batches(terms, X_model, C)
         # densities of the user's values, not standardized ones (the preprocessing's log-Jacobian)
@@ -381,9 +392,10 @@ class BaseAutoEncoder(
     def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
         """Per-sample -(reconstruction + KL) in nats (see :meth:`loss_terms`); higher is better.
 
-        For a VAE this is the ELBO, a Monte-Carlo estimate: each row gets its own
-        ``n_samples`` draws from a generator seeded with ``random_state``, so the same
-        X gives the same scores. For a plain autoencoder it is log p(x | z = code(x)).
+        For a VAE this is the ELBO, a Monte-Carlo estimate over ``n_samples`` draws of eps that
+        are a function of the row's values and ``random_state`` only: a row gets the same score
+        alone as among any other rows, and the same X the same scores. For a plain
+        autoencoder it is log p(x | z = code(x)).
 
         A table's row with every entry missing gets no score (NaN, with one note): there
         is nothing in it to judge; ``predict`` leaves it +1 (see :func:`~vaekit.estimators._outliers.unscored`).
