@@ -20,7 +20,6 @@ one-hot encodes them in :meth:`_conditions`, and hands them to its module.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,16 +30,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from torch import Tensor
 
 from vaekit.data.codec import TableCodec
-from vaekit.distributions.row_noise import row_normals
 from vaekit.estimators import _outliers, _table
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
 from vaekit.estimators._inference import BatchedInference
 from vaekit.estimators._inputs import InputChecks, _check_feature_names
-from vaekit.estimators._outliers import OutlierMethods, to_user_units
+from vaekit.estimators._outliers import OutlierMethods
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
 from vaekit.estimators._resolve import (
     DataSummary,
@@ -364,30 +361,6 @@ class BaseAutoEncoder(
         X_model = self._check_X(X)
         C = self._conditions(y, len(X_model), "loss_terms")
         return self._loss_terms(X_model, C, check_positive_int("n_samples", n_samples), random_state)
-
-    def _loss_terms(
-        self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`loss_terms` of rows in model units.
-
-        Each row's ``n_samples`` draws of eps are a function of its own values and ``random_state``
-        (:func:`~vaekit.distributions.row_noise.row_normals`), and the network runs on a float64 copy:
-        a row's terms depend on that row alone, not on the rows scored beside it (in float32 a matrix
-        product's rounding depends on how many rows it holds), while different rows' draws are
-        independent, so means over rows converge as with any generator.
-        """
-        model = copy.deepcopy(self.model_).double().eval()
-
-        def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-            eps = row_normals(x, c, n_samples, self.latent_dim, random_state)  # (K, B, latent)
-            x, c = x.double(), None if c is None else c.double()
-            posterior = model.encode(x, c)
-            z = posterior.rsample(n_samples, eps=eps)  # (K, B, latent): each row's own K draws
-            return -model.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
-
-        reconstruction, kl = self._map_batches(terms, X_model, C)
-        # densities of the user's values, not standardized ones (the preprocessing's log-Jacobian)
-        return -to_user_units(self, -reconstruction.astype(np.float64), X_model), kl.astype(np.float64)
 
     def score_samples(self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0) -> np.ndarray:
         """Per-sample -(reconstruction + KL) in nats (see :meth:`loss_terms`); higher is better.

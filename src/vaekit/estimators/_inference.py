@@ -1,10 +1,11 @@
 """Batched inference: a fitted model run over rows in batches, in eval mode, without gradients.
 
-A mixin of :class:`~vaekit.estimators._base.BaseAutoEncoder`.
+A mixin of :class:`~vaekit.estimators._base.BaseAutoEncoder`; also the per-row loss terms that every score reads.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,9 @@ import torch
 from torch import Tensor
 
 from vaekit.data.codec import DataCodec, TableCodec
+from vaekit.distributions.row_noise import row_normals
 from vaekit.estimators._fitdata import PREDICT_BATCH
+from vaekit.estimators._outliers import to_user_units
 from vaekit.models import AutoEncoderModel
 from vaekit.training.runtime import with_threads
 
@@ -23,6 +26,7 @@ class BatchedInference:
 
     device_: torch.device
     model_: AutoEncoderModel
+    latent_dim: int
 
     def _batches(
         self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH
@@ -62,3 +66,27 @@ class BatchedInference:
         if isinstance(codec, TableCodec):  # each column's most probable value
             return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
         return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
+
+    def _loss_terms(
+        self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`loss_terms` of rows in model units.
+
+        Each row's ``n_samples`` draws of eps are a function of its own values and ``random_state``
+        (:func:`~vaekit.distributions.row_noise.row_normals`), and the network runs on a float64 copy:
+        a row's terms depend on that row alone, not on the rows scored beside it (in float32 a matrix
+        product's rounding depends on how many rows it holds), while different rows' draws are
+        independent, so means over rows converge as with any generator.
+        """
+        model = copy.deepcopy(self.model_).double().eval()
+
+        def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
+            eps = row_normals(x, c, n_samples, self.latent_dim, random_state)  # (K, B, latent)
+            x, c = x.double(), None if c is None else c.double()
+            posterior = model.encode(x, c)
+            z = posterior.rsample(n_samples, eps=eps)  # (K, B, latent): each row's own K draws
+            return -model.decode(z, c).log_prob(x).mean(dim=0), posterior.kl()  # (B,), (B,)
+
+        reconstruction, kl = self._map_batches(terms, X_model, C)
+        # densities of the user's values, not standardized ones (the preprocessing's log-Jacobian)
+        return -to_user_units(self, -reconstruction.astype(np.float64), X_model), kl.astype(np.float64)
