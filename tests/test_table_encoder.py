@@ -236,6 +236,9 @@ def test_penguins() -> None:
     back = encoder.to_frame(encoder.values(frame))
     assert back.dtypes.to_dict() == frame.dtypes.to_dict()
     assert_same_observed(frame, back, observed)
+    bounds = dict(zip(encoder.names, encoder.bounds or []))
+    assert [bounds[name].decimals for name in ("bill_length_mm", "flipper_length_mm", "year", "sex")] == [1, 0, 0, None]
+    assert (bounds["body_mass_g"].low, bounds["body_mass_g"].high) == (2700.0, 6300.0)
 
 
 def test_penguins_raw_refuses_its_identifier_and_date() -> None:
@@ -277,6 +280,8 @@ def test_cars() -> None:
         "Origin": "categorical",
     }
     assert encoder.observed(frame).sum(axis=0).tolist() == [398, 406, 406, 400, 406, 406, 406]
+    cylinders = (encoder.bounds or [])[1]
+    assert (cylinders.low, cylinders.high, cylinders.gaps) == (3.0, 8.0, ((6.0, 8.0),))  # no car has 7
 
 
 # ---------------------------------------------------------------- the rules

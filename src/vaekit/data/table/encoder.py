@@ -13,12 +13,15 @@ float matrix of :mod:`vaekit.data.table.layout` and back. Three spaces:
 - the **encoded** table, float32 ``(n, n_encoded)``: per column its values and an
   observed indicator (:meth:`TableEncoder.encode`, laid out by :meth:`TableEncoder.layout`).
 
+Outputs are made plausible by default: each number column within its observed range,
+rounded as its values were written, a count off the gaps in its values
+(:mod:`vaekit.data.table.bounds`, learned by :meth:`TableEncoder.fit`).
+
 The encoder is saved as JSON (:meth:`TableEncoder.to_json`), no pickle.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,20 +30,19 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.table.bounds import ColumnBounds
 from vaekit.data.table.kinds import (
     KIND_ALIASES,
     ColumnSpec,
     TableValueWarning,
-    as_number,
     infer_column,
-    is_text,
-    missing_mask,
     scalar,
     shown,
 )
 from vaekit.data.table.layout import COLUMN_KINDS, ColumnLayout, params_per_column
+from vaekit.data.table.values import column_out, column_values
 
-__all__ = ["ColumnSpec", "TableEncoder", "TableValueWarning"]
+__all__ = ["ColumnBounds", "ColumnSpec", "TableEncoder", "TableValueWarning"]
 
 JSON_FORMAT = "vaekit.table_encoder"
 JSON_VERSION = 1
@@ -57,15 +59,23 @@ class TableEncoder:
     """The columns of a mixed table, and how each is encoded and given back.
 
     Build it with :meth:`fit` (or :meth:`from_json`). Two encoders are equal when
-    their columns are.
+    their columns and bounds are.
 
     Attributes
     ----------
     columns : list of ColumnSpec
         One per column, in the table's order.
+    bounds : list of ColumnBounds, or None
+        One per column: the values it can hold, which :meth:`to_frame` keeps outputs to;
+        None for an encoder saved before vaekit learned them (outputs as they were).
     """
 
     columns: list[ColumnSpec] = field(default_factory=list)
+    bounds: list[ColumnBounds] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bounds is not None and len(self.bounds) != len(self.columns):
+            raise ValueError(f"bounds must have one entry per column ({len(self.columns)}), got {len(self.bounds)}")
 
     # ------------------------------------------------------------ fitting
 
@@ -94,6 +104,7 @@ class TableEncoder:
         Returns
         -------
         TableEncoder
+            With each column's :class:`ColumnBounds`, from its observed values.
 
         Raises
         ------
@@ -125,12 +136,14 @@ class TableEncoder:
                     f"the kinds are {', '.join(COLUMN_KINDS)} (or numeric for continuous)"
                 )
             declared[str(name)] = resolved
-        columns = []
+        columns, bounds = [], []
         for j, name in enumerate(names):  # a loop, not a comprehension: the notes' stacklevel counts frames
-            columns.append(
-                infer_column(frame.iloc[:, j], name, declared.get(name), max_categories=max_categories, where=where)
-            )
-        return cls(columns)
+            spec = infer_column(frame.iloc[:, j], name, declared.get(name), max_categories=max_categories, where=where)
+            numeric = spec.kind in ("continuous", "count")
+            x = column_values(spec, frame.iloc[:, j], warn=False, standardize=False) if numeric else np.zeros(0)
+            columns.append(spec)
+            bounds.append(ColumnBounds.fit(spec.kind, x[~np.isnan(x)], spec.dtype))  # x: (n,), NaN where missing
+        return cls(columns, bounds)
 
     # ------------------------------------------------------------ shape
 
@@ -241,7 +254,7 @@ class TableEncoder:
             )
         values = np.full((len(frame), len(self.columns)), np.nan)
         for j, spec in enumerate(self.columns):
-            values[:, j] = _column_values(spec, frame.iloc[:, by_name[spec.name]], warn)
+            values[:, j] = column_values(spec, frame.iloc[:, by_name[spec.name]], warn)
         return values
 
     # ------------------------------------------------------------ numbers -> frame
@@ -278,28 +291,33 @@ class TableEncoder:
             values[:, j] = np.where(observed[:, j], v, np.nan)
         return values, observed
 
-    def to_frame(self, values: np.ndarray, index: pd.Index | None = None) -> pd.DataFrame:
+    def to_frame(self, values: np.ndarray, index: pd.Index | None = None, plausible: bool = True) -> pd.DataFrame:
         """Target-space values as a frame with the user's column names, dtypes and labels.
 
         Parameters
         ----------
         values : array of float, shape (n, n_columns)
-            Continuous: standardized value; count: the count (rounded, at least 0);
-            binary: 0/1 (rounded); categorical: level index; NaN where missing.
+            Continuous: standardized value; count: the count; binary: 0/1 (rounded);
+            categorical: level index; NaN where missing.
         index : Index of length n, optional
             The frame's index; default 0..n-1.
+        plausible : bool
+            Keep each number column to its :class:`ColumnBounds` (its observed range,
+            its decimals, a count off its gaps). False, or an encoder without bounds:
+            counts rounded and at least 0, continuous values rounded only for an
+            integer dtype.
 
         Returns
         -------
         DataFrame of shape (n, n_columns)
-            Continuous values unstandardized (rounded when the column held
-            integers); each column in its fitted dtype, or its nullable version
-            (``Int64``, ``boolean``) where values are missing.
+            Continuous values unstandardized; each column in its fitted dtype, or its
+            nullable version (``Int64``, ``boolean``) where values are missing.
         """
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 2 or values.shape[1] != len(self.columns):
             raise ValueError(f"values must have shape (n, {len(self.columns)}), got {values.shape}")
-        data = {spec.name: _column_out(spec, values[:, j]) for j, spec in enumerate(self.columns)}
+        bounds = self.bounds if plausible and self.bounds is not None else [None] * len(self.columns)
+        data = {spec.name: column_out(spec, values[:, j], bounds[j]) for j, spec in enumerate(self.columns)}
         frame = pd.DataFrame(data, index=pd.RangeIndex(len(values)))
         return frame if index is None else frame.set_axis(index, axis=0)  # by position, not aligned on labels
 
@@ -313,16 +331,21 @@ class TableEncoder:
             column["categories"] = [scalar(v) for v in spec.categories]
             column["center"], column["scale"] = float(spec.center), float(spec.scale)
             columns.append(column)
-        return {"format": JSON_FORMAT, "version": JSON_VERSION, "columns": columns}
+        saved = {"format": JSON_FORMAT, "version": JSON_VERSION, "columns": columns}
+        if self.bounds is not None:  # absent in an older encoder, which older vaekits still read
+            saved["bounds"] = [bounds.to_json() for bounds in self.bounds]
+        return saved
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TableEncoder:
         """The encoder :meth:`to_json` wrote.
 
+        Without ``bounds`` (saved by an older vaekit), its :attr:`bounds` are None.
+
         Raises
         ------
         ValueError
-            ``d`` is not such a dict, or a column in it is not valid.
+            ``d`` is not such a dict, or a column or bounds in it are not valid.
         """
         if not isinstance(d, dict) or d.get("format") != JSON_FORMAT or not isinstance(d.get("columns"), list):
             raise ValueError(f"not a saved table encoder (a dict with format {JSON_FORMAT!r} and columns)")
@@ -342,100 +365,8 @@ class TableEncoder:
             if not isinstance(column["name"], str) or not isinstance(column["dtype"], str):
                 raise ValueError(f"column {column['name']!r}: name and dtype must be strings")
             columns.append(ColumnSpec(**{**column, "categories": tuple(categories)}))
-        return cls(columns)
-
-
-# ---------------------------------------------------------------- one column
-
-
-def _note(warn: bool, spec: ColumnSpec, bad: list, what: str) -> None:
-    if warn and bad:
-        warnings.warn(TableValueWarning.about(spec.name, what, bad), stacklevel=5)
-
-
-def _column_values(spec: ColumnSpec, series: pd.Series, warn: bool) -> np.ndarray:
-    """One column in target space, float64 ``(n,)`` with NaN where missing."""
-    missing = missing_mask(series)
-    out = np.full(len(series), np.nan)
-    observed = series[~missing]
-    if spec.kind in ("binary", "categorical"):
-        lookup = {level: i for i, level in enumerate(spec.categories)}
-        objects = observed.to_numpy(dtype=object)
-        try:
-            codes, uniques = pd.factorize(objects)
-        except TypeError:  # unhashable values (lists, dicts) are compared as their text
-            codes, uniques = pd.factorize(np.array([scalar(v) for v in objects], dtype=object))
-        index = np.array([lookup.get(scalar(v), -1) for v in uniques], dtype=np.intp)
-        found = index[codes] if len(codes) else np.zeros(0, dtype=np.intp)
-        _note(warn, spec, [scalar(v) for v, i in zip(uniques, index) if i < 0], "values not seen in training are")
-        out[np.flatnonzero(~missing)[found >= 0]] = found[found >= 0]
-        return out
-    if pd.api.types.is_bool_dtype(series.dtype) or not (
-        is_text(series.dtype) or isinstance(series.dtype, pd.CategoricalDtype)
-    ):
-        x = observed.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        objects = observed.to_numpy(dtype=object)
-        try:
-            uniques = pd.unique(objects)
-        except TypeError:  # unhashable values (lists, dicts) are read as their text: not numbers
-            objects = np.array([scalar(v) for v in objects], dtype=object)
-            uniques = pd.unique(objects)
-        numbers = {v: as_number(v) for v in uniques}
-        _note(warn, spec, [scalar(v) for v, x in numbers.items() if x is None], "values that are not numbers are")
-        x = np.array([numbers[v] for v in objects], dtype=np.float64)
-    bad = ~np.isfinite(x)
-    _note(warn, spec, sorted(set(x[bad & ~np.isnan(x)].tolist())), "values that are not finite are")
-    if spec.kind == "count":
-        wrong = np.isfinite(x) & ((x < 0) | (x != np.round(x)))
-        _note(warn, spec, sorted(set(x[wrong].tolist())), "negative or fractional counts are")
-        bad |= wrong
-    else:
-        x = (x - spec.center) / spec.scale
-    out[np.flatnonzero(~missing)[~bad]] = x[~bad]
-    return out
-
-
-_NULLABLE = {"bool": "boolean", **{f"{s}int{b}": f"{s.upper()}Int{b}" for s in ("", "u") for b in (8, 16, 32, 64)}}
-
-
-def _column_out(spec: ColumnSpec, v: np.ndarray) -> pd.Series:
-    """One column of target-space values ``(n,)`` back in the user's dtype and labels."""
-    missing = np.isnan(v)
-    dtype = _NULLABLE.get(spec.dtype, spec.dtype) if missing.any() else spec.dtype
-    if spec.kind == "continuous":
-        x = v * spec.scale + spec.center
-    elif spec.kind == "count":
-        x = np.maximum(np.round(v), 0.0)
-    else:
-        codes = np.where(missing, 0, np.round(v)).astype(np.intp)
-        if np.any(~missing & ((codes < 0) | (codes >= len(spec.categories)))):
-            raise ValueError(f"column '{spec.name}': level indices must be in 0..{len(spec.categories) - 1}")
-        labels = np.array(spec.categories, dtype=object)[codes]
-        labels[missing] = None
-        if spec.dtype == "category":
-            return pd.Series(pd.Categorical(labels, categories=list(spec.categories)))
-        if spec.dtype == "object":
-            labels[missing] = np.nan
-            return pd.Series(labels, dtype=object)
-        if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in spec.categories):
-            series = _as_dtype(pd.Series(labels, dtype=object), dtype)
-            return series.where(~missing) if missing.any() else series  # "None" where astype wrote text
-        x = np.where(missing, np.nan, np.array(spec.categories, dtype=np.float64)[codes])
-    try:
-        kind = pd.api.types.pandas_dtype(dtype)
-    except TypeError:  # a dtype this pandas does not know (from another version's JSON)
-        kind, dtype = np.dtype("float64"), "float64"
-    if pd.api.types.is_integer_dtype(kind):
-        x = np.round(x)
-    elif not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
-        dtype = "float64"
-    series = pd.Series(x)
-    return _as_dtype(series.astype(object).where(~missing, None), dtype) if missing.any() else series.astype(dtype)  # type: ignore[call-overload]  # as below
-
-
-def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
-    try:
-        return series.astype(dtype)  # type: ignore[call-overload]  # pandas-stubs take only literal dtype names
-    except (TypeError, ValueError):
-        return series
+        if "bounds" not in d:
+            return cls(columns)
+        if not isinstance(d["bounds"], list) or len(d["bounds"]) != len(columns):
+            raise ValueError(f"bounds must be a list with one entry per column ({len(columns)})")
+        return cls(columns, [ColumnBounds.from_json(b, spec.name) for b, spec in zip(d["bounds"], columns)])
