@@ -227,3 +227,30 @@ def test_nested_values_are_refused_at_fit_and_read_as_text_after(cell: object) -
     assert np.isfinite(Z).all()
     filled = model.impute(odd)
     assert filled.at[4, "a"] is cell and filled.at[5, "b"] is cell  # written by the user: kept as it is
+
+
+def test_pandas_in_pandas_out_with_the_inputs_index_order_and_categories() -> None:
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "c": pd.Categorical(rng.choice(["a", "b"], n)),
+            "k": rng.poisson(3, n).astype(float),
+        }
+    )
+    frame.loc[[3, 10, 50], "x"] = np.nan
+    frame.loc[[7, 60], "c"] = np.nan
+    model = vaekit.VAE(latent_dim=2, hidden=(8,), epochs=3, random_state=0, verbose=0).fit(frame)
+    filtered = frame.iloc[::-3]  # another order, an index that is not 0..n-1
+    filled, plain = model.impute(filtered), model.impute(filtered.reset_index(drop=True))
+    assert filled.index.equals(filtered.index) and isinstance(filled["c"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(filled.reset_index(drop=True), plain)
+    named = filtered.set_axis([f"row {i}" for i in filtered.index])  # a string index
+    pd.testing.assert_frame_equal(model.impute(named).reset_index(drop=True), plain)
+    assert not model.impute(named).isna().any().any()
+    rebuilt = model.reconstruct(filtered)
+    assert rebuilt.index.equals(filtered.index) and list(rebuilt.columns) == ["x", "c", "k"]
+    np.testing.assert_allclose(model.score_samples(filtered), model.score_samples(frame)[filtered.index.to_numpy()])
+    codes = model.set_output(transform="pandas").transform(named)
+    assert codes.index.equals(named.index)

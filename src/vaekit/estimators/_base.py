@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
@@ -259,16 +260,20 @@ class BaseAutoEncoder(
         Z = self._check_latent(X)
         return self._decode_means(Z, self._conditions(y, len(Z), "inverse_transform"))
 
-    def reconstruct(self, X: Any, y: Any = None) -> np.ndarray:
+    def reconstruct(self, X: Any, y: Any = None) -> Any:
         """Decode the posterior mean of each sample: same shape as X (images stay images).
 
         Returns
         -------
-        ndarray of float32, shape (n_samples, *input_shape_)
+        ndarray of float32, shape (n_samples, *input_shape_); for a model of a DataFrame, a
+        DataFrame with X's index, in X's order
         """
         X_model = self._check_X(X)
         C = self._conditions(y, len(X_model), "reconstruct")
-        return self._decode_means(self._codes(X_model, C), C)
+        out = self._decode_means(self._codes(X_model, C), C)
+        if isinstance(out, pd.DataFrame) and isinstance(X, pd.DataFrame):
+            out.index = X.index
+        return out
 
     def project_latent(self, Z: Any) -> np.ndarray:
         """The latent points the decoder was trained on nearest to Z: Z itself here.
