@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vaekit.data.table.bounds import GAP_ROWS, MAX_DECIMALS, ColumnBounds
+from vaekit.data.table.bounds import GAP_ROWS, MAX_DECIMALS, ColumnBounds, apply_columns, fit_columns
 from vaekit.data.table.encoder import TableEncoder
 
 
@@ -105,6 +105,23 @@ def test_outputs_of_a_never_negative_column_are_never_negative() -> None:
     assert np.array_equal(out, np.round(out, 2))
     inside = (raw > wages.min()) & (raw < wages.max())
     assert np.abs(out[inside] - raw[inside]).max() <= 0.005 + 1e-12  # values inside are only rounded
+
+
+def test_the_columns_of_an_array() -> None:
+    """For outputs that do not go through a table encoder (a complete table of numbers)."""
+    X = np.array([[1.0, 0.25, 3.0], [2.0, np.nan, 7.0], [5.0, 0.5, 11.0]])
+    bounds = fit_columns(X, ["continuous", "continuous", "count"])
+    assert bounds == [ColumnBounds(1.0, 5.0, 0), ColumnBounds(0.25, 0.5, 2), ColumnBounds(3.0, 11.0, 0)]
+    out = apply_columns(bounds, np.array([[-4.0, 0.333, 12.6], [2.4, np.nan, 5.5]]))
+    assert np.array_equal(out, [[1.0, 0.33, 11.0], [2.0, np.nan, 6.0]], equal_nan=True)
+    assert fit_columns(X.astype(np.float32))[1].decimals == 2
+    assert fit_columns(np.array([[1, 2], [3, 4]]))[0] == ColumnBounds(1.0, 3.0, 0)
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        apply_columns(bounds, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="each of the 3 columns"):
+        fit_columns(X, ["count"])
+    with pytest.raises(ValueError, match="2-D"):
+        fit_columns(X[0])
 
 
 # ---------------------------------------------------------------- checks and JSON

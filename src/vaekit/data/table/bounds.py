@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GAP_ROWS", "MAX_DECIMALS", "ColumnBounds"]
+__all__ = ["GAP_ROWS", "MAX_DECIMALS", "ColumnBounds", "apply_columns", "fit_columns"]
 
 GAP_ROWS = 5
 """A hole in a count's values is a gap of the column when both its neighbours were seen at least this often."""
@@ -199,3 +199,41 @@ class ColumnBounds:
             return cls(low, high, d["decimals"], tuple((float(a), float(b)) for a, b in gaps))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
+
+
+def fit_columns(X: np.ndarray, kinds: list[str] | None = None) -> list[ColumnBounds]:
+    """The bounds of each column of a 2-D array of numbers, for outputs that do not go through a table encoder.
+
+    Parameters
+    ----------
+    X : array of float, shape (n, n_columns)
+        NaN where missing (left out of the fit).
+    kinds : list of str, optional
+        Each column's kind (``"continuous"``, ``"count"``, ...); default: all continuous.
+
+    Returns
+    -------
+    list of ColumnBounds, one per column
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n, n_columns), got shape {X.shape}")
+    kinds = kinds or ["continuous"] * X.shape[1]
+    if len(kinds) != X.shape[1]:
+        raise ValueError(f"kinds must name each of the {X.shape[1]} columns, got {len(kinds)}")
+    dtype = str(X.dtype) if X.dtype.kind in "fiu" else "float64"
+    columns = X.astype(np.float64).T  # (n_columns, n)
+    return [ColumnBounds.fit(kind, x[np.isfinite(x)], dtype) for kind, x in zip(kinds, columns)]
+
+
+def apply_columns(bounds: list[ColumnBounds], X: np.ndarray) -> np.ndarray:
+    """``X`` (n, n_columns) with each column made plausible by its bounds (:meth:`ColumnBounds.apply`).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, n_columns)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != len(bounds):
+        raise ValueError(f"X must have shape (n, {len(bounds)}), got {X.shape}")
+    return np.stack([b.apply(x) for b, x in zip(bounds, X.T)], axis=1) if len(bounds) else X.copy()
