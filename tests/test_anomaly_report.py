@@ -108,5 +108,6 @@ def test_a_run_shows_the_anomaly_figures_and_threshold(table_run: Path) -> None:
     assert (table_run / "figures" / "anomalies.png").is_file()
     page = (table_run / "report.html").read_text()
     assert "anomaly-scores (all rows): histogram" in page and "anomalies (all rows): the 8 highest" in page
-    assert "<th>anomaly threshold</th><td>score above " in page
-    assert "nats (contamination=auto); " in page and " of 200 train and test rows (" in page
+    assert "<th>anomalies</th><td>flagged: anomaly_score above " in page  # as vaekit score says it
+    assert " of 200 rows, train and test (" in page and "contamination=auto" in page
+    assert "-ELBO, an upper bound on -log p(x)" in page and "-log p(x) (nats)" not in page

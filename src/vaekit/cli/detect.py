@@ -48,11 +48,15 @@ def score(
     force: Force = False,
     read: ReadOptions | None = None,
 ) -> None:
-    """Score each row of DATA: anomaly_score (-log-likelihood in nats, higher = odder), flag (1 where it is below
-    the model's threshold, set by train --contamination) and the features that contribute most to it."""
+    """Score each row of DATA: anomaly_score (nats, higher = odder: -ELBO for a VAE, -log p(x) for the detector),
+    flag (1 where it is above the model's threshold, set by train --contamination) and the features that contribute
+    most to it. Rows keep DATA's order; the first columns name them: row (its number, from 0 at the first data row),
+    then the id column or file name."""
     import pandas as pd
 
+    from vaekit.data.rows import key_columns, row_names
     from vaekit.data.write import write_array
+    from vaekit.plots.anomaly import flag_summary, score_text
 
     _check_output(output, force, inputs=(data, model))
     header_ = _model_header(model)
@@ -75,21 +79,20 @@ def score(
     scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
     reasons = np.where(scored, top_features(contributions, names, top), "")
     result = pd.DataFrame({**outputs, "top_features": reasons})
-    write_array(output, result, ids=loaded.ids, id_name=loaded.id_name, overwrite=force)
+    keys = key_columns(loaded, taken=result.columns)
+    write_array(output, result, keys=keys, overwrite=force)
     n = len(result)
+    words = score_text(estimator)[1]
     if offset is None:
         typer.echo(
             f"scored {n:,} rows; wrote {output} without flags: {model} has no anomaly threshold (it was saved by "
             "an older vaekit); train it again (vaekit train --contamination auto) to flag rows"
         )
     else:
-        typer.echo(
-            f"scored {n:,} rows; {int(flags.sum()):,} flagged ({flags.mean():.1%}) below the threshold "
-            f"(anomaly_score above {-offset:.4g} nats); wrote {output}"
-        )
+        typer.echo(f"scored {n:,} rows; {flag_summary(-offset, int(flags.sum()), n)}; wrote {output}")
+    typer.echo(f"  anomaly_score = {words}, in nats")
     worst = [i for i in np.argsort(-anomaly, kind="stable") if scored[i]][:SHOWN]
-    ids = loaded.ids if loaded.ids is not None else np.arange(n)
-    for i in worst:
+    for i, name in zip(worst, row_names(loaded, worst), strict=True):
         typer.echo(
-            f"  row {ids[i]}: anomaly_score {anomaly[i]:.4g}{' (flagged)' if flags[i] else ''}: {result['top_features'][i]}"
+            f"  {name}: anomaly_score {anomaly[i]:.4g}{' (flagged)' if flags[i] else ''}: {result['top_features'][i]}"
         )

@@ -247,6 +247,12 @@ def train(
         precision=precision,
         threads=threads,
     )
+    if early is None:  # a --config or --resume run: its data, read as its configuration says
+        from vaekit.data.split import load_split
+
+        early = load_split(cfg["data"], int(cfg["training"]["seed"]))
+    if main:  # the options are understood: say what is to be trained on, before the training
+        _say_read(early)
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
         out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
@@ -263,6 +269,13 @@ def train(
         return
     _print_metrics(metrics)
     typer.echo(f"Run written to {out}/ -- open {out / 'report.html'} (model in {out / 'model'})")
+
+
+def _say_read(split: Any) -> None:
+    """The first line of ``vaekit train``: what it read (:func:`vaekit.data.split.describe`)."""
+    from vaekit.data.split import describe
+
+    typer.echo(describe(split))
 
 
 def _contamination(text: str | None) -> float | str | None:

@@ -41,7 +41,10 @@ def encode(
     force: Force = False,
     read: ReadOptions | None = None,
 ) -> None:
-    """Latent means (z0, z1, ...) of every row of DATA, one output row per input row."""
+    """Latent means (z0, z1, ...) of every row of DATA, one output row per input row, in DATA's order. A table
+    starts with the columns that name the rows: row (its number, from 0 at the first data row; images in natural
+    order of their paths), then the id column or the image's file name; a .npy file holds the latents alone."""
+    from vaekit.data.rows import key_columns
     from vaekit.data.write import write_array
 
     _check_output(output, force, inputs=(data, model))
@@ -59,10 +62,25 @@ def encode(
     else:
         Z = estimator.transform(*loaded.inputs(estimator.conditional))
     extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}
-    write_array(
-        output, Z, column_names=names, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force
+    keys = key_columns(loaded, taken=[*names, *extra])
+    if _holds_one_array(output):
+        write_array(output, Z, overwrite=force)
+        left_out = ", ".join([*keys, *extra])
+        typer.echo(
+            f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}, in DATA's order; a .npy holds one array, so "
+            f"{left_out} {'is' if len(keys) + len(extra) == 1 else 'are'} not in it: write .npz, .csv or .parquet "
+            "to keep them"
+        )
+        return
+    write_array(output, Z, column_names=names, keys=keys, extra_columns=extra, overwrite=force)
+    typer.echo(
+        f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}, one row per row of DATA named by {', '.join(keys)}"
     )
-    typer.echo(f"wrote {len(Z):,} x {Z.shape[1]} latents to {output}")
+
+
+def _holds_one_array(output: str | Path) -> bool:
+    """True when ``output`` is a ``.npy`` file, which holds the array alone (no row names, no labels)."""
+    return Path(output).suffix.lower() == ".npy"
 
 
 @app.command(epilog="Example: vaekit decode runs/digits-vae/model latents.csv -o decoded.png")
@@ -83,27 +101,72 @@ def decode(
         str | None, typer.Option("--class", help="Conditional models: the class to decode for.", show_default=False)
     ] = None,
 ) -> None:
-    """Decoded means of latent vectors, e.g. a file written by `vaekit encode`."""
-    from vaekit.data.loaded import DataFileError
-    from vaekit.data.read import read_data
+    """Decoded means of latent vectors, e.g. a file written by `vaekit encode`. The rows keep the names that file
+    gives them (its row and id columns, e.g. an image's file name, which DIR/ then names its PNG files by); --id
+    names another column."""
+    import re
+    import warnings
+
+    from vaekit.data.loaded import DataNoteWarning
 
     _check_output_or_folder(output, force, (latents, model))
     names = [f"z{i}" for i in range(_model_header(model).latent_dim)]
+    id_name, row_name = _latent_keys(latents, names, id_column)
+    with warnings.catch_warnings():  # the row numbers are read next: no note that they are left out here
+        if row_name is not None:
+            warnings.filterwarnings("ignore", message=f".*column '{re.escape(row_name)}'", category=DataNoteWarning)
+        loaded = _read_latents(latents, names, id_name or row_name, key)
+    keys: dict[str, Any] = {}
+    if row_name is not None:
+        keys[row_name] = loaded.ids if id_name is None else _read_latents(latents, names, row_name, key).ids
+    if id_name is not None:
+        keys[str(loaded.id_name)] = loaded.ids
+    estimator = _load_model(model)  # after the latents are read and checked: importing torch takes seconds
+    chosen = _class_label(estimator, label)
+    if chosen is None and estimator.conditional:
+        raise ValueError("this conditional model decodes for a class: give one with --class")
+    decoded = estimator.inverse_transform(loaded.X, chosen)
+    _write_samples(estimator, decoded, output, force, keys=keys)
+    named = f", named by {', '.join(keys)}" if keys and not _holds_one_array(output) else ""
+    typer.echo(f"wrote {len(decoded):,} decoded samples to {_shown(output)}{named}")
+
+
+def _latent_keys(latents: str, names: list[str], id_column: str | None) -> tuple[str | None, str | None]:
+    """The columns of a latents file that name its rows: ``(id column, row-number column)``, either None.
+
+    ``--id`` names the id column; without it, the column that ``vaekit encode`` (or a run's
+    ``latents.csv``) wrote before the latents, other than the row numbers: an image's
+    ``file``, a table's id column; ``ids`` in an ``.npz`` file.
+    """
+    from vaekit.data.read import column_names
+    from vaekit.data.rows import ROW, SPARE_ROW
+
     try:
-        loaded = read_data(latents, columns=names, id_column=id_column, key=key)
+        columns = column_names(latents) or []
+    except ValueError:
+        columns = []  # the reader names what is wrong with the file below
+    row_name = next((name for name in (ROW, SPARE_ROW) if name in columns), None)
+    if id_column is not None:
+        return id_column, None if row_name == id_column else row_name
+    leading = columns[: columns.index(names[0])] if names[0] in columns else ["ids"] if "ids" in columns else []
+    id_name = next((name for name in leading if name not in (ROW, SPARE_ROW)), None)
+    return id_name, row_name
+
+
+def _read_latents(latents: str, names: list[str], id_column: str | None, key: str | None) -> Any:
+    """The latents file read: its columns z0, z1, ... (or the whole array of a file without column names)."""
+    from vaekit.data.loaded import DataFileError
+    from vaekit.data.read import read_data
+
+    try:
+        return read_data(latents, columns=names, id_column=id_column, key=key)
     except DataFileError as missing_names:
         # Only a file without column names (an array, a CSV without a header) is taken whole.
         loaded = read_data(latents, id_column=id_column, key=key)
         generic = [f"x{i}" for i in range(loaded.X.shape[-1])]
         if loaded.feature_names is not None and [str(n) for n in loaded.feature_names] != generic:
             raise missing_names
-    estimator = _load_model(model)  # after the latents are read and checked: importing torch takes seconds
-    chosen = _class_label(estimator, label)
-    if chosen is None and estimator.conditional:
-        raise ValueError("this conditional model decodes for a class: give one with --class")
-    decoded = estimator.inverse_transform(loaded.X, chosen)
-    _write_samples(estimator, decoded, output, force, ids=loaded.ids, id_name=loaded.id_name)
-    typer.echo(f"wrote {len(decoded):,} decoded samples to {_shown(output)}")
+        return loaded
 
 
 def _refuse_png_of_rows(estimator: Any, output: Path, hint: str = "") -> None:
@@ -139,20 +202,26 @@ def _write_samples(
     X: Any,
     output: str | Path,
     force: bool,
-    ids: Any = None,
-    id_name: str | None = None,
+    keys: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     title: str | None = None,
 ) -> None:
+    """Decoded or reconstructed rows to ``output``: a table (``keys``, the row-name columns, first), a
+    PNG grid, or a folder of PNG files named by the rows' ids, else by their row numbers."""
+    from vaekit.data.rows import ROW, SPARE_ROW
     from vaekit.data.write import write_array, write_images
 
+    keys = keys or {}
     if _is_folder(output):
         if len(estimator.input_shape_) < 2:
             raise ValueError(
                 f"{output}: a folder gets one PNG per row, which needs images, and this model gives table rows; "
                 "write .csv, .parquet or .npy instead"
             )
-        write_images(output, X, names=ids, overwrite=force)
+        ids = [values for name, values in keys.items() if name not in (ROW, SPARE_ROW)]
+        numbers = [values for name, values in keys.items() if name in (ROW, SPARE_ROW)]
+        names = ids[0] if ids else [f"{int(r):06d}" for r in numbers[0]] if numbers else None
+        write_images(output, X, names=names, overwrite=force)
         return
     output = Path(output)
     if output.suffix.lower() == ".png":
@@ -166,8 +235,7 @@ def _write_samples(
         output,
         X,
         column_names=None if names is None else list(names),
-        ids=ids,
-        id_name=id_name,
+        keys=None if _holds_one_array(output) else keys,
         extra_columns=extra,
         overwrite=force,
     )
@@ -197,6 +265,7 @@ def reconstruct(
         model_header, Path(output), f"; to draw a few rows: vaekit plot {model} {data} --kind reconstructions"
     )
     loaded = _read(data, read, model_header)
+    from vaekit.data.rows import key_columns, row_names
     from vaekit.evaluation.metrics import reconstruction_error
 
     estimator = _load_model(model)
@@ -218,19 +287,14 @@ def reconstruct(
         spread = "spread across the labels" if loaded.labels is not None else "chosen at random"
         written = f"{min(N_RECONSTRUCTIONS, n_rows)} of {n_rows:,} rows ({spread}) and their reconstructions"
     else:
-        _write_samples(
-            estimator,
-            X_hat,
-            output,
-            force,
-            ids=loaded.ids,
-            id_name=loaded.id_name,
-            extra={error_name: errors},
-        )
+        columns = [str(c) for c in getattr(estimator, "feature_names_in_", [])]
+        keys = key_columns(loaded, taken=[*columns, error_name])
+        _write_samples(estimator, X_hat, output, force, keys=keys, extra={error_name: errors})
         written = f"{n_rows:,} reconstructions"
+    worst = int(np.nanargmax(errors)) if np.isfinite(errors).any() else 0
     typer.echo(
         f"wrote {written} to {_shown(output)}; {error_what}, over all {n_rows:,} rows: "
-        f"mean {errors.mean():.4g}, max {errors.max():.4g} (row {int(errors.argmax())})"
+        f"mean {np.nanmean(errors):.4g}, max {errors[worst]:.4g} ({row_names(loaded, [worst])[0]})"
     )
 
 

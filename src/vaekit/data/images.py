@@ -1,8 +1,11 @@
 """Folders of PNG and JPEG images, read with Pillow into :class:`LoadedData`.
 
 A folder holds its images either directly, or in sub-folders whose names become
-the labels (``cats/001.png``, ``dogs/001.png``), not both. Images are taken in
-order of their path; the ids are those paths, relative to the folder. Hidden files
+the labels (``cats/001.png``, ``dogs/001.png``), not both. Images are taken in the
+natural order of their paths, numbers by their value (``2.png`` before ``10.png``,
+``img9.png`` before ``img10.png``; the sub-folders likewise), as a file browser shows
+them; that order numbers the rows (``row`` 0, 1, ... in every output, see
+:mod:`vaekit.data.rows`), and the ids are the paths, relative to the folder. Hidden files
 and folders (names starting with ``.``) are ignored; other files that are not
 ``.png``, ``.jpg`` or ``.jpeg`` (a README, a CSV of notes) are skipped, and
 named in the error if no image is left. Deeper sub-folders are not searched.
@@ -15,6 +18,7 @@ by 65535). All images must have the same size unless ``image_size`` resizes them
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -27,7 +31,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N"})
 IMAGE_MODES = ("auto", "grey", "rgb")
 
-__all__ = ["IMAGE_MODES", "IMAGE_SUFFIXES", "find_images", "read_image_folder"]
+__all__ = ["IMAGE_MODES", "IMAGE_SUFFIXES", "find_images", "natural_key", "read_image_folder"]
 _RESAMPLE = Image.Resampling.LANCZOS  # sharp when shrinking, no aliasing
 _UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError, ZeroDivisionError,
                Image.DecompressionBombError)  # fmt: skip
@@ -40,8 +44,29 @@ def _is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str, str], ...]:
+    """The key that sorts names as a person reads them: runs of digits by their value.
+
+    ``2.png`` comes before ``10.png`` and ``img9`` before ``img10``; a number before
+    text at the same place; text without regard to case (``B`` after ``a``); names
+    that tie so (``7`` and ``007``, ``a`` and ``A``) by their characters.
+
+    >>> sorted(["10.png", "b.png", "2.png", "A.png", "1.png"], key=natural_key)
+    ['1.png', '2.png', '10.png', 'A.png', 'b.png']
+    """
+    parts = _DIGITS.split(name)  # text, digits, text, digits, ..., text
+    key = tuple((0, int(part), part) if i % 2 else (1, part.casefold(), part) for i, part in enumerate(parts) if part)
+    return (*((k[0], k[1], "") for k in key), (2, 0, name))
+
+
 def _visible(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if not path.name.startswith("."))
+    """The entries of ``folder`` that are not hidden, in natural order of their names (:func:`natural_key`)."""
+    return sorted(
+        (path for path in folder.iterdir() if not path.name.startswith(".")), key=lambda p: natural_key(p.name)
+    )
 
 
 def find_images(folder: Path, *, source: str) -> tuple[list[Path], list[str] | None]:
@@ -50,7 +75,7 @@ def find_images(folder: Path, *, source: str) -> tuple[list[Path], list[str] | N
     Returns
     -------
     files : list of Path
-        In order of their path relative to ``folder``.
+        In natural order of their path relative to ``folder`` (:func:`natural_key`: sub-folder, then name).
     labels : list of str or None
         The sub-folder name of each file; None when the images are directly in ``folder``.
     """

@@ -6,6 +6,7 @@ data before it imports the estimators, so a refused file costs a fraction of a s
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 from vaekit.data import builtin as datasets
 from vaekit.data.loaded import DataNoteWarning, LoadedData
 from vaekit.data.read import parse_image_size, read_data
+from vaekit.data.rows import ROW, row_numbers, with_row_ids
 
 DATA_DEFAULTS: dict[str, Any] = {
     "source": None,
@@ -51,9 +53,16 @@ SAMPLE_ROWS = 10_000
 class Split:
     """The rows a run trains on and the rows it is measured on.
 
-    A streamed run (:func:`load_stream_split`) trains on ``fit_source``, its training
-    rows on disk; ``train`` and ``test`` are then random samples of the two parts,
-    in memory, for the metrics, figures and explorer.
+    Each part names its rows as the file does (:mod:`vaekit.data.rows`): by the
+    data's ids, else by their row numbers in the file (ids with ``id_name`` "row"),
+    so a test row keeps its number. A streamed run (:func:`load_stream_split`) trains
+    on ``fit_source``, its training rows on disk; ``train`` and ``test`` are then
+    random samples of the two parts, in memory, for the metrics, figures and explorer.
+
+    ``train_rows`` and ``test_rows`` are each part's row numbers in the file, in the
+    file's order (shape (n,) each; None: 0, 1, ... of the part). ``numbered`` says what
+    they count: "file", the rows of the one file both parts come from, or "part", each
+    part's own rows (a built-in data set's own train and test files).
     """
 
     train: LoadedData
@@ -62,12 +71,76 @@ class Split:
     fit_source: Any = None  # a vaekit.data.stream.ChunkSource of the training rows, when streamed
     n_train: int = -1  # rows of each part (when streamed, more than the samples hold)
     n_test: int = -1
+    train_rows: np.ndarray | None = None
+    test_rows: np.ndarray | None = None
+    numbered: str = "file"
 
     def __post_init__(self) -> None:
         if self.n_train < 0:
             self.n_train = len(self.train.X)
         if self.n_test < 0:
             self.n_test = 0 if self.test is None else len(self.test.X)
+        parts = [self.train] + ([self.test] if self.test is not None else [])
+        if self.train_rows is None and self.numbered == "file" and any(p.id_name != ROW for p in parts[1:]):
+            self.numbered = "part"  # rows named by ids alone: where each lies in the file is not known
+        if self.train_rows is None:
+            self.train_rows = row_numbers(self.train)
+        if self.test_rows is None and self.test is not None:
+            self.test_rows = row_numbers(self.test)
+
+    def everything(self) -> RunRows:
+        """Every row the run holds in memory, train and test together, in the file's order."""
+        return all_rows(self)
+
+
+@dataclass
+class RunRows:
+    """A run's rows, train and test together, in the file's order (for a built-in set's own
+    train and test files: the train rows, then the test rows).
+
+    Attributes
+    ----------
+    data : LoadedData
+        The rows; named by the data's ids, else by their row numbers (``id_name`` "row").
+    rows : ndarray of shape (n,)
+        Each row's number in its file.
+    part : ndarray of str, shape (n,)
+        "train" or "test".
+    """
+
+    data: LoadedData
+    rows: np.ndarray
+    part: np.ndarray
+
+
+def all_rows(split: Split) -> RunRows:
+    """:meth:`Split.everything`: the training and test rows merged back into the file's order."""
+    train, test = split.train, split.test
+    assert split.train_rows is not None
+    if test is None:
+        return RunRows(train, split.train_rows, np.full(len(train.X), "train"))
+    assert split.test_rows is not None
+    rows = np.concatenate([split.train_rows, split.test_rows])
+    part = np.concatenate([np.full(len(train.X), "train"), np.full(len(test.X), "test")])
+    order = np.argsort(rows, kind="stable") if split.numbered == "file" else np.arange(len(rows))
+
+    def merged(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None or b is None else np.concatenate([a, b])[order]
+
+    frame = None
+    if train.frame is not None and test.frame is not None:
+        import pandas as pd
+
+        frame = pd.concat([train.frame, test.frame], ignore_index=True).iloc[order].reset_index(drop=True)
+    ids, id_name = merged(train.ids, test.ids), train.id_name
+    if train.id_name != test.id_name:  # a built-in set's two files: named by their numbers in each
+        ids, id_name = rows[order], ROW
+    X = np.concatenate([train.X, test.X])[order]
+    data = dataclasses.replace(
+        train, X=np.ascontiguousarray(X), labels=merged(train.labels, test.labels), ids=ids, id_name=id_name,
+        frame=frame,
+    )  # fmt: skip
+    return RunRows(data, rows[order], part[order])
 
 
 def _subset(data: LoadedData, rows: np.ndarray) -> LoadedData:
@@ -112,9 +185,10 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
     }
     builtin_with_test = not Path(source).exists() and source in datasets.list() and data_config["split"] is None
     if builtin_with_test and "test" in datasets.describe(source, data_config["data_dir"]).splits:
-        train = read_data(source, split="train", **options)
-        return Split(train, read_data(source, split="test", **options), "the data set's own test split")
-    data = read_data(source, split=data_config["split"], **options)
+        train = with_row_ids(read_data(source, split="train", **options))
+        test = with_row_ids(read_data(source, split="test", **options))
+        return Split(train, test, "the data set's own test split", numbered="part")
+    data = with_row_ids(read_data(source, split=data_config["split"], **options))
     for note in data.notes:  # how the rows that a model is to be trained on were read
         warnings.warn(note, DataNoteWarning, stacklevel=2)
     fraction = float(data_config["test_fraction"])
@@ -122,11 +196,15 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         raise ValueError(f"test_fraction must be in [0, 1), got {fraction}")
     n_test = round(fraction * len(data.X)) if len(data.X) >= 20 else 0
     if n_test == 0:
-        return Split(data, None, "none held out")
+        return Split(data, None, "none held out", train_rows=np.arange(len(data.X)))
     order = np.random.default_rng(seed).permutation(len(data.X))
     test_rows, train_rows = np.sort(order[:n_test]), np.sort(order[n_test:])
     return Split(
-        _subset(data, train_rows), _subset(data, test_rows), f"{fraction:.0%} of the rows, drawn with seed {seed}"
+        _subset(data, train_rows),
+        _subset(data, test_rows),
+        f"{fraction:.0%} of the rows, drawn with seed {seed}",
+        train_rows=train_rows,
+        test_rows=test_rows,
     )
 
 
@@ -193,11 +271,19 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
     test[order[:n_test]] = True
     kind = "images" if len(source.sample_shape) >= 2 else "table"
 
-    def sample(part: np.ndarray) -> LoadedData:
-        rows = np.sort(rng.choice(part, size=min(sample_rows, len(part)), replace=False))
+    names, labels = (
+        getattr(source, "ids", None),
+        getattr(source, "labels", None),
+    )  # an image folder's files, sub-folders
+    drawn: dict[str, np.ndarray] = {}
+
+    def sample(part: np.ndarray, which: str) -> LoadedData:
+        rows = drawn[which] = np.sort(rng.choice(part, size=min(sample_rows, len(part)), replace=False))
         return LoadedData(
-            X=check_finite(source, read_rows(source, rows), rows), labels=None, ids=rows, feature_names=source.feature_names, label_name=None,
-            id_name="row", source=str(data_config["source"]), kind=kind,
+            X=check_finite(source, read_rows(source, rows), rows), labels=None if labels is None else labels[rows],
+            ids=rows if names is None else names[rows], feature_names=source.feature_names,
+            label_name=None if labels is None else "folder", id_name=ROW if names is None else "file",
+            source=str(data_config["source"]), kind=kind,
         )  # fmt: skip
 
     train_rows, test_rows = np.flatnonzero(~test), np.flatnonzero(test)
@@ -205,11 +291,48 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
     how += f"; streamed: measured on {min(sample_rows, len(train_rows)):,} training rows drawn at random"
     if n_test:
         how += f" and {min(sample_rows, n_test):,} test rows"
+    train_sample, test_sample = sample(train_rows, "train"), sample(test_rows, "test") if n_test else None
     return Split(
-        sample(train_rows),
-        sample(test_rows) if n_test else None,
+        train_sample,
+        test_sample,
         how,
         fit_source=RowSubset(source, ~test) if n_test else source,
         n_train=n - n_test,
         n_test=n_test,
+        train_rows=drawn["train"],
+        test_rows=drawn.get("test"),
     )
+
+
+def describe(split: Split) -> str:
+    """What a run read, in one line for ``vaekit train`` to print first.
+
+    The rows or images, their size (and for images, grey or RGB), where the labels
+    and the ids came from, and how the test part was held out. For example
+    ``"read 12 images, 28x28 grey, from 'photos' (labels: the sub-folder names, 3
+    values: cats, dogs, owls); ..."``.
+    """
+    data, n = split.train, split.n_train + split.n_test
+    source = f"'{data.source}'"
+    if data.kind == "images":
+        shape = data.X.shape[1:]
+        mode = "grey" if len(shape) == 2 else "RGB" if shape[0] == 3 else f"{shape[0]} channels"
+        what = f"{n:,} images, {shape[-2]}x{shape[-1]} pixels (height x width), {mode}, from {source}"
+        if data.id_name == "file":
+            what += " (in natural order of their paths: 2.png before 10.png)"
+    else:
+        what = f"{n:,} rows x {data.X.shape[1]} feature columns from {source}"
+    notes = []
+    if data.labels is not None:
+        values = np.unique(np.asarray(data.labels).astype(str))
+        shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
+        where = "the sub-folder names" if data.label_name == "folder" else f"column '{data.label_name}'"
+        notes.append(f"labels: {where}, {len(values)} values: {shown}")
+    if data.ids is not None and data.id_name not in (ROW, "file"):
+        notes.append(f"ids: column '{data.id_name}'")
+    if split.fit_source is not None:
+        notes.append("streamed from disk")
+    text = f"read {what}" + (f" ({'; '.join(notes)})" if notes else "")
+    if split.test is None:
+        return text + f"; all {n:,} train ({split.how})"
+    return text + f"; {split.n_train:,} train, {split.n_test:,} test ({split.how})"

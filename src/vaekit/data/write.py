@@ -49,24 +49,40 @@ def _per_row(values: object, n_rows: int, what: str) -> np.ndarray:
     return array.astype(str) if array.dtype == object else array  # str, not pickled objects, in .npz
 
 
-def _table(array: np.ndarray, column_names: Sequence[str] | None, ids: np.ndarray | None, id_name: str,
+def _table(array: np.ndarray, column_names: Sequence[str] | None, keys: dict[str, np.ndarray],
            extra: dict[str, np.ndarray]) -> pd.DataFrame:  # fmt: skip
-    """Ids first, then the array's columns (images flattened), then the extra columns."""
+    """The key columns (row numbers, ids) first, then the array's columns (images flattened), then the extra columns."""
     flat = array.reshape(len(array), -1)  # (n, d), or (n, C*H*W) for images
     prefix = "z" if array.ndim <= 2 else "p"
     names = [f"{prefix}{j}" for j in range(flat.shape[1])] if column_names is None else [str(c) for c in column_names]
     if len(names) != flat.shape[1]:
         raise ValueError(f"{len(names)} column names for an array of {flat.shape[1]} columns")
-    everything = ([id_name] if ids is not None else []) + names + list(extra)
-    if len(set(everything)) < len(everything):
-        twice = next(name for name in everything if everything.count(name) > 1)
-        raise ValueError(f"column name '{twice}' is used twice (ids, array columns and extra columns)")
+    _refuse_twice([*keys, *names, *extra])
     frame = pd.DataFrame(flat, columns=names)
-    if ids is not None:
-        frame.insert(0, id_name, ids)
+    for position, (name, values) in enumerate(keys.items()):
+        frame.insert(position, name, values)
     for name, values in extra.items():
         frame[name] = values
     return frame
+
+
+def _refuse_twice(names: list[str]) -> None:
+    if len(set(names)) < len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"column name '{twice}' is used twice (row keys and ids, array columns and extra columns)")
+
+
+def _keys(
+    keys: dict[str, np.ndarray] | None, ids: np.ndarray | None, id_name: str | None, n_rows: int
+) -> dict[str, np.ndarray]:
+    """The columns that name the rows, each checked to hold one value per row: ``keys``, then ``ids``."""
+    out = {str(name): _per_row(values, n_rows, f"key column '{name}'") for name, values in (keys or {}).items()}
+    if ids is not None:
+        name = id_name or "id"
+        if name in out:
+            raise ValueError(f"column name '{name}' is used twice (row keys and ids)")
+        out[name] = _per_row(ids, n_rows, "ids")
+    return out
 
 
 def write_array(
@@ -79,17 +95,20 @@ def write_array(
     extra_columns: dict[str, np.ndarray] | None = None,
     overwrite: bool = False,
     sep: str | None = None,
+    keys: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write an array (latents, reconstructions, ...) to a file chosen by its suffix.
 
-    ``.csv``/``.tsv`` (optionally ``.gz``) and ``.parquet`` get a table: the id
-    column first (when ``ids`` is given), then the array's columns, then
+    ``.csv``/``.tsv`` (optionally ``.gz``) and ``.parquet`` get a table: the ``keys``
+    columns first (the row numbers and ids of :func:`vaekit.data.rows.key_columns`),
+    then the id column (when ``ids`` is given), then the array's columns, then
     ``extra_columns``; image stacks are flattened to columns ``p0``, ``p1``, ....
-    ``.npz`` holds the array as ``"X"``, the ids as ``"ids"`` and each extra column
-    under its name. ``.npy`` holds the array only: ``ids`` are dropped there (rows
-    keep the input's order), while ``extra_columns`` raise an error rather than be
-    lost. The file is written beside ``path`` and renamed into place, so no reader
-    sees half a file; parent folders are created.
+    ``.npz`` holds the array as ``"X"``, each key column under its name, the ids as
+    ``"ids"`` and each extra column under its name. ``.npy`` holds the array only:
+    ``keys`` and ``ids`` are dropped there (rows keep the input's order; the caller
+    says so), while ``extra_columns`` raise an error rather than be lost. The file is
+    written beside ``path`` and renamed into place, so no reader sees half a file;
+    parent folders are created.
 
     Parameters
     ----------
@@ -110,6 +129,8 @@ def write_array(
     sep : str or None, default=None
         A DataFrame to a text table: this separator instead of the suffix's (``,`` or tab),
         to write a table back in its own dialect.
+    keys : dict of str to ndarray of shape (n_rows,), or None
+        The columns that name the rows, written first: ``{"row": numbers, "file": names}``.
 
     Returns
     -------
@@ -132,13 +153,13 @@ def write_array(
         )
     fmt, compress = _output_format(path)
     if isinstance(array, pd.DataFrame):  # a mixed table, in the user's own types
-        return _write_frame(
-            path, array, fmt, compress, ids=ids, id_name=id_name, extra=extra_columns, overwrite=overwrite, sep=sep
-        )
+        named = _keys(keys, ids, id_name, len(array))
+        return _write_frame(path, array, fmt, compress, keys=named, extra=extra_columns, overwrite=overwrite, sep=sep)
     array = np.asarray(array)
     if array.ndim == 0:
         raise ValueError(f"cannot write a 0-dimensional array to {quoted(path)}")
     n_rows = len(array)
+    key_values = _keys(keys, None, None, n_rows)
     ids = _per_row(ids, n_rows, "ids") if ids is not None else None
     extra = {
         str(name): _per_row(values, n_rows, f"extra column '{name}'") for name, values in (extra_columns or {}).items()
@@ -149,15 +170,21 @@ def write_array(
             f"{quoted(path)}: a .npy file holds one array, so the columns {', '.join(extra)} would be lost; "
             "write a .npz, .csv or .parquet file instead"
         )
-    if fmt == "npz" and {"X", "ids"} & set(extra):
-        raise ValueError(f"extra column names 'X' and 'ids' are taken in a .npz file, got {', '.join(extra)}")
+    if fmt == "npz" and {"X", "ids"} & (set(extra) | set(key_values)):
+        taken = ", ".join([*key_values, *extra])
+        raise ValueError(f"column names 'X' and 'ids' are taken in a .npz file, got {taken}")
     if fmt in ("npy", "npz") and array.dtype == object:
         raise ValueError(f"cannot write an array of Python objects to {quoted(path)}: vaekit writes no pickles")
     if fmt in ("csv", "tsv", "parquet"):
-        frame = _table(array if array.ndim > 1 else array[:, None], column_names, ids, id_name, extra)
+        named = {**key_values, **({} if ids is None else _keys(None, ids, id_name, n_rows))}
+        if ids is not None and id_name in key_values:
+            raise ValueError(f"column name '{id_name}' is used twice (row keys and ids)")
+        frame = _table(array if array.ndim > 1 else array[:, None], column_names, named, extra)
         writer: Callable[[Path], None] = partial(write_table, frame=frame, fmt=fmt, compress=compress)
     elif fmt == "npz":
-        writer = partial(_save_npz, arrays={"X": array, **({"ids": ids} if ids is not None else {}), **extra})
+        _refuse_twice([*key_values, *extra])
+        arrays = {"X": array, **key_values, **({"ids": ids} if ids is not None else {}), **extra}
+        writer = partial(_save_npz, arrays=arrays)
     else:
         writer = partial(_save_npy, array=array)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,20 +199,20 @@ def _write_frame(
     fmt: str,
     compress: bool,
     *,
-    ids: np.ndarray | None,
-    id_name: str | None,
+    keys: dict[str, np.ndarray],
     extra: dict[str, np.ndarray] | None,
     overwrite: bool,
     sep: str | None = None,
 ) -> Path:
-    """A table of the user's own columns (categories and all): the ids first, then ``frame``, then ``extra``."""
+    """A table of the user's own columns (categories and all): the key columns first, then ``frame``, then ``extra``."""
     if fmt in ("npy", "npz"):
         raise DataFileError(
             f"{quoted(path)}: a table with categories or text goes to .csv, .tsv or .parquet, not .{fmt}"
         )
     out = frame.reset_index(drop=True)
-    if ids is not None:
-        out.insert(0, id_name or "id", _per_row(ids, len(out), "ids"))
+    _refuse_twice([*keys, *(str(c) for c in out.columns), *(str(name) for name in extra or {})])
+    for position, (name, values) in enumerate(keys.items()):
+        out.insert(position, name, values)
     for name, values in (extra or {}).items():
         out[str(name)] = _per_row(values, len(out), f"extra column '{name}'")
     path.parent.mkdir(parents=True, exist_ok=True)

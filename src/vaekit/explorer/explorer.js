@@ -9,7 +9,7 @@
  *       The page's state: ready (true once the points are drawn and the images
  *       unpacked), readyMs (milliseconds from navigation to ready), pointsDrawn,
  *       hovered (the row under the mouse, -1 for none; rows[hovered] is its index in
- *       the data), z (the latent vector being decoded), screenOf(i) (point i's
+ *       the data, names[hovered] its name as latents.csv and vaekit score give it), z (the latent vector being decoded), screenOf(i) (point i's
  *       [x, y] in CSS pixels inside the scatter canvas), lastDecodeMs.
  */
 (function () {
@@ -38,8 +38,9 @@
   const LO = DATA.images ? DATA.images.lo : 0, HI = DATA.images ? DATA.images.hi : 1;
   let THUMBS = null; // (N, H, W, C) uint8, once inflated
   const COLUMNS = DATA.columns.map((c) => ({ ...c, data: c.kind === "number" ? float32(c.values) : c.values }));
-  const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-    "#bab0ac", "#1f77b4", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"];
+  // a category's colours come with it (vaekit.plots.colours: the latent figure's); this is their fallback
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"];
   const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 
   // latent range per dim, and the mean: where the sliders start and end
@@ -146,9 +147,10 @@
     if (!c) { for (let i = 0; i < N; i++) out.set([78, 121, 167], i * 3); return out; }
     const hex = (h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
     if (c.kind === "category") {
-      for (let i = 0; i < N; i++) out.set(c.data[i] < 0 ? [200, 200, 200] : hex(PALETTE[c.data[i] % PALETTE.length]), i * 3);
+      const pal = c.colours && c.colours.length ? c.colours : PALETTE;
+      for (let i = 0; i < N; i++) out.set(c.data[i] < 0 ? [200, 200, 200] : hex(pal[c.data[i] % pal.length]), i * 3);
       c.categories.slice(0, 40).forEach((name, k) =>
-        legend.append(el("span", { class: "swatch", style: `background:${PALETTE[k % PALETTE.length]}` }), el("span", { text: String(name) + "  " })));
+        legend.append(el("span", { class: "swatch", style: `background:${pal[k % pal.length]}` }), el("span", { text: String(name) + "  " })));
       return out;
     }
     let a = Infinity, b = -Infinity;
@@ -238,7 +240,7 @@
     const z = Array.from(LAT.subarray(i * D, (i + 1) * D));
     const details = decodeDetails(z, k === undefined ? undefined : CLASSES[k]);
     const label = COLUMNS.find((c) => c.label);
-    hoverInfo.textContent = `row ${row}` + (label ? `, ${label.name} ${fmt(label.kind === "category" ? label.categories[label.data[i]] : label.data[i])}` : "") +
+    hoverInfo.textContent = (P.names ? P.names[i] : `row ${row}`) + (label ? `, ${label.name} ${fmt(label.kind === "category" ? (label.data[i] < 0 ? "missing" : label.categories[label.data[i]]) : label.data[i])}` : "") +
       ` — z = [${z.map((v) => v.toFixed(2)).join(", ")}]`;
     if (IMAGE) {
       hoverBody.replaceChildren(el("figure", {}, THUMBS ? inputImage("hover-input", i) : el("span", { text: "…" }), el("figcaption", { text: "input" })),

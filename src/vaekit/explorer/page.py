@@ -18,6 +18,7 @@ from vaekit._atomic import write_atomic
 from vaekit.explorer.arrays import float32_b64, uint8_b64
 from vaekit.explorer.points import Column, Points, projection
 from vaekit.explorer.weights import decoder_spec
+from vaekit.plots.colours import class_colours
 
 
 def _asset(name: str) -> str:
@@ -31,6 +32,7 @@ def _column(column: Column, label: bool = False) -> dict[str, Any]:
     else:
         out["values"] = column.values.tolist()  # level indices, -1 where missing
         out["categories"] = column.categories
+        out["colours"] = class_colours(len(column.categories))  # as the figures colour them
     return out
 
 
@@ -52,6 +54,7 @@ def page_data(estimator: Any, points: Points, source: str) -> dict[str, Any]:
         "points": {
             "n": len(points.rows),
             "rows": points.rows.tolist(),
+            "names": points.names,  # as latents.csv, vaekit score and the figures name them
             "latents": float32_b64(points.latents),  # (n, latent_dim)
             "class_index": None if points.class_index is None else points.class_index.tolist(),
         },

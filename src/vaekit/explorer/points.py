@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from vaekit.data.rows import row_names
+
 MAX_POINTS = 100_000
 """The most rows one page draws; more are subsampled with a seed."""
 MAX_COLUMNS = 200
 """A plain numeric table shows (and colours by) at most this many columns on hover."""
 MAX_CATEGORIES_COLOURED = 20
-"""A label with more distinct values than this is coloured on a scale, if it is numeric."""
+"""A label with more distinct whole-number values than this is coloured on a scale (as in the latent figure)."""
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Points:
     ----------
     rows : ndarray of int, shape (n,)
         Their positions in the data.
+    names : list of str
+        Each row's name, as every output names it (:func:`vaekit.data.rows.row_names`):
+        its id, else "row N", N its number in the file.
     n_total : int
         Rows in the data.
     latents : ndarray of float32, shape (n, latent_dim)
@@ -72,6 +77,7 @@ class Points:
     lo: float
     hi: float
     note: str | None
+    names: list[str] = field(default_factory=list)
 
 
 def choose_rows(n_total: int, max_points: int, seed: int) -> tuple[np.ndarray, str | None]:
@@ -93,12 +99,16 @@ def _take(X: Any, rows: np.ndarray) -> Any:
 
 
 def _label_column(labels: np.ndarray, name: str | None) -> Column:
+    """The labels as classes in the figures' order and colours (:func:`~vaekit.plots.colours.label_categories`),
+    or as numbers on a scale."""
+    from vaekit.plots.colours import label_categories
+
     values = np.asarray(labels)
-    distinct = np.unique(values.astype(str))
-    if values.dtype.kind in "iuf" and len(distinct) > MAX_CATEGORIES_COLOURED:
+    classes = label_categories(values)
+    if classes is None:
         return Column(name or "label", "number", values.astype(np.float64))
-    levels, codes = np.unique(values.astype(str), return_inverse=True)
-    return Column(name or "label", "category", codes.astype(np.int64), [str(v) for v in levels])
+    codes, levels = classes
+    return Column(name or "label", "category", codes, levels)
 
 
 def _table_columns(estimator: Any, X: Any, feature_names: list[str] | None) -> list[Column]:
@@ -180,7 +190,8 @@ def collect_points(estimator: Any, loaded: Any, max_points: int = MAX_POINTS, se
         images, lo, hi = thumbnails(estimator.validate_input(X_rows))
     else:
         columns = _table_columns(estimator, X_rows, loaded.feature_names)
-    return Points(rows, n_total, latents, class_index, labels, columns, images, lo, hi, note)
+    names = row_names(loaded, rows)
+    return Points(rows, n_total, latents, class_index, labels, columns, images, lo, hi, note, names)
 
 
 def projection(latents: np.ndarray) -> dict[str, Any]:

@@ -29,12 +29,41 @@ __all__ = [
     "is_images",
     "latent_center",
     "network_inputs",
+    "score_text",
 ]
 
 
 def is_images(estimator: Estimator) -> bool:
     """True when the model was trained on images (samples of shape (H, W) or (C, H, W))."""
     return len(estimator.input_shape_) >= 2
+
+
+def score_text(estimator: Estimator) -> tuple[str, str]:
+    """What the anomaly score ``-score_samples`` of this model is: a symbol, and the words that say so.
+
+    A VAE's score is -ELBO, an upper bound on -log p(x); an importance-sampled score
+    (``n_samples`` draws per row) is an estimate of -log p(x), an upper bound too in
+    expectation, tighter than -ELBO; a plain autoencoder's is -log p(x | z) at the
+    row's own code, the reconstruction term. A model may say it itself, as a
+    ``score_text`` attribute ``(symbol, words)``.
+
+    Returns
+    -------
+    (str, str)
+        e.g. ``("-ELBO", "-ELBO, an upper bound on -log p(x)")``.
+    """
+    declared = getattr(estimator, "score_text", None)
+    if isinstance(declared, tuple) and len(declared) == 2:
+        return str(declared[0]), str(declared[1])
+    if not estimator.variational:
+        return "-log p(x|z)", "-log p(x|z) at the row's own code z: the reconstruction term, not a density of x"
+    draws = estimator.get_params().get("n_samples")
+    if isinstance(draws, int):
+        return (
+            "-log p(x)",
+            f"-log p(x) estimated by importance sampling (K={draws}): an upper bound in expectation, tighter than -ELBO",
+        )
+    return "-ELBO", "-ELBO, an upper bound on -log p(x)"
 
 
 def decoder(estimator: Estimator) -> Callable[[np.ndarray], np.ndarray]:

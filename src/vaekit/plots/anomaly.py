@@ -2,7 +2,8 @@
 
 * :func:`plot_anomaly_scores` -- a histogram of the anomaly score (``-score_samples``,
   nats, higher = odder) with the model's threshold (``-offset_``) and how many rows lie
-  beyond it.
+  beyond it. The score is named for what it is (:func:`vaekit.plots._estimator.score_text`):
+  a VAE's is -ELBO, an upper bound on -log p(x), never "-log p(x)".
 * :func:`plot_image_anomalies` -- the oddest images above their per-pixel error maps
   (``explain``).
 * :func:`plot_table_anomalies` -- the oddest rows of a table, each with the features
@@ -28,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from vaekit.plots import _grid as grid
+from vaekit.plots._estimator import score_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,13 +41,15 @@ __all__ = [
     "SCORE_NAME",
     "anomaly_counts",
     "anomaly_scores",
+    "flag_summary",
     "has_threshold",
     "plot_anomaly_scores",
     "plot_image_anomalies",
     "plot_table_anomalies",
+    "score_text",
 ]
 
-SCORE_NAME = "anomaly score: -log p(x) (nats)"
+SCORE_NAME = "anomaly score (nats)"
 N_TOP = 8  # rows shown by the top-anomalies figures
 N_FEATURES = 3  # features named per row of a table
 MAX_TYPICAL_ROWS = 10_000  # rows explained to find each feature's typical contribution
@@ -114,12 +118,24 @@ def anomaly_counts(estimator: Estimator, data: LoadedData) -> tuple[float, int, 
     return threshold, int(np.sum(scores > threshold)), len(scores)
 
 
+def flag_summary(threshold: float, flagged: int, n: int, rows: str = "rows") -> str:
+    """How the report and ``vaekit score`` both say what the threshold flags.
+
+    >>> flag_summary(498.71, 12, 400)
+    'flagged: anomaly_score above 498.7 nats: 12 of 400 rows (3.0%)'
+    """
+    share = flagged / n if n else 0.0
+    return f"flagged: anomaly_score above {threshold:.4g} nats: {flagged:,} of {n:,} {rows} ({share:.1%})"
+
+
 def _beyond(flagged: int, n: int) -> str:
     return f"{flagged:,} of {n:,} rows ({flagged / n:.1%}) beyond it"
 
 
 # ------------------------------------------------------------------- the histogram
-def plot_anomaly_scores(scores: ArrayLike, threshold: float, title: str | None = None) -> Figure:
+def plot_anomaly_scores(
+    scores: ArrayLike, threshold: float, title: str | None = None, score: str = "-log p(x)"
+) -> Figure:
     """Histogram of anomaly scores with the threshold as a vertical line.
 
     Rows above the threshold (the flagged ones) are drawn in red. The y axis is
@@ -133,7 +149,9 @@ def plot_anomaly_scores(scores: ArrayLike, threshold: float, title: str | None =
     threshold : float
         The score above which a row is flagged (``-offset_``).
     title : str or None
-        Default "Anomaly score: -log p(x) (nats), N rows".
+        Default "Anomaly score: <score> (nats), N rows".
+    score : str
+        What the score is, for the axis and the title: "-ELBO" (a VAE), "-log p(x)", ...
 
     Returns
     -------
@@ -172,8 +190,8 @@ def plot_anomaly_scores(scores: ArrayLike, threshold: float, title: str | None =
         ax.set_ylabel("rows (log scale)")
     else:
         ax.set_ylabel("rows")
-    ax.set_xlabel("anomaly score = -log p(x), nats (higher = odder)")
-    text = title or f"Anomaly score: -log p(x) (nats), {scores.size:,} rows"
+    ax.set_xlabel(f"anomaly score = {score}, nats (higher = odder)")
+    text = title or f"Anomaly score: {score} (nats), {scores.size:,} rows"
     ax.set_title(f"{text}\nthreshold {threshold:.4g} nats (dashed): {_beyond(n_flagged, scores.size)}", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
@@ -192,6 +210,7 @@ def plot_image_anomalies(
     names: Sequence[str],
     threshold: float,
     title: str | None = None,
+    score: str = "-log p(x)",
 ) -> Figure:
     """The oddest images, each above its error map (``explain``: -log p per pixel, nats).
 
@@ -204,9 +223,11 @@ def plot_image_anomalies(
     scores : array-like of shape (k,)
         Each image's anomaly score, nats.
     names : sequence of k str
-        What each image is ("row 12", "id 7, label 3").
+        What each image is (its file name, "row 12"; see :func:`vaekit.data.rows.row_name`).
     threshold : float
     title : str or None
+    score : str
+        What the score is ("-ELBO", "-log p(x)", ...), for the default title.
 
     Returns
     -------
@@ -243,7 +264,7 @@ def plot_image_anomalies(
     bar = fig.colorbar(shown, ax=list(axes[1]), fraction=0.03, pad=0.01, aspect=10)
     bar.set_label("nats", fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    text = title or f"The {k} oddest images: anomaly score -log p(x) (nats), threshold {threshold:.4g}"
+    text = title or f"The {k} oddest images: anomaly score {score} (nats), threshold {threshold:.4g}"
     fig.suptitle(grid.title_with_notes(text, notes), fontsize=10)
     return fig
 
@@ -271,6 +292,7 @@ def plot_table_anomalies(
     typical: ArrayLike | None = None,
     top: int = N_FEATURES,
     title: str | None = None,
+    score: str = "-log p(x)",
 ) -> Figure:
     """The oddest rows of a table: per row, a bar per feature that adds most to its score.
 
@@ -294,6 +316,8 @@ def plot_table_anomalies(
         contributions themselves.
     top : int
     title : str or None
+    score : str
+        What the score is ("-ELBO", "-log p(x)", ...), for the default title.
 
     Returns
     -------
@@ -336,7 +360,7 @@ def plot_table_anomalies(
         if index >= k - n_cols:
             ax.set_xlabel("-log p(x_j | z), nats", fontsize=8)
     text = title or (
-        f"The {k} oddest rows (anomaly score -log p(x), nats; threshold {threshold:.4g}): "
+        f"The {k} oddest rows (anomaly score {score}, nats; threshold {threshold:.4g}): "
         f"the {top} features furthest above their typical contribution"
     )
     if typical is not None:
@@ -347,8 +371,10 @@ def plot_table_anomalies(
 
 # ------------------------------------------------------------ from a model and data
 def _row_names(data: LoadedData, rows: np.ndarray) -> list[str]:
-    """Each row's id (else "row i"), with its label where there are labels."""
-    names = [f"row {i}" if data.ids is None else f"{data.id_name or 'id'} {data.ids[i]}" for i in rows]
+    """Each row as every output names it (:func:`vaekit.data.rows.row_names`), with its label where there are labels."""
+    from vaekit.data.rows import row_names
+
+    names = row_names(data, rows)
     if data.labels is not None:
         names = [f"{name}, {data.label_name or 'label'} {data.labels[i]}" for name, i in zip(names, rows)]
     return names
@@ -370,16 +396,18 @@ def draw_scores(estimator: Estimator, data: LoadedData) -> Figure:
     scores = anomaly_scores(estimator, data)
     scored = scores[~np.isnan(scores)]  # rows with every entry missing have no score
     unscored = len(scores) - len(scored)
-    title = f"Anomaly score: -log p(x) (nats), {len(scored):,} rows" + (
+    symbol, words = score_text(estimator)
+    title = f"Anomaly score: {words} (nats), {len(scored):,} rows" + (
         f" ({unscored:,} with every entry missing: no score)" if unscored else ""
     )
-    return plot_anomaly_scores(scored, -float(estimator.offset_), title=title if unscored else None)
+    return plot_anomaly_scores(scored, -float(estimator.offset_), title=title, score=symbol)
 
 
 def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
     """The ``n`` highest-scoring rows of ``data``, as images over error maps or as feature bars."""
     from vaekit.plots._estimator import is_images
 
+    symbol, words = score_text(estimator)
     scores = anomaly_scores(estimator, data)
     threshold = -float(estimator.offset_)
     rows = np.array([i for i in np.argsort(-scores, kind="stable") if not np.isnan(scores[i])][:n], dtype=np.intp)
@@ -389,10 +417,10 @@ def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
     if is_images(estimator):
         maps = np.asarray(estimator.explain(data.X[rows]))  # (k, *input_shape_)
         title = (
-            f"The {len(rows)} oddest {where.replace('rows', 'images')} (anomaly score -log p(x), nats; threshold "
+            f"The {len(rows)} oddest {where.replace('rows', 'images')} (anomaly score {symbol}, nats; threshold "
             f"{threshold:.4g}),\neach above its -log p(x_j | z) per pixel (explain)"
         )
-        return plot_image_anomalies(data.X[rows], maps, scores[rows], names, threshold, title=title)
+        return plot_image_anomalies(data.X[rows], maps, scores[rows], names, threshold, title=title, score=symbol)
     contributions = np.asarray(estimator.explain(_take(X, rows)), dtype=np.float64).reshape(len(rows), -1)
     sample = np.arange(len(scores))
     if len(sample) > MAX_TYPICAL_ROWS:
@@ -403,9 +431,9 @@ def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
     values = [list(shown[i]) if isinstance(shown, np.ndarray) else list(shown.iloc[i]) for i in rows]
     feature_names = _feature_names(estimator, data, contributions.shape[1])
     title = (
-        f"The {len(rows)} oddest {where} (anomaly score -log p(x), nats; threshold {threshold:.4g}):\n"
+        f"The {len(rows)} oddest {where} (anomaly score {words}, nats; threshold {threshold:.4g}):\n"
         f"per row, the {min(N_FEATURES, len(feature_names))} features furthest above their typical -log p(x_j | z)"
     )
     return plot_table_anomalies(
-        contributions, values, feature_names, scores[rows], names, threshold, typical, title=title
+        contributions, values, feature_names, scores[rows], names, threshold, typical, title=title, score=symbol
     )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from vaekit.data.rows import row_names
 from vaekit.plots import _estimator as est
 from vaekit.plots._rows import describe_rows, spread_rows
 from vaekit.plots.anomaly import has_threshold
@@ -49,7 +50,8 @@ class FigureKind:
     name : str
         The kind's name: ``vaekit plot --kind NAME``, a run's ``figures/NAME.png``.
     description : str
-        One line on what the figure shows; a run's report uses it as the caption.
+        One line on what the figure shows; a run's report uses it as the caption
+        (:meth:`describe`: ``{score}`` stands for what the model's anomaly score is).
     needs_data : bool
         Drawn from data (latent means, reconstructions) rather than from the model alone.
     requires : frozenset of str
@@ -71,6 +73,8 @@ class FigureKind:
     all_rows_in_runs : bool
         In a run, drawn from the training and test rows together (the latent scatter
         shows the whole data set); otherwise from the test part (else the training part).
+    for_images, for_tables : str or None
+        The description for a model of images, or of tables, where it differs.
     """
 
     name: str
@@ -80,11 +84,19 @@ class FigureKind:
     requires: frozenset[str] = frozenset()
     in_runs_for: AppliesTo = "any"
     all_rows_in_runs: bool = False
+    for_images: str | None = None
+    for_tables: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(self.requires - set(REQUIREMENTS))
         if unknown:
             raise ValueError(f"figure {self.name!r} requires {unknown}, not among {sorted(REQUIREMENTS)}")
+
+    def describe(self, estimator: Estimator) -> str:
+        """The caption for this model: the description for its data (images or tables), its score named."""
+        images = est.is_images(estimator)
+        text = (self.for_images if images else self.for_tables) or self.description
+        return text.replace("{score}", est.score_text(estimator)[1]) if "{score}" in text else text
 
     def applies(self, estimator: Estimator) -> bool:
         """True when this kind can be drawn for ``estimator``: it meets every requirement."""
@@ -179,7 +191,7 @@ def _draw_reconstructions(estimator: Estimator, data: LoadedData | None, seed: i
         originals = data.X[rows]  # (10, *sample_shape)
         title = f"{which}, and their reconstructions"
         return plot_reconstructions(originals, estimator.reconstruct(originals, labels), title=title)
-    names = [f"row {i}" for i in rows] if data.ids is None else [str(data.ids[i]) for i in rows]
+    names = row_names(data, rows)
     figure = plot_table_reconstructions(
         data.X[rows], estimator.reconstruct(_take(X, rows), labels), data.feature_names, names, reference=data.X
     )
@@ -212,7 +224,7 @@ def _draw_interpolation(estimator: Estimator, data: LoadedData | None, seed: int
     rows = spread_rows(len(data.X), 2, data.labels, seed)  # two rows of two labels, where there are two
     Z = estimator.transform(data.X[rows])  # (2, latent_dim)
     figure = plot_interpolation(est.decoder(estimator), Z[0], Z[1])
-    ends = [f"row {i}" if data.ids is None else f"{data.ids[i]}" for i in rows]
+    ends = row_names(data, rows)
     if data.labels is not None:
         ends = [f"{end} ({data.label_name or 'label'} {data.labels[i]})" for end, i in zip(ends, rows, strict=True)]
     figure.axes[0].set_xlabel(f"z_start: {ends[0]}, z_end: {ends[1]} (of {len(data.X):,} rows)", fontsize=9)
@@ -293,6 +305,8 @@ FIGURES: dict[str, FigureKind] = {
             "reconstructions",
             "originals beside their reconstructions: images above and below; a table's rows column by column, "
             "standardized",
+            for_images="originals (top) above their reconstructions (bottom), a few rows spread across the labels",
+            for_tables="a few rows beside their reconstructions, column by column, standardized",
             needs_data=True,
             requires=frozenset({"numbers"}),
             draw=_draw_reconstructions,
@@ -338,8 +352,8 @@ FIGURES: dict[str, FigureKind] = {
         ),
         FigureKind(
             "anomaly-scores",
-            "histogram of each row's anomaly score -log p(x) (nats, higher = odder), the model's threshold "
-            "(-offset_, set by contamination) as a dashed line, the rows beyond it in red",
+            "histogram of each row's anomaly score, {score} (nats, higher = odder), the model's threshold "
+            "(-offset_, set by contamination) as a dashed line, the rows beyond it (flagged) in red",
             needs_data=True,
             requires=frozenset({"threshold"}),
             draw=_draw_anomaly_scores,
@@ -347,8 +361,12 @@ FIGURES: dict[str, FigureKind] = {
         ),
         FigureKind(
             "anomalies",
-            "the 8 highest-scoring rows: images above their per-pixel -log p map (explain); a table's rows with "
-            "the 3 features furthest above their typical contribution",
+            "the 8 highest-scoring rows, named as latents.csv and vaekit score name them: images above their "
+            "per-pixel -log p map (explain); a table's rows with the 3 features furthest above their typical "
+            "contribution",
+            for_images="the 8 highest-scoring images, by file name, each above its per-pixel -log p map (explain)",
+            for_tables="the 8 highest-scoring rows, named as latents.csv and vaekit score name them, each with the 3 "
+            "features furthest above their typical contribution",
             needs_data=True,
             requires=frozenset({"threshold"}),
             draw=_draw_anomalies,

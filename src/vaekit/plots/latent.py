@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 
 from vaekit.data.validation import check_positive_int
 from vaekit.plots import _grid as grid
+from vaekit.plots.colours import MAX_CATEGORIES, label_categories
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,7 +28,6 @@ __all__ = ["TRAVERSAL_VALUES", "plot_interpolation", "plot_latent_scatter", "plo
 Decode = Callable[[np.ndarray], ArrayLike]
 TRAVERSAL_VALUES = (-3.0, -2.25, -1.5, -0.75, 0.0, 0.75, 1.5, 2.25, 3.0)  # np.linspace(-3, 3, 9)
 MAX_TRAVERSED_DIMS = 10
-MAX_CATEGORIES = 20  # labels with more distinct integer values are coloured as continuous
 
 
 # ------------------------------------------------------------------ decoded figures
@@ -177,7 +177,8 @@ def plot_traversals(
 
 # ------------------------------------------------------------------- latent scatter
 def _label_colours(labels: ArrayLike, n: int) -> tuple[np.ndarray, list[str] | None]:
-    """Labels as category codes with their names, or as continuous values (names None)."""
+    """Labels as class codes with their names (:func:`~vaekit.plots.colours.label_categories`, the
+    explorer's classes and order), or as continuous values (names None)."""
     values = np.asarray(labels)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
@@ -189,20 +190,23 @@ def _label_colours(labels: ArrayLike, n: int) -> tuple[np.ndarray, list[str] | N
     numeric = values.dtype.kind in "iuf"
     if numeric and values.dtype.kind == "f" and not np.isfinite(values).all():
         raise ValueError("labels contain NaN or infinite values")
-    names, codes = np.unique(values, return_inverse=True)
-    integral = numeric and bool(np.all(np.mod(values, 1) == 0))
-    if not numeric or (integral and len(names) <= MAX_CATEGORIES):
-        if len(names) > MAX_CATEGORIES and not numeric:
-            raise ValueError(f"labels have {len(names)} categories; at most {MAX_CATEGORIES} can be coloured")
-        return codes, [f"{name:g}" if numeric else str(name) for name in names]
-    return values.astype(np.float64), None
+    classes = label_categories(values)  # the explorer's classes, in its order
+    if classes is None:
+        return values.astype(np.float64), None
+    codes, names = classes
+    if len(names) > MAX_CATEGORIES:
+        raise ValueError(f"labels have {len(names)} categories; at most {MAX_CATEGORIES} can be coloured")
+    return codes, names
 
 
 def _palette(k: int) -> np.ndarray:
-    """k distinct RGBA colours of shape (k, 4): tab10 up to 10 categories, tab20 beyond."""
-    from matplotlib import colormaps
+    """k distinct RGBA colours of shape (k, 4): class i's colour in every figure and the explorer
+    (:data:`~vaekit.plots.colours.CLASS_COLOURS`)."""
+    from matplotlib.colors import to_rgba_array
 
-    return colormaps["tab10" if k <= 10 else "tab20"](np.arange(k))  # (k, 4)
+    from vaekit.plots.colours import class_colours
+
+    return to_rgba_array(class_colours(k))  # (k, 4)
 
 
 def plot_latent_scatter(

@@ -19,7 +19,11 @@ __all__ = ["all_rows", "run_figures"]
 
 
 def all_rows(train: LoadedData, test: LoadedData | None) -> LoadedData:
-    """Train rows followed by test rows (labels and ids kept only if both parts have them)."""
+    """Train rows followed by test rows (labels and ids kept only if both parts have them).
+
+    A run draws its figures from its rows in the file's order instead
+    (:meth:`vaekit.data.split.Split.everything`, given to :func:`run_figures`).
+    """
     if test is None:
         return train
     labels = None
@@ -37,7 +41,12 @@ def all_rows(train: LoadedData, test: LoadedData | None) -> LoadedData:
 
 
 def run_figures(
-    estimator: Estimator, train: LoadedData, test: LoadedData | None, folder: Path, seed: int = 0
+    estimator: Estimator,
+    train: LoadedData,
+    test: LoadedData | None,
+    folder: Path,
+    seed: int = 0,
+    everything: LoadedData | None = None,
 ) -> list[tuple[str, str]]:
     """Every figure that applies, drawn on the test part (else train), saved as PNGs.
 
@@ -49,17 +58,21 @@ def run_figures(
     folder : Path
         Where ``<kind>.png`` files are written (created if missing).
     seed : int
+    everything : LoadedData or None
+        Every row, train and test, in the file's order, which the kinds drawn from
+        all rows take; None: :func:`all_rows`.
 
     Returns
     -------
     list of (file name inside ``folder``, caption)
-        In :data:`FIGURES` order; a caption is "<kind> (<rows drawn>): <description>".
+        In :data:`FIGURES` order; a caption is "<kind> (<rows drawn>): <description>",
+        the description the one for the model's data (:meth:`FigureKind.describe`).
     """
     from vaekit.plots.save import save_figure
 
     data = test if test is not None else train
     part = "test" if test is not None else "training"
-    everything = all_rows(train, test)
+    everything = all_rows(train, test) if everything is None else everything
     written = []
     for name in available_kinds(estimator):
         kind = FIGURES[name]
@@ -71,5 +84,5 @@ def run_figures(
             figure, on = make_figure(name, estimator, data, seed), f" ({part} data)" if kind.needs_data else ""
         file_name = f"{name}.png"
         save_figure(figure, folder / file_name)
-        written.append((file_name, f"{name}{on}: {kind.description}"))
+        written.append((file_name, f"{name}{on}: {kind.describe(estimator)}"))
     return written

@@ -81,16 +81,15 @@ def density_note(metrics: dict[str, Any]) -> str:
 
 
 def anomaly_fact(threshold: float, contamination: Any, flagged: int, n: int, rows: str) -> str:
-    """The report's line on the anomaly threshold: where it lies and how many of ``n`` rows it flags.
+    """The report's line on the anomaly threshold, in the words ``vaekit score`` prints
+    (:func:`~vaekit.plots.anomaly.flag_summary`), and where the threshold came from.
 
-    ``threshold`` is on the anomaly score -log p(x) (``-offset_``, nats); ``rows`` says
-    which rows were counted ("train and test rows").
+    ``threshold`` is on the anomaly score (``-offset_``, nats); ``rows`` says which rows
+    were counted ("rows, train and test").
     """
-    share = flagged / n if n else 0.0
-    return (
-        f"score above {threshold:.4g} nats (contamination={contamination}); "
-        f"{flagged:,} of {n:,} {rows} ({share:.1%}) flagged"
-    )
+    from vaekit.plots.anomaly import flag_summary
+
+    return f"{flag_summary(threshold, flagged, n, rows)}; the threshold set by contamination={contamination}"
 
 
 def _facts(facts: dict[str, Any]) -> str:

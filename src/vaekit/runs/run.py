@@ -8,7 +8,7 @@ trains, measures, and writes a run directory::
       config.toml      the exact configuration: ``vaekit train --config`` repeats the run
       history.csv      per-epoch train/validation loss, reconstruction and KL
       metrics.json     train and test ELBO, reconstruction, KL, squared error, PCA baseline
-      latents.csv      the latent means of every input row, with its id, label and split
+      latents.csv      the latent means of every row in the file's order: row number, id, z0, ..., label, split
       figures/*.png    training curves, latent scatter, reconstructions, samples, ...
       report.html      one self-contained page with all of the above
       explore.html     the interactive latent-space explorer (:mod:`vaekit.explorer`), linked from the report
@@ -41,12 +41,12 @@ import numpy as np
 from vaekit._version import __version__
 from vaekit.data.loaded import LoadedData
 from vaekit.data.provenance import source_record
-from vaekit.data.split import Split, load_split
+from vaekit.data.rows import CONVENTION, key_columns
+from vaekit.data.split import RunRows, Split, load_split
 from vaekit.data.write import write_array
 from vaekit.runs.config import estimator_params, to_toml
 from vaekit.runs.findings import (
     against_pca,
-    anomaly_facts,
     findings,
     measure,
     quality_facts,
@@ -85,18 +85,29 @@ def write_history(history: dict[str, list[float]], path: Path) -> None:
             writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
 
 
-def write_latents(estimator: Any, split: Split, path: Path) -> None:
-    """Latent means of every row (train, then test) with id, label and split columns."""
-    parts = [("train", split.train)] + ([("test", split.test)] if split.test is not None else [])
-    Z = np.concatenate([estimator.transform(*d.inputs(estimator.conditional)) for _, d in parts])  # (n, latent)
+def write_latents(estimator: Any, everything: RunRows, path: Path) -> None:
+    """Latent means of every row in the file's order: ``row``, the id column, ``z0``, ..., the label,
+    ``split``, and for a model with an anomaly threshold each row's ``anomaly_score`` and ``flag``,
+    the numbers ``vaekit score`` gives the same rows.
+
+    ``row`` is each row's number in the file (:mod:`vaekit.data.rows`), so a join
+    with the user's table, by position or by ``row``, pairs each row with its code.
+    """
+    from vaekit.plots.anomaly import anomaly_scores, has_threshold
+
+    data = everything.data
+    Z = estimator.transform(*data.inputs(estimator.conditional))  # (n, latent)
     extra: dict[str, np.ndarray] = {}
-    first = split.train
-    if first.labels is not None:
-        extra[first.label_name or "label"] = np.concatenate([d.labels for _, d in parts])
-    extra["split"] = np.concatenate([np.full(len(d.X), name) for name, d in parts])
-    ids = np.concatenate([d.ids for _, d in parts]) if first.ids is not None else None
+    if data.labels is not None:
+        extra[data.label_name or "label"] = data.labels
+    extra["split"] = everything.part
+    if has_threshold(estimator):
+        scores = anomaly_scores(estimator, data)  # (n,), the scores the report's figures draw
+        extra["anomaly_score"] = scores
+        extra["flag"] = (scores > -float(estimator.offset_)).astype(np.int64)
     names = [f"z{i}" for i in range(Z.shape[1])]
-    write_array(path, Z, column_names=names, ids=ids, id_name=first.id_name, extra_columns=extra)
+    keys = key_columns(data, everything.rows, taken=[*names, *extra])
+    write_array(path, Z, column_names=names, keys=keys, extra_columns=extra)
 
 
 # [data] keys of config.toml -> the read_data option each is
@@ -130,18 +141,55 @@ def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any)
     return options
 
 
-def _write_explorer(estimator: Any, split: Any, path: Path, seed: int) -> str | None:
-    """The explorer page on every row of the run (train, then test); a note when it cannot be written."""
+def _write_explorer(estimator: Any, everything: RunRows, path: Path, seed: int) -> str | None:
+    """The explorer page on every row of the run, in the file's order; a note when it cannot be written."""
     from vaekit.explorer import write_explorer
-    from vaekit.plots.run_figures import all_rows
 
-    if estimator.conditional and split.train.labels is None:
+    if estimator.conditional and everything.data.labels is None:
         return None
     try:
-        write_explorer(estimator, all_rows(split.train, split.test), path, seed=seed)
+        write_explorer(estimator, everything.data, path, seed=seed)
     except ValueError as err:  # a layer the page cannot run, more rows than it holds, ...
         return f"not written: {err}"
     return None
+
+
+def _anomaly_fact(estimator: Any, everything: RunRows, split: Split) -> dict[str, str]:
+    """The anomaly threshold and the rows it flags, as ``vaekit score`` on the whole file flags them;
+    {} for a model without a threshold (saved by an older vaekit, or conditional)."""
+    from vaekit.data.rows import row_names
+    from vaekit.plots.anomaly import anomaly_counts, anomaly_scores, has_threshold, score_text
+    from vaekit.runs.report import anomaly_fact
+
+    if not has_threshold(estimator):
+        return {}
+    threshold, flagged, n = anomaly_counts(estimator, everything.data)  # the scores the figures draw
+    rows = "rows" if split.test is None else "rows, train and test"
+    if split.fit_source is not None:
+        rows += " (a random sample of each part: the data was streamed)"
+    scores = anomaly_scores(estimator, everything.data)
+    top = [i for i in np.argsort(-scores, kind="stable") if not np.isnan(scores[i])][:5]
+    oddest = ", ".join(
+        f"{name} ({scores[i]:.4g}{', flagged' if scores[i] > threshold else ''})"
+        for i, name in zip(top, row_names(everything.data, top), strict=True)
+    )
+    return {
+        "anomalies": anomaly_fact(threshold, estimator.contamination, flagged, n, rows),
+        "anomaly score": f"{score_text(estimator)[1]}, in nats; per row in latents.csv (anomaly_score, flag)",
+        "oddest rows": oddest,
+    }
+
+
+def _rows_fact(split: Split) -> str:
+    """How the report, the figures and ``latents.csv`` name the rows (:data:`vaekit.data.rows.CONVENTION`)."""
+    text = (
+        CONVENTION
+        + " latents.csv lists every row in the file's order: its row number (row), its id where it has one, its "
+        "latent means, and split (train or test)."
+    )
+    if split.numbered == "part":
+        text += " This data set has its own train and test files: each numbers its rows from 0, and split says which."
+    return text
 
 
 def check_resumable(out: Path) -> Path:
@@ -276,9 +324,10 @@ def train_run(
             (stage / "config.toml").write_text(config_text)
             write_history(estimator.history_, stage / "history.csv")
             (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-            write_latents(estimator, split, stage / "latents.csv")
-            figures = run_figures(estimator, split.train, split.test, stage / "figures", seed)
-            explorer_note = _write_explorer(estimator, split, stage / "explore.html", seed)
+            everything = split.everything()  # train and test rows in the file's order
+            write_latents(estimator, everything, stage / "latents.csv")
+            figures = run_figures(estimator, split.train, split.test, stage / "figures", seed, everything.data)
+            explorer_note = _write_explorer(estimator, everything, stage / "explore.html", seed)
             facts = {
                 **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
                 "data": f"{config['data']['source']} ({shape_text(estimator, split)})",
@@ -290,7 +339,8 @@ def train_run(
                 + (f" in each of {world().size} processes (torchrun)" if world().size > 1 else ""),
                 ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
                 **quality_facts(estimator, metrics),
-                **anomaly_facts(estimator, split),
+                **_anomaly_fact(estimator, everything, split),
+                "row names": _rows_fact(split),
                 **({"explorer": explorer_note} if explorer_note else {}),
             }
             page = render_report(
