@@ -51,28 +51,48 @@ def _stderr_line(result: Result) -> str:
 # ---------------------------------------------------------------- the index pandas writes
 
 
-def test_pandas_index_column_is_dropped_with_a_note(tmp_path: Path) -> None:
+def test_pandas_index_column_is_the_row_id_with_a_note(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     FRAME.to_csv(path)  # pandas' default: the index as an unnamed first column
     assert path.read_text().startswith(",a,b,c\n0,")
     with pytest.warns(DataNoteWarning) as notes:
         data = read_data(path)
-    assert data.feature_names == ["a", "b", "c"]
+    assert data.feature_names == ["a", "b", "c"] and data.ids.tolist() == [0, 1, 2, 3] and data.id_name is None
     np.testing.assert_array_equal(data.X, FRAME.to_numpy(np.float32))
     (note,) = [str(n.message) for n in notes]
-    assert "t.csv" in note and "first column" in note and "0, 1, ..., 3" in note and "row index" in note
-    assert "`columns`" in note and "`id_column`" in note and "\n" not in note
+    assert "t.csv" in note and "first column (no name)" in note and "0, 1, ..., 3" in note and "row id" in note
+    assert "`keep_ids`" in note and "\n" not in note
+    kept = _read_quietly(path, keep_ids=True)
+    assert kept.feature_names == ["Unnamed: 0", "a", "b", "c"] and kept.ids is None
 
 
 @pytest.mark.parametrize(
     "index",
     [
-        pd.RangeIndex(4, name="row"),  # named: a column like any other
-        pd.Index([5, 6, 7, 8]),  # unnamed, but not 0..n-1
-        pd.Index([1, 0, 2, 3]),  # unnamed, 0..n-1 but not in order
-        pd.Index([0.0, 1.0, 2.0, 3.0]),  # unnamed, but not integers
+        pd.Index([5, 6, 7, 8]),  # unnamed, not 0..n-1: R's row names of some rows
+        pd.Index([1, 0, 2, 3]),  # unnamed, 0..n-1 but not in order: a shuffled frame's index
+        pd.Index([12, 3, 7, 40]),  # unnamed, distinct whole numbers
+        pd.Index(["ford", "fiat", "audi", "bmw"]),  # unnamed, distinct names: R's row names
+        pd.RangeIndex(4, name="rownames"),  # R's name for them (Rdatasets)
     ],
-    ids=["named", "other-values", "not-in-order", "floats"],
+    ids=["other-values", "not-in-order", "distinct", "names", "rownames"],
+)
+def test_first_columns_that_name_the_rows_are_the_row_id(tmp_path: Path, index: pd.Index) -> None:
+    path = tmp_path / "t.csv"
+    FRAME.set_axis(index).to_csv(path)
+    with pytest.warns(DataNoteWarning, match="it is the row id, not a feature"):
+        data = read_data(path)
+    assert data.feature_names == ["a", "b", "c"] and data.ids.tolist() == index.tolist()
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.RangeIndex(4, name="row"),  # named, and too few rows to tell a row number by its values
+        pd.Index([0.0, 1.0, 2.0, 3.0]),  # unnamed, but not integers
+        pd.Index([1, 1, 2, 3]),  # unnamed, but not distinct
+    ],
+    ids=["named", "floats", "repeated"],
 )
 def test_other_first_columns_are_kept(tmp_path: Path, index: pd.Index) -> None:
     path = tmp_path / "t.csv"
@@ -100,17 +120,17 @@ def test_parquet_index_level_column_is_dropped_with_a_note(tmp_path: Path) -> No
     # an unnamed pandas index whose pandas metadata was lost (e.g. rewritten by another tool)
     table = pa.table({"a": [1.5, 2.5, 3.5], "__index_level_0__": [0, 1, 2]})
     pq.write_table(table, tmp_path / "t.parquet")
-    with pytest.warns(DataNoteWarning, match=r"'__index_level_0__', which holds 0, 1, \.\.\., 2"):
+    with pytest.warns(DataNoteWarning, match=r"'__index_level_0__' holds row numbers \(0, 1, \.\.\., 2\)"):
         data = read_data(tmp_path / "t.parquet")
     assert data.feature_names == ["a"] and data.X.tolist() == [[1.5], [2.5], [3.5]]
-    pq.write_table(pa.table({"a": [1.5, 2.5, 3.5], "__index_level_0__": [3, 4, 5]}), tmp_path / "kept.parquet")
+    pq.write_table(pa.table({"a": [1.5, 2.5, 3.5], "__index_level_0__": [3, 4, 3]}), tmp_path / "kept.parquet")
     assert _read_quietly(tmp_path / "kept.parquet").feature_names == ["a", "__index_level_0__"]
 
 
 def test_parquet_of_a_frame_read_from_an_indexed_csv(tmp_path: Path) -> None:
     FRAME.to_csv(tmp_path / "t.csv")
     pd.read_csv(tmp_path / "t.csv").to_parquet(tmp_path / "t.parquet")  # "Unnamed: 0" is now a real column
-    with pytest.warns(DataNoteWarning, match="first column 'Unnamed: 0'"):
+    with pytest.warns(DataNoteWarning, match=r"first column \(no name\) holds row numbers"):
         assert read_data(tmp_path / "t.parquet").feature_names == ["a", "b", "c"]
 
 
@@ -275,7 +295,7 @@ def test_cli_notes_a_dropped_index_and_names_flags(cli: CliRun, tmp_path: Path) 
     out = tmp_path / "run"
     result = cli("train", tmp_path / "t.csv", "--out", out, *TINY)
     note = _stderr_line(result)
-    assert note.startswith("vaekit train: note: ") and "row index" in note and "--columns or --id" in note
+    assert note.startswith("vaekit train: note: ") and "row id" in note and "--keep-ids" in note
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["feature_names_in_"] == ["a", "b", "c"]
     ragged = _write(tmp_path / "r.csv", "name;x\nford;1\nSmith, J;2\n")
     error = _stderr_line(cli("encode", out, ragged, "--sep", ",", "-o", tmp_path / "z.csv", ok=False))

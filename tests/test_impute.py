@@ -186,7 +186,7 @@ def test_vaekit_impute_keeps_every_cell_and_column_as_written(cli: CliRun, tmp_p
     header = lines[0].split(",")
     rows = [line.split(",") for line in lines[1:]]
     rows[0][header.index("eggs")] = ""  # a gap in a count column that had none in training
-    rows[1][header.index("length")] = "abc"  # text in a number column: kept, with a note
+    rows[1][header.index("length")] = "abc"  # text in a number column: a gap, named in a note (issue 25)
     rows[2][header.index("mass")] = '"4,100.0"'  # thousands separators: a number, kept as written
     rows[4][header.index("kind")] = ""
     header.insert(3, "comment")  # a column the model does not know, in the middle
@@ -196,16 +196,17 @@ def test_vaekit_impute_keeps_every_cell_and_column_as_written(cli: CliRun, tmp_p
     data.write_text("\n".join([",".join(header)] + [",".join(row) for row in rows]) + "\n")
     out = tmp_path / "filled.csv"
     result = cli("impute", run, data, "-o", out)
-    assert result.stderr.count("note:") == 1 and "'abc'" in result.stderr
-    assert "filled 4 missing entries in 60 rows" in result.stdout  # length twice, eggs, kind: not 'abc' nor 4,100.0
+    assert result.stderr.count("note:") == 1 and "'abc' (line 3)" in result.stderr
+    assert "filled 5 missing entries in 60 rows" in result.stdout  # length twice, eggs, kind, 'abc': not 4,100.0
     given, got = _cells(data), _cells(out)
     assert list(got.columns) == list(given.columns)
     assert len(got) == len(given)
     empty = given == ""
+    empty.loc[1, "length"] = True  # the cell the note named as a gap
     assert ((got == given) | empty).all().all(), "a non-empty cell changed"
     assert ((got != "") | ~empty).all().all(), "a gap is left"
     assert got.loc[0, "eggs"].isdigit()  # a whole number
-    assert got.loc[1, "length"] == "abc" and got.loc[2, "mass"] == "4,100.0" and got.loc[0, "name"] == "0000"
+    assert float(got.loc[1, "length"]) > 0 and got.loc[2, "mass"] == "4,100.0" and got.loc[0, "name"] == "0000"
 
 
 def test_vaekit_impute_keeps_a_pandas_row_index_and_a_trailing_separator(cli: CliRun, tmp_path: Path) -> None:

@@ -313,15 +313,11 @@ def test_constant_columns_keep_scale_one() -> None:
     assert encoder.columns[2].scale == pytest.approx(frame["c"].std(ddof=0))  # small, but not constant
 
 
-def test_text_columns_that_mix_numbers_are_categorical_with_a_note() -> None:
+def test_text_columns_that_mix_numbers_are_categorical_without_a_note() -> None:
     frame = pd.DataFrame({"m": ["1", "2", "x", "2", "y"], "p": pd.Series([1, 2, "z", 1, 2], dtype=object)})
-    with pytest.warns(TableValueWarning) as caught:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a code such as 4/f/r is a category, nothing to say
         encoder = TableEncoder.fit(frame)
-    assert [str(w.message) for w in caught] == [
-        "column 'm' mixes numbers and text (not numbers: 'x', 'y'); it is modelled as categorical",
-        "column 'p' mixes numbers and text (not numbers: 'z'); it is modelled as categorical",
-    ]
-    assert {w.filename for w in caught} == {__file__}  # the note points at the caller
     assert issubclass(TableValueWarning, DataNoteWarning)
     assert [(s.kind, s.categories) for s in encoder.columns] == [
         ("categorical", ("1", "2", "x", "y")),

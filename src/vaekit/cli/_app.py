@@ -200,6 +200,34 @@ Decimal = Annotated[
     ),
 ]
 
+NaValues = Annotated[
+    str | None,
+    typer.Option(
+        "--na-values",
+        help="Comma-separated tokens that mark a missing value in a table, e.g. NA,None,-99 (default: only "
+        "empty cells; a column of numbers also reads its few stray tokens as gaps, named in a note).",
+        show_default=False,
+    ),
+]
+Thousands = Annotated[
+    str | None,
+    typer.Option(
+        "--thousands",
+        help="Separator between thousands in a table's numbers, e.g. , for 1,234 (default: detected where "
+        "digits are grouped by three).",
+        show_default=False,
+    ),
+]
+KeepIds = Annotated[
+    bool | None,
+    typer.Option(
+        "--keep-ids",
+        help="Model the columns that number or name the rows (R's row names, a column of 1..n) as features "
+        "(default: the first is the row id, unless --id names one, and none is a feature).",
+        show_default=False,
+    ),
+]
+
 DATA_OPTIONS: dict[str, tuple[Any, Any]] = {
     "columns": (Columns, None),
     "label": (Label, None),
@@ -212,6 +240,9 @@ DATA_OPTIONS: dict[str, tuple[Any, Any]] = {
     "image_mode": (ImageMode, None),
     "sep": (Sep, None),
     "decimal": (Decimal, None),
+    "na_values": (NaValues, None),
+    "thousands": (Thousands, None),
+    "keep_ids": (KeepIds, None),
 }
 """How to read DATA: each option's type (with its flag) and default, declared once for every
 command that reads data (:func:`data_options`; ``vaekit train`` keeps them in its configuration)."""

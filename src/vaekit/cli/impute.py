@@ -13,10 +13,13 @@ from vaekit.cli._app import (
     Decimal,
     Force,
     IdColumn,
+    KeepIds,
     Label,
+    NaValues,
     Output,
     Seed,
     Sep,
+    Thousands,
     _check_output,
     _load_model,
     _model_header,
@@ -48,6 +51,9 @@ def impute(
     id_column: IdColumn = None,
     sep: Sep = None,
     decimal: Decimal = None,
+    na_values: NaValues = None,
+    thousands: Thousands = None,
+    keep_ids: KeepIds = None,
     force: Force = False,
 ) -> None:
     """DATA with its missing entries filled in, and only those: numbers by their conditional mean, categories by
@@ -70,7 +76,9 @@ def impute(
     from vaekit.data.options import ReadOptions
 
     # a table, read as the model read its training data: the few options that apply to one
-    loaded = _read(data, ReadOptions(label=label, id_column=id_column, sep=sep, decimal=decimal), header)
+    given = ReadOptions(label=label, id_column=id_column, sep=sep, decimal=decimal, na_values=na_values,
+                        thousands=thousands, keep_ids=keep_ids)  # fmt: skip
+    loaded = _read(data, given, header)
     estimator = _load_model(model)
     X, y = loaded.inputs(estimator.conditional)
     filled = estimator.impute(X, y, n_draws=draws, random_state=seed)

@@ -4,11 +4,13 @@ Text files (``.csv``, ``.tsv``, ``.txt``, each optionally ``.gz``) are UTF-8. Th
 separator, the decimal mark and whether the first line is a header are detected
 (:mod:`vaekit.data.dialect`) unless given with ``sep``, ``decimal`` and ``header``;
 a file of numbers only has no header and its columns are called ``x0``, ``x1``, ....
-Blank lines are skipped; a separator at the end of every line is ignored. A first
-column with no name that holds 0, 1, ..., n-1 -- the row index that pandas'
-``DataFrame.to_csv`` writes by default -- is left out, with a
-:class:`~vaekit.data.loaded.DataNoteWarning` (see
-:func:`~vaekit.data.table.frames.drop_row_index`).
+Blank lines are skipped; a separator at the end of every line is ignored. Only empty
+fields are gaps, and the tokens given as ``na_values`` (pandas' own list, which holds
+``None`` and ``NA``, is not used: a survey's answer ``None`` is a value); a column of
+numbers with a few stray tokens, numbers with thousands separators, and the columns that
+number the rows (R's row names, pandas' index) are read as
+:func:`~vaekit.data.table.frames.table_to_loaded` says, each with one
+:class:`~vaekit.data.loaded.DataNoteWarning`.
 
 Places are 1-based line numbers, counting the header and blank lines, so that an
 editor opens the file at the line named. A row with more fields than the first
@@ -20,6 +22,7 @@ names the first such line (:func:`warn_short_rows`).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -46,7 +49,7 @@ from vaekit.data.loaded import (
     reraise_interrupt,
 )
 from vaekit.data.table.columns import refuse_duplicate_names
-from vaekit.data.table.frames import drop_row_index, table_to_loaded
+from vaekit.data.table.frames import na_tokens, table_to_loaded
 
 __all__ = ["line_of_row", "read_text_table", "resolve_dialect", "short_row", "text_column_names", "warn_short_rows"]
 
@@ -158,6 +161,9 @@ def read_text_table(
     header: bool | None = None,
     sep: str | None = None,
     decimal: str | None = None,
+    na_values: Sequence[str] | str | None = None,
+    thousands: str | None = None,
+    keep_ids: bool = False,
 ) -> LoadedData:
     """Read a CSV, TSV or other delimited text file (optionally gzip-compressed).
 
@@ -174,6 +180,7 @@ def read_text_table(
         for ``.tsv``, else detected.
     decimal : {".", ",", None}, default=None
         The decimal mark; None detects it.
+    na_values, thousands, keep_ids : see :func:`vaekit.data.read.read_data`
 
     Returns
     -------
@@ -191,35 +198,44 @@ def read_text_table(
         sep, decimal, header, sampled = resolve_dialect(path, sep, decimal, header)
         if header and sampled:
             refuse_duplicate_names([field.strip() for field in sampled[0]], source=source, where="the header")
-        frame = _read_frame(path, source, sep, decimal, bool(header))
+        if thousands is not None and thousands in (sep, decimal):
+            what = "separator" if thousands == sep else "decimal mark"
+            raise DataFileError(f"{quoted(source)}: `thousands` {thousands!r} is also the {what}; they must differ")
+        frame = _read_frame(path, source, sep, decimal, bool(header), na_tokens(na_values), thousands)
     except _TEXT_ERRORS as err:
         raise _unreadable(source, err) from err
     frame.columns = [str(name).strip() for name in frame.columns] if header else feature_names_for(frame.shape[1])
     frame = _drop_trailing_empty(frame, named=bool(header))
     if len(frame) and frame.iloc[:, -1].isna().any():  # a row with fewer fields has gaps at its end
         warn_short_rows(path, source, sep, [str(name) for name in frame.columns])
-    if header and frame.columns[0] == "Unnamed: 0":  # pandas' name for an empty one
-        chosen = {"columns": columns, "label": label, "id_column": id_column}
-        frame = drop_row_index(frame, "Unnamed: 0", "the first column (no name)", source=source, chosen=chosen)
 
     def locate(row: int) -> str:
         return line_of_row(path, sep, bool(header), row)
 
-    return table_to_loaded(
+    loaded = table_to_loaded(
         frame, source=source, locate=locate, columns=columns, label=label, id_column=id_column,
-        positional=not header,
+        positional=not header, decimal=decimal, thousands=thousands, keep_ids=keep_ids,
     )  # fmt: skip
+    if header and loaded.id_name == "Unnamed: 0" and sampled and not sampled[0][0].strip():
+        loaded = dataclasses.replace(loaded, id_name=None)  # the file has no name for its row names
+    return loaded
 
 
-def _read_frame(path: Path, source: str, sep: str, decimal: str, header: bool) -> pd.DataFrame:
-    """The file as pandas reads it, or a one-line error (a row with too many fields named by its line)."""
+def _read_frame(
+    path: Path, source: str, sep: str, decimal: str, header: bool, na_values: list[str], thousands: str | None
+) -> pd.DataFrame:
+    """The file as pandas reads it, or a one-line error (a row with too many fields named by its line).
+
+    Only empty fields and ``na_values`` are NaN; a column is read whole (``low_memory=False``), so
+    it holds numbers or text, not both from different chunks."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # a row pandas would cut short
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
             return pd.read_csv(
                 path, sep=sep, decimal=decimal, header=0 if header else None, index_col=False,
-                skipinitialspace=True, encoding="utf-8",
+                skipinitialspace=True, encoding="utf-8", keep_default_na=False, na_values=["", *na_values],
+                thousands=thousands, low_memory=False,
             )  # fmt: skip
     except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
         raise field_count_error(path, source, sep or ",", err) from err

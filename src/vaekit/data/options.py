@@ -25,7 +25,7 @@ __all__ = ["ReadOptions", "read_like"]
 class ReadOptions:
     """The options of :func:`~vaekit.data.read.read_data`; None is "not given" (detected, or as the model read).
 
-    ``columns`` may be a comma-separated string; ``image_size`` a string such as
+    ``columns`` and ``na_values`` may be comma-separated strings; ``image_size`` a string such as
     ``"28x20"`` or a pair; ``image_mode`` "auto", "grey" or "rgb".
     """
 
@@ -40,6 +40,9 @@ class ReadOptions:
     image_mode: str | None = None
     sep: str | None = None
     decimal: str | None = None
+    na_values: Sequence[str] | str | None = None
+    thousands: str | None = None
+    keep_ids: bool | None = None
 
     def replace(self, **changes: Any) -> ReadOptions:
         """These options with ``changes``."""
@@ -56,8 +59,16 @@ class ReadOptions:
             "columns": self.column_list(), "label": self.label, "id_column": self.id_column, "key": self.key,
             "image_size": self.image_size, "header": self.header,
             "image_mode": None if self.image_mode in (None, "auto") else self.image_mode,
-            "sep": self.sep, "decimal": self.decimal,
+            "sep": self.sep, "decimal": self.decimal, "na_values": self.na_value_list(), "thousands": self.thousands,
+            "keep_ids": self.keep_ids or None,
         }  # fmt: skip
+
+    def na_value_list(self) -> list[str] | None:
+        """``na_values`` as a list (a comma-separated string split), or None."""
+        if self.na_values is None:
+            return None
+        items = self.na_values.split(",") if isinstance(self.na_values, str) else [str(v) for v in self.na_values]
+        return [item.strip() for item in items if item.strip()] or None
 
 
 def read_like(source: str | os.PathLike[str], options: ReadOptions | None = None, model: Any = None) -> LoadedData:

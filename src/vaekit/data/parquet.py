@@ -4,8 +4,11 @@ Every column of the file is available to ``columns``, ``label`` and ``id_column`
 A named pandas index stored in the file is turned back into a column, available
 in the same way but not a feature by default; an unnamed one is dropped. A column
 ``__index_level_0__`` (an unnamed pandas index, in a file whose pandas metadata was
-lost) or a first column ``Unnamed: 0`` (an index read back from a CSV) that holds
-0, 1, ..., n-1 is left out with a note (:func:`~vaekit.data.table.frames.drop_row_index`).
+lost), a first column ``Unnamed: 0`` (an index read back from a CSV) or ``rownames``,
+and a column of distinct consecutive whole numbers is the row id, not a feature, with a
+note (:func:`~vaekit.data.table.columns.find_row_ids`). Nulls and NaN are gaps, and the
+cells that hold one of ``na_values``; text columns are read as
+:func:`~vaekit.data.table.frames.table_to_loaded` says (numbers with stray tokens, missing markers).
 A column of lists, records, maps or bytes (:func:`nested_kind`) is refused, naming it,
 when it is chosen as a feature, the label or the ids (as every column is by default).
 Places in messages are 0-based row numbers.
@@ -14,7 +17,6 @@ Places in messages are 0-based row numbers.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import pandas as pd
 
 from vaekit.data.loaded import DataFileError, LoadedData, brief, quoted
 from vaekit.data.table.columns import refuse_duplicate_names
-from vaekit.data.table.frames import drop_row_index, table_to_loaded
+from vaekit.data.table.frames import apply_na_values, na_tokens, table_to_loaded
 
 __all__ = ["nested_kind", "parquet_column_names", "read_parquet_table"]
 
@@ -115,6 +117,9 @@ def read_parquet_table(
     columns: Sequence[str | int] | str | None = None,
     label: str | None = None,
     id_column: str | None = None,
+    na_values: Sequence[str] | str | None = None,
+    thousands: str | None = None,
+    keep_ids: bool = False,
 ) -> LoadedData:
     """Read a Parquet file.
 
@@ -123,7 +128,7 @@ def read_parquet_table(
     path : Path
     source : str
         The path as the user gave it, for messages.
-    columns, label, id_column : see :func:`vaekit.data.read.read_data`
+    columns, label, id_column, na_values, thousands, keep_ids : see :func:`vaekit.data.read.read_data`
 
     Returns
     -------
@@ -149,12 +154,8 @@ def read_parquet_table(
         refuse_duplicate_names([*index_columns, *map(str, frame.columns)], source=source)
         frame = frame.reset_index(drop=not index_columns)
     frame.columns = [str(name) for name in frame.columns]
-    chosen = {"columns": columns, "label": label, "id_column": id_column}
-    for name in [name for name in frame.columns if re.fullmatch(r"__index_level_\d+__", name)]:
-        frame = drop_row_index(frame, name, f"column '{name}'", source=source, chosen=chosen)
-    if len(frame.columns) and frame.columns[0] == "Unnamed: 0":
-        frame = drop_row_index(frame, "Unnamed: 0", "the first column 'Unnamed: 0'", source=source, chosen=chosen)
+    frame = apply_na_values(frame, na_tokens(na_values))
     return table_to_loaded(
         frame, source=source, locate=lambda row: f"row {row}", columns=columns, label=label,
-        id_column=id_column, not_features=index_columns, unusable=unusable,
+        id_column=id_column, not_features=index_columns, unusable=unusable, thousands=thousands, keep_ids=keep_ids,
     )  # fmt: skip

@@ -115,8 +115,8 @@ def _kind_of(path: Path) -> str | None:
 
 # options each kind of source accepts; any other option given is an error, not ignored
 _ACCEPTS: dict[str, set[str]] = {
-    "text": {"columns", "label", "id_column", "header", "sep", "decimal"},
-    "parquet": {"columns", "label", "id_column"},
+    "text": {"columns", "label", "id_column", "header", "sep", "decimal", "na_values", "thousands", "keep_ids"},
+    "parquet": {"columns", "label", "id_column", "na_values", "thousands", "keep_ids"},
     "npz": {"columns", "label", "id_column", "key"},
     "npy": {"columns"},
     "idx": {"columns"},
@@ -167,6 +167,9 @@ def read_data(
     image_mode: str = "auto",
     sep: str | None = None,
     decimal: str | None = None,
+    na_values: Sequence[str] | str | None = None,
+    thousands: str | None = None,
+    keep_ids: bool | None = None,
 ) -> LoadedData:
     """Read a data file, an image folder or a built-in dataset.
 
@@ -210,6 +213,19 @@ def read_data(
         whose numbers are written ``1,5``, else a point.
     image_mode : {"auto", "grey", "rgb"}, default="auto"
         Image folders: "auto" gives grey images if every image is grey, else RGB.
+    na_values : sequence of str, str, or None, default=None
+        Tables: tokens that mark a missing value (a string is split at commas), besides empty
+        cells (and NaN and nulls in Parquet), which are the only gaps by default: ``"NA"``,
+        ``"None"`` are values, a category like any other, unless named here. (In a column of
+        numbers, a few other tokens are gaps anyway, named in a note:
+        :mod:`vaekit.data.table.cells`.)
+    thousands : str or None, default=None
+        Tables: the separator between thousands in numbers (``","`` for ``1,234``). None: detected
+        per column, for numbers that group their digits by three.
+    keep_ids : bool or None, default=None
+        Tables: keep the columns that number or name the rows (R's row names, a column of
+        1, 2, ..., n) as features. By default the first is the row id (unless ``id_column``
+        names one) and none is a feature (:func:`~vaekit.data.table.columns.find_row_ids`).
 
     Returns
     -------
@@ -236,7 +252,8 @@ def read_data(
     path = Path(text).expanduser()
     options = {"columns": columns, "label": label, "id_column": id_column, "key": key, "header": header,
                "image_size": image_size, "image_mode": None if image_mode == "auto" else image_mode,
-               "split": split, "sep": sep, "decimal": decimal}  # fmt: skip
+               "split": split, "sep": sep, "decimal": decimal, "na_values": na_values or None,
+               "thousands": thousands, "keep_ids": keep_ids or None}  # fmt: skip
     if not path.exists():
         name = _builtin_name(text)
         if name is None:
@@ -254,10 +271,13 @@ def read_data(
     if kind == "text":
         return read_text_table(
             path, source=text, columns=columns, label=label, id_column=id_column, header=header, sep=sep,
-            decimal=decimal,
+            decimal=decimal, na_values=na_values, thousands=thousands, keep_ids=bool(keep_ids),
         )  # fmt: skip
     if kind == "parquet":
-        return read_parquet_table(path, source=text, columns=columns, label=label, id_column=id_column)
+        return read_parquet_table(
+            path, source=text, columns=columns, label=label, id_column=id_column, na_values=na_values,
+            thousands=thousands, keep_ids=bool(keep_ids),
+        )  # fmt: skip
     if kind == "npz":
         X, labels, ids, _ = read_npz(path, source=text, key=key, label=label, id_column=id_column)
         return array_to_loaded(

@@ -32,6 +32,9 @@ DATA_DEFAULTS: dict[str, Any] = {
     "image_mode": "auto",
     "sep": None,
     "decimal": None,
+    "na_values": None,
+    "thousands": None,
+    "keep_ids": None,
     "test_fraction": 0.1,
     "categorical": None,
     "numeric": None,
@@ -182,6 +185,9 @@ def load_split(data_config: dict[str, Any], seed: int) -> Split:
         "image_mode": data_config["image_mode"],
         "sep": data_config["sep"],
         "decimal": data_config["decimal"],
+        "na_values": data_config.get("na_values"),
+        "thousands": data_config.get("thousands"),
+        "keep_ids": data_config.get("keep_ids"),
     }
     builtin_with_test = not Path(source).exists() and source in datasets.list() and data_config["split"] is None
     if builtin_with_test and "test" in datasets.describe(source, data_config["data_dir"]).splits:

@@ -121,6 +121,9 @@ _READ_OPTIONS = {
     "header": "header",
     "sep": "sep",
     "decimal": "decimal",
+    "na_values": "na_values",
+    "thousands": "thousands",
+    "keep_ids": "keep_ids",
 }
 
 

@@ -1,6 +1,6 @@
 """A table's columns: choosing them by name or position, and aligning them to a model's.
 
-Two jobs, each done in one place for every source:
+Three jobs, each done in one place for every source:
 
 - **Choosing** (:func:`column_position`, :func:`feature_positions`): the columns a
   reader keeps, named by the user's ``columns``, ``label`` and ``id_column``. A
@@ -11,6 +11,11 @@ Two jobs, each done in one place for every source:
 - **Aligning** (:func:`align_columns` for a data frame, :func:`align_loaded` for
   what :func:`~vaekit.data.read.read_data` returns): the columns a model was trained
   on, taken by name from data that may hold them in another order or among others.
+- **Finding row ids** (:func:`find_row_ids`): columns that number or name the rows, which
+  are never features: row names as R writes them (a first column with no name, or named
+  ``rownames``, its values all distinct), a pandas index stored as a column, and any
+  column of whole numbers that are all distinct and consecutive (1..n, 1001..1000+n, in
+  any order) in at least :data:`ROW_ID_MIN_ROWS` rows.
 
 Messages name the Python parameter in backticks (```columns```); the command line
 shows its own flag there instead.
@@ -20,7 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Collection, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +34,16 @@ import pandas as pd
 from vaekit.data.loaded import DataFileError, LoadedData, feature_names_for, quoted
 from vaekit.data.validation import InputError
 
-__all__ = ["align_columns", "align_loaded", "column_position", "feature_positions", "refuse_duplicate_names"]
+__all__ = [
+    "ROW_ID_MIN_ROWS",
+    "RowIds",
+    "align_columns",
+    "align_loaded",
+    "column_position",
+    "feature_positions",
+    "find_row_ids",
+    "refuse_duplicate_names",
+]
 
 _SHOWN = 20  # column names listed in a message before "... (N in all)"
 
@@ -293,3 +308,107 @@ def align_loaded(loaded: LoadedData, names: Sequence[str] | None) -> LoadedData:
     positions = _aligned_positions(have, want, source=quoted(loaded.source), fix=fix, error=DataFileError)
     frame = None if loaded.frame is None else loaded.frame.iloc[:, positions].set_axis(want, axis=1)
     return dataclasses.replace(loaded, X=np.ascontiguousarray(loaded.X[:, positions]), feature_names=want, frame=frame)
+
+
+# ---------------------------------------------------------------- finding row ids
+
+ROW_ID_MIN_ROWS = 10
+"""The fewest rows in which a column of distinct consecutive whole numbers is taken for a row number
+(fewer may be such by chance); a column named or placed as row names needs none."""
+_ROW_NAMES = re.compile(r"|Unnamed: 0|rownames?|row\.names|row_names?|__index_level_\d+__", re.IGNORECASE)
+"""The names of a column of row names: none (R's ``write.csv``, pandas' ``to_csv``), R's and pandas'."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RowIds:
+    """The columns :func:`find_row_ids` found: ``id_column`` (None when the user named one, or none
+    was found) is the row id; every one of ``columns`` is left out of the default features."""
+
+    id_column: str | None = None
+    columns: tuple[str, ...] = ()
+    note: str | None = None
+
+
+def _named_by_user(column: str, chosen: Mapping[str, Sequence[str | int] | str | None]) -> bool:
+    """Whether the user's ``columns``, ``label`` or ``id_column`` may mean ``column`` (any position
+    in ``columns`` counts, as it counts the file's columns)."""
+    for value in chosen.values():
+        if value is None:
+            continue
+        values = value.split(",") if isinstance(value, str) else value
+        for item in values:
+            if not isinstance(item, str) or item.strip() == column:
+                return True
+    return False
+
+
+def _what_ids(series: pd.Series) -> str | None:
+    """What ``series`` holds when its values could number or name the rows, in words ("row numbers
+    (1, 2, ..., 150)", "distinct whole numbers (3, 7, ..., 120)", "names such as 'Mazda RX4'"), else None."""
+    if series.isna().any() or len(series) < 2:
+        return None
+    if pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        ordered = np.sort(series.to_numpy(dtype=np.int64))
+        if not np.all(np.diff(ordered) > 0):
+            return None
+        span = f"{ordered[0]}, {ordered[1]}, ..., {ordered[-1]}" if len(ordered) > 2 else f"{ordered[0]}, {ordered[1]}"
+        consecutive = bool(ordered[-1] - ordered[0] == len(ordered) - 1)
+        return f"row numbers ({span})" if consecutive else f"distinct whole numbers ({span})"
+    if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        if all(isinstance(v, str) and v.strip() for v in values) and len(set(values)) == len(values):
+            return f"{len(values)} distinct names such as {values[0]!r}"
+    return None
+
+
+def find_row_ids(
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    chosen: Mapping[str, Sequence[str | int] | str | None],
+    keep: bool = False,
+) -> RowIds:
+    """The columns of ``frame`` that number or name its rows (module docstring), with one note.
+
+    The first one found is the row id, unless the user named an ``id_column``; each is left out
+    of the default features. A column the user named (``columns``, ``label``, ``id_column``) is
+    never one, nor a frame's only column.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        With string column names, as read (whole numbers in an integer dtype).
+    source : str
+        The file, for the note.
+    chosen : mapping of str to (sequence of str or int, str, or None)
+        The user's ``columns``, ``label`` and ``id_column``, by parameter name.
+    keep : bool, default=False
+        The user's ``keep_ids``: find none.
+
+    Returns
+    -------
+    RowIds
+    """
+    if keep or frame.shape[1] < 2:
+        return RowIds()
+    found: list[tuple[str, str]] = []
+    for j, name in enumerate(map(str, frame.columns)):
+        if _named_by_user(name, chosen) or len(found) == frame.shape[1] - 1:
+            continue
+        what = _what_ids(frame.iloc[:, j])
+        as_names = (j == 0 or name.startswith("__index_level_")) and _ROW_NAMES.fullmatch(name) is not None
+        if what is not None and (as_names or (what.startswith("row numbers") and len(frame) >= ROW_ID_MIN_ROWS)):
+            found.append((name, what))
+    if not found:
+        return RowIds()
+    id_column = found[0][0] if chosen.get("id_column") is None else None
+    described = {
+        name: f"{'the first column (no name)' if name in ('', 'Unnamed: 0') else f'column {name!r}'} holds {what}"
+        for name, what in found
+    }
+    parts = [f"{described[id_column]}: it is the row id, not a feature"] if id_column is not None else []
+    others = [text for name, text in described.items() if name != id_column and chosen.get("columns") is None]
+    if others:  # a column the user's `columns` leaves out anyway is not worth a word
+        parts.append(f"{'; '.join(others)}: {'it is' if len(others) == 1 else 'they are'} left out of the features")
+    note = f"{quoted(source)}: {'; '.join(parts)} (`keep_ids` keeps such columns as features)" if parts else None
+    return RowIds(id_column, tuple(name for name, _ in found), note)

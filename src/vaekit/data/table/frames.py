@@ -5,8 +5,17 @@ and the Parquet reader (:mod:`vaekit.data.parquet`): it picks the feature, label
 id columns (by :mod:`vaekit.data.table.columns`) and checks that every feature value is a
 finite number. The first bad value -- text, missing or infinite -- is reported with
 the file, the column, the value and its place (a line of a text file, or the 0-based
-row of a Parquet file), and what to do about it. Before that, each reader asks
-:func:`drop_row_index` to leave out a row index that pandas stored as a column.
+row of a Parquet file), and what to do about it.
+
+On the way it reads the table as a person would (each with one
+:class:`~vaekit.data.loaded.DataNoteWarning`, so a run says each at most once):
+
+- the columns that number or name the rows are the row id, not features
+  (:func:`~vaekit.data.table.columns.find_row_ids`);
+- a column of numbers with a few stray tokens is numbers, the tokens gaps, named with
+  their places; thousands separators are read (:mod:`vaekit.data.table.cells`);
+- cells of text columns that look like missing markers (``NA``, ``None``) are values,
+  listed with the ``na_values`` that would make them gaps.
 """
 
 from __future__ import annotations
@@ -19,12 +28,58 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, checked, quoted
-from vaekit.data.table.columns import column_position, feature_positions
+from vaekit.data.table.cells import CellReading, listed, read_cells, stray_rule
+from vaekit.data.table.columns import column_position, feature_positions, find_row_ids
 
-__all__ = ["drop_row_index", "table_to_loaded"]
+__all__ = ["apply_na_values", "na_tokens", "table_to_loaded"]
 
 _FIX_TEXT = "choose numeric feature columns with `columns`, or mark this column as `label` or `id_column`"
 _FIX_MISSING = "fill it in or remove that row, or leave the column out with `columns`"
+
+
+def na_tokens(na_values: Sequence[str] | str | None) -> list[str]:
+    """The user's ``na_values`` as a list of tokens (a string is split at commas; blanks dropped).
+
+    >>> na_tokens("NA, None,"), na_tokens(["n/a"]), na_tokens(None)
+    (['NA', 'None'], ['n/a'], [])
+    """
+    if na_values is None:
+        return []
+    items = na_values.split(",") if isinstance(na_values, str) else [str(v) for v in na_values]
+    return list(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def apply_na_values(frame: pd.DataFrame, tokens: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the cells that hold one of ``tokens`` (compared stripped; a token that is a
+    number also matches that number in a column of numbers) made gaps.
+
+    Text readers give pandas ``na_values`` instead; this is for typed tables (Parquet).
+    """
+    if not tokens:
+        return frame
+    wanted = set(tokens)
+    numbers = {float(t) for t in tokens if _is_float(t)}
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+            hit = column.isin(numbers).to_numpy() if numbers else None
+        elif pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype):
+            hit = np.array([isinstance(v, str) and v.strip() in wanted for v in column.to_numpy(dtype=object)])
+        else:
+            hit = None
+        if hit is not None and hit.any():
+            out.isetitem(j, column.astype(object).where(~hit, np.nan) if not
+                         pd.api.types.is_numeric_dtype(column.dtype) else column.where(~hit))  # fmt: skip
+    return out
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _column_values(series: pd.Series) -> np.ndarray:
@@ -66,74 +121,6 @@ def _feature_problem(series: pd.Series) -> tuple[int, str, object, int] | None:
     return row, "non-numeric value", series.iloc[row], int((bad & ~missing).sum())
 
 
-def _is_row_index(series: pd.Series) -> bool:
-    """Whether ``series`` holds the integers 0, 1, ..., n-1 in order."""
-    if not pd.api.types.is_integer_dtype(series) or series.isna().any():
-        return False
-    return bool(np.array_equal(series.to_numpy(dtype=np.int64), np.arange(len(series))))
-
-
-def _named_by_user(column: str, chosen: Mapping[str, Sequence[str | int] | str | None]) -> bool:
-    """Whether the user's ``columns``, ``label`` or ``id_column`` may mean ``column``.
-
-    Any position (an int) in ``columns`` counts, as it counts the file's columns.
-    """
-    for value in chosen.values():
-        if value is None:
-            continue
-        values = value.split(",") if isinstance(value, str) else value
-        for item in values:
-            if not isinstance(item, str) or item.strip() == column:
-                return True
-    return False
-
-
-def drop_row_index(
-    frame: pd.DataFrame,
-    column: str,
-    what: str,
-    *,
-    source: str,
-    chosen: Mapping[str, Sequence[str | int] | str | None],
-) -> pd.DataFrame:
-    """Leave out ``column`` if it is a stored row index, with a :class:`DataNoteWarning`.
-
-    It is when it holds the integers 0, 1, ..., n-1 in order (as pandas'
-    ``DataFrame.to_csv`` writes its index by default), the user did not name it,
-    and other columns remain.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        With string column names.
-    column : str
-        The column that may be an index (``"Unnamed: 0"``, ``"__index_level_0__"``).
-    what : str
-        That column as the note names it, e.g. ``"the first column (no name)"``.
-    source : str
-        The file, for the note.
-    chosen : mapping of str to (sequence of str or int, str, or None)
-        The user's ``columns``, ``label`` and ``id_column``, by parameter name.
-
-    Returns
-    -------
-    DataFrame
-        ``frame`` without ``column``, or ``frame`` itself.
-    """
-    if column not in frame.columns or frame.shape[1] < 2 or _named_by_user(column, chosen):
-        return frame
-    if not _is_row_index(frame[column]):
-        return frame
-    n = len(frame)
-    warnings.warn(
-        f"{quoted(source)}: left out {what}, which holds 0, 1, ..., {n - 1}: a row index, as pandas writes "
-        f"by default; to use it, name '{column}' in `columns` or `id_column`",
-        DataNoteWarning,
-        stacklevel=2,
-    )
-    return frame.drop(columns=[column])
-
-
 def _hint(value: str, n_columns: int) -> str:
     """What a non-numeric value suggests about how the file was read, in parentheses, or ""."""
     if re.fullmatch(r"-?\d+,\d+", value):
@@ -144,28 +131,73 @@ def _hint(value: str, n_columns: int) -> str:
     return ""
 
 
-STRAY_SHARE = 0.05
-"""A column of numbers with at most this share of its filled rows as text (a typo, a token such
-as 'n/a?') is read as text, whole; a note names the line of the first such value."""
+def _read_cells(
+    frame: pd.DataFrame,
+    features: list[str],
+    *,
+    source: str,
+    locate: Callable[[int], str],
+    decimal: str,
+    thousands: str | None,
+) -> pd.DataFrame:
+    """``frame`` with each text feature column read by :func:`~vaekit.data.table.cells.read_cells`; the
+    notes on what that made of the cells (gaps in columns of numbers, missing markers kept as values).
+
+    Numbers with separators between thousands are read without a note, as pandas' ``thousands`` reads
+    them: the digits must be grouped by three (:func:`~vaekit.data.table.cells.detect_thousands`)."""
+    readings: dict[str, CellReading] = {}
+    out = frame
+    for name in features:
+        reading = read_cells(frame[name], decimal=decimal, thousands=thousands)
+        if reading.numeric or reading.kept:
+            readings[name] = reading
+        if reading.numeric:
+            out = out.copy() if out is frame else out
+            out[name] = reading.values
+    gaps = {name: r for name, r in readings.items() if r.gaps}
+    if gaps:
+        count = sum(len(rows) for r in gaps.values() for rows in r.gaps.values())
+        parts = []
+        for name, reading in list(gaps.items())[:5]:
+            tokens = sorted(reading.gaps.items(), key=lambda item: (-len(item[1]), item[0]))
+            cells = [f"{token!r} ({_places(rows, locate)})" for token, rows in tokens[:3]]
+            extra = f", and {len(tokens) - 3} other tokens" if len(tokens) > 3 else ""
+            parts.append(f"column '{name}': {', '.join(cells)}{extra}")
+        more = f"; and {len(gaps) - 5} more columns" if len(gaps) > 5 else ""
+        what = (
+            "a column of numbers is read as a gap"
+            if count == 1
+            else f"columns of numbers is read as gaps ({count} cells)"
+        )
+        warnings.warn(
+            f"{quoted(source)}: text in {what}: {'; '.join(parts)}{more} ({stray_rule()}; write numbers there, "
+            "or name the tokens that mark gaps with `na_values`)",
+            DataNoteWarning,
+            stacklevel=3,
+        )
+    kept = {name: r.kept for name, r in readings.items() if r.kept and not r.numeric}
+    if kept:
+        by_token: dict[str, list[str]] = {}
+        for name, markers in kept.items():
+            for token, count in markers.items():
+                by_token.setdefault(token, []).append(f"'{name}' ({count})")
+        parts = [f"{token!r} in {'column' if len(c) == 1 else 'columns'} {listed(c)}" for token, c in by_token.items()]
+        warnings.warn(
+            f"{quoted(source)}: cells that look like missing markers are read as values, as only empty cells are "
+            f"gaps: {'; '.join(parts[:5])}{' ...' if len(parts) > 5 else ''}; to read them as gaps, give "
+            f"`na_values` {','.join(by_token)}",
+            DataNoteWarning,
+            stacklevel=3,
+        )
+    return out
 
 
-def _stray_text(series: pd.Series, name: str, source: str, locate: Callable[[int], str]) -> str | None:
-    """A note naming the line of the first text value of a column that is otherwise numbers (None if none)."""
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return None
-    filled = ~series.isna().to_numpy()
-    numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
-    text = filled & ~numbers
-    if not text.any() or text.sum() > STRAY_SHARE * filled.sum():
-        return None
-    row = int(np.argmax(text))
-    others = pd.unique(series[text].astype(str))
-    shown = ", ".join(repr(v) for v in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-    return (
-        f"{quoted(source)}, {locate(row)}, column '{name}': {series.iloc[row]!r} in a column of numbers "
-        f"({int(text.sum())} of {int(filled.sum())} filled rows are text: {shown}), so the column is read as text; "
-        "fix those values, or leave them empty where a value is missing"
-    )
+def _places(rows: np.ndarray, locate: Callable[[int], str]) -> str:
+    """``line 57`` or ``45 cells: line 5, line 9, line 12, ...``."""
+    first = [locate(int(row)) for row in rows[:3]]
+    if len(rows) == 1:
+        return first[0]
+    return f"{len(rows)} cells: {', '.join(first)}{', ...' if len(rows) > 3 else ''}"
 
 
 def _features(
@@ -183,7 +215,7 @@ def _features(
         where = f"{quoted(source)}, {locate(row)}, column '{name}'"
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
-            message = f"{where}: missing value (empty field or NA){more}; {_FIX_MISSING}"
+            message = f"{where}: missing value (an empty field, or text read as a gap){more}; {_FIX_MISSING}"
         elif refused:  # a model reads no infinity, whatever the columns
             message = f"{where}: {what} {str(value)!r}{more}; write a finite number there, or leave the field empty"
         else:
@@ -218,6 +250,9 @@ def table_to_loaded(
     positional: bool = False,
     not_features: Sequence[str] = (),
     unusable: Mapping[str, str] | None = None,
+    decimal: str = ".",
+    thousands: str | None = None,
+    keep_ids: bool = False,
 ) -> LoadedData:
     """Split a data frame into checked features, labels and ids.
 
@@ -240,6 +275,13 @@ def table_to_loaded(
         Columns left out of the default features.
     unusable : mapping of str to str, or None
         Columns that no model reads, with what they hold (lists, records, ...): refused if chosen.
+    decimal : {".", ","}, default="."
+        The decimal mark of numbers written as text.
+    thousands : str or None, default=None
+        The separator between thousands of numbers written as text; None detects it per column.
+    keep_ids : bool, default=False
+        Keep columns that number or name the rows as features (else the first is the row id,
+        unless ``id_column`` names one, and none is a feature by default).
 
     Returns
     -------
@@ -255,12 +297,18 @@ def table_to_loaded(
 
     label_name = find(label, "label") if label is not None else None
     id_name = find(id_column, "id_column") if id_column is not None else None
+    row_ids = find_row_ids(
+        frame, source=source, chosen={"columns": columns, "label": label, "id_column": id_column}, keep=keep_ids
+    )
+    if row_ids.note is not None:
+        warnings.warn(row_ids.note, DataNoteWarning, stacklevel=2)
+    id_name = id_name if row_ids.id_column is None else row_ids.id_column
     if id_name is not None and id_name == label_name:
         raise DataFileError(
             f"{quoted(source)}: column '{id_name}' is given as both the `id_column` and the `label`; "
             "a column names the rows or labels them, not both: choose another for one of them"
         )
-    exclude = {label_name, id_name, *not_features}
+    exclude = {label_name, id_name, *not_features, *row_ids.columns}
     positions = feature_positions(names, columns, source=source, exclude=exclude, positional=positional)
     features = [names[j] for j in positions]
     if id_name is not None and id_name in features:
@@ -277,13 +325,12 @@ def table_to_loaded(
                 f"{quoted(source)}, column '{name}': holds {unusable[name]}, which no model reads, and it is {role}; "
                 f"{fix}, or store its parts as columns of numbers or text"
             )
+    frame = _read_cells(frame, features, source=source, locate=locate, decimal=decimal, thousands=thousands)
     X, mixed, problem = _features(frame, features, source=source, locate=locate)
-    notes = () if mixed is None else tuple(n for c in features if (n := _stray_text(frame[c], c, source, locate)))
     return LoadedData(
         X=checked(X, source) if mixed is None else X,
         frame=mixed,
         problem=problem,
-        notes=notes,
         labels=_column_values(frame[label_name]) if label_name is not None else None,
         ids=_column_values(frame[id_name]) if id_name is not None else None,
         feature_names=features,

@@ -23,17 +23,22 @@ what to do. The rules, in order:
      zero: years (2007-2009), grams (3750), flipper lengths in mm (172-231);
    - anything else is continuous.
 6. Text (object or string dtype):
+   - numbers, by rule 5, when nearly all its values are numbers (or numbers written
+     as text, ``"1,234"`` too), by the rule of :func:`~vaekit.data.table.cells.is_numbers`
+     (missing markers such as ``"NA"`` or ``"-"`` not counted); its other values are
+     then read as missing, each named in a :class:`TableValueWarning` when encoded.
+     A column of numbers written as text only (``"1.5"``) is numbers when it holds more
+     than :data:`~vaekit.data.table.cells.CODE_LEVELS` distinct ones, else codes: rule 6;
    - refused as an identifier when it has more than :data:`ID_MIN_ROWS` observed
      values and more distinct values than half of them (a name or code per row or
      per individual: fewer than 2 rows per level on average, which no categorical
      likelihood can learn);
    - otherwise binary with exactly 2 distinct values (sorted, so no/yes,
      false/true, female/male are 0/1), else categorical with the levels sorted
-     (numbers by value, the rest as strings). A column that mixes numbers (or
-     numbers written as text) with other text is categorical, with a
-     :class:`TableValueWarning` naming some of the values that are not numbers;
-     so is a column of numbers written as text (``"1.5"``), with a warning that
-     says how to model it as numbers.
+     (numbers by value, the rest as strings). A code that mixes digits and letters
+     (``"4"``, ``"f"``, ``"r"``) is categorical, without a note; a column of few numbers
+     written as text (``"1"``, ``"2.5"``) is too, with a warning that says how to model
+     it as numbers.
 7. A categorical column with more than ``max_categories`` levels is refused.
 
 A kind given by the user (``column_types``) replaces rules 2 (for text: a date
@@ -54,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.loaded import DataFileError, DataNoteWarning
+from vaekit.data.table.cells import CODE_LEVELS, is_missing_marker, is_numbers
 from vaekit.data.table.layout import COLUMN_KINDS
 
 __all__ = ["COUNT_MAX", "DATE_FRACTION", "ID_MIN_ROWS", "ColumnSpec", "TableValueWarning", "infer_column"]
@@ -277,7 +283,11 @@ def infer_column(
                 f"{col} was given as {declared} (`column_types`) but holds text such as {shown(others, 2)}; "
                 "give it as categorical, or fix or drop those values"
             )
-        if declared not in ("continuous", "count") and not all(is_number(v) for v in values):
+        numbers = declared is None and _nearly_numbers(observed)
+        if numbers:
+            observed = observed[observed.map(lambda v: as_number(v) is not None).to_numpy(dtype=bool)]
+            values = [v for v in values if as_number(v) is not None]
+        elif declared not in ("continuous", "count") and not all(is_number(v) for v in values):
             return _text_spec(observed, name, declared, values, others, max_categories, col, str(dtype))
         numeric = observed.astype(object).map(as_number).astype("float64")
         whole = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
@@ -285,6 +295,17 @@ def infer_column(
     numeric = observed.astype("float64")
     out_dtype = "float64" if pd.api.types.is_bool_dtype(dtype) else str(dtype)
     return _numeric_spec(numeric, name, declared, values, max_categories, col, out_dtype)
+
+
+def _nearly_numbers(observed: pd.Series) -> bool:
+    """Whether a text column's observed values are numbers with a few others (rule 6)."""
+    cells = observed.astype(object).to_numpy()
+    number = np.fromiter((as_number(v) is not None for v in cells), dtype=bool, count=len(cells))
+    marker = np.fromiter((isinstance(v, str) and is_missing_marker(v) for v in cells), bool, count=len(cells))
+    distinct = len({as_number(v) for v in cells[number]})
+    if number.all():  # numbers written as text only: numbers, unless few, as codes are
+        return distinct > CODE_LEVELS and not all(is_number(v) for v in cells)
+    return is_numbers(int(number.sum()), int((~number & ~marker).sum()), distinct)
 
 
 def _levels_spec(
@@ -332,11 +353,8 @@ def _text_spec(
                 f"{col} looks like an identifier ({len(values)} distinct values in {len(observed)} rows, e.g. "
                 f"{shown(values, 2)}): mark it with `id_column` or drop it (or give it as categorical (`column_types`))"
             )
-    if declared is None and len(others) < len(values):
-        if others:
-            what = f"mixes numbers and text (not numbers: {shown(others, 2)}); it is modelled as categorical"
-        else:
-            what = "holds numbers written as text; it is modelled as categorical (give it as continuous (`column_types`) to model it as numbers)"
+    if declared is None and not others:
+        what = "holds numbers written as text; it is modelled as categorical (give it as continuous (`column_types`) to model it as numbers)"
         warnings.warn(f"{col} {what}", TableValueWarning, stacklevel=4)
     return _levels_spec(name, declared, sorted_levels(values), dtype, max_categories, col)
 
