@@ -111,3 +111,27 @@ def test_a_run_shows_the_anomaly_figures_and_threshold(table_run: Path) -> None:
     assert "<th>anomalies</th><td>flagged: anomaly_score above " in page  # as vaekit score says it
     assert " of 200 rows, train and test (" in page and "contamination=auto" in page
     assert "-ELBO, an upper bound on -log p(x)" in page and "-log p(x) (nats)" not in page
+
+
+def test_figures_call_a_bound_a_bound(table_ae: AutoEncoder, image_vae: VAE, table_data: LoadedData) -> None:
+    """A VAE's anomaly score is -ELBO, an upper bound on -log p(x); an autoencoder's is -log p(x|z)."""
+    from vaekit import OutlierDetector
+    from vaekit.plots.anomaly import score_text
+
+    assert score_text(image_vae) == ("-ELBO", "-ELBO, an upper bound on -log p(x)")
+    assert score_text(table_ae)[0] == "-log p(x|z)"
+    assert (
+        score_text(OutlierDetector(n_samples=7))[0] == "-log p(x)"
+        and "K=7" in score_text(OutlierDetector(n_samples=7))[1]
+    )
+    vae = VAE(latent_dim=2, hidden=(8,), epochs=2, verbose=0, random_state=0)
+    vae.fit(pd.DataFrame(table_data.X, columns=table_data.feature_names))
+    histogram = make_figure("anomaly-scores", vae, table_data)
+    assert histogram.axes[0].get_xlabel() == "anomaly score = -ELBO, nats (higher = odder)"
+    assert "-ELBO, an upper bound on -log p(x)" in histogram.axes[0].get_title()
+    assert (
+        "(anomaly score -ELBO, an upper bound on -log p(x), nats;"
+        in make_figure("anomalies", vae, table_data).get_suptitle()
+    )
+    autoencoder = make_figure("anomaly-scores", table_ae, table_data)
+    assert autoencoder.axes[0].get_xlabel() == "anomaly score = -log p(x|z), nats (higher = odder)"

@@ -11,8 +11,8 @@ folder (the ``file`` column).
 Every table vaekit writes about a user's rows (a run's ``latents.csv``, ``vaekit encode``,
 ``score``, ``reconstruct``, ``decode``) keeps the file's order and starts with ``row``,
 then the id column: :func:`key_columns`. Figures, the report and printed lines name a
-row by its id, else by its number (:func:`row_name`: ``"row 12"``, ``"Name ford
-pinto"``, ``"cats/10.png"``). Errors about a text file name its lines instead (``line
+row by its number and id, an image by its file name (:func:`row_name`: ``"row 12"``,
+``"row 12 (Name ford pinto)"``, ``"cats/10.png"``). Errors about a text file name its lines instead (``line
 14``: 1-based, the header counted, as an editor shows them); in a CSV with a header and
 one record per line, a row's line is ``row + 2``.
 """
@@ -35,10 +35,10 @@ SPARE_ROW = "vaekit_row"
 """The row-number column's name when the output already has a column called ``row``."""
 
 CONVENTION = (
-    "Rows are named by their id where the data has one (the id column's value; an image's file name inside "
-    "its folder), else by their row number. Row numbers count from 0 at the first data row, the header not "
-    "counted: the index pandas.read_csv gives a row, so row 0 is line 2 of a CSV file with a header (line 1 "
-    "without one); images are numbered in the natural order of their paths (2.png before 10.png)."
+    "Rows are named by their row number, and by their id where the data has one (the id column's value; an "
+    "image's path inside its folder, which names it alone). Row numbers count from 0 at the first data row, "
+    "the header not counted: the index pandas.read_csv gives a row, so row 0 is line 2 of a CSV file with a "
+    "header (line 1 without one); images are numbered in the natural order of their paths (2.png before 10.png)."
 )
 """The convention in one paragraph, for the report page and the README."""
 
@@ -100,16 +100,16 @@ def key_columns(
 
 
 def row_name(number: object, id_name: str | None = None, id_value: object = None) -> str:
-    """How a figure or a printed line names one row: its id, else ``"row N"``.
+    """How a figure or a printed line names one row: ``"row N"``, with its id where it has one.
 
-    An image's file name stands alone (``"cats/10.png"``); a table's id comes with its
-    column (``"Name ford pinto"``).
+    An image's file name stands alone (``"cats/10.png"``); a table's id comes after the
+    row number, with its column (``"row 12 (Name ford pinto)"``: ids may repeat).
     """
     if id_name is None or id_name == ROW:
         return f"row {number}"
     if id_name == "file":
         return str(id_value)
-    return f"{id_name} {id_value}"
+    return f"row {number} ({id_name} {id_value})"
 
 
 def row_names(data: LoadedData, rows: Iterable[int]) -> list[str]:

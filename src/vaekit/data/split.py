@@ -313,32 +313,31 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
 def describe(split: Split) -> str:
     """What a run read, in one line for ``vaekit train`` to print first.
 
-    The rows or images, their size (and for images, grey or RGB), where the labels
-    and the ids came from, and how the test part was held out. For example
-    ``"read 12 images, 28x28 grey, from 'photos' (labels: the sub-folder names, 3
-    values: cats, dogs, owls); ..."``.
+    The rows or images, their size (and for images, grey or RGB, and their order),
+    where the labels and the ids came from, and how the test part was held out. For
+    example ``"read 36 images from 'photos': 16x16 pixels (height x width), grey, in
+    natural order of their paths (2.png before 10.png); labels: the sub-folder names, 3
+    values: cats, dogs, owls; 32 train, 4 test (10% of the rows, drawn with seed 0)"``.
     """
     data, n = split.train, split.n_train + split.n_test
     source = f"'{data.source}'"
     if data.kind == "images":
         shape = data.X.shape[1:]
         mode = "grey" if len(shape) == 2 else "RGB" if shape[0] == 3 else f"{shape[0]} channels"
-        what = f"{n:,} images, {shape[-2]}x{shape[-1]} pixels (height x width), {mode}, from {source}"
+        parts = [f"read {n:,} images from {source}: {shape[-2]}x{shape[-1]} pixels (height x width), {mode}"]
         if data.id_name == "file":
-            what += " (in natural order of their paths: 2.png before 10.png)"
+            parts[0] += ", in natural order of their paths (2.png before 10.png)"
     else:
-        what = f"{n:,} rows x {data.X.shape[1]} feature columns from {source}"
-    notes = []
+        width = data.X.shape[1]
+        parts = [f"read {n:,} rows x {width} feature column{'s' if width != 1 else ''} from {source}"]
     if data.labels is not None:
         values = np.unique(np.asarray(data.labels).astype(str))
         shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
         where = "the sub-folder names" if data.label_name == "folder" else f"column '{data.label_name}'"
-        notes.append(f"labels: {where}, {len(values)} values: {shown}")
+        parts.append(f"labels: {where}, {len(values)} values: {shown}")
     if data.ids is not None and data.id_name not in (ROW, "file"):
-        notes.append(f"ids: column '{data.id_name}'")
+        parts.append(f"ids: column '{data.id_name}'")
     if split.fit_source is not None:
-        notes.append("streamed from disk")
-    text = f"read {what}" + (f" ({'; '.join(notes)})" if notes else "")
-    if split.test is None:
-        return text + f"; all {n:,} train ({split.how})"
-    return text + f"; {split.n_train:,} train, {split.n_test:,} test ({split.how})"
+        parts.append("streamed from disk")
+    held = f"all {n:,} train" if split.test is None else f"{split.n_train:,} train, {split.n_test:,} test"
+    return "; ".join([*parts, f"{held} ({split.how})"])

@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 
 from vaekit._atomic import atomic_file
 from vaekit.data.loaded import DataFileError, quoted
+from vaekit.data.rows import ROW, SPARE_ROW
 
 __all__ = ["SUPPORTED_OUTPUTS", "refuse_output_onto_input", "write_array", "write_images", "write_table"]
 
@@ -103,8 +105,8 @@ def write_array(
     columns first (the row numbers and ids of :func:`vaekit.data.rows.key_columns`),
     then the id column (when ``ids`` is given), then the array's columns, then
     ``extra_columns``; image stacks are flattened to columns ``p0``, ``p1``, ....
-    ``.npz`` holds the array as ``"X"``, each key column under its name, the ids as
-    ``"ids"`` and each extra column under its name. ``.npy`` holds the array only:
+    ``.npz`` holds the array as ``"X"``, the row numbers as ``"row"``, the ids (an id
+    key column, or ``ids``) as ``"ids"`` and each extra column under its name. ``.npy`` holds the array only:
     ``keys`` and ``ids`` are dropped there (rows keep the input's order; the caller
     says so), while ``extra_columns`` raise an error rather than be lost. The file is
     written beside ``path`` and renamed into place, so no reader sees half a file;
@@ -182,9 +184,13 @@ def write_array(
         frame = _table(array if array.ndim > 1 else array[:, None], column_names, named, extra)
         writer: Callable[[Path], None] = partial(write_table, frame=frame, fmt=fmt, compress=compress)
     elif fmt == "npz":
-        _refuse_twice([*key_values, *extra])
-        arrays = {"X": array, **key_values, **({"ids": ids} if ids is not None else {}), **extra}
-        writer = partial(_save_npz, arrays=arrays)
+        named = {(name if name in (ROW, SPARE_ROW) else "ids"): values for name, values in key_values.items()}
+        if ids is not None:
+            named["ids"] = ids
+        if len(named) < len(key_values) + (ids is not None):
+            raise ValueError(f"a .npz file holds one array of ids; got {', '.join([*key_values, id_name][:3])}")
+        _refuse_twice([*named, *extra])
+        writer = partial(_save_npz, arrays={"X": array, **named, **extra})
     else:
         writer = partial(_save_npy, array=array)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -227,8 +233,11 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stubs match **arrays against allow_pickle: bool
+    """``np.savez`` without its keyword arguments, so that an array may be called ``file``."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, values in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(values), allow_pickle=False)
 
 
 def write_table(path: Path, frame: pd.DataFrame, *, fmt: str, compress: bool = False, sep: str | None = None) -> None:

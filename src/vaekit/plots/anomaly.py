@@ -375,7 +375,7 @@ def _row_names(data: LoadedData, rows: np.ndarray) -> list[str]:
     from vaekit.data.rows import row_names
 
     names = row_names(data, rows)
-    if data.labels is not None:
+    if data.labels is not None and not (data.id_name == "file" and data.label_name == "folder"):  # cats/1.png: said
         names = [f"{name}, {data.label_name or 'label'} {data.labels[i]}" for name, i in zip(names, rows)]
     return names
 
