@@ -335,7 +335,7 @@ def plot_table_anomalies(
     top = min(top, n_features)
     n_cols = 2 if k > 1 else 1
     n_rows = -(-k // n_cols)
-    fig = Figure(figsize=(10.0, 0.8 + n_rows * (0.3 * top + 0.8)), dpi=100, layout="constrained")
+    fig = Figure(figsize=(10.0, 0.8 + n_rows * (0.3 * top + 1.0)), dpi=100, layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     low = min(0.0, float(np.nanmin(nll)), float(base.min()))
     high = max(float(np.nanmax(nll)), float(base.max()))
@@ -355,7 +355,8 @@ def plot_table_anomalies(
         ax.axvline(0.0, color="grey", linewidth=0.6)
         ax.tick_params(axis="x", labelsize=7)
         ax.set_title(
-            f"{names[index]}: score {scores[index]:.4g} nats{_flag_mark(scores[index], threshold)}", fontsize=9
+            f"{_short(names[index], 60)}\nscore {scores[index]:.4g} nats{_flag_mark(scores[index], threshold)}",
+            fontsize=9,
         )
         if index >= k - n_cols:
             ax.set_xlabel("-log p(x_j | z), nats", fontsize=8)

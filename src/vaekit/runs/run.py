@@ -169,7 +169,7 @@ def _anomaly_fact(estimator: Any, everything: RunRows, split: Split) -> dict[str
     threshold, flagged, n = anomaly_counts(estimator, everything.data)  # the scores the figures draw
     rows = "rows" if split.test is None else "rows, train and test"
     if split.fit_source is not None:
-        rows += " (a random sample of each part: the data was streamed)"
+        rows += ", a random sample of each (the data was streamed)"
     scores = anomaly_scores(estimator, everything.data)
     top = [i for i in np.argsort(-scores, kind="stable") if not np.isnan(scores[i])][:5]
     oddest = ", ".join(
