@@ -133,7 +133,32 @@ def test_every_command_that_reads_data_takes_the_same_data_options() -> None:
     readers = [name for name, opts in flags.items() if "--columns" in opts]
     assert {"encode", "reconstruct", "score", "evaluate", "plot", "explore"} <= set(readers)
     data_flags = {"--columns", "--label", "--id", "--key", "--image-size", "--split", "--data-dir", "--header"}
-    data_flags |= {"--image-mode", "--sep", "--decimal"}
-    assert len(DATA_OPTIONS) == 11
+    data_flags |= {"--image-mode", "--sep", "--decimal", "--na-values", "--thousands", "--keep-ids"}
+    assert len(DATA_OPTIONS) == 14
     for name in readers:
         assert data_flags <= flags[name], name
+
+
+def test_na_values_and_keep_ids_are_saved_and_read_again(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 60
+    frame = pd.DataFrame({"n": np.arange(1, n + 1), "a": rng.normal(size=n).round(2), "k": rng.choice(["u", "v"], n)})
+    frame["a"] = frame["a"].astype(object)
+    frame.loc[[3, 8], "a"] = "-99"
+    frame.loc[[5], "k"] = "NA"
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    run = tmp_path / "run"
+    result = cli("train", path, "--na-values", "NA,-99", "--keep-ids", "--out", run, *TINY)
+    assert "note:" not in result.stderr  # nothing guessed: the gaps are named, the ids kept
+    saved = json.loads((run / "model" / "config.json").read_text())["fitted"]
+    assert saved["read_options_"]["na_values"] == ["NA", "-99"] and saved["read_options_"]["keep_ids"] is True
+    assert saved["feature_names_in_"] == ["n", "a", "k"]
+    out = tmp_path / "filled.csv"
+    result = cli("impute", run, path, "-o", out)  # no flags: as the model read its training data
+    assert "filled 3 missing entries" in result.stdout and "note:" not in result.stderr
+    got = pd.read_csv(out, keep_default_na=False, dtype=str)
+    assert got.loc[5, "k"] in ("u", "v") and got.loc[3, "a"] != "-99" and got.loc[0, "a"] == f"{frame.loc[0, 'a']}"
+    model = load(run)
+    assert model.read_data(path).feature_names == ["n", "a", "k"]
+    assert np.isnan(model.read_data(path).X[3, 1])

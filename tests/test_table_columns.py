@@ -1,4 +1,5 @@
-"""Tests of vaekit.data.table.columns: choosing a table's columns and aligning them to a model's.
+"""Tests of vaekit.data.table.columns: choosing a table's columns, aligning them to a model's, and
+finding the columns that number or name the rows.
 
 The same chooser serves every reader (text tables, Parquet, arrays): these tests
 call it directly, then through read_data on a table and on an array, which must
@@ -15,7 +16,14 @@ import pytest
 
 from vaekit.data.loaded import DataFileError, LoadedData
 from vaekit.data.read import read_data
-from vaekit.data.table.columns import align_columns, align_loaded, column_position, feature_positions
+from vaekit.data.table.columns import (
+    ROW_ID_MIN_ROWS,
+    align_columns,
+    align_loaded,
+    column_position,
+    feature_positions,
+    find_row_ids,
+)
 from vaekit.data.validation import InputError
 
 NAMES = ["id", "alpha", "beta", "gamma"]
@@ -188,3 +196,63 @@ def test_align_loaded_missing_column_names_the_file() -> None:
     message = str(info.value)
     assert message.startswith("'data.csv' lacks d (the model was trained on the columns a, b, c, d)")
     assert message.endswith("give a file with those columns, or choose them with `columns`")
+
+
+# ---------------------------------------------------------------- finding row ids
+
+
+def _table(first: str, values: list, n: int = 12) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({first: values, "x": rng.normal(size=n), "k": rng.integers(0, 3, n)})
+
+
+@pytest.mark.parametrize(
+    ("first", "values", "what"),
+    [
+        ("Unnamed: 0", list(range(1, 13)), "row numbers (1, 2, ..., 12)"),  # R's write.csv
+        ("rownames", list(range(1, 13)), "row numbers (1, 2, ..., 12)"),  # Rdatasets
+        ("Unnamed: 0", [3, 7, 9, 12, 20, 21, 30, 31, 40, 41, 50, 77], "distinct whole numbers (3, 7, ..., 77)"),
+        ("rownames", [f"car {i}" for i in range(12)], "12 distinct names such as 'car 0'"),  # R's mtcars
+        ("id", list(range(1001, 1013)), "row numbers (1001, 1002, ..., 1012)"),  # any name, consecutive
+        ("order", [5, 3, 4, 1, 2, 6, 8, 7, 12, 11, 10, 9], "row numbers (1, 2, ..., 12)"),  # in any order
+    ],
+)
+def test_row_ids_are_found_with_a_note(first: str, values: list, what: str) -> None:
+    found = find_row_ids(_table(first, values), source="t.csv", chosen={})
+    assert found.id_column == first and found.columns == (first,)
+    assert found.note is not None and what in found.note and "it is the row id, not a feature" in found.note
+    assert "`keep_ids`" in found.note
+
+
+@pytest.mark.parametrize(
+    ("first", "values", "n"),
+    [
+        ("id", list(range(1, ROW_ID_MIN_ROWS)), ROW_ID_MIN_ROWS - 1),  # too few rows to tell by the values
+        ("id", [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13], 12),  # distinct, not consecutive, and named
+        ("Unnamed: 0", [1, 2, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12], 12),  # not distinct
+        ("Unnamed: 0", [float(i) for i in range(12)], 12),  # not whole numbers
+        ("age", [30] * 12, 12),
+    ],
+)
+def test_other_columns_are_not_row_ids(first: str, values: list, n: int) -> None:
+    assert find_row_ids(_table(first, values, n), source="t.csv", chosen={}).columns == ()
+
+
+def test_row_ids_give_way_to_the_user() -> None:
+    frame = _table("rownames", list(range(1, 13)))
+    assert find_row_ids(frame, source="t.csv", chosen={}, keep=True).columns == ()
+    assert find_row_ids(frame, source="t.csv", chosen={"columns": ["rownames", "x"]}).columns == ()
+    assert find_row_ids(frame, source="t.csv", chosen={"label": "rownames"}).columns == ()
+    by_id = find_row_ids(frame, source="t.csv", chosen={"id_column": "k"})
+    assert by_id.id_column is None and by_id.columns == ("rownames",) and "left out of the features" in by_id.note
+    chosen = find_row_ids(frame, source="t.csv", chosen={"id_column": "k", "columns": ["x"]})
+    assert chosen.columns == ("rownames",) and chosen.note is None  # not a feature anyway: nothing to say
+    assert find_row_ids(frame[["rownames"]], source="t.csv", chosen={}).columns == ()  # the only column
+
+
+def test_read_data_reads_r_row_names_as_the_row_id(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text('"","a","b"\n"1",1.5,"x"\n"2",2.5,"y"\n"3",0.5,"x"\n')  # R's write.csv
+    with pytest.warns(UserWarning, match=r"first column \(no name\) holds row numbers \(1, 2, \.\.\., 3\)"):
+        data = read_data(path)
+    assert data.feature_names == ["a", "b"] and data.ids.tolist() == [1, 2, 3] and data.id_name is None

@@ -194,6 +194,8 @@ def read_text_table(
         cannot be used; the message names the line.
     """
     sep, decimal = check_dialect(sep, decimal, source=source)
+    if decimal is None and thousands == ".":  # 1.234,5: a point between thousands, so a decimal comma
+        decimal = ","
     try:
         sep, decimal, header, sampled = resolve_dialect(path, sep, decimal, header)
         if header and sampled:

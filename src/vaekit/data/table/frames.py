@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, checked, quoted
-from vaekit.data.table.cells import CellReading, listed, read_cells, stray_rule
+from vaekit.data.table.cells import CellReading, is_missing_marker, listed, read_cells, stray_rule
 from vaekit.data.table.columns import column_position, feature_positions, find_row_ids
 
 __all__ = ["apply_na_values", "na_tokens", "table_to_loaded"]
@@ -201,21 +201,26 @@ def _places(rows: np.ndarray, locate: Callable[[int], str]) -> str:
 
 
 def _features(
-    frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str]
+    frame: pd.DataFrame, names: list[str], *, source: str, locate: Callable[[int], str], as_read: pd.DataFrame
 ) -> tuple[np.ndarray, pd.DataFrame | None, str | None]:
     """The feature columns as float32 ``(n_rows, n_features)``, after checking every value; and,
     for a mixed table (text, categories, yes/no columns or missing values), the columns as
     they are, which a model reads column by column (the array then holds NaN where a value
     is not a number), with the message that names the first such value for a model of
-    numbers only. An infinite value is refused."""
+    numbers only (a token read as a gap by its text, from ``as_read``). An infinite value is refused."""
     problems = {name: p for name in names if (p := _feature_problem(frame[name])) is not None}
+    for name, (row, what, _, count) in list(problems.items()):
+        token = as_read[name].iloc[row]
+        if what == "missing value" and isinstance(token, str) and token.strip():
+            problems[name] = (row, what if is_missing_marker(token) else "non-numeric value", token, count)
     if problems:
         refused = {name: p for name, p in problems.items() if p[1] in ("infinite value", _TOO_LARGE)}
         name, (row, what, value, count) = min((refused or problems).items(), key=lambda item: item[1][0])
         where = f"{quoted(source)}, {locate(row)}, column '{name}'"
         more = f" (one of {count} in this column)" if count > 1 else ""
         if what == "missing value":
-            message = f"{where}: missing value (an empty field, or text read as a gap){more}; {_FIX_MISSING}"
+            field = "an empty field" if value is None else f"{str(value).strip()!r}, read as a gap"
+            message = f"{where}: missing value ({field}){more}; {_FIX_MISSING}"
         elif refused:  # a model reads no infinity, whatever the columns
             message = f"{where}: {what} {str(value)!r}{more}; write a finite number there, or leave the field empty"
         else:
@@ -325,8 +330,8 @@ def table_to_loaded(
                 f"{quoted(source)}, column '{name}': holds {unusable[name]}, which no model reads, and it is {role}; "
                 f"{fix}, or store its parts as columns of numbers or text"
             )
-    frame = _read_cells(frame, features, source=source, locate=locate, decimal=decimal, thousands=thousands)
-    X, mixed, problem = _features(frame, features, source=source, locate=locate)
+    read = _read_cells(frame, features, source=source, locate=locate, decimal=decimal, thousands=thousands)
+    X, mixed, problem = _features(read, features, source=source, locate=locate, as_read=frame)
     return LoadedData(
         X=checked(X, source) if mixed is None else X,
         frame=mixed,
