@@ -9,6 +9,7 @@ flag the same rows with the same scores.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from PIL import Image
 from typer.testing import Result
 
 from vaekit.data.loaded import LoadedData
-from vaekit.data.rows import ROW, key_columns, row_name, row_names, row_numbers, user_ids, with_row_ids
+from vaekit.data.rows import NUMBERED, key_columns, row_name, row_names, row_numbers, user_ids, with_row_ids
 from vaekit.data.split import DATA_DEFAULTS, describe, load_split
 from vaekit.data.write import write_array
 
@@ -42,7 +43,7 @@ def test_rows_without_ids_are_named_by_their_number_from_zero() -> None:
     assert row_numbers(data).tolist() == [0, 1, 2, 3, 4]
     assert row_names(data, [3, 0]) == ["row 3", "row 0"]
     named = with_row_ids(data)
-    assert named.id_name == ROW and named.ids is not None and named.ids.tolist() == [0, 1, 2, 3, 4]
+    assert named.id_name == NUMBERED and named.ids is not None and named.ids.tolist() == [0, 1, 2, 3, 4]
     assert user_ids(named) == (None, None)  # row numbers are no id
     assert list(key_columns(data)) == ["row"]
 
@@ -56,13 +57,17 @@ def test_rows_with_ids_keep_their_number_and_their_id() -> None:
     assert row_name(7, "file", "cats/10.png") == "cats/10.png"  # an image's path names it alone
     # an output that has its own column called row keeps it: the numbers move aside
     assert list(key_columns(data, taken=["row", "z0"])) == ["vaekit_row", "name"]
+    theirs = dataclasses.replace(data, id_name="row")  # the user's id column is called row
+    assert user_ids(theirs)[1] == "row" and row_numbers(theirs).tolist() == [0, 1, 2, 3, 4]
+    columns = key_columns(theirs)
+    assert list(columns) == ["vaekit_row", "row"] and columns["row"][1] == "id1"
 
 
 def test_a_test_row_keeps_its_number_in_the_file() -> None:
     """The parts of a run name their rows by the file's numbers, and merge back into the file's order."""
     config = {**DATA_DEFAULTS, "source": "latent-factors", "test_fraction": 0.25}
     split = load_split(config, seed=3)
-    assert split.test is not None and split.test.id_name == ROW
+    assert split.test is not None and split.test.id_name == NUMBERED
     everything = split.everything()
     n = split.n_train + split.n_test
     assert everything.rows.tolist() == list(range(n))

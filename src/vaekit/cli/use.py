@@ -139,17 +139,17 @@ def _latent_keys(latents: str, names: list[str], id_column: str | None) -> tuple
     ``file``, a table's id column; ``ids`` in an ``.npz`` file.
     """
     from vaekit.data.read import column_names
-    from vaekit.data.rows import ROW, SPARE_ROW
+    from vaekit.data.rows import numbers_column
 
     try:
         columns = column_names(latents) or []
     except ValueError:
         columns = []  # the reader names what is wrong with the file below
-    row_name = next((name for name in (ROW, SPARE_ROW) if name in columns), None)
+    row_name = numbers_column(columns)
     if id_column is not None:
         return id_column, None if row_name == id_column else row_name
     leading = columns[: columns.index(names[0])] if names[0] in columns else ["ids"] if "ids" in columns else []
-    id_name = next((name for name in leading if name not in (ROW, SPARE_ROW)), None)
+    id_name = next((name for name in leading if name != row_name), None)
     return id_name, row_name
 
 
@@ -208,7 +208,7 @@ def _write_samples(
 ) -> None:
     """Decoded or reconstructed rows to ``output``: a table (``keys``, the row-name columns, first), a
     PNG grid, or a folder of PNG files named by the rows' ids, else by their row numbers."""
-    from vaekit.data.rows import ROW, SPARE_ROW
+    from vaekit.data.rows import numbers_column
     from vaekit.data.write import write_array, write_images
 
     keys = keys or {}
@@ -218,9 +218,9 @@ def _write_samples(
                 f"{output}: a folder gets one PNG per row, which needs images, and this model gives table rows; "
                 "write .csv, .parquet or .npy instead"
             )
-        ids = [values for name, values in keys.items() if name not in (ROW, SPARE_ROW)]
-        numbers = [values for name, values in keys.items() if name in (ROW, SPARE_ROW)]
-        names = ids[0] if ids else [f"{int(r):06d}" for r in numbers[0]] if numbers else None
+        numbers = numbers_column(keys)
+        ids = [values for name, values in keys.items() if name != numbers]
+        names = ids[0] if ids else [f"{int(r):06d}" for r in keys[numbers]] if numbers else None
         write_images(output, X, names=names, overwrite=force)
         return
     output = Path(output)

@@ -27,12 +27,27 @@ import numpy as np
 if TYPE_CHECKING:
     from vaekit.data.loaded import LoadedData
 
-__all__ = ["CONVENTION", "ROW", "key_columns", "row_name", "row_names", "row_numbers", "user_ids", "with_row_ids"]
+__all__ = [
+    "CONVENTION",
+    "NUMBERED",
+    "ROW",
+    "SPARE_ROW",
+    "key_columns",
+    "numbers_column",
+    "row_name",
+    "row_names",
+    "row_numbers",
+    "user_ids",
+    "with_row_ids",
+]
 
 ROW = "row"
-"""The name of the row-number column, and ``id_name`` of data whose ids are its row numbers."""
+"""The name of the row-number column in every output."""
 SPARE_ROW = "vaekit_row"
-"""The row-number column's name when the output already has a column called ``row``."""
+"""The row-number column's name when the output already has a column called ``row`` (an id column, say)."""
+NUMBERED = "(row number)"
+"""``id_name`` of data whose ids are its rows' numbers in the file, not a column of the user's (which may be
+called ``row``)."""
 
 CONVENTION = (
     "Rows are named by their row number, and by their id where the data has one (the id column's value; an "
@@ -45,8 +60,8 @@ CONVENTION = (
 
 def user_ids(data: LoadedData) -> tuple[np.ndarray | None, str | None]:
     """The rows' ids and their name: an id column's values or image file names; ``(None, None)``
-    when the data has none, or when its ids are only its row numbers (``id_name == "row"``)."""
-    if data.ids is None or data.id_name == ROW:
+    when the data has none, or when its ids are only its row numbers (``id_name`` :data:`NUMBERED`)."""
+    if data.ids is None or data.id_name == NUMBERED:
         return None, None
     return data.ids, data.id_name or "id"
 
@@ -54,13 +69,13 @@ def user_ids(data: LoadedData) -> tuple[np.ndarray | None, str | None]:
 def row_numbers(data: LoadedData) -> np.ndarray:
     """Each row's number in its file, shape (n_rows,): the ids of data named by row number
     (a part of a run, rows sampled from a streamed file), else 0, 1, ..., n_rows - 1."""
-    if data.id_name == ROW and data.ids is not None:
+    if data.id_name == NUMBERED and data.ids is not None:
         return np.asarray(data.ids)
     return np.arange(len(data.X))
 
 
 def with_row_ids(data: LoadedData) -> LoadedData:
-    """``data`` itself when it has ids, else a copy whose ids are its row numbers (``id_name`` "row").
+    """``data`` itself when it has ids, else a copy whose ids are its row numbers (``id_name`` :data:`NUMBERED`).
 
     A run names the rows of its training and test parts so, before it splits them: a
     test row keeps the number it has in the file.
@@ -69,7 +84,7 @@ def with_row_ids(data: LoadedData) -> LoadedData:
 
     if data.ids is not None:
         return data
-    return dataclasses.replace(data, ids=np.arange(len(data.X)), id_name=ROW)
+    return dataclasses.replace(data, ids=np.arange(len(data.X)), id_name=NUMBERED)
 
 
 def key_columns(
@@ -99,13 +114,20 @@ def key_columns(
     return columns
 
 
+def numbers_column(names: Iterable[str]) -> str | None:
+    """Which of an output's columns holds the row numbers: ``vaekit_row`` where there is one (then a
+    ``row`` column is the user's own), else ``row``; None when neither is there."""
+    names = list(names)
+    return SPARE_ROW if SPARE_ROW in names else ROW if ROW in names else None
+
+
 def row_name(number: object, id_name: str | None = None, id_value: object = None) -> str:
     """How a figure or a printed line names one row: ``"row N"``, with its id where it has one.
 
     An image's file name stands alone (``"cats/10.png"``); a table's id comes after the
     row number, with its column (``"row 12 (Name ford pinto)"``: ids may repeat).
     """
-    if id_name is None or id_name == ROW:
+    if id_name is None or id_name == NUMBERED:
         return f"row {number}"
     if id_name == "file":
         return str(id_value)

@@ -17,7 +17,7 @@ import numpy as np
 from vaekit.data import builtin as datasets
 from vaekit.data.loaded import DataNoteWarning, LoadedData
 from vaekit.data.read import parse_image_size, read_data
-from vaekit.data.rows import ROW, row_numbers, with_row_ids
+from vaekit.data.rows import NUMBERED, row_numbers, with_row_ids
 
 DATA_DEFAULTS: dict[str, Any] = {
     "source": None,
@@ -57,7 +57,7 @@ class Split:
     """The rows a run trains on and the rows it is measured on.
 
     Each part names its rows as the file does (:mod:`vaekit.data.rows`): by the
-    data's ids, else by their row numbers in the file (ids with ``id_name`` "row"),
+    data's ids, else by their row numbers in the file (``id_name`` :data:`~vaekit.data.rows.NUMBERED`),
     so a test row keeps its number. A streamed run (:func:`load_stream_split`) trains
     on ``fit_source``, its training rows on disk; ``train`` and ``test`` are then
     random samples of the two parts, in memory, for the metrics, figures and explorer.
@@ -84,7 +84,7 @@ class Split:
         if self.n_test < 0:
             self.n_test = 0 if self.test is None else len(self.test.X)
         parts = [self.train] + ([self.test] if self.test is not None else [])
-        if self.train_rows is None and self.numbered == "file" and any(p.id_name != ROW for p in parts[1:]):
+        if self.train_rows is None and self.numbered == "file" and any(p.id_name != NUMBERED for p in parts[1:]):
             self.numbered = "part"  # rows named by ids alone: where each lies in the file is not known
         if self.train_rows is None:
             self.train_rows = row_numbers(self.train)
@@ -104,7 +104,7 @@ class RunRows:
     Attributes
     ----------
     data : LoadedData
-        The rows; named by the data's ids, else by their row numbers (``id_name`` "row").
+        The rows; named by the data's ids, else by their row numbers (``id_name`` ``NUMBERED``).
     rows : ndarray of shape (n,)
         Each row's number in its file.
     part : ndarray of str, shape (n,)
@@ -137,7 +137,7 @@ def all_rows(split: Split) -> RunRows:
         frame = pd.concat([train.frame, test.frame], ignore_index=True).iloc[order].reset_index(drop=True)
     ids, id_name = merged(train.ids, test.ids), train.id_name
     if train.id_name != test.id_name:  # a built-in set's two files: named by their numbers in each
-        ids, id_name = rows[order], ROW
+        ids, id_name = rows[order], NUMBERED
     X = np.concatenate([train.X, test.X])[order]
     data = dataclasses.replace(
         train, X=np.ascontiguousarray(X), labels=merged(train.labels, test.labels), ids=ids, id_name=id_name,
@@ -288,7 +288,7 @@ def load_stream_split(data_config: dict[str, Any], seed: int, sample_rows: int =
         return LoadedData(
             X=check_finite(source, read_rows(source, rows), rows), labels=None if labels is None else labels[rows],
             ids=rows if names is None else names[rows], feature_names=source.feature_names,
-            label_name=None if labels is None else "folder", id_name=ROW if names is None else "file",
+            label_name=None if labels is None else "folder", id_name=NUMBERED if names is None else "file",
             source=str(data_config["source"]), kind=kind,
         )  # fmt: skip
 
@@ -335,7 +335,7 @@ def describe(split: Split) -> str:
         shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
         where = "the sub-folder names" if data.label_name == "folder" else f"column '{data.label_name}'"
         parts.append(f"labels: {where}, {len(values)} values: {shown}")
-    if data.ids is not None and data.id_name not in (ROW, "file"):
+    if data.ids is not None and data.id_name not in (NUMBERED, "file"):
         parts.append(f"ids: column '{data.id_name}'")
     if split.fit_source is not None:
         parts.append("streamed from disk")

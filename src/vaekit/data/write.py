@@ -24,7 +24,7 @@ import pandas as pd
 
 from vaekit._atomic import atomic_file
 from vaekit.data.loaded import DataFileError, quoted
-from vaekit.data.rows import ROW, SPARE_ROW
+from vaekit.data.rows import ROW, numbers_column
 
 __all__ = ["SUPPORTED_OUTPUTS", "refuse_output_onto_input", "write_array", "write_images", "write_table"]
 
@@ -184,7 +184,8 @@ def write_array(
         frame = _table(array if array.ndim > 1 else array[:, None], column_names, named, extra)
         writer: Callable[[Path], None] = partial(write_table, frame=frame, fmt=fmt, compress=compress)
     elif fmt == "npz":
-        named = {(name if name in (ROW, SPARE_ROW) else "ids"): values for name, values in key_values.items()}
+        numbers = numbers_column(key_values)
+        named = {(ROW if name == numbers else "ids"): values for name, values in key_values.items()}
         if ids is not None:
             named["ids"] = ids
         if len(named) < len(key_values) + (ids is not None):
