@@ -63,9 +63,9 @@ class LoadedData:
         For a mixed table: the one-line error, naming the file, the line, the column
         and the value, that :meth:`numeric` raises for a model of numbers only.
     notes : tuple of str
-        What a model trained on these rows should say about how they were read (a
-        column of numbers read as text for a few values, naming their line); a model
-        already trained says it in its own words.
+        What a model trained on these rows should say about how they were read, beyond
+        the notes (:class:`DataNoteWarning`) a reader gives at each reading; the readers
+        of this package give every note at once and leave this empty.
     """
 
     X: np.ndarray

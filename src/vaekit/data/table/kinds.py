@@ -299,13 +299,15 @@ def infer_column(
 
 def _nearly_numbers(observed: pd.Series) -> bool:
     """Whether a text column's observed values are numbers with a few others (rule 6)."""
-    cells = observed.astype(object).to_numpy()
-    number = np.fromiter((as_number(v) is not None for v in cells), dtype=bool, count=len(cells))
-    marker = np.fromiter((isinstance(v, str) and is_missing_marker(v) for v in cells), bool, count=len(cells))
-    distinct = len({as_number(v) for v in cells[number]})
+    counts = observed.astype(object).value_counts(sort=False)
+    values, n = counts.index.to_numpy(dtype=object), counts.to_numpy()
+    numbers = [as_number(v) for v in values]
+    number = np.array([x is not None for x in numbers], dtype=bool)
+    marker = np.array([isinstance(v, str) and is_missing_marker(v) for v in values], dtype=bool)
+    distinct = len({x for x in numbers if x is not None})
     if number.all():  # numbers written as text only: numbers, unless few, as codes are
-        return distinct > CODE_LEVELS and not all(is_number(v) for v in cells)
-    return is_numbers(int(number.sum()), int((~number & ~marker).sum()), distinct)
+        return distinct > CODE_LEVELS and not all(is_number(v) for v in values)
+    return is_numbers(int(n[number].sum()), int(n[~number & ~marker].sum()), distinct)
 
 
 def _levels_spec(
