@@ -20,7 +20,17 @@ rng = np.random.default_rng(0)
 X = rng.normal(size=(150, 6)).astype(np.float32)
 X[:, 3] = X[:, 0] + 0.1 * X[:, 1]
 Y = rng.integers(0, 3, size=150)
-SMALL = {"latent_dim": 2, "hidden": (8, 4), "epochs": 8, "batch_size": 32, "n_init": 3, "random_state": 0, "verbose": 0}
+# a unit-variance Gaussian: a learned decoder variance is a parameter outside the MLPs, not stacked
+SMALL = {
+    "latent_dim": 2,
+    "hidden": (8, 4),
+    "epochs": 8,
+    "batch_size": 32,
+    "n_init": 3,
+    "likelihood": "gaussian",
+    "random_state": 0,
+    "verbose": 0,
+}
 
 
 def _fit(estimator: type, params: dict[str, Any], together: bool, monkeypatch: pytest.MonkeyPatch) -> Any:

@@ -84,7 +84,7 @@ def test_elbo_is_below_the_importance_sampled_log_likelihood(digits: np.ndarray,
     elbo = digits_vae.score_samples(digits[:100], n_samples=64)
     bound = log_likelihood(digits_vae, digits[:100], n_samples=64)  # log (1/K) sum_k p(x, z_k) / q(z_k | x)
     assert bound.shape == (100,)
-    assert bound.mean() > elbo.mean() + 0.1  # the K-sample bound is tighter: KL(q || p(z | x)) > 0 on average
+    assert bound.mean() > elbo.mean() + 0.03  # the K-sample bound is tighter: KL(q || p(z | x)) > 0 on average
 
 
 def test_same_seed_same_numbers(digits: np.ndarray) -> None:
@@ -123,10 +123,12 @@ def test_likelihood_auto() -> None:
     rng = np.random.default_rng(0)
     binaryish = (rng.random((50, 20)) > 0.7).astype(np.float32)
     assert VAE(epochs=1, verbose=0).fit(binaryish).likelihood_ == "bernoulli"
-    table = rng.normal(size=(50, 4))
-    assert VAE(epochs=1, verbose=0).fit(table).likelihood_ == "gaussian"
+    table = rng.normal(size=(50, 4))  # a table of numbers: a learned variance per column
+    assert VAE(epochs=1, verbose=0).fit(table).likelihood_ == "gaussian-learned"
     scaled = rng.random((50, 4))  # in [0, 1] but not pixel-like
-    assert VAE(epochs=1, verbose=0).fit(scaled).likelihood_ == "gaussian"
+    assert VAE(epochs=1, verbose=0).fit(scaled).likelihood_ == "gaussian-learned"
+    images = rng.normal(size=(20, 6, 6))  # images that are not pixels in [0, 1]
+    assert VAE(epochs=1, verbose=0).fit(images).likelihood_ == "gaussian"
 
 
 def test_bernoulli_outside_unit_interval_is_refused() -> None:

@@ -109,7 +109,7 @@ class BaseAutoEncoder(
 
     def _training_config(self) -> TrainingConfig:
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
-        params = auto_training(self.get_params(), math.ceil(self.n_train_ / self.batch_size))
+        params = auto_training(self.get_params(), math.ceil(self.n_train_ / self.batch_size), self.likelihood_)
         config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
         self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}
         if "kl_warmup_epochs" in params:

@@ -20,8 +20,10 @@ VAE_DOC = """\
         Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.
     kl_warmup_epochs : float or "auto", default="auto"
         Raise the KL weight linearly from 0 to beta over this many epochs; 0 turns
-        the warm-up off. "auto": over at least 10 epochs and at least
-        :data:`~vaekit.estimators._params.AUTO_WARMUP_STEPS` optimizer steps.
+        the warm-up off. "auto": for a unit-variance Gaussian or a mixed table, over at least
+        10 epochs and :data:`~vaekit.estimators._params.AUTO_WARMUP_STEPS` optimizer steps, and at
+        most a tenth of the epochs; none for a learned variance or pixels, where it was measured
+        to cost (see :data:`~vaekit.estimators._params.WARMUP_LIKELIHOODS`).
     capacity : float or None, default=None
         Train on Burgess et al.'s (2018) capacity objective instead:
         reconstruction + gamma * |KL - C|, with C (nats) rising linearly from 0 to
