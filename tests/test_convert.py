@@ -29,7 +29,8 @@ def row_groups(path: Path) -> list[int]:
 
 def test_a_csv_becomes_parquet_in_row_groups_with_the_same_values(tmp_path: Path) -> None:
     source = tmp_path / "t.csv"
-    frame = pd.DataFrame({"a": np.arange(25) / 3, "b": np.arange(25), "kind": ["x", "y"] * 12 + ["z"]})
+    # b is not 0, 1, ..., n-1, which reads as a row id in memory
+    frame = pd.DataFrame({"a": np.arange(25) / 3, "b": np.arange(25) * 2, "kind": ["x", "y"] * 12 + ["z"]})
     frame.to_csv(source, index=False)
     written = convert_to_parquet(source, tmp_path / "t.parquet", row_group_rows=10)
     assert written == tmp_path / "t.parquet" and row_groups(written) == [10, 10, 5]
