@@ -75,7 +75,7 @@ def test_top_anomalies_of_a_table_name_the_columns(table_ae: AutoEncoder, table_
     assert len(shown) == 8
     labels = [t.get_text() for t in shown[0].get_yticklabels()]
     assert len(labels) == 3 and all(label.split(" = ")[0] in table_data.feature_names for label in labels)
-    assert shown[0].get_title().startswith("row 0:")  # the odd row scores highest
+    assert shown[0].get_title().startswith("row 0\nscore ")  # the odd row scores highest
 
 
 def test_top_anomalies_of_images_show_images_over_error_maps(image_vae: VAE, image_data: LoadedData) -> None:

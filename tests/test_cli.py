@@ -236,7 +236,9 @@ def test_table_figures_and_samples(cli: CliRun, table_run: Path, tmp_path: Path)
 
 def test_evaluate_json(cli: CliRun, table_run: Path, table_csv: Path) -> None:
     result = json.loads(cli("evaluate", table_run, table_csv, "--id", "name", "--label", "group", "--json").stdout)
-    assert result["n"] == 200 and result["likelihood"] == "gaussian"
+    assert (
+        result["n"] == 200 and result["likelihood"] == "gaussian-learned"
+    )  # a table of numbers: a variance per column
     assert np.isclose(result["elbo"], -(result["reconstruction"] + result["kl"]))
     text = cli("evaluate", table_run, table_csv, "--id", "name", "--label", "group").stdout
     assert "ELBO" in text and "MSE" in text

@@ -669,7 +669,9 @@ def test_table_reconstructions_are_rows_column_by_column(table_ae: AutoEncoder, 
     np.testing.assert_allclose(original.get_xdata(), (X[rows[3]] - X.mean(0)) / X.std(0), rtol=1e-5)
     np.testing.assert_allclose(reconstruction.get_xdata(), (X_hat[3] - X.mean(0)) / X.std(0), rtol=1e-4, atol=1e-5)
     with_ids = dataclasses.replace(table_data, ids=np.array([f"id{i}" for i in range(40)]), id_name="name")
-    assert make_figure("reconstructions", table_ae, with_ids).axes[1].get_title() == f"name id{rows[1]}"
+    assert (
+        make_figure("reconstructions", table_ae, with_ids).axes[1].get_title() == f"row {rows[1]}\n(name id{rows[1]})"
+    )
 
 
 def test_the_latent_scatter_of_many_rows_shows_a_seeded_subset(

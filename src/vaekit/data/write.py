@@ -217,7 +217,9 @@ def _write_frame(
             f"{quoted(path)}: a table with categories or text goes to .csv, .tsv or .parquet, not .{fmt}"
         )
     out = frame.reset_index(drop=True)
-    _refuse_twice([*keys, *(str(c) for c in out.columns), *(str(name) for name in extra or {})])
+    added = [*keys, *(str(name) for name in extra or {})]
+    _refuse_twice(added)  # the user's own columns may repeat a name (a trailing separator's empty one): kept
+    _refuse_twice([*added, *{str(c) for c in out.columns}])
     for position, (name, values) in enumerate(keys.items()):
         out.insert(position, name, values)
     for name, values in (extra or {}).items():

@@ -196,7 +196,7 @@ def plot_table_reconstructions(
         ax.hlines(positions, z, z_hat, color="0.6", linewidth=1)
         ax.plot(z, positions, "o", color="black", markersize=3.5, label="original")
         ax.plot(z_hat, positions, "x", color="C3", markersize=4, label="reconstruction")
-        ax.set_title(_short(label, 12), fontsize=8)
+        ax.set_title("\n".join(_short(line, 12) for line in label.replace(" (", "\n(", 1).split("\n")), fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="y", alpha=0.2)
     axes[0].set_yticks(positions, [_short(names[j]) for j in range(n_shown)], fontsize=8 if n_shown > 15 else 9)
