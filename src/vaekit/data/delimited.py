@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vaekit.data.dialect import (
@@ -64,6 +65,30 @@ def line_of_row(path: Path, sep: str, header: bool, row: int) -> str:
     except _TEXT_ERRORS:
         pass
     return f"data row {row + 1}"  # the csv module splits the file otherwise than pandas did
+
+
+class _Lines:
+    """Data row (0-based) -> ``"line N"``, as :func:`line_of_row`; after a second call, from one pass
+    over the file that numbers every row (a note may name a few rows near the end of a large file)."""
+
+    def __init__(self, path: Path, sep: str, header: bool) -> None:
+        self.path, self.sep, self.header = path, sep, header
+        self.calls = 0
+        self.lines: np.ndarray | None = None
+
+    def __call__(self, row: int) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            return line_of_row(self.path, self.sep, self.header, row)
+        if self.lines is None:
+            try:
+                numbers = [number for number, _ in records(self.path, self.sep)]
+            except _TEXT_ERRORS:
+                numbers = []
+            self.lines = np.array(numbers[int(self.header) :], dtype=np.int64)
+        if 0 <= row < len(self.lines):
+            return f"line {self.lines[row]}"
+        return f"data row {row + 1}"
 
 
 def short_row(path: Path, sep: str, n_columns: int) -> tuple[int, int] | None:
@@ -211,8 +236,7 @@ def read_text_table(
     if len(frame) and frame.iloc[:, -1].isna().any():  # a row with fewer fields has gaps at its end
         warn_short_rows(path, source, sep, [str(name) for name in frame.columns])
 
-    def locate(row: int) -> str:
-        return line_of_row(path, sep, bool(header), row)
+    locate = _Lines(path, sep, bool(header))
 
     loaded = table_to_loaded(
         frame, source=source, locate=locate, columns=columns, label=label, id_column=id_column,

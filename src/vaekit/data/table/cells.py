@@ -232,10 +232,10 @@ def read_cells(series: pd.Series, *, decimal: str = ".", thousands: str | None =
     out = np.full(len(series), np.nan)
     out[rows] = numbers[inverse]
     gaps = {str(distinct[k]): rows[inverse == k] for k in np.flatnonzero(~is_number)}
-    whole = not gaps and all(re.fullmatch(r"[+-]?[\d,.' \u00a0\u202f]*", t) and t.count(decimal) == 0 for t in
-                             distinct) and bool(np.all(np.isfinite(out)))  # fmt: skip
-    values = pd.Series(out.astype(np.int64) if whole and len(series) == len(rows) else out, index=series.index,
-                       name=series.name)  # fmt: skip
+    # whole numbers written without a decimal part and no gap: int64, as pandas reads them
+    whole = len(rows) == len(series) and not gaps and bool(np.all(np.isfinite(out)) and np.all(out == np.round(out)))
+    whole = whole and not any(decimal in t or "e" in t.lower() for t in distinct) and bool(np.all(np.abs(out) < 2**53))
+    values = pd.Series(out.astype(np.int64) if whole else out, index=series.index, name=series.name)
     return CellReading(values, numeric=True, gaps=gaps, thousands=separator)
 
 
