@@ -336,7 +336,7 @@ def describe(split: Split) -> str:
         where = "the sub-folder names" if data.label_name == "folder" else f"column '{data.label_name}'"
         parts.append(f"labels: {where}, {len(values)} values: {shown}")
     if data.ids is not None and data.id_name not in (NUMBERED, "file"):
-        parts.append(f"ids: column '{data.id_name}'")
+        parts.append(f"ids: column '{data.id_name}'" if data.id_name else "ids: the first column (no name)")
     if split.fit_source is not None:
         parts.append("streamed from disk")
     held = f"all {n:,} train" if split.test is None else f"{split.n_train:,} train, {split.n_test:,} test"
