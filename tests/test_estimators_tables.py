@@ -146,7 +146,7 @@ def test_column_types_override_and_bad_tables() -> None:
 def test_complete_numeric_tables_keep_the_plain_path() -> None:
     X = np.random.default_rng(0).normal(size=(60, 3))
     model = vaekit.VAE(**{**FAST, "epochs": 2}).fit(pd.DataFrame(X, columns=list("abc")))
-    assert model.likelihood_ == "gaussian" and not hasattr(model, "table_")
+    assert model.likelihood_ == "gaussian-learned" and not hasattr(model, "table_")  # a variance per column
     with pytest.raises(InputError, match="impute"):
         model.impute(X)
 

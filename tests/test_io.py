@@ -47,7 +47,7 @@ def test_config_records_what_a_reader_needs(tmp_path: Path, fitted: VAE) -> None
     config = json.loads((fitted.save(tmp_path / "m") / "config.json").read_text())
     assert config["class"] == "VAE" and config["kind"] == "vae" and config["format"] == "vaekit-model"
     assert config["format_version"] == 2
-    assert config["fitted"]["likelihood_"] == "gaussian"
+    assert config["fitted"]["likelihood_"] == "gaussian-learned"
     assert config["fitted"]["scaling_"] == "standardize"
     assert config["fitted"]["input_shape_"] == [5]
     assert config["fitted"]["n_train_"] == fitted.n_train_ > 0

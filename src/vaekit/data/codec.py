@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from vaekit.data.preprocessing import Scaling
+from vaekit.data.table.bounds import ColumnBounds, apply_columns
 from vaekit.data.table.encoder import TableEncoder
 from vaekit.data.table.kinds import ColumnSpec
 from vaekit.data.table.layout import ColumnLayout
@@ -35,11 +36,13 @@ from vaekit.data.validation import InputError
 
 @dataclass(frozen=True)
 class ArrayCodec:
-    """Arrays (n, *sample_shape) scaled per feature; ``names`` are the fitted feature names, if any."""
+    """Arrays (n, *sample_shape) scaled per feature; ``names`` are the fitted feature names, if any;
+    ``bounds``, a table of numbers' plausible values per column (None: none, as for images)."""
 
     scaling: Scaling
     sample_shape: tuple[int, ...]
     names: list[str] | None = None
+    bounds: list[ColumnBounds] | None = None
     tabular: ClassVar[bool] = False
     columns: ClassVar[None] = None
 
@@ -60,9 +63,13 @@ class ArrayCodec:
         """Checked rows (n, *sample_shape) in the user's units -> model units, same shape."""
         return self.scaling.transform(X)
 
-    def decode(self, values: np.ndarray, index: pd.Index | None = None) -> np.ndarray:
-        """Model units (n, *sample_shape) -> the user's units, float32."""
-        return self.scaling.inverse_transform(values)
+    def decode(self, values: np.ndarray, index: pd.Index | None = None, plausible: bool = True) -> np.ndarray:
+        """Model units (n, *sample_shape) -> the user's units, float32; with ``plausible``, each column
+        within its observed range and rounded as its values were (:mod:`vaekit.data.table.bounds`)."""
+        out = self.scaling.inverse_transform(values)
+        if plausible and self.bounds is not None:
+            out = apply_columns(self.bounds, out).astype(np.float32)
+        return out
 
     def log_scale(self, encoded: np.ndarray) -> np.ndarray:
         """Per row (n,), the log of the units' scale summed over the features: a model-unit log-density
@@ -118,9 +125,11 @@ class TableCodec:
         """bool (n, n_columns): the entries of X the model reads as present."""
         return self.table.observed(self.as_frame(X))
 
-    def decode(self, values: np.ndarray, index: pd.Index | None = None) -> Any:
-        """Target-space values (n, n_columns) as the user gave the table: a DataFrame, or an array."""
-        frame = self.table.to_frame(values, index=index)
+    def decode(self, values: np.ndarray, index: pd.Index | None = None, plausible: bool = True) -> Any:
+        """Target-space values (n, n_columns) as the user gave the table: a DataFrame, or an array; with
+        ``plausible``, each number within its column's observed range, sign and rounding, each count on
+        its observed support (:mod:`vaekit.data.table.bounds`)."""
+        frame = self.table.to_frame(values, index=index, plausible=plausible)
         return frame if self.frame else frame_as_array(frame)
 
     def log_scale(self, encoded: np.ndarray) -> np.ndarray:

@@ -27,16 +27,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from vaekit.data.codec import TableCodec
-from vaekit.estimators import _outliers, _table
+from vaekit.estimators import _outliers
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
-from vaekit.estimators._inference import BatchedInference
+from vaekit.estimators._generate import Generation
 from vaekit.estimators._inputs import InputChecks, _check_feature_names
 from vaekit.estimators._outliers import OutlierMethods
 from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
@@ -62,7 +60,12 @@ _TRAINING_FIELDS = (
 
 
 class BaseAutoEncoder(
-    InputChecks, BatchedInference, OutlierMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    InputChecks,
+    Generation,
+    OutlierMethods,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """The shared machinery; a subclass declares its kind (see the module docstring)."""
 
@@ -186,7 +189,7 @@ class BaseAutoEncoder(
         """
         self._check_params()
         _check_feature_names(self, X, reset=True)  # feature_names_in_ from a DataFrame's columns
-        for stale in ("table_", "table_frame_"):
+        for stale in ("table_", "table_frame_", "column_bounds_"):
             self.__dict__.pop(stale, None)
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max - 2, size=self.n_init)]
@@ -245,23 +248,29 @@ class BaseAutoEncoder(
         X_model = self._check_X(X)
         return self._codes(X_model, self._conditions(y, len(X_model), "transform"))
 
-    def inverse_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def inverse_transform(self, X: Any, y: Any = None, *, plausible: bool = True) -> np.ndarray:
         """Decoded means of latent vectors, in the units of the training data.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, latent_dim)
         y : labels (one, or one per row) for a conditional model, else None
+        plausible : bool, default=True
+            Each number within its column's observed range, rounded as its values were, each
+            count on its observed support (a table's columns; see :mod:`vaekit.data.table.bounds`).
+            False gives the decoder's values as they are, for measuring the model itself.
 
         Returns
         -------
         ndarray of float32, shape (n_samples, *input_shape_)
         """
         Z = self._check_latent(X)
-        return self._decode_means(Z, self._conditions(y, len(Z), "inverse_transform"))
+        return self._decode_means(Z, self._conditions(y, len(Z), "inverse_transform"), plausible)
 
-    def reconstruct(self, X: Any, y: Any = None) -> Any:
+    def reconstruct(self, X: Any, y: Any = None, *, plausible: bool = True) -> Any:
         """Decode the posterior mean of each sample: same shape as X (images stay images).
+
+        ``plausible``: as for :meth:`inverse_transform`.
 
         Returns
         -------
@@ -270,7 +279,7 @@ class BaseAutoEncoder(
         """
         X_model = self._check_X(X)
         C = self._conditions(y, len(X_model), "reconstruct")
-        out = self._decode_means(self._codes(X_model, C), C)
+        out = self._decode_means(self._codes(X_model, C), C, plausible)
         if isinstance(out, pd.DataFrame) and isinstance(X, pd.DataFrame):
             out.index = X.index
         return out
@@ -286,61 +295,6 @@ class BaseAutoEncoder(
         ndarray of float32, shape (n_samples, latent_dim)
         """
         return self._check_latent(Z, "Z")
-
-    def sample(
-        self, n_samples: int = 1, random_state: int | np.random.RandomState | None = None, y: Any = None
-    ) -> np.ndarray:
-        """Decoded means of codes drawn from the model's prior.
-
-        A conditional model decodes for the labels y (one, or one per sample); without
-        y, classes are drawn in proportion to the training labels.
-
-        Returns
-        -------
-        ndarray of float32, shape (n_samples, *input_shape_)
-        """
-        check_is_fitted(self, "model_")
-        n_samples = check_positive_int("n_samples", n_samples)
-        rng = check_random_state(random_state)
-        Z = self._draw_prior(n_samples, rng)
-        if self.conditional and y is None:
-            y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
-        C = self._conditions(y, n_samples, "sample")
-        codec = self.codec_
-        if isinstance(codec, TableCodec):  # rows drawn from p(x|z): categories keep their spread
-            generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-            return codec.decode(
-                self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C),  # type: ignore[union-attr]  # as in _decode_means
-            )
-        return self._decode_means(Z, C)
-
-    def impute(self, X: Any, y: Any = None, *, n_draws: int | None = None, random_state: int | None = None) -> Any:
-        """X with only its missing entries filled; a model fitted on a table with gaps (or likelihood="mixed").
-
-        Each row is encoded with its gaps (the encoder sees which entries are
-        missing), and each gap gets its column's most probable value under the
-        decoded p(x|z): the conditional mean of a number, the most probable
-        category. With ``n_draws``, a list of that many completed tables, each
-        drawn (z from q(z|x), then x from p(x|z)), for multiple imputation.
-
-        Parameters
-        ----------
-        X : DataFrame or array of shape (n_samples, n_columns), with NaN/None where missing
-        y : labels, for a conditional model only
-        n_draws : int or None, default=None
-        random_state : int or None, default=None
-            Seeds the draws.
-
-        Returns
-        -------
-        DataFrame (the input's columns, index and dtypes) or ndarray of shape (n_samples, n_columns);
-        a list of ``n_draws`` of them with ``n_draws``.
-        """
-        return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state)
-
-    def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
-        """Codes (n_samples, latent_dim) float32 from the model's prior."""
-        return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
 
     def loss_terms(
         self, X: Any, y: Any = None, *, n_samples: int = 1, random_state: int = 0

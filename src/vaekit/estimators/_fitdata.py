@@ -23,6 +23,7 @@ from torch import Tensor
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.stream import ChunkSource, ImageFolderChunks, RowSubset, open_stream, stream_statistics
+from vaekit.data.table.bounds import ColumnBounds, fit_columns
 from vaekit.data.validation import InputError, check_array
 from vaekit.estimators import _table
 from vaekit.estimators._fingerprint import data_digest
@@ -151,6 +152,10 @@ def stream_data(
     estimator.hidden_ = resolve_hidden(estimator.hidden, estimator.architecture_, estimator.input_shape_)
     kind = resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
     estimator.scaling_ = Scaling.from_statistics(stats, kind, names=names)
+    if _bounded(estimator):  # a table of numbers: outputs within each column's observed range (not rounded:
+        # whether a column holds whole numbers is not among the stream's statistics)
+        low, high = np.asarray(stats.min, dtype=np.float64).ravel(), np.asarray(stats.max, dtype=np.float64).ravel()
+        estimator.column_bounds_ = [ColumnBounds(float(a), float(b)) for a, b in zip(low, high, strict=True)]
     val = validation_mask(source.n_rows, estimator.validation_fraction, rng)
     transform = estimator.scaling_.transform
     device = estimator.device_
@@ -196,6 +201,12 @@ def stream_data(
     )
 
 
+def _bounded(estimator: Any) -> bool:
+    """Whether the model's outputs get each column's bounds: a table of numbers (n, d) under a Gaussian,
+    not images, nor pixels in [0, 1] (whose means are probabilities, never rounded)."""
+    return len(estimator.input_shape_) == 1 and estimator.likelihood_ in ("gaussian", "gaussian-learned")
+
+
 def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here: World) -> FitData:
     """Check X (and y) in memory, set the estimator's fitted shape, choices and scaling; the batches on the
     device (the in-memory twin of :func:`stream_data`)."""
@@ -218,6 +229,8 @@ def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here:
     names = getattr(estimator, "feature_names_in_", None)  # for the note on constant columns
     kind = "none" if table else resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
     estimator.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
+    if not table and _bounded(estimator):  # a table of numbers: outputs plausible per column, as a mixed table's
+        estimator.column_bounds_ = fit_columns(X)
     val = validation_mask(len(X), estimator.validation_fraction, rng)
     n_val = int(val.sum())
     val_rows, train_rows = np.flatnonzero(val), np.flatnonzero(~val)

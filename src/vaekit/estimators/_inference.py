@@ -59,13 +59,14 @@ class BatchedInference:
         """Posterior modes (n, latent) of X in model units."""
         return self._map_batches(lambda x, c: self.model_.encode(x, c).mode(), X_model, C)
 
-    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None) -> Any:
+    def _decode_means(self, Z: np.ndarray, C: np.ndarray | None, plausible: bool = True) -> Any:
         """Decoded means of codes Z (n, latent), in the user's units (a mixed table: each
         column's most probable value, in the user's types)."""
         codec: DataCodec = self.codec_  # type: ignore[attr-defined]  # InputChecks' property, beside this mixin
         if isinstance(codec, TableCodec):  # each column's most probable value
-            return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C))  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
-        return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C))
+            values = self._map_batches(lambda z, c: self.model_.decode(z, c).point(), Z, C)  # type: ignore[union-attr]  # a table's model decodes to a MixedTable
+            return codec.decode(values, plausible=plausible)
+        return codec.decode(self._map_batches(lambda z, c: self.model_.decode(z, c).mean, Z, C), plausible=plausible)
 
     def _loss_terms(
         self, X_model: np.ndarray, C: np.ndarray | None, n_samples: int = 1, random_state: int = 0

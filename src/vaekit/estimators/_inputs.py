@@ -54,7 +54,12 @@ class InputChecks:
         if table is not None:
             return TableCodec(table, bool(self.__dict__.get("table_frame_", False)))
         names = self.__dict__.get("feature_names_in_")
-        return ArrayCodec(self.scaling_, tuple(self.input_shape_), None if names is None else [str(n) for n in names])
+        return ArrayCodec(
+            self.scaling_,
+            tuple(self.input_shape_),
+            None if names is None else [str(n) for n in names],
+            self.__dict__.get("column_bounds_"),
+        )
 
     def read_data(self, source: str | os.PathLike[str], **options: Any) -> LoadedData:
         """Read a file (a folder of images, a built-in data set) as this model read its training data.

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from vaekit.data.table.bounds import ColumnBounds
 from vaekit.data.table.encoder import TableEncoder
 from vaekit.data.validation import check_positive_int
 from vaekit.io import model as io
@@ -42,6 +43,30 @@ class _TableCodec:
 
 TABLE: io.Codec = _TableCodec()
 
+
+class _BoundsCodec:
+    """Each column's plausible values (:class:`~vaekit.data.table.bounds.ColumnBounds`), in JSON; a table
+    of numbers has them here, a mixed table in its encoder."""
+
+    def dump(self, value: list[ColumnBounds] | None) -> tuple[Any, dict[str, Any]]:
+        return None if value is None else [bounds.to_json() for bounds in value], {}
+
+    def load(self, value: Any, arrays: Any) -> list[ColumnBounds] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise ValueError(f"column bounds must be a list, got {type(value).__name__}")
+        return [ColumnBounds.from_json(entry, f"column {j}") for j, entry in enumerate(value)]
+
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        n = getattr(estimator, "n_features_in_", None)
+        if value is not None and n is not None and len(value) != n:
+            return f"it has {len(value)} columns' bounds for {n} features"
+        return None
+
+
+COLUMN_BOUNDS: io.Codec = _BoundsCodec()
+
 SHARED_STATE: dict[str, io.Codec] = {
     "input_shape_": io.INT_TUPLE,
     "n_features_in_": io.INT,
@@ -58,6 +83,7 @@ SHARED_STATE: dict[str, io.Codec] = {
     "classes_": io.LABELS,
     "read_options_": io.VALUE,
     "table_": TABLE,
+    "column_bounds_": COLUMN_BOUNDS,
     "table_frame_": io.VALUE,
     "training_settings_": io.VALUE,
     "class_prior_": io.Array(shape=lambda e: (len(getattr(e, "classes_", ())),)),

@@ -73,7 +73,7 @@ def _positions(frame: pd.DataFrame) -> dict[str, int]:
     return at
 
 
-def fill_gaps(estimator: Any, X: Any, values: np.ndarray) -> Any:
+def fill_gaps(estimator: Any, X: Any, values: np.ndarray, plausible: bool = True) -> Any:
     """X with its missing entries (only those) replaced by ``values`` (n, n_columns, target space).
 
     Only empty entries are filled (:func:`gaps`). A value the model reads as missing without
@@ -85,7 +85,7 @@ def fill_gaps(estimator: Any, X: Any, values: np.ndarray) -> Any:
     """
     table = estimator.table_
     frame = as_frame(X, [str(n) for n in table.names])
-    filled = table.to_frame(values, index=frame.index)
+    filled = table.to_frame(values, index=frame.index, plausible=plausible)
     missing = gaps(estimator, frame)  # (n, n_columns)
     at = _positions(frame)
     out = frame.copy()
@@ -196,7 +196,13 @@ def _weighted_point(model: Any, x: Any, c: Any, generator: Any) -> Any:
 
 
 def impute(
-    estimator: Any, X: Any, y: Any = None, *, n_draws: int | None = None, random_state: int | None = None
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    n_draws: int | None = None,
+    random_state: int | None = None,
+    plausible: bool = True,
 ) -> Any:
     """X with only its missing entries filled (see :meth:`BaseAutoEncoder.impute`)."""
     import torch
@@ -207,7 +213,7 @@ def impute(
     if n_draws is None:
         generator = torch.Generator(estimator.device_).manual_seed(0 if random_state is None else int(random_state))
         values = estimator._map_batches(lambda x, c: _weighted_point(estimator.model_, x, c, generator), X_model, C)
-        return fill_gaps(estimator, X, values)
+        return fill_gaps(estimator, X, values, plausible)
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
         raise InputError(f"n_draws must be a positive number of imputations, or None; got {n_draws!r}")
     generator = torch.Generator(estimator.device_).manual_seed(0 if random_state is None else int(random_state))
@@ -216,4 +222,4 @@ def impute(
         z = estimator.model_.encode(x, c).rsample(generator=generator)  # (B, latent): one draw of q(z|x)
         return estimator.model_.decode(z, c).sample(generator)
 
-    return [fill_gaps(estimator, X, estimator._map_batches(draw, X_model, C)) for _ in range(n_draws)]
+    return [fill_gaps(estimator, X, estimator._map_batches(draw, X_model, C), plausible) for _ in range(n_draws)]

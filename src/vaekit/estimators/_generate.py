@@ -1,0 +1,102 @@
+"""Generating from a fitted model: rows drawn from its prior, and a table's gaps filled.
+
+A mixin of :class:`~vaekit.estimators._base.BaseAutoEncoder`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from vaekit.data.codec import DataCodec, TableCodec
+from vaekit.data.validation import check_positive_int
+from vaekit.estimators import _table
+from vaekit.estimators._inference import BatchedInference
+
+
+class Generation(BatchedInference):
+    """``sample`` and ``impute``, on top of the batched inference (the attributes below, set by ``fit``)."""
+
+    latent_dim: int
+    conditional: ClassVar[bool]
+    classes_: np.ndarray
+    class_prior_: np.ndarray
+    device_: torch.device
+
+    def sample(
+        self,
+        n_samples: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+        y: Any = None,
+        *,
+        plausible: bool = True,
+    ) -> np.ndarray:
+        """Decoded means of codes drawn from the model's prior.
+
+        A conditional model decodes for the labels y (one, or one per sample); without
+        y, classes are drawn in proportion to the training labels. ``plausible``: as for
+        :meth:`inverse_transform`.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, *input_shape_)
+        """
+        check_is_fitted(self, "model_")
+        n_samples = check_positive_int("n_samples", n_samples)
+        rng = check_random_state(random_state)
+        Z = self._draw_prior(n_samples, rng)
+        if self.conditional and y is None:
+            y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
+        C = self._conditions(y, n_samples, "sample")  # type: ignore[attr-defined]  # InputChecks', beside this mixin
+        codec: DataCodec = self.codec_  # type: ignore[attr-defined]  # InputChecks' property, beside this mixin
+        if isinstance(codec, TableCodec):  # rows drawn from p(x|z): categories keep their spread
+            generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+            return codec.decode(
+                self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C),  # type: ignore[union-attr]  # as in _decode_means
+                plausible=plausible,
+            )
+        return self._decode_means(Z, C, plausible)
+
+    def impute(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        n_draws: int | None = None,
+        random_state: int | None = None,
+        plausible: bool = True,
+    ) -> Any:
+        """X with only its missing entries filled; a model fitted on a table with gaps (or likelihood="mixed").
+
+        Each row is encoded with its gaps (the encoder sees which entries are
+        missing), and each gap gets its column's most probable value under the
+        decoded p(x|z): the conditional mean of a number, the most probable
+        category. With ``n_draws``, a list of that many completed tables, each
+        drawn (z from q(z|x), then x from p(x|z)), for multiple imputation.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_columns), with NaN/None where missing
+        y : labels, for a conditional model only
+        n_draws : int or None, default=None
+        random_state : int or None, default=None
+            Seeds the draws.
+        plausible : bool, default=True
+            Each number within its column's observed range, rounded as its values were, each
+            count on its observed support (a table's columns; see :mod:`vaekit.data.table.bounds`).
+            False gives the decoder's values as they are, for measuring the model itself.
+
+        Returns
+        -------
+        DataFrame (the input's columns, index and dtypes) or ndarray of shape (n_samples, n_columns);
+        a list of ``n_draws`` of them with ``n_draws``.
+        """
+        return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state, plausible=plausible)
+
+    def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
+        """Codes (n_samples, latent_dim) float32 from the model's prior."""
+        return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
