@@ -60,3 +60,28 @@ def test_no_module_outside_the_estimators_asks_which_kind_of_data_a_model_has() 
 
 def test_an_unfitted_model_has_no_codec() -> None:
     assert not hasattr(VAE(), "codec_")
+
+
+def test_a_table_of_numbers_gives_plausible_values_and_keeps_its_bounds_when_saved(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    wage = np.round(rng.gamma(2.0, 15.0, n), 2)  # never negative, two decimals
+    visits = rng.poisson(2.0, n).astype(float)  # whole numbers from 0
+    share = np.clip(rng.normal(50, 30, n), 0, 100)  # a percentage, with many at its ends
+    X = np.column_stack([wage, visits, share])
+    model = VAE(latent_dim=2, hidden=(16,), epochs=30, random_state=0, verbose=0).fit(X)
+    rows = model.sample(2000, random_state=0)
+    assert (rows.min(axis=0) >= X.min(axis=0) - 1e-4).all() and (rows.max(axis=0) <= X.max(axis=0) + 1e-4).all()
+    np.testing.assert_allclose(rows[:, 1], np.round(rows[:, 1]))  # whole numbers stay whole
+    np.testing.assert_allclose(rows[:, 0], np.round(rows[:, 0], 2), atol=1e-4)  # two decimals stay two
+    raw = model.sample(2000, random_state=0, plausible=False)
+    assert (raw[:, 1] != np.round(raw[:, 1])).any()  # the decoder's own values: not rounded
+    model.save(tmp_path / "m")
+    again = vaekit.load(tmp_path / "m")
+    np.testing.assert_array_equal(again.sample(50, random_state=1), model.sample(50, random_state=1))
+    assert again.codec_.bounds == model.codec_.bounds
+
+
+def test_images_get_no_bounds() -> None:
+    X = np.random.default_rng(0).random((40, 6, 6)).astype(np.float32)
+    assert VAE(**SMALL).fit(X).codec_.bounds is None
