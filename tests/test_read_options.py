@@ -49,9 +49,9 @@ def test_commands_on_the_training_file_need_no_flags(
 ) -> None:
     cli("encode", mixed_run, mixed_csv, "-o", tmp_path / "z.csv")
     latents = pd.read_csv(tmp_path / "z.csv")
-    assert list(latents.columns) == ["name", "z0", "z1", "kind"] and len(latents) == 120
+    assert list(latents.columns) == ["row", "name", "z0", "z1", "kind"] and len(latents) == 120  # row: see README
     cli("reconstruct", mixed_run, mixed_csv, "-o", tmp_path / "r.csv")
-    assert list(pd.read_csv(tmp_path / "r.csv").columns)[:4] == ["name", "a", "b", "c"]
+    assert list(pd.read_csv(tmp_path / "r.csv").columns)[:5] == ["row", "name", "a", "b", "c"]
     assert "ELBO" in cli("evaluate", mixed_run, mixed_csv).stdout
 
 
