@@ -173,6 +173,15 @@ function vaekitDecoder(MODEL) {
     if (Math.abs(eta) < 0.1) return 0.5 + eta / 12 - (eta * eta * eta) / 720;
     return 0.5 + 0.5 / Math.tanh(0.5 * eta) - 1 / eta;
   }
+  /** A value made plausible as vaekit/data/table/bounds.py's ColumnBounds.apply does: off a count's
+   *  gaps to the nearer end (the lower on a tie), rounded to its decimals, clipped to its range. */
+  function plausible(b, v) {
+    if (!b) return v;
+    for (const [a, e] of b.gaps) if (v > a && v < e) { v = v - a <= e - v ? a : e; break; }
+    if (b.decimals !== null) { const f = 10 ** b.decimals; v = roundHalfEven(v * f) / f; }
+    if (b.low !== null) v = Math.min(Math.max(v, b.low), b.high);
+    return v;
+  }
   function meanOf(params) { // images and numeric tables: the likelihood's mean, then the scaling undone
     const lik = MODEL.likelihood, out = new Array(params.length);
     for (let i = 0; i < params.length; i++) {
@@ -180,7 +189,7 @@ function vaekitDecoder(MODEL) {
       if (lik === "bernoulli") v = sigmoid(v);
       else if (lik === "continuous-bernoulli") v = cbMean(v);
       if (SCALE) v = v * SCALE[i] + SCALE_MEAN[i];
-      out[i] = v;
+      out[i] = MODEL.bounds ? plausible(MODEL.bounds[i], v) : v;
     }
     return { values: out, probabilities: null };
   }
@@ -190,9 +199,9 @@ function vaekitDecoder(MODEL) {
       const p = params[c.param_offset];
       if (c.kind === "continuous") {
         const v = p * c.scale + c.center;
-        values.push(c.integer ? roundHalfEven(v) : v); probabilities.push(null);
+        values.push(plausible(c.bounds, c.integer ? roundHalfEven(v) : v)); probabilities.push(null);
       } else if (c.kind === "count") {
-        values.push(Math.max(roundHalfEven(Math.exp(p * c.scale + c.center)), 0)); probabilities.push(null);
+        values.push(plausible(c.bounds, Math.max(roundHalfEven(Math.exp(p * c.scale + c.center)), 0))); probabilities.push(null);
       } else if (c.kind === "binary") {
         const yes = sigmoid(p);
         values.push(c.categories[p >= 0 ? 1 : 0]); probabilities.push([1 - yes, yes]);

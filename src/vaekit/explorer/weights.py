@@ -139,11 +139,11 @@ def network_layers(decoder: nn.Module, n_inputs: int) -> tuple[list[dict[str, An
     return layers, shape
 
 
-def _mixed_columns(specs: list[Any], layouts: list[Any]) -> list[dict[str, Any]]:
-    """Per column of a mixed table (its specs and layouts): where its parameters are, how its value
-    comes back (see the JS)."""
+def _mixed_columns(specs: list[Any], layouts: list[Any], bounds: list[Any] | None) -> list[dict[str, Any]]:
+    """Per column of a mixed table (its specs, layouts and plausible values): where its parameters are,
+    how its value comes back (see the JS)."""
     columns = []
-    for spec, layout in zip(specs, layouts, strict=True):
+    for j, (spec, layout) in enumerate(zip(specs, layouts, strict=True)):
         integer = _is_integer_dtype(spec.dtype)
         columns.append(
             {
@@ -155,9 +155,15 @@ def _mixed_columns(specs: list[Any], layouts: list[Any]) -> list[dict[str, Any]]
                 "scale": float(layout.scale),
                 "integer": bool(integer),  # a continuous column of whole numbers comes back rounded
                 "categories": [_scalar(v) for v in spec.categories],
+                "bounds": None if bounds is None else bounds[j].to_json(),  # the page makes values plausible too
             }
         )
     return columns
+
+
+def _bounds(codec: Any) -> list[Any] | None:
+    """A table codec's plausible values per column (None for a model saved without them)."""
+    return getattr(codec.table, "bounds", None)
 
 
 def _is_integer_dtype(name: str) -> bool:
@@ -184,7 +190,8 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
     decoder network); ``likelihood`` ("bernoulli", "continuous-bernoulli",
     "gaussian", "gaussian-learned" or "mixed"); ``sample_shape`` (what
     ``inverse_transform`` gives per row); ``scaling`` (``mean`` and ``scale`` in
-    base64 float32, or None); ``columns`` (a mixed table's, else None);
+    base64 float32, or None); ``columns`` (a mixed table's, each with its ``bounds``, else None);
+    ``bounds`` (a table of numbers' plausible values per column, else None);
     ``codebook`` (a VQ-VAE's: ``size``, ``code_dim``, ``vectors`` of shape (K, D)).
     """
     model = estimator.model_
@@ -203,7 +210,8 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
         "scaling": None
         if scaling is None or scaling.mean is None
         else {"mean": float32_b64(scaling.mean), "scale": float32_b64(scaling.scale)},
-        "columns": None if layout is None else _mixed_columns(codec.columns, layout),
+        "columns": None if layout is None else _mixed_columns(codec.columns, layout, _bounds(codec)),
+        "bounds": None if layout is not None or codec.bounds is None else [b.to_json() for b in codec.bounds],
         "codebook": None,
     }
     codebook = estimator.explorer_extras()["codebook"]  # the kind says what else its latent space has
