@@ -284,7 +284,11 @@ def _likely_causes(path: Path, sep: str, first_count: int, first_line: int) -> s
     elif first_count == 1:
         causes.insert(0, f"line {first_line} is a title or note above the column names (remove it)")
     elif len(sampled) > 2 and all(len(fields) == first_count + 1 for fields in sampled[1:]):
-        causes.insert(0, f"line {first_line} has no name for the first column (row names, as R writes them?)")
+        causes.insert(
+            0,
+            f"line {first_line} has no name for the first column (row names, as R's write.table writes them? "
+            f"name them at the start of line {first_line}, e.g. rownames, and they are read as the row id)",
+        )
     return ", or ".join(causes)
 
 
