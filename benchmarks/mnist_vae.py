@@ -235,7 +235,7 @@ def fit_vaekit(
         "lr": LR,
         "validation_fraction": 0.0,
         "patience": None,
-        "kl_warmup_epochs": 0.0,  # the reference recipe has none; "auto" would spread one over all 10 epochs
+        "kl_warmup_epochs": "auto",  # the default: none for a Bernoulli likelihood (issue 25), as the recipe has none
         "threads": None,  # torch's thread setting, as the hand loop gets ("auto" would train on 1 thread)
         "verbose": 0,
         "device": "cpu",

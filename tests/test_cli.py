@@ -585,8 +585,9 @@ def test_evaluate_with_importance_sampling_warns_of_nothing(cli: CliRun, table_r
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # not only once per place: none may hide behind an earlier test's
         result = cli("evaluate", table_run, table_csv, *READ, "-k", "20")
-    assert [str(w.message) for w in caught] == []
-    assert "log p(x)" in result.stdout and result.stderr == ""  # the CLI prints a warning there, as a note
+    assert [str(w.message) for w in caught] == []  # the library's warnings are printed by the CLI, as notes
+    notes = [line for line in result.stderr.splitlines() if "importance" in line or "log p(x)" in line]
+    assert "log p(x)" in result.stdout and notes == []  # only findings about the model itself, if any
 
 
 # ------------------------------------------------------------------ positive ELBOs

@@ -77,7 +77,10 @@ def friendly(command: F) -> F:
             text = to_flags(str(message), options)
             if text not in shown:
                 shown.add(text)
-                typer.echo(f"vaekit {name}: note: {text}", err=True)
+                from vaekit.estimators.findings import FindingWarning  # here: the CLI starts without torch
+
+                kind = "warning" if issubclass(category, FindingWarning) else "note"  # about the model, or the data
+                typer.echo(f"vaekit {name}: {kind}: {text}", err=True)
 
         try:
             with warnings.catch_warnings():

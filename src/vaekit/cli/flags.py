@@ -154,12 +154,22 @@ def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[
         if not inline and not tokens:
             raise ValueError(f"{text} needs a value")
         raw = inline or tokens.pop(0)
-        convert = int if isinstance(option.example, int) else str if isinstance(option.example, str) else float
+        convert = (
+            int if isinstance(option.example, int) else _word_or_number if isinstance(option.example, str) else float
+        )
         try:
             values[option.name] = convert(raw)
         except ValueError:
             raise ValueError(f"{text} {raw!r}: expected {'an integer' if convert is int else 'a number'}") from None
     return values
+
+
+def _word_or_number(raw: str) -> str | float:
+    """An option whose default is a word ("auto") that takes numbers too: a number as a float, else the word."""
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
 
 
 def kind_options_help() -> list[tuple[str, str]]:

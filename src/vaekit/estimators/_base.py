@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from vaekit.estimators import _outliers
+from vaekit.estimators import _outliers, findings
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
 from vaekit.estimators._generate import Generation
@@ -214,6 +214,7 @@ class BaseAutoEncoder(
         self.n_epochs_ = len(result.history["epoch"])
         self._after_fit(data.rows(True))
         self._fit_offset(data.rows(False), data.constant)  # the threshold of predict(), from every training row
+        findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
         return self
 
     def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:

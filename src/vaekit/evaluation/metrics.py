@@ -28,6 +28,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.estimators._params import check_positive_int
+from vaekit.estimators.findings import emit, evaluation_findings
 from vaekit.evaluation.likelihood import active_units, bits_per_dim, log_likelihood
 from vaekit.evaluation.result import Evaluation
 
@@ -290,6 +291,7 @@ def evaluate_model(
     else:
         result.update(_array_measures(estimator, X, y, log_likelihood_samples, random_state, pca))
     result.update(estimator.diagnostics(X, y))
+    emit(evaluation_findings(estimator, result))  # collapse, columns worse than their mean, PCA ...
     return result
 
 

@@ -3,12 +3,14 @@ plain-words facts and warnings that the report and the command line print."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from vaekit.data.loaded import LoadedData
 from vaekit.data.split import Split
+from vaekit.estimators.findings import FindingWarning, evaluation_findings, fit_findings, gap_finding, pca_ratio
 
 
 def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
@@ -17,7 +19,9 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
 
     def evaluate(data: LoadedData) -> dict[str, Any]:
         X, y = data.inputs(estimator.conditional)
-        return evaluate_model(estimator, X, random_state=seed, y=y, pca=False)
+        with warnings.catch_warnings():  # its findings are the run's (findings()), not warned twice
+            warnings.simplefilter("ignore", FindingWarning)
+            return evaluate_model(estimator, X, random_state=seed, y=y, pca=False)
 
     metrics: dict[str, Any] = {"train": evaluate(split.train)}
     held = split.test if split.test is not None else split.train
@@ -32,19 +36,6 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
         "split": "test" if split.test is not None else "train",
     }
     return metrics
-
-
-def pca_ratio(ours: float, pca: dict[str, Any]) -> float | None:
-    """``ours`` over PCA's squared error in the model's units; None when PCA reconstructs the rows exactly.
-
-    Exact is :func:`~vaekit.evaluation.metrics.pca_baseline`'s ``exact`` (an error at most
-    :data:`~vaekit.evaluation.metrics.PCA_EXACT_TOLERANCE` of the rows' spread; an error of 0
-    in a result without that key): a ratio to it would only measure round-off.
-    """
-    theirs = pca["squared_error_scaled"]
-    if pca.get("exact") or theirs <= 0:
-        return None
-    return ours / theirs
 
 
 def shape_text(estimator: Any, split: Split) -> str:
@@ -141,42 +132,15 @@ def anomaly_facts(estimator: Any, split: Split) -> dict[str, str]:
 def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
     """What a person should know before trusting a run, each with what to try; [] when all is well.
 
-    Read from the held-out part (the test rows, else the training rows): latent
-    dimensions the model does not use (active units below ``latent_dim``: posterior
-    collapse), columns reconstructed worse than their mean (R^2 < 0), and a model
-    that reconstructs worse than PCA with as many components (unless PCA reconstructs
-    the rows exactly, see :func:`pca_ratio`: then the comparison says nothing).
+    The findings of :mod:`vaekit.estimators.findings`, read from the held-out part (the test rows,
+    else the training rows) with PCA fitted on the training rows as the yardstick, and what the
+    training history shows (epoch cap, warm-up), and the gap between the training and test ELBO.
+    Python users get the same as warnings of their own classes, from ``fit`` and ``evaluate_model``.
     """
     part = _held(metrics)
-    held = metrics[part]
-    found = []
-    active = held.get("active_units")
-    if active is not None and active < estimator.latent_dim:
-        found.append(
-            f"only {active} of {estimator.latent_dim} latent dimensions are used ({part} rows: the posterior mean of "
-            "the others does not vary): the KL term switched them off (posterior collapse). Try `kl_warmup_epochs` "
-            "(e.g. 20), a `beta` below 1, more `epochs` with `patience` 0 (early stopping can end training inside "
-            "the collapse), or a smaller `latent_dim`"
-        )
-    r2 = held.get("column_r2")
-    if r2:
-        names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]
-        worse = [f"{name} (R2 {value:.2f})" for name, value in zip(names, r2) if value is not None and value < 0]
-        if worse:
-            found.append(
-                f"{len(worse)} of {len(r2)} columns are reconstructed worse than by their mean on the {part} rows: "
-                f"{', '.join(worse[:8])}{', ...' if len(worse) > 8 else ''}. Try a larger `latent_dim`, longer "
-                "training (`patience` 0), or a `beta` below 1"
-            )
-    pca = metrics["pca"]
-    ratio = None if pca is None else pca_ratio(held["squared_error_scaled"], pca)  # None: no yardstick
-    if ratio is not None and ratio > 1.005:
-        found.append(
-            f"the model reconstructs worse than PCA with {pca['n_components']} components, fitted on the same "
-            f"rows in the same units ({_times(ratio)} its squared error). Try longer training (`patience` 0, more "
-            "`epochs`), a `beta` below 1, or a plain autoencoder (`model` ae)"
-        )
-    return found
+    found = fit_findings(estimator) + evaluation_findings(estimator, metrics[part], part, pca=metrics["pca"])
+    gap = gap_finding(metrics.get("train"), metrics.get("test"), estimator.n_features_in_)
+    return [str(finding) for finding in [*found, *([gap] if gap is not None else [])]]
 
 
 SLOW_CONV_VALUES = 5_000_000  # image values per epoch above which a conv net on a CPU is slow

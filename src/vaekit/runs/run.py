@@ -44,6 +44,7 @@ from vaekit.data.provenance import source_record
 from vaekit.data.rows import CONVENTION, key_columns
 from vaekit.data.split import RunRows, Split, load_split
 from vaekit.data.write import write_array
+from vaekit.estimators.findings import FindingWarning
 from vaekit.runs.config import estimator_params, to_toml
 from vaekit.runs.findings import (
     against_pca,
@@ -283,12 +284,14 @@ def train_run(
     checkpoint = training.checkpoint
     started = time.perf_counter()
     with _until_written(training, main, resume):
-        estimator.fit(
-            *inputs,
-            checkpoint_dir=checkpoint,
-            resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
-            checkpoint_minutes=checkpoint_minutes,
-        )
+        with warnings.catch_warnings():  # what fit finds is among the run's findings (metrics["warnings"])
+            warnings.simplefilter("ignore", FindingWarning)
+            estimator.fit(
+                *inputs,
+                checkpoint_dir=checkpoint,
+                resume_from=checkpoint if resume and (checkpoint / FIT_FILE).is_file() else None,
+                checkpoint_minutes=checkpoint_minutes,
+            )
         wall = time.perf_counter() - started
         if not main:
             return {}
