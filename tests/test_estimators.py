@@ -13,7 +13,7 @@ FAST = dict(epochs=3, verbose=0, random_state=0)
 
 
 # Every kind, from the registry, with none of scikit-learn's checks expected to fail (score_samples
-# uses the same draws for every row, in float64, so subsets and reorderings score alike); a
+# draws each row's eps from its own values, in float64, so subsets and reorderings score alike); a
 # conditional one is left out: its transform needs the labels y, which the checks do not give.
 @parametrize_with_checks([cls(**FAST) for cls in REGISTRY.values() if not cls.conditional])
 def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untyped-def]

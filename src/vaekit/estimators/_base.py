@@ -75,6 +75,7 @@ class BaseAutoEncoder(
     fitted_state: ClassVar[dict[str, io.Codec]] = SHARED_STATE
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
+    warmup_likelihoods: ClassVar[tuple[str, ...]] = ()  # beyond WARMUP_LIKELIHOODS: where "auto" warms up
     doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
@@ -112,7 +113,8 @@ class BaseAutoEncoder(
 
     def _training_config(self) -> TrainingConfig:
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
-        params = auto_training(self.get_params(), math.ceil(self.n_train_ / self.batch_size), self.likelihood_)
+        n_batches = math.ceil(self.n_train_ / self.batch_size)
+        params = auto_training(self.get_params(), n_batches, self.likelihood_, self.warmup_likelihoods)
         config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
         self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}
         if "kl_warmup_epochs" in params:

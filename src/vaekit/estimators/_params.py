@@ -114,15 +114,18 @@ and ~105.8 against 105.58 nats without). A mixed table keeps the warm-up it was 
 """
 
 
-def auto_training(params: dict[str, Any], n_batches: int, likelihood: str = "gaussian") -> dict[str, Any]:
+def auto_training(
+    params: dict[str, Any], n_batches: int, likelihood: str = "gaussian", warmup_likelihoods: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The "auto" training settings resolved for ``n_batches`` batches per epoch and the fitted ``likelihood``.
 
     Measured on 11 small tables over 2 seeds (``benchmarks/small_tables.py``, RESULTS.md):
     counting in optimizer steps rather than epochs, with a KL warm-up, took the test
     error of the default VAE from 2.18x to 1.17x that of PCA (standardized units) and
     ended the collapse of one latent dimension on most of them. The warm-up is for the
-    likelihoods where collapse can be the optimum (:data:`WARMUP_LIKELIHOODS`), over at most
-    :data:`AUTO_WARMUP_SHARE` of the epochs, so a short explicit budget is not spent warming up.
+    likelihoods where collapse can be the optimum (:data:`WARMUP_LIKELIHOODS`, and any a kind adds in
+    ``warmup_likelihoods``), over at most :data:`AUTO_WARMUP_SHARE` of the epochs, so a short explicit
+    budget is not spent warming up.
     """
     resolved = dict(params)
     if resolved.get("epochs") == "auto":
@@ -131,7 +134,7 @@ def auto_training(params: dict[str, Any], n_batches: int, likelihood: str = "gau
         resolved["patience"] = max(10, math.ceil(AUTO_PATIENCE_STEPS / n_batches))
     if resolved.get("kl_warmup_epochs") == "auto":
         warmup = 0.0
-        if likelihood in WARMUP_LIKELIHOODS:
+        if likelihood in (*WARMUP_LIKELIHOODS, *warmup_likelihoods):
             epochs = float(resolved.get("epochs", 100))
             warmup = min(float(max(10, math.ceil(AUTO_WARMUP_STEPS / n_batches))), AUTO_WARMUP_SHARE * epochs)
         resolved["kl_warmup_epochs"] = warmup

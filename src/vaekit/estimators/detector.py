@@ -104,6 +104,9 @@ class OutlierDetector(VAE):
     }
     module = DetectorModel
     module_params = (*VAE.module_params, "trim_fraction")
+    # Its learned-variance Gaussian keeps the KL warm-up it was chosen with: without it the mean AUROC
+    # on 11 ADBench tables (seeds 0-1) fell from 0.803 to 0.792 (glass 0.815 -> 0.747).
+    warmup_likelihoods = ("gaussian-learned",)
 
     def __init__(
         self,
