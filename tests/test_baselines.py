@@ -73,7 +73,10 @@ def _metrics(active: int | None, r2: list[float], ours: float, pca: float) -> di
 
 
 def test_findings_name_collapse_bad_columns_and_a_lost_baseline() -> None:
-    estimator = SimpleNamespace(latent_dim=2, feature_names_in_=np.array(["a", "b", "c"], dtype=object))
+    from vaekit.data.codec import ArrayCodec
+    from vaekit.data.preprocessing import Scaling
+
+    estimator = SimpleNamespace(latent_dim=2, n_features_in_=3, codec_=ArrayCodec(Scaling(), (3,), ["a", "b", "c"]))
     assert findings(estimator, _metrics(2, [0.9, 0.5, 0.1], 1.0, 2.0)) == []
     found = findings(estimator, _metrics(1, [0.9, -0.3, 0.1], 3.0, 2.0))
     assert len(found) == 3

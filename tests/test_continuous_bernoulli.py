@@ -93,7 +93,7 @@ def test_auto_picks_by_share_of_exact_zeros_and_ones() -> None:
     assert resolve_likelihood("auto", grey) == "continuous-bernoulli"
     binaryish = (rng.random((20, 6, 5)) > 0.7).astype(np.float32)
     assert resolve_likelihood("auto", binaryish) == "bernoulli"
-    assert resolve_likelihood("auto", rng.normal(size=(20, 4))) == "gaussian"
+    assert resolve_likelihood("auto", rng.normal(size=(20, 4))) == "gaussian-learned"  # a table of numbers
     assert resolve_preprocessing("auto", "continuous-bernoulli", grey.reshape(20, -1)) == "none"
     with pytest.raises(InputError, match="continuous-bernoulli"):
         resolve_likelihood("continuous-bernoulli", grey + 1.0)
