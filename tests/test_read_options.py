@@ -79,7 +79,9 @@ def test_a_missing_column_is_named(mixed_run: Path, mixed_csv: Path, cli: CliRun
     assert not (tmp_path / "z.csv").exists()
 
 
-def test_an_image_model_resizes_a_folder_of_another_size(cli: CliRun, tmp_path: Path) -> None:
+def test_an_image_model_refuses_a_folder_of_another_size_and_resizes_it_only_when_asked(
+    cli: CliRun, tmp_path: Path
+) -> None:
     rng = np.random.default_rng(0)
     for name, size in (("small", (8, 8)), ("big", (12, 10))):
         for i in range(30):
@@ -87,9 +89,16 @@ def test_an_image_model_resizes_a_folder_of_another_size(cli: CliRun, tmp_path: 
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 255, size, dtype=np.uint8)).save(folder / f"{i}.png")
     cli("train", tmp_path / "small", "--out", tmp_path / "run", *TINY)
-    assert load(tmp_path / "run").read_options_["image_size"] == "8x8"
-    cli("encode", tmp_path / "run", tmp_path / "big", "-o", tmp_path / "z.csv")
+    assert "image_size" not in load(tmp_path / "run").read_options_  # not asked for: nothing to reuse
+    refused = cli("encode", tmp_path / "run", tmp_path / "big", "-o", tmp_path / "z.csv", ok=False)
+    assert "shape (12, 10)" in refused.stderr and "--image-size 8x8" in refused.stderr
+    assert not (tmp_path / "z.csv").exists()
+    asked = cli("encode", tmp_path / "run", tmp_path / "big", "--image-size", "8x8", "-o", tmp_path / "z.csv")
+    assert "30 of 30 images resized to 8x8" in asked.stderr
     assert len(pd.read_csv(tmp_path / "z.csv")) == 30
+    cli("train", tmp_path / "big", "--image-size", "8x8", "--out", tmp_path / "run2", *TINY)
+    assert load(tmp_path / "run2").read_options_["image_size"] == "8x8"  # asked at training: reused
+    cli("encode", tmp_path / "run2", tmp_path / "small", "-o", tmp_path / "z2.csv")
 
 
 def test_the_python_api_reads_new_data_as_the_model_read_its_training_data(cli: CliRun, tmp_path: Path) -> None:

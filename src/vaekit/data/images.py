@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from vaekit.data.loaded import DataFileError, LoadedData, brief, checked, quoted
+from vaekit.data.loaded import DataFileError, DataNoteWarning, LoadedData, brief, checked, quoted
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N"})
@@ -220,6 +221,15 @@ def read_image_folder(
         size = _common_size(files, [s for _, s in probes], folder, source)
     else:
         size = (int(image_size[0]), int(image_size[1]))
+        resized = [s for _, s in probes if (s[1], s[0]) != size]  # PIL sizes are (width, height)
+        if resized:
+            shown = ", ".join(f"{w}x{h}" for w, h in sorted(set(resized))[:4])
+            warnings.warn(
+                f"{quoted(source)}: {len(resized)} of {len(files)} images resized to {size[0]}x{size[1]} "
+                f"(height x width, as `image_size` asks) from {shown}{', ...' if len(set(resized)) > 4 else ''}",
+                DataNoteWarning,
+                stacklevel=2,
+            )
     first = _load(files[0], grey=grey, size=size)  # before allocating for all: the size is real
     X = np.empty((len(files), *first.shape), dtype=np.float32)  # (n, [3,] H, W)
     X[0] = first

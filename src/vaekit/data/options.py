@@ -155,7 +155,8 @@ def _match(estimator: Any, loaded: LoadedData) -> LoadedData:
     if got == expected or flattened:
         return loaded
     if len(expected) >= 2 and len(got) >= 2:  # images
-        hints = ["resize them with `image_size`"] if got[-2:] != expected[-2:] else []
+        size = f"{expected[-2]}x{expected[-1]}"
+        hints = [f"resize them with `image_size` {size}"] if got[-2:] != expected[-2:] else []
         if _channels(got) != _channels(expected):
             mode = {1: "grey", 3: "rgb"}.get(_channels(expected))
             folder = Path(str(loaded.source)).expanduser().is_dir()
@@ -168,7 +169,11 @@ def _match(estimator: Any, loaded: LoadedData) -> LoadedData:
             f"{loaded.source}: {_image_kind(got)} images of shape {got}, but the model was trained on "
             f"{_image_kind(expected)} images of shape {expected}; {hint}"
         )
-    hint = "resize them with `image_size`" if len(expected) >= 2 else "choose the model's columns with `columns`"
+    hint = (
+        f"resize them with `image_size` {expected[-2]}x{expected[-1]}"
+        if len(expected) >= 2
+        else "choose the model's columns with `columns`"
+    )
     what = f"{got[0]} features" if len(got) == 1 else f"samples of shape {got}"
     want_text = f"{expected[0]} features" if len(expected) == 1 else f"samples of shape {expected}"
     raise DataFileError(f"{loaded.source}: {what}, but the model was trained on {want_text}; {hint}")

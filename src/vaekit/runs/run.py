@@ -131,16 +131,14 @@ _READ_OPTIONS = {
 def read_options(data_config: dict[str, Any], train: LoadedData, estimator: Any) -> dict[str, Any]:
     """How the training data was read, as :func:`~vaekit.data.read.read_data` options.
 
-    What the configuration gave, and for an image folder the size its images were
-    read at (so a folder of other sizes is resized to it); for a file or folder also
-    its absolute path and digest (:func:`~vaekit.data.provenance.source_record`), which
-    ``vaekit explore RUN`` reads it again by.
+    What the configuration gave (an ``image_size`` only if it was asked for: images of another size
+    than the model's are then resized, with a note; without it they are refused, as ``train``
+    refuses mixed sizes); for a file or folder also its absolute path and digest
+    (:func:`~vaekit.data.provenance.source_record`), which ``vaekit explore RUN`` reads it again by.
     """
     options = {name: data_config[key] for key, name in _READ_OPTIONS.items() if data_config.get(key) is not None}
     if options.get("image_mode") == "auto":
         del options["image_mode"]
-    if train.kind == "images" and Path(str(data_config["source"])).is_dir() and "image_size" not in options:
-        options["image_size"] = "x".join(str(s) for s in estimator.input_shape_[-2:])
     options.update(source_record(str(data_config["source"])))  # where explore finds it again, and if it changed
     return options
 
