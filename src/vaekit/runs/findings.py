@@ -112,23 +112,6 @@ def quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
     return facts
 
 
-def anomaly_facts(estimator: Any, split: Split) -> dict[str, str]:
-    """The anomaly threshold and the rows it flags, train and test together; {} for a model without one.
-
-    A model saved by an older vaekit has no ``offset_``, and a conditional one scores
-    rows only with their labels: neither gets the line (nor the anomaly figures).
-    """
-    from vaekit.plots.anomaly import anomaly_counts, has_threshold
-    from vaekit.plots.run_figures import all_rows
-    from vaekit.runs.report import anomaly_fact
-
-    if not has_threshold(estimator):
-        return {}
-    threshold, flagged, n = anomaly_counts(estimator, all_rows(split.train, split.test))
-    rows = "rows" if split.test is None else "train and test rows"
-    return {"anomaly threshold": anomaly_fact(threshold, estimator.contamination, flagged, n, rows)}
-
-
 def findings(estimator: Any, metrics: dict[str, Any]) -> list[str]:
     """What a person should know before trusting a run, each with what to try; [] when all is well.
 
