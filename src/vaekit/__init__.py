@@ -18,6 +18,7 @@ from vaekit._version import __version__
 
 if TYPE_CHECKING:
     from vaekit.data import builtin as datasets
+    from vaekit.data.read import read_data
     from vaekit.estimators import (
         IWAE,
         VAE,
@@ -43,6 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fidelity": ("vaekit.evaluation.fidelity", "fidelity"),
     "log_likelihood": ("vaekit.evaluation.likelihood", "log_likelihood"),
     "datasets": ("vaekit.data.builtin", None),
+    "read_data": ("vaekit.data.read", "read_data"),
 }
 
 __all__ = [  # noqa: RUF022 -- the model kinds first, then the functions
@@ -61,6 +63,7 @@ __all__ = [  # noqa: RUF022 -- the model kinds first, then the functions
     "fidelity",
     "load",
     "log_likelihood",
+    "read_data",
 ]
 
 
