@@ -253,3 +253,51 @@ def test_vaekit_impute_writes_back_in_the_files_own_dialect(
     assert decimal in filled or filled.lstrip("-").isdigit(), filled
     if decimal == ",":
         assert "." not in filled
+
+
+def test_each_round_encodes_the_row_with_its_gaps_filled_and_its_observed_entries_as_given(
+    model: VAE, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from vaekit.estimators._table import _weighted_point
+
+    X = _gap(_gap(table(), 0, "f"), 1, "c")
+    x = torch.as_tensor(model._check_X(X)[:4])  # (4, n_encoded)
+    net = model.model_
+    seen: list[torch.Tensor] = []
+    encode = net.encode
+    monkeypatch.setattr(net, "encode", lambda x_in, c: seen.append(x_in.clone()) or encode(x_in, c))
+    with torch.no_grad():
+        point = _weighted_point(net, x, None, torch.Generator().manual_seed(0), samples=16, rounds=3)
+    assert len(seen) == 3 and point.shape == (4, len(model.table_.columns))
+    assert torch.equal(seen[0], x)
+    indicators = [column.observed_at for column in net.table_head.layout]
+    gap = (1.0 - x[:, indicators]) @ net.column_positions  # (4, n_encoded): 1 at every position of a gap
+    assert gap[0].sum() > 0 and gap[1].sum() > 0 and gap[2:].sum() == 0
+    for later in seen[1:]:
+        torch.testing.assert_close(later[gap == 0], x[gap == 0])  # observed entries exactly as given
+        assert torch.all(later[:, indicators] == 1.0)  # every gap now reads as observed
+        assert torch.all(later[gap == 1] != 0)  # and holds an expected value
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_a_hidden_copy_of_an_observed_number_is_imputed_close_to_it(rounds: int) -> None:
+    from vaekit.estimators import _table
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    frame = pd.DataFrame({"a": a, "b": a + 0.05 * rng.normal(size=300), "k": np.where(a > 0, "up", "down")})
+    model = VAE(latent_dim=2, epochs=150, hidden=(32,), verbose=0, random_state=0).fit(frame)
+    gaps = frame.copy()
+    gaps.loc[:39, "b"] = np.nan
+    gaps.loc[40:79, "k"] = None
+    previous = _table.IMPUTE_ROUNDS
+    _table.IMPUTE_ROUNDS = rounds
+    try:
+        out = model.impute(gaps)
+    finally:
+        _table.IMPUTE_ROUNDS = previous
+    error = out.loc[:39, "b"].to_numpy(dtype=float) - frame.loc[:39, "b"].to_numpy()
+    assert np.sqrt(np.mean(error**2)) < 0.5 * frame["b"].std()  # the column's mean would score 1
+    assert (out.loc[40:79, "k"] == frame.loc[40:79, "k"]).mean() > 0.85
