@@ -200,3 +200,99 @@ def test_marginals_figure_shows_at_most_max_columns() -> None:
     assert "first 6 of 15 columns" in fig.get_suptitle()
     with pytest.raises(ValueError, match="max_columns"):
         plot_marginals(frame, frame, max_columns=0)
+
+
+# ----------------------------------------------------------------------------- quality, C2ST, DCR
+
+
+def test_a_bootstrap_of_real_rows_scores_near_one_and_is_all_copies() -> None:
+    real = mixed_table(n=400)
+    result = fidelity(real, real.sample(400, replace=True, random_state=0))
+    assert result["quality"] > 0.9 and result["column_shapes_score"] > 0.9
+    assert result["column_pair_trends_score"] > 0.85
+    assert result["exact_copy_share"] == 1.0 and result["dcr_median"] == 0.0
+    assert result["holdout_exact_copy_share"] == 0.0 and result["dcr_holdout_median"] > 0.1
+    assert result["c2st_auc"] < 0.6  # copies: below 0.5, the classifier learns twins with the wrong label
+    identical = fidelity(real, real)
+    assert identical["quality"] == pytest.approx(1.0) and identical["exact_copy_share"] == 1.0
+
+
+def test_independent_noise_has_low_quality_and_is_told_apart() -> None:
+    real = mixed_table(n=400)
+    rng = np.random.default_rng(1)
+    noise = pd.DataFrame(
+        {
+            "x": rng.uniform(-5.0, 5.0, size=400),
+            "y": rng.uniform(-10.0, 0.0, size=400),
+            "count": rng.integers(0, 30, size=400),
+            "colour": rng.choice(np.array(["red", "blue", "green"], dtype=object), size=400, p=[0.8, 0.1, 0.1]),
+            "flag": rng.random(400) < 0.05,
+        }
+    )
+    result = fidelity(real, noise)
+    assert result["quality"] < 0.6, result["quality"]
+    assert result["c2st_auc"] > 0.95
+    assert result["exact_copy_share"] == 0.0 and result["dcr_median"] > result["dcr_holdout_median"]
+    draw = fidelity(real, mixed_table(n=400, seed=9))  # the same process: hard to tell apart, no copies
+    assert draw["c2st_auc"] < 0.65 and draw["quality"] > 0.85 and draw["exact_copy_share"] == 0.0
+
+
+def test_column_shapes_and_correlation_trends_follow_sdmetrics_formulas() -> None:
+    real = mixed_table(n=300).dropna()
+    other = mixed_table(n=300, seed=4).dropna()
+    result = fidelity(real, other)
+    assert result["column_shapes"]["x"] == pytest.approx(1.0 - result["ks"]["x"])
+    assert result["column_shapes"]["colour"] == pytest.approx(1.0 - result["tvd"]["colour"])
+    pairs = {tuple(p["columns"]): p for p in result["column_pair_trends"]}
+    r_real, r_other = np.corrcoef(real["x"], real["y"])[0, 1], np.corrcoef(other["x"], other["y"])[0, 1]
+    assert pairs[("x", "y")]["metric"] == "correlation"
+    assert pairs[("x", "y")]["score"] == pytest.approx(1.0 - abs(r_real - r_other) / 2.0)
+    shapes = [v for v in result["column_shapes"].values() if v is not None]
+    trends = [p["score"] for p in result["column_pair_trends"] if p["score"] is not None]
+    assert result["quality"] == pytest.approx((np.mean(shapes) + np.mean(trends)) / 2.0)
+
+
+def test_contingency_counts_gaps_as_a_level_and_bins_each_frame_on_its_own_range() -> None:
+    real = pd.DataFrame({"c": ["a", "a", None, "b"], "d": ["u", "v", "u", "v"]})
+    synthetic = pd.DataFrame({"c": ["a", None, None, "b"], "d": ["u", "v", "u", "v"]})
+    pairs = fidelity(real, synthetic)["column_pair_trends"]
+    # joint shares: (a,u) 1/4 vs 1/4, (a,v) 1/4 vs 0, (gap,u) 1/4 vs 1/4, (gap,v) 0 vs 1/4, (b,v) 1/4 vs 1/4
+    assert pairs[0]["metric"] == "contingency" and pairs[0]["score"] == pytest.approx(0.75)
+    # SDMetrics' QualityReport bins a number on each frame's own range: shifting it changes nothing
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["p", "q"], size=200)})
+    shifted = numbers.assign(x=numbers["x"] + 100.0)
+    result = fidelity(numbers, shifted)
+    assert result["column_pair_trends"][0]["score"] == pytest.approx(1.0)
+    assert result["column_shapes"]["x"] == pytest.approx(0.0)
+
+
+def test_a_constant_numeric_pair_has_no_correlation_score() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "k": [5.0] * 6})
+    result = fidelity(frame, frame)
+    assert result["column_pair_trends"] == [{"columns": ["x", "k"], "metric": "correlation", "score": None}]
+    assert result["column_pair_trends_score"] is None and result["quality"] == pytest.approx(1.0)
+
+
+def test_dcr_is_zero_for_copied_rows_with_gaps_and_counts_differences() -> None:
+    real = pd.DataFrame({"x": [0.0, 1.0, np.nan, 3.0, 4.0, 5.0], "c": ["a", None, "b", "a", "b", "a"]})
+    copies = real.iloc[[1, 2, 2, 5]].reset_index(drop=True)  # gaps included
+    result = fidelity(real, copies, detection=True)
+    assert result["dcr_median"] == 0.0 and result["exact_copy_share"] == 1.0
+    moved = copies.assign(c=["b", "b", "a", "b"])  # rows 0, 2 and 3 change a level
+    far = fidelity(real, moved)
+    assert far["exact_copy_share"] < 1.0 and far["dcr_median"] > 0.0
+
+
+def test_detection_can_be_skipped_and_everything_stays_plain_json() -> None:
+    frame = mixed_table()
+    skipped = fidelity(frame, mixed_table(seed=2), detection=False)
+    for key in ("c2st_auc", "dcr_median", "exact_copy_share", "dcr_holdout_median", "holdout_exact_copy_share"):
+        assert skipped[key] is None
+    assert type(skipped["quality"]) is float
+    result = fidelity(frame, mixed_table(seed=2))
+    assert json.loads(json.dumps(result)) == result
+    assert all(type(result[k]) is float for k in ("quality", "c2st_auc", "dcr_median", "exact_copy_share"))
+    empty = fidelity(pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": [np.nan, np.nan]}))
+    assert empty["column_shapes"] == {"x": None} and empty["quality"] is None
+    json.dumps(empty)

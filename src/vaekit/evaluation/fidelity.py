@@ -39,6 +39,17 @@ the columns where the measure is defined. A measure that cannot be computed (a c
 with no observed value in one of the frames, no numeric column for ``mean_ks``, fewer
 than 2 columns for ``association_difference``) is None, never NaN, so that the result
 can be written with :func:`json.dumps` as is.
+
+Beyond these, what users of other tools trust (each defined in its own module):
+
+- ``quality``, ``column_shapes_score``, ``column_pair_trends_score`` and their parts: the
+  scores of SDMetrics' single-table QualityReport, computed here
+  (:mod:`vaekit.evaluation.quality`); 1 is best.
+- ``c2st_auc``: how well a classifier tells synthetic rows from real ones, 0.5 is best;
+  ``dcr_median``, ``exact_copy_share`` and their real-holdout references
+  ``dcr_holdout_median``, ``holdout_exact_copy_share``: how close synthetic rows are to
+  real ones, a privacy check (:mod:`vaekit.evaluation.detection`). ``detection=False``
+  skips these (they are None then): they fit classifiers and search neighbours.
 """
 
 from __future__ import annotations
@@ -49,6 +60,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
+
+from vaekit.evaluation.detection import c2st_auc, closest_records
+from vaekit.evaluation.quality import quality
 
 __all__ = ["column_kind", "fidelity"]
 
@@ -184,7 +198,9 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(defined)) if defined else None
 
 
-def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
+def fidelity(
+    real: pd.DataFrame, synthetic: pd.DataFrame, *, detection: bool = True, random_state: int = 0
+) -> dict[str, Any]:
     """Compare a generated table with the real one: marginals, pairwise associations and gaps.
 
     See the module's documentation for the kinds of columns and the formulas.
@@ -196,6 +212,11 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
     synthetic : DataFrame of shape (n_synthetic, n_columns)
         The generated table: the same column names (in any order); any number of rows.
         A column numeric in ``real`` must be numeric here too.
+    detection : bool
+        Whether to run the classifier two-sample test and the closest-record distances
+        (about a second on a few thousand rows); their keys are None when False.
+    random_state : int
+        Seeds the folds and subsamples of the classifier test and the real holdout of DCR.
 
     Returns
     -------
@@ -213,6 +234,11 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
         - ``missing_rate_difference``: {column: \\|difference\\|};
           ``mean_missing_rate_difference``: float or None (no columns)
         - ``n_real``, ``n_synthetic``: row counts
+        - ``quality``, ``column_shapes_score``, ``column_pair_trends_score``: floats in
+          [0, 1] or None; ``column_shapes`` ({column: score}) and ``column_pair_trends``
+          (a list of {``columns``, ``metric``, ``score``}): SDMetrics' QualityReport
+        - ``c2st_auc``: float in [0, 1] or None; ``dcr_median``, ``exact_copy_share``,
+          ``dcr_holdout_median``, ``holdout_exact_copy_share``: float or None
 
     Raises
     ------
@@ -290,4 +316,11 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
         "mean_missing_rate_difference": _mean(list(missing_difference.values())),
         "n_real": len(real),
         "n_synthetic": len(synthetic),
+        **quality(real, synthetic, kinds),
+        "c2st_auc": c2st_auc(real, synthetic, kinds, random_state) if detection else None,
+        **(
+            closest_records(real, synthetic, kinds, random_state)
+            if detection
+            else dict.fromkeys(("dcr_median", "exact_copy_share", "dcr_holdout_median", "holdout_exact_copy_share"))
+        ),
     }
