@@ -187,6 +187,13 @@ class Gaussian:
         """Summed over features: x of shape (B, *sample_shape) -> (..., B)."""
         return _sum_event(self.log_prob_elements(x), self.event_dims)
 
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        """One draw x ~ N(loc, exp(logvar)) per entry, of ``loc``'s shape."""
+        noise = torch.randn(self.loc.shape, generator=generator, device=self.loc.device, dtype=self.loc.dtype)
+        if self.logvar is None:
+            return self.loc + noise
+        return self.loc + noise * torch.exp(0.5 * self.logvar)
+
 
 @dataclass
 class Bernoulli:

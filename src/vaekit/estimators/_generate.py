@@ -35,11 +35,13 @@ class Generation(BatchedInference):
         *,
         plausible: bool = True,
     ) -> np.ndarray:
-        """Decoded means of codes drawn from the model's prior.
+        """Rows generated from codes drawn from the model's prior.
 
-        A conditional model decodes for the labels y (one, or one per sample); without
-        y, classes are drawn in proportion to the training labels. ``plausible``: as for
-        :meth:`inverse_transform`.
+        Images are the decoded means of the codes. A table's rows are drawn from p(x|z) (its
+        categories keep their spread, and a table of numbers with a learned variance its
+        columns' spread). A conditional model decodes for the labels y (one, or one per
+        sample); without y, classes are drawn in proportion to the training labels.
+        ``plausible``: as for :meth:`inverse_transform`.
 
         Returns
         -------
@@ -53,7 +55,7 @@ class Generation(BatchedInference):
             y = self.classes_[rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
         C = self._conditions(y, n_samples, "sample")  # type: ignore[attr-defined]  # InputChecks', beside this mixin
         codec: DataCodec = self.codec_  # type: ignore[attr-defined]  # InputChecks' property, beside this mixin
-        if isinstance(codec, TableCodec):  # rows drawn from p(x|z): categories keep their spread
+        if isinstance(codec, TableCodec) or self._draws_rows():  # rows drawn from p(x|z)
             generator = torch.Generator(self.device_).manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
             return codec.decode(
                 self._map_batches(lambda z, c: self.model_.decode(z, c).sample(generator), Z, C),  # type: ignore[union-attr]  # as in _decode_means
@@ -96,6 +98,12 @@ class Generation(BatchedInference):
         a list of ``n_draws`` of them with ``n_draws``.
         """
         return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state, plausible=plausible)
+
+    def _draws_rows(self) -> bool:
+        """Whether ``sample`` draws a table of numbers' rows from p(x|z): under a learned variance per column,
+        which is the columns' own spread (a unit variance on standardized columns would add one
+        standard deviation of noise to every column)."""
+        return len(self.input_shape_) == 1 and self.likelihood_ == "gaussian-learned"  # type: ignore[attr-defined]  # set by fit
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         """Codes (n_samples, latent_dim) float32 from the model's prior."""

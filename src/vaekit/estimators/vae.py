@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from torch import Tensor
 
 from vaekit.estimators._base import BaseAutoEncoder
+from vaekit.estimators._latent_prior import LatentMixturePrior
 from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_CONSTRAINTS, TRAINING_CONSTRAINTS
 from vaekit.models.vae import VAEModel
 
@@ -35,7 +36,7 @@ VAE_DOC = """\
         Weight of |KL - C| in the capacity objective."""
 
 
-class VAE(BaseAutoEncoder):
+class VAE(LatentMixturePrior, BaseAutoEncoder):
     """Variational autoencoder with a beta-weighted KL term.
 
     The encoder gives q(z|x) = N(mean, diag(exp(logvar))); the loss is
