@@ -296,3 +296,27 @@ def test_detection_can_be_skipped_and_everything_stays_plain_json() -> None:
     empty = fidelity(pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": [np.nan, np.nan]}))
     assert empty["column_shapes"] == {"x": None} and empty["quality"] is None
     json.dumps(empty)
+
+
+@pytest.mark.filterwarnings("ignore:training stopped at its cap")
+def test_a_table_run_reports_its_generated_rows() -> None:
+    import vaekit
+    from vaekit.data.loaded import LoadedData
+    from vaekit.runs.report import synthetic_fact
+    from vaekit.runs.run import synthetic_summary
+
+    frame = mixed_table(n=200)
+    model = vaekit.VAE(epochs=2, hidden=(16,), latent_dim=2, random_state=0, verbose=0).fit(frame)
+    X = np.zeros((len(frame), frame.shape[1]), dtype=np.float32)  # a mixed table's numbers; the model reads frame
+    loaded = LoadedData(X, None, None, list(frame.columns), None, None, "test", "table", frame=frame)
+    summary = synthetic_summary(model, loaded, seed=0)
+    assert summary is not None and summary["n"] == 200
+    assert 0.0 <= summary["quality"] <= 1.0 and 0.0 <= summary["c2st_auc"] <= 1.0
+    line = synthetic_fact(summary)
+    assert line.startswith("quality ") and "C2ST AUC" in line and "exact copies" in line
+    numbers = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    plain = vaekit.VAE(epochs=2, random_state=0, verbose=0).fit(numbers)
+    as_table = LoadedData(numbers, None, None, ["a", "b", "c"], None, None, "test", "table")
+    assert synthetic_summary(plain, as_table, seed=0)["n"] == 50  # type: ignore[index]  # a table of numbers too
+    images = LoadedData(numbers.reshape(50, 1, 3), None, None, None, None, None, "test", "images")
+    assert synthetic_summary(plain, images, seed=0) is None

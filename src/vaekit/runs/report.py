@@ -92,6 +92,21 @@ def anomaly_fact(threshold: float, contamination: Any, flagged: int, n: int, row
     return f"{flag_summary(threshold, flagged, n, rows)}; the threshold set by contamination={contamination}"
 
 
+def synthetic_fact(summary: dict[str, Any]) -> str:
+    """The report's line on generated rows of a table, from :func:`vaekit.runs.run.synthetic_summary`."""
+
+    def number(key: str, form: str = ".2f") -> str:
+        return "n/a" if summary.get(key) is None else format(summary[key], form)
+
+    return (
+        f"quality {number('quality')} (SDMetrics' score: column shapes {number('column_shapes_score')}, "
+        f"pair trends {number('column_pair_trends_score')}; 1 is best), C2ST AUC {number('c2st_auc')} "
+        f"(0.5: a classifier cannot tell them from real rows), median distance to the closest real row "
+        f"{number('dcr_median')} (a real holdout's {number('dcr_holdout_median')}), exact copies of real rows "
+        f"{number('exact_copy_share', '.1%')}; {summary['n']:,} generated rows against {summary['n']:,} training rows"
+    )
+
+
 def _facts(facts: dict[str, Any]) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"

@@ -156,6 +156,31 @@ def _write_explorer(estimator: Any, everything: RunRows, path: Path, seed: int) 
     return None
 
 
+SYNTHETIC_KEYS = (
+    "quality", "column_shapes_score", "column_pair_trends_score", "c2st_auc",
+    "dcr_median", "dcr_holdout_median", "exact_copy_share", "holdout_exact_copy_share",
+)  # fmt: skip
+SYNTHETIC_ROWS = 2000  # at most this many training rows and as many generated ones: about a second
+
+
+def synthetic_summary(estimator: Any, train: LoadedData, seed: int) -> dict[str, Any] | None:
+    """:func:`vaekit.evaluation.fidelity.fidelity` of generated rows against (up to 2,000 of) the training
+    rows, its quality, C2ST and closest-record figures and ``n``; None but for an unconditional table model."""
+    if estimator.conditional or train.kind != "table":
+        return None
+    from vaekit.data.codec import as_frame
+    from vaekit.evaluation.fidelity import fidelity
+
+    names = list(estimator.codec_.names or []) or None
+    real = as_frame(train.inputs(False)[0], names)
+    real = real[names] if names else real
+    if len(real) > SYNTHETIC_ROWS:
+        real = real.sample(SYNTHETIC_ROWS, random_state=seed)
+    generated = as_frame(estimator.sample(len(real), random_state=seed), [str(c) for c in real.columns])
+    result = fidelity(real.reset_index(drop=True), generated, random_state=seed)
+    return {**{key: result[key] for key in SYNTHETIC_KEYS}, "n": len(real)}
+
+
 def _anomaly_fact(estimator: Any, everything: RunRows, split: Split) -> dict[str, str]:
     """The anomaly threshold and the rows it flags, as ``vaekit score`` on the whole file flags them;
     {} for a model without a threshold (saved by an older vaekit, or conditional)."""
@@ -254,7 +279,7 @@ def train_run(
     """
     from vaekit.nn import count_parameters
     from vaekit.plots import format_layer_table, layer_table, run_figures
-    from vaekit.runs.report import render_report
+    from vaekit.runs.report import render_report, synthetic_fact
     from vaekit.training.checkpoint import FIT_FILE
     from vaekit.training.distributed import is_main_process, world
 
@@ -320,6 +345,7 @@ def train_run(
             "python": platform.python_version(),
             **measure(estimator, split, seed),
         }
+        metrics["synthetic"] = None if split.fit_source is not None else synthetic_summary(estimator, split.train, seed)
         metrics["warnings"] = findings(estimator, metrics)
         estimator.read_options_ = read_options(config["data"], split.train, estimator)
         layers = format_layer_table(layer_table(estimator))
@@ -343,6 +369,7 @@ def train_run(
                 + (f" in each of {world().size} processes (torchrun)" if world().size > 1 else ""),
                 ("per column" if metrics["pca"] is None else "against PCA"): against_pca(metrics),
                 **quality_facts(estimator, metrics),
+                **({"generated rows": synthetic_fact(metrics["synthetic"])} if metrics["synthetic"] else {}),
                 **_anomaly_fact(estimator, everything, split),
                 "row names": _rows_fact(split),
                 **({"explorer": explorer_note} if explorer_note else {}),
