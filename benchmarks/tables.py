@@ -16,7 +16,10 @@ entries removed (and the table's own gaps) and fills it. Scores, on the hidden e
 - accuracy over all hidden categorical entries together: share imputed exactly.
 
 Imputers: vaekit (``VAE(random_state=seed, verbose=0).fit(masked).impute(masked,
-random_state=seed)``) and scikit-learn's SimpleImputer, KNNImputer and IterativeImputer.
+random_state=seed)``) and scikit-learn's SimpleImputer, KNNImputer, IterativeImputer and a
+MissForest-style IterativeImputer whose regressor is ``ExtraTreesRegressor(n_estimators=100,
+random_state=seed)`` (10 rounds; the same encoding and the same first-level trick as
+IterativeImputer's; MissForest proper uses random forests and classifies categories).
 SimpleImputer: the column mean for numeric columns, the most frequent level for
 categorical ones (``strategy="most_frequent"`` on the values themselves). KNNImputer
 (5 neighbours, uniform weights) and IterativeImputer (BayesianRidge, 10 rounds,
@@ -39,10 +42,23 @@ covariances, reg_covar 1e-3, its number of components from 1, 2, 3, 5, 8 by BIC)
 on the rows without gaps, encoded as in (a) (standardized numbers, one-hot levels), its
 draws decoded by argmax per categorical block and unstandardized, integer columns
 rounded; then each entry is hidden independently with its column's missing share in
-the table, so that the mixture is not scored on gaps it cannot make; and, as a
-reference only, the table's rows resampled with replacement (copies: the distances of
-a sample of this size from the table, the floor a generator could reach). SDV's TVAE
-is run too when ``import sdv`` works (it is not a vaekit dependency).
+the table, so that the mixture is not scored on gaps it cannot make; SDV 2.0.0's
+GaussianCopulaSynthesizer and TVAESynthesizer (their defaults, metadata from
+``Metadata.detect_from_dataframes``), peers measured here and never vaekit dependencies:
+they live in ``benchmarks/.peers`` (``bash benchmarks/peers.sh``), which goes at the END of
+``sys.path``, so .venv's own torch, numpy, pandas and scikit-learn are the ones used (sdv
+declares pandas<3; it runs on .venv's pandas 3 here); and, as a reference only, the table's
+rows resampled with replacement (copies: the distances of a sample of this size from the
+table, the floor a generator could reach; every row an exact copy, and a C2ST AUC below 0.5,
+since a row's twin sits in the other fold with the other label).
+
+Measures (:func:`vaekit.evaluation.fidelity.fidelity`, ``random_state=seed``): mean KS, mean
+TVD, association difference, missing-rate difference (lower is better); SDMetrics-compatible
+quality (mean of Column Shapes and Column Pair Trends, higher is better); C2ST AUC of boosted
+trees telling generated rows from real ones (5-fold; 0.5 is ideal); DCR: the median distance
+of a generated row to its closest real row (standardized numbers, one-hot levels) beside the
+same of a 20% holdout of real rows against the rest, and the share of generated rows that are
+exact copies of a real row.
 
 (c) Time: wall seconds of ``vaekit train penguins.csv --out <tmp> --quiet`` in a subprocess.
 
@@ -66,6 +82,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (makes IterativeImputer importable)
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.mixture import GaussianMixture
@@ -73,6 +90,7 @@ from sklearn.mixture import GaussianMixture
 from vaekit.evaluation.fidelity import column_kind, fidelity
 
 TABLES = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "tables"
+PEERS = Path(__file__).resolve().parent / ".peers"  # SDV, installed by benchmarks/peers.sh
 DROPPED: dict[str, dict[str, str]] = {
     "penguins": {},
     "penguins-raw": {
@@ -87,9 +105,20 @@ DROPPED: dict[str, dict[str, str]] = {
 }
 HIDDEN_SHARE = 0.2
 GMM_COMPONENTS = (1, 2, 3, 5, 8)
-IMPUTERS = ("vaekit", "SimpleImputer", "KNNImputer", "IterativeImputer")
-GENERATORS = ("vaekit", "Gaussian mixture", "SDV TVAE", "bootstrap (reference)")
-FIDELITY_MEASURES = ("mean_ks", "mean_tvd", "association_difference", "mean_missing_rate_difference")
+MISSFOREST = "MissForest-style (ExtraTrees)"
+IMPUTERS = ("vaekit", "SimpleImputer", "KNNImputer", "IterativeImputer", MISSFOREST)
+GENERATORS = ("vaekit", "Gaussian mixture", "SDV GaussianCopula", "SDV TVAE", "bootstrap (reference)")
+# measure: (column title, lower is better)
+FIDELITY_MEASURES = {
+    "quality": ("quality", False),
+    "c2st_auc": ("C2ST AUC", True),
+    "mean_ks": ("mean KS", True),
+    "mean_tvd": ("mean TVD", True),
+    "association_difference": ("association", True),
+    "mean_missing_rate_difference": ("missing", True),
+    "dcr_median": ("DCR median", False),
+    "exact_copy_share": ("copies", True),
+}
 
 
 def load(name: str) -> pd.DataFrame:
@@ -202,8 +231,8 @@ def impute_with_matrix(imputer: Any, drop_first: bool = False) -> Callable[[pd.D
 
     def run(masked: pd.DataFrame, seed: int) -> pd.DataFrame:
         encoding = Encoding.of(masked)
-        if "random_state" in imputer.get_params():
-            imputer.set_params(random_state=seed)
+        seeds = [key for key in imputer.get_params() if key == "random_state" or key.endswith("__random_state")]
+        imputer.set_params(**dict.fromkeys(seeds, seed))  # the imputer's and its regressor's
         X = encoding.encode(masked)  # (n_rows, width)
         kept = np.ones(X.shape[1], dtype=bool)
         if drop_first:
@@ -297,16 +326,23 @@ def generate_vaekit(table: pd.DataFrame, seed: int) -> pd.DataFrame:
     return VAE(random_state=seed, verbose=0).fit(table).sample(len(table), random_state=seed)
 
 
-def generate_tvae(table: pd.DataFrame, seed: int) -> pd.DataFrame:
-    import torch
-    from sdv.metadata import Metadata
-    from sdv.single_table import TVAESynthesizer
+def generate_sdv(kind: str) -> Callable[[pd.DataFrame, int], pd.DataFrame]:
+    """A generator from SDV 2.0's ``GaussianCopulaSynthesizer`` or ``TVAESynthesizer``, with their defaults."""
 
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    synthesizer = TVAESynthesizer(Metadata.detect_from_dataframe(table))
-    synthesizer.fit(table)
-    return synthesizer.sample(num_rows=len(table))
+    def run(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+        import torch
+        from sdv import single_table
+        from sdv.metadata import Metadata
+
+        torch.manual_seed(seed)
+        np.random.seed(seed)  # SDV draws from numpy's global generator
+        metadata = Metadata.detect_from_dataframes({"table": table})
+        synthesizer = getattr(single_table, f"{kind}Synthesizer")(metadata)
+        synthesizer.fit({"table": table})  # SDV 2.0 takes and returns {table name: frame}
+        drawn = synthesizer.sample(num_rows=len(table))
+        return drawn["table"] if isinstance(drawn, dict) else drawn
+
+    return run
 
 
 # ----------------------------------------------------------------------------- printing
@@ -404,16 +440,20 @@ def run_imputation(names: list[str], seeds: list[int], imputers: dict[str, Calla
 
 def run_fidelity(names: list[str], seeds: list[int], generators: dict[str, Callable]) -> None:
     print("\n## (b) Synthetic tables: vaekit.evaluation.fidelity of n generated rows against the n real ones\n")
-    print("Mean over seeds (min-max); all lower is better; 'association' is the mean |difference| of the pairwise")
-    print(
-        "associations (Pearson r, Cramér's V, correlation ratio), 'missing' the mean |difference| of the missing shares.\n"
-    )
-    print("| table | generator | mean KS | mean TVD | association | missing | s |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("Mean over seeds (min-max). quality (SDMetrics' QualityReport score, computed by vaekit): higher is")
+    print("better; C2ST AUC: 0.5 is ideal; 'association' is the mean |difference| of the pairwise associations")
+    print("(Pearson r, Cramér's V, correlation ratio), 'missing' the mean |difference| of the missing shares,")
+    print("both lower is better; DCR median: a generated row's distance to its closest real row (a real holdout's")
+    print("is under each table's name); 'copies': the share of generated rows that are exact copies of real ones;")
+    print("s: seconds to fit and sample.\n")
+    titles = " | ".join(title for title, _ in FIDELITY_MEASURES.values())
+    print(f"| table | generator | {titles} | s |")
+    print("|---|---|" + "---:|" * (len(FIDELITY_MEASURES) + 1))
     per_table: dict[str, dict[str, dict[str, float]]] = {}
     for name in names:
         table = load(name)
         per_table[name] = {}
+        holdout: list[float] = []
         for method, generate in generators.items():
             measured: dict[str, list[float]] = {m: [] for m in FIDELITY_MEASURES}
             seconds, notes = [], []
@@ -424,21 +464,24 @@ def run_fidelity(names: list[str], seeds: list[int], generators: dict[str, Calla
                         warnings.simplefilter("ignore")
                         synthetic = generate(table, seed)
                     seconds.append(time.perf_counter() - started)
-                    result = fidelity(table, synthetic)
+                    result = fidelity(table, synthetic, random_state=seed)
                 except Exception as error:
                     notes.append(f"seed {seed}: {type(error).__name__}: {str(error).splitlines()[0]}")
                     continue
                 for m in FIDELITY_MEASURES:
                     measured[m].append(float("nan") if result[m] is None else result[m])
+                if result["dcr_holdout_median"] is not None:
+                    holdout.append(result["dcr_holdout_median"])
             per_table[name][method] = {m: float(np.mean(v)) if v else float("nan") for m, v in measured.items()}
             time_taken = f"{np.mean(seconds):.2f}" if seconds else "-"
             cells = " | ".join(spread(measured[m]) for m in FIDELITY_MEASURES)
             print(f"| {name} | {method} | {cells} | {time_taken} |", flush=True)
             for note in notes:
-                print(f"|  | ^ {note} |  |  |  |  |  |")
+                print(f"|  | ^ {note} |" + "  |" * (len(FIDELITY_MEASURES) + 1))
+        print(f"| {name} | (real 20% holdout vs the rest) |" + " |" * 6 + f" {spread(holdout)} | |  |")
     print()
-    print("| generator | mean KS | mean TVD | association | missing |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"| generator | {titles} |")
+    print("|---|" + "---:|" * len(FIDELITY_MEASURES))
     means: dict[str, dict[str, float]] = {m: {} for m in FIDELITY_MEASURES}
     for method in generators:
         for m in FIDELITY_MEASURES:
@@ -446,8 +489,17 @@ def run_fidelity(names: list[str], seeds: list[int], generators: dict[str, Calla
         print(f"| {method} | " + " | ".join(f"{means[m][method]:.3f}" for m in FIDELITY_MEASURES) + " |")
     print()
     baselines = [m for m in generators if m not in ("vaekit", "bootstrap (reference)")]
-    for m in FIDELITY_MEASURES:
-        print(verdict(m, means[m], True, baselines))
+    for m, (_, lower) in FIDELITY_MEASURES.items():
+        if m not in ("dcr_median", "exact_copy_share"):  # privacy: closer is not better; read them beside the holdout
+            print(verdict(m, means[m], lower, baselines))
+    copula = "SDV GaussianCopula"
+    if "vaekit" in generators and copula in generators:
+        margin = means["quality"]["vaekit"] - means["quality"][copula]
+        print(
+            f"issue 26: quality vaekit - GaussianCopula = {margin:+.3f} (needs >= +0.02): {'yes' if margin >= 0.02 else 'no'}; "
+            f"C2ST AUC vaekit {means['c2st_auc']['vaekit']:.3f} vs GaussianCopula {means['c2st_auc'][copula]:.3f}: "
+            f"lower: {'yes' if means['c2st_auc']['vaekit'] < means['c2st_auc'][copula] else 'no'}"
+        )
 
 
 def run_timing(skip: bool) -> None:
@@ -505,18 +557,29 @@ def main() -> None:
         "SimpleImputer": impute_simple,
         "KNNImputer": impute_with_matrix(KNNImputer(n_neighbors=5)),
         "IterativeImputer": impute_with_matrix(IterativeImputer(max_iter=10, random_state=0), drop_first=True),
+        MISSFOREST: impute_with_matrix(
+            IterativeImputer(ExtraTreesRegressor(n_estimators=100, random_state=0), max_iter=10, random_state=0),
+            drop_first=True,
+        ),
     }
     generators: dict[str, Callable] = {
         "vaekit": generate_vaekit,
         "Gaussian mixture": generate_gmm,
-        "SDV TVAE": generate_tvae,
+        "SDV GaussianCopula": generate_sdv("GaussianCopula"),
+        "SDV TVAE": generate_sdv("TVAE"),
         "bootstrap (reference)": generate_bootstrap,
     }
+    if PEERS.is_dir() and str(PEERS) not in sys.path:
+        sys.path.append(str(PEERS))  # last: .venv's torch, numpy, pandas, scikit-learn come first
     try:
-        import sdv  # noqa: F401  (not a vaekit dependency)
+        import sdv  # not a vaekit dependency
+
+        print(f"- SDV {sdv.__version__} from {Path(sdv.__file__).parent.parent}")
     except ImportError:
-        del generators["SDV TVAE"]
-        print("- SDV is not installed (not a vaekit dependency): its TVAE is left out")
+        del generators["SDV GaussianCopula"], generators["SDV TVAE"]
+        print(
+            "- SDV is not installed (not a vaekit dependency; `bash benchmarks/peers.sh`): its generators are left out"
+        )
     if args.skip_vaekit:
         del imputers["vaekit"], generators["vaekit"]
         print("- vaekit skipped (--skip-vaekit): baselines only")
