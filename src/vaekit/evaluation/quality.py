@@ -22,15 +22,21 @@ Column Pair Trends, one score per pair of columns:
   (so a bin's number, not its edges, is what the two frames share; the largest value and
   a gap both fall in bin 11, exactly as in SDMetrics).
 
-Property scores are the means of the defined scores; ``quality`` is the mean of the two
-defined property scores (SDMetrics' ``nanmean``).
+Column Shapes is the mean of the defined column scores. Column Pair Trends is the mean over
+the pairs that are **associated in the real table** only, as the QualityReport of SDMetrics
+0.32 counts them (its defaults): a numeric pair when \\|r_real\\| > 0.5, any other pair when
+the Cramér's V (no correction) of its real contingency table, gaps and bins included, is
+above 0.3 (a table with one row or column level is not associated). Every pair still gets
+its score, with ``counted`` saying whether it enters the mean; no pair counted: no score.
+``quality`` is the mean of the two defined property scores (SDMetrics' ``nanmean``).
 
 Where this differs from SDMetrics: a column's kind is read from its dtype
 (:func:`vaekit.evaluation.fidelity.column_kind`: numbers, counts and years are numeric;
 strings and bools categorical), not from SDV's metadata detection, which may call a small
 integer column categorical or an identifier ``id`` (left out by SDMetrics). Datetimes are
-not converted to numbers here (a datetime column is categorical). The real-association
-and real-correlation thresholds are 0 (SDMetrics' defaults).
+not converted to numbers here (a datetime column is categorical). A pair below the
+thresholds keeps its score here, where SDMetrics writes NaN (neither counts). Checked
+against SDMetrics 0.32 on the shared tables: the same scores, pair by pair and overall.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ __all__ = ["column_shape", "pair_trend", "quality"]
 
 MAX_DECIMALS = 14  # sys.float_info.dig - 1, as SDMetrics' KSComplement rounds
 N_BINS = 10  # numpy.histogram_bin_edges' default, as the QualityReport uses it
+REAL_CORRELATION_THRESHOLD = 0.5  # sdmetrics.reports.utils.DEFAULT_REAL_CORRELATION_THRESHOLD
+REAL_ASSOCIATION_THRESHOLD = 0.3  # sdmetrics.reports.utils.DEFAULT_REAL_ASSOCIATION_THRESHOLD
 
 
 def _floats(column: pd.Series) -> np.ndarray:
@@ -100,6 +108,20 @@ def _joint_tvd(a_real: np.ndarray, b_real: np.ndarray, a_synthetic: np.ndarray, 
     return float(0.5 * np.abs(p - q).sum())
 
 
+def _cramers_v(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cramér's V of the table of two code arrays (n,) (codes >= 0), levels present only; None below 2 x 2."""
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    n_a, n_b = int(a.max(initial=-1)) + 1, int(b.max(initial=-1)) + 1
+    if min(n_a, n_b) < 2:
+        return None
+    observed = np.zeros((n_a, n_b))  # (levels of a, levels of b)
+    np.add.at(observed, (a, b), 1.0)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / a.size  # all > 0: present levels only
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / (a.size * (min(n_a, n_b) - 1))))
+
+
 def _levels(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """One set of codes (>= 0, a gap its own code) for a categorical column of both frames: (n,), (m,)."""
     both = pd.concat([real.astype(object), synthetic.astype(object)], ignore_index=True)
@@ -110,23 +132,35 @@ def _levels(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarr
 
 def pair_trend(
     real: tuple[pd.Series, pd.Series], synthetic: tuple[pd.Series, pd.Series], kinds: tuple[str, str]
-) -> tuple[str, float | None]:
-    """The metric's name ("correlation" or "contingency") and the score of one pair of columns."""
+) -> dict[str, object]:
+    """One pair of columns: ``metric`` ("correlation" or "contingency"), ``score`` (or None),
+    ``real_association`` (r, or Cramér's V; None when undefined) and ``counted`` (associated enough
+    in the real table to enter the Column Pair Trends mean)."""
     if kinds == ("numeric", "numeric"):
         columns = [_floats(c) for c in (*real, *synthetic)]
-        if any(_constant(c) for c in columns):
-            return "correlation", None
-        r_real, r_synthetic = _pearson(columns[0], columns[1]), _pearson(columns[2], columns[3])
-        if r_real is None or r_synthetic is None:
-            return "correlation", None
-        return "correlation", 1.0 - abs(r_real - r_synthetic) / 2.0
+        r_real = _pearson(columns[0], columns[1])
+        r_synthetic = _pearson(columns[2], columns[3])
+        if any(_constant(c) for c in columns) or r_real is None or r_synthetic is None:
+            return {"metric": "correlation", "score": None, "real_association": r_real, "counted": False}
+        return {
+            "metric": "correlation",
+            "score": 1.0 - abs(r_real - r_synthetic) / 2.0,
+            "real_association": r_real,
+            "counted": abs(r_real) > REAL_CORRELATION_THRESHOLD,
+        }
     codes: list[tuple[np.ndarray, np.ndarray]] = []
     for j in range(2):
         if kinds[j] == "numeric":
             codes.append((_bins(_floats(real[j])), _bins(_floats(synthetic[j]))))
         else:
             codes.append(_levels(real[j], synthetic[j]))
-    return "contingency", 1.0 - _joint_tvd(codes[0][0], codes[1][0], codes[0][1], codes[1][1])
+    v_real = _cramers_v(codes[0][0], codes[1][0]) if len(real[0]) else None
+    return {
+        "metric": "contingency",
+        "score": 1.0 - _joint_tvd(codes[0][0], codes[1][0], codes[0][1], codes[1][1]),
+        "real_association": v_real,
+        "counted": v_real is not None and v_real > REAL_ASSOCIATION_THRESHOLD,
+    }
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -149,7 +183,8 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str]) 
     -------
     dict
         ``column_shapes`` ({column: score or None}), ``column_shapes_score``,
-        ``column_pair_trends`` (a list of {``columns``, ``metric``, ``score``}),
+        ``column_pair_trends`` (a list of {``columns``, ``metric``, ``score``,
+        ``real_association``, ``counted``}),
         ``column_pair_trends_score`` and ``quality``: floats in [0, 1] or None.
     """
     names = list(kinds)
@@ -157,12 +192,12 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str]) 
     pairs: list[dict[str, object]] = []
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
-            metric, score = pair_trend(
+            trend = pair_trend(
                 (real[first], real[second]), (synthetic[first], synthetic[second]), (kinds[first], kinds[second])
             )
-            pairs.append({"columns": [first, second], "metric": metric, "score": score})
+            pairs.append({"columns": [first, second], **trend})
     shapes_score = _mean(list(shapes.values()))
-    trends_score = _mean([pair["score"] for pair in pairs])  # type: ignore[misc]
+    trends_score = _mean([pair["score"] for pair in pairs if pair["counted"]])  # type: ignore[misc]
     return {
         "column_shapes": shapes,
         "column_shapes_score": shapes_score,
