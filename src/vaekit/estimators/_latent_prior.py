@@ -29,6 +29,8 @@ from vaekit.io import model as io
 
 MIXTURE_COMPONENTS = (1, 2, 3, 5, 8, 12)
 """The mixture sizes BIC chooses among (those with at least 10 training rows per component)."""
+MIN_ROWS = 10
+"""Fewer training rows than this keep N(0, I): a mixture of so few codes would only repeat them."""
 MIXTURE_ROWS = 20_000
 """At most this many training rows' codes, drawn at random, are fitted (more add nothing to a
 mixture of at most 12 components in a few dimensions, and cost time)."""
@@ -52,6 +54,8 @@ class LatentMixturePrior:
         if self.conditional or len(self.input_shape_) != 1:  # images and class-conditioned codes: N(0, I)
             return
         codes = np.concatenate([self._codes(X_model, C) for X_model, C in rows]).astype(np.float64)  # type: ignore[attr-defined]  # BatchedInference's, beside this mixin
+        if len(codes) < MIN_ROWS:  # too few codes to fit a distribution to: N(0, I)
+            return
         mixture = fit_mixture(codes, seed=0)
         self.prior_weights_ = mixture.weights_.astype(np.float64)
         self.prior_means_ = mixture.means_.astype(np.float64)
