@@ -53,6 +53,15 @@ CONFIGS: dict[str, tuple[dict, float]] = {  # name -> (VAE parameters, MISSING_A
     "beta0.5": ({"beta": 0.5}, 0.2),
     "epochs300": ({"epochs": 300}, 0.2),
     "latent8-aug0.5": ({"latent_dim": 8}, 0.5),
+    "latent4-beta0.5": ({"latent_dim": 4, "beta": 0.5}, 0.2),
+    "lr3e-3": ({"lr": 3e-3}, 0.2),
+    "batch32": ({"batch_size": 32}, 0.2),
+    "epochs3000": ({"epochs": 3000}, 0.2),
+    "aug0.1": ({}, 0.1),
+    "latent16": ({"latent_dim": 16}, 0.2),
+    "latent8-beta0.5": ({"latent_dim": 8, "beta": 0.5}, 0.2),
+    "latent8-beta0.25": ({"latent_dim": 8, "beta": 0.25}, 0.2),
+    "latent16-beta0.5": ({"latent_dim": 16, "beta": 0.5}, 0.2),
 }
 METHODS: dict[str, tuple[int, int]] = {  # name -> (IMPUTE_SAMPLES, IMPUTE_ROUNDS)
     "K100": (100, 1),
@@ -136,6 +145,26 @@ def vaekit_runs(
     return out
 
 
+def ensemble_runs(masked: pd.DataFrame, seed: int, members: int) -> list[tuple[str, pd.DataFrame, float]]:
+    """``members`` default VAEs (seeds 1000 * seed + r) imputing together: the mean of their numbers, the
+    most frequent of their levels (ties: the first member's). Seconds: all the fits and imputations."""
+    from vaekit import VAE
+
+    started = time.perf_counter()
+    filled = [
+        VAE(random_state=1000 * seed + r, verbose=0).fit(masked).impute(masked, random_state=seed)
+        for r in range(members)
+    ]
+    out = filled[0].copy()
+    for name, kind in protocol.kinds_of(masked).items():
+        if kind == "numeric":
+            out[name] = np.mean([f[name].to_numpy(dtype=np.float64, na_value=np.nan) for f in filled], axis=0)
+        else:
+            votes = pd.concat([f[name].astype(object) for f in filled], axis=1)
+            out[name] = votes.apply(lambda row: row.value_counts().index[0] if row.notna().any() else None, axis=1)
+    return [(f"ensemble{members}/K100", masked.where(masked.notna(), out), time.perf_counter() - started)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1")
@@ -161,7 +190,10 @@ def main() -> None:
                         warnings.simplefilter("ignore")
                         imputed = impute(masked, seed)
                     runs.append((method, imputed, time.perf_counter() - started))
-            for config in args.configs.split(","):
+            for config in filter(None, args.configs.split(",")):
+                if config.startswith("ensemble"):
+                    runs += ensemble_runs(masked, seed, int(config.removeprefix("ensemble")))
+                    continue
                 for method, imputed, seconds in vaekit_runs(masked, seed, config, methods):
                     runs.append((f"{config}/{method}", imputed, seconds))
             for method, imputed, seconds in runs:

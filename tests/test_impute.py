@@ -301,3 +301,21 @@ def test_a_hidden_copy_of_an_observed_number_is_imputed_close_to_it(rounds: int)
     error = out.loc[:39, "b"].to_numpy(dtype=float) - frame.loc[:39, "b"].to_numpy()
     assert np.sqrt(np.mean(error**2)) < 0.5 * frame["b"].std()  # the column's mean would score 1
     assert (out.loc[40:79, "k"] == frame.loc[40:79, "k"]).mean() > 0.85
+
+
+def test_rows_are_imputed_in_chunks_whose_draws_fit_the_budget(model: VAE, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from vaekit.estimators import _table
+
+    X = _gap(table(), 0, "f")
+    x = torch.as_tensor(model._check_X(X))  # (80, n_encoded)
+    net = model.model_
+    shapes: list[tuple[int, ...]] = []
+    decode = net.decode
+    monkeypatch.setattr(net, "decode", lambda z, c: shapes.append(tuple(z.shape)) or decode(z, c))
+    monkeypatch.setattr(_table, "IMPUTE_ELEMENTS", 50 * 20 * x.shape[1])  # 20 rows at K = 50
+    with torch.no_grad():
+        point = _table._weighted_point(net, x, None, torch.Generator().manual_seed(0), samples=50)
+    assert point.shape == (80, len(model.table_.columns)) and torch.isfinite(point).all()
+    assert [s[:2] for s in shapes] == [(50, 20)] * 4

@@ -170,6 +170,11 @@ expected encoded values and the row is encoded again, giving the next round's pr
 (iterated conditional means; 1: the plain MIWAE estimate)."""
 
 
+IMPUTE_ELEMENTS = 2**24
+"""At most about this many numbers per (K, rows, encoded width) tensor in :func:`_weighted_point`:
+rows are imputed in chunks small enough (64 MB in float32), whatever K and the table's width."""
+
+
 def _weighted_point(
     model: Any, x: Any, c: Any, generator: Any, samples: int | None = None, rounds: int | None = None
 ) -> Any:
@@ -193,6 +198,16 @@ def _weighted_point(
 
     samples = IMPUTE_SAMPLES if samples is None else samples
     rounds = IMPUTE_ROUNDS if rounds is None else rounds
+    rows = max(1, IMPUTE_ELEMENTS // max(1, samples * x.shape[-1]))  # rows per chunk: K * rows * width bounded
+    if x.shape[0] > rows:
+        return torch.cat(
+            [
+                _weighted_point(
+                    model, x[i : i + rows], None if c is None else c[i : i + rows], generator, samples, rounds
+                )
+                for i in range(0, x.shape[0], rows)
+            ]
+        )
     posterior = model.encode(x, c)
     if not isinstance(posterior, DiagonalGaussian):
         return model.decode(posterior.mode(), c).point()
