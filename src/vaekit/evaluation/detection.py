@@ -11,11 +11,9 @@ can split on, so a generator that gets the gaps wrong is told apart too), and th
 no scaling. Numeric columns go in as floats with NaN gaps; a categorical column as its
 level's code (one set of codes for both frames, the 254 most frequent levels kept, the rest
 one code) declared categorical, a gap NaN. Each side is first subsampled to at most
-``max_rows`` rows (seeded), which bounds the cost.
-
-Both measures run on one thread (``threadpoolctl``): on tables this small a team of OpenMP
-threads gains little, and on a busy machine it waits for itself, measured 20 times slower
-(32 s against 1.7 s for 2,000 + 2,000 rows on 2 shared cores).
+``max_rows`` rows (seeded), which bounds the cost. An AUC well below 0.5 says the
+synthetic rows are copies: a copied row's twin sits in another fold with the other label,
+and the trees, which learned the twin, call it wrong.
 
 **DCR** (distance to closest record): each row becomes a point with, per numeric column,
 its value standardized by the real column's mean and standard deviation (ddof 0; 1 when
@@ -23,11 +21,15 @@ constant), a gap written as 0 plus a gap indicator of 1 (the indicator is there 
 columns with a gap in either frame); per categorical column, a one-hot block over the
 levels of both frames, a gap being a level of its own. The distance between two rows is
 the Euclidean distance between their points: 0 exactly when every value, gaps included,
-is the same; a different level of one column adds sqrt(2). For each synthetic row its
+is the same; two rows that differ only in one column's level are sqrt(2) apart. For each synthetic row its
 distance to the closest real row; the reference is a holdout of 20% of the real rows
 (seeded) against the other 80%: synthetic rows much closer to the real ones than real
 rows are to each other are memorized rather than generated. An *exact copy* is a row at
 distance below 1e-8 (standardized units) from a real row.
+
+Both measures run on one thread (``threadpoolctl``): on tables this small a team of OpenMP
+threads gains little, and on a busy machine it waits for itself, measured 20 times slower
+(32 s against 1.7 s for 2,000 + 2,000 rows on 2 shared cores).
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ strings and bools categorical), not from SDV's metadata detection, which may cal
 integer column categorical or an identifier ``id`` (left out by SDMetrics). Datetimes are
 not converted to numbers here (a datetime column is categorical). A pair below the
 thresholds keeps its score here, where SDMetrics writes NaN (neither counts). Checked
-against SDMetrics 0.32 on the shared tables: the same scores, pair by pair and overall.
+against SDMetrics 0.32 (benchmarks/tables.py, 30 generated tables of the shared data, with these kinds
+as its metadata): the same overall score to 1e-16.
 """
 
 from __future__ import annotations
