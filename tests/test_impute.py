@@ -319,3 +319,12 @@ def test_rows_are_imputed_in_chunks_whose_draws_fit_the_budget(model: VAE, monke
         point = _table._weighted_point(net, x, None, torch.Generator().manual_seed(0), samples=50)
     assert point.shape == (80, len(model.table_.columns)) and torch.isfinite(point).all()
     assert [s[:2] for s in shapes] == [(50, 20)] * 4
+
+
+def test_a_long_table_gets_fewer_draws_per_row_and_never_under_the_floor() -> None:
+    from vaekit.estimators._table import IMPUTE_DRAWS, IMPUTE_MIN_SAMPLES, IMPUTE_SAMPLES, impute_samples
+
+    assert impute_samples(300) == IMPUTE_SAMPLES
+    assert impute_samples(IMPUTE_DRAWS // 500) == 500
+    assert impute_samples(10 * IMPUTE_DRAWS) == IMPUTE_MIN_SAMPLES
+    assert all(n * impute_samples(n) <= IMPUTE_DRAWS for n in (1000, 2000, 5000, 10_000))
