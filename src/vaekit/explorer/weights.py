@@ -161,11 +161,6 @@ def _mixed_columns(specs: list[Any], layouts: list[Any], bounds: list[Any] | Non
     return columns
 
 
-def _bounds(codec: Any) -> list[Any] | None:
-    """A table codec's plausible values per column (None for a model saved without them)."""
-    return getattr(codec.table, "bounds", None)
-
-
 def _is_integer_dtype(name: str) -> bool:
     """Whether a column saved with dtype ``name`` holds whole numbers (as ``TableEncoder.to_frame`` rounds them)."""
     import pandas as pd
@@ -210,7 +205,7 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
         "scaling": None
         if scaling is None or scaling.mean is None
         else {"mean": float32_b64(scaling.mean), "scale": float32_b64(scaling.scale)},
-        "columns": None if layout is None else _mixed_columns(codec.columns, layout, _bounds(codec)),
+        "columns": None if layout is None else _mixed_columns(codec.columns, layout, codec.table.bounds),
         "bounds": None if layout is not None or codec.bounds is None else [b.to_json() for b in codec.bounds],
         "codebook": None,
     }

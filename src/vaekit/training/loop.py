@@ -62,11 +62,7 @@ class Members:
 
     def losses(self, out: LossOutput) -> Tensor:
         """The batch loss: a scalar for one member, (R,) for several."""
-        if self.count == 1:
-            return out.loss
-        if out.per_row is None:
-            raise TypeError("restarts can train together only on an objective that is a mean over rows (per_row)")
-        return out.per_row.view(self.count, -1).mean(1)
+        return member_losses(out, self.count)
 
     def by_member(self, values: Tensor) -> Tensor:
         """(R * B,) per-row values -> (R,) sums over each member's rows."""
@@ -76,6 +72,16 @@ class Members:
         """The validation noise of every member, seeded afresh."""
         generators = [torch.Generator(device).manual_seed(seed) for seed in self.val_seeds]
         return generators[0] if self.count == 1 else MemberGenerators(generators)
+
+
+def member_losses(out: LossOutput, count: int) -> Tensor:
+    """Each of ``count`` stacked members' batch loss: the model's ``loss`` (a scalar) for one member, the
+    mean of its block of ``per_row`` (R,) for several."""
+    if count == 1:
+        return out.loss
+    if out.per_row is None:
+        raise TypeError("restarts can train together only on an objective that is a mean over rows (per_row)")
+    return out.per_row.view(count, -1).mean(1)
 
 
 def _single(model: AutoEncoderModel, batches: BatchSource, generator: Randomness, val_seed: int) -> Members:
@@ -123,7 +129,7 @@ def _evaluate(
             x = torch.cat([x] * count)
             condition = None if condition is None else torch.cat([condition] * count)
         out = model.loss(x, condition, beta=beta, generator=noise, progress=progress)
-        loss = out.loss[None] if count == 1 else out.per_row.view(count, -1).mean(1)  # type: ignore[union-attr]  # stacked members: a per-row objective
+        loss = member_losses(out, count).reshape(count)  # (R,)
         parts = [loss * rows, out.reconstruction.view(count, -1).sum(1), out.kl.view(count, -1).sum(1)]
         totals += torch.stack([*parts, loss.new_full((count,), float(rows))], dim=1)
     model.train(was_training)
