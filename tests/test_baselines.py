@@ -76,7 +76,7 @@ def test_findings_name_collapse_bad_columns_and_a_lost_baseline() -> None:
     from vaekit.data.codec import ArrayCodec
     from vaekit.data.preprocessing import Scaling
 
-    estimator = SimpleNamespace(latent_dim=2, n_features_in_=3, codec_=ArrayCodec(Scaling(), (3,), ["a", "b", "c"]))
+    estimator = SimpleNamespace(latent_dim_=2, n_features_in_=3, codec_=ArrayCodec(Scaling(), (3,), ["a", "b", "c"]))
     assert findings(estimator, _metrics(2, [0.9, 0.5, 0.1], 1.0, 2.0)) == []
     found = findings(estimator, _metrics(1, [0.9, -0.3, 0.1], 3.0, 2.0))
     assert len(found) == 3

@@ -101,6 +101,7 @@ OWN_DEFAULTS = {
     ("AutoEncoder", "likelihood"): "gaussian",  # the square loss of a plain autoencoder
     ("DenoisingAutoEncoder", "likelihood"): "gaussian",
     ("OutlierDetector", "latent_dim"): 8,  # chosen by measurement on the anomaly tables
+    ("VQVAE", "latent_dim"): 2,  # a whole number of code_dim slots, known before the data
 }
 """Shared parameters whose default a kind sets on purpose, with the reason."""
 

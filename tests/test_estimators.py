@@ -204,7 +204,10 @@ def test_wrong_latent_width_at_inverse_transform(digits_vae: VAE) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (dict(latent_dim=0), r"The 'latent_dim' parameter of VAE must be an int in the range \[1, inf\). Got 0"),
+        (
+            dict(latent_dim=0),
+            r"The 'latent_dim' parameter of VAE must be an int in the range \[1, inf\) or a str among {'auto'}. Got 0",
+        ),
         (
             dict(epochs=2.5),
             r"The 'epochs' parameter of VAE must be an int in the range \[1, inf\) or a str among \{'auto'\}. Got 2.5",

@@ -23,7 +23,7 @@ X[:, 1] = X[:, 0] + 0.1 * X[:, 1]
 
 
 def _model(**overrides: object) -> SimpleNamespace:
-    settings = {"latent_dim": 2, "n_features_in_": 4, "codec_": ArrayCodec(Scaling(), (4,), ["a", "b", "c", "d"])}
+    settings = {"latent_dim_": 2, "n_features_in_": 4, "codec_": ArrayCodec(Scaling(), (4,), ["a", "b", "c", "d"])}
     return SimpleNamespace(**{**settings, **overrides})
 
 

@@ -55,7 +55,7 @@ def test_estimator_params_follow_the_model_kind() -> None:
     [
         ("[model]\nlatent_dimm = 3\n", "unknown key 'latent_dimm' in [model]"),
         ("[modell]\n", "unknown table [modell]"),
-        ('[model]\nlatent_dim = "two"\n', "latent_dim = 'two' must be an integer"),
+        ('[model]\nlatent_dim = "two"\n', "latent_dim = 'two' must be \"auto\" or a number"),
         ("[training]\nlr = true\n", "lr = True must be a number"),
         ("[model\n", "is not valid TOML"),
     ],

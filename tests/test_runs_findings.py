@@ -89,7 +89,7 @@ def test_against_pca_and_findings_do_not_divide_by_an_exact_pca(theirs: float, p
     metrics = _metrics(1.7, theirs, **pca)
     line = against_pca(metrics)
     assert "reconstructs these rows exactly" in line and "x PCA's" not in line and "1.7" in line
-    estimator = SimpleNamespace(latent_dim=2, n_features_in_=2, codec_=ArrayCodec(Scaling(), (2,), ["a", "b"]))
+    estimator = SimpleNamespace(latent_dim_=2, n_features_in_=2, codec_=ArrayCodec(Scaling(), (2,), ["a", "b"]))
     assert findings(estimator, metrics) == []  # no "worse than PCA" warning, no ZeroDivisionError
     assert pca_ratio(1.7, metrics["pca"]) is None
 
@@ -97,7 +97,7 @@ def test_against_pca_and_findings_do_not_divide_by_an_exact_pca(theirs: float, p
 def test_a_large_but_real_ratio_is_written_compactly() -> None:
     metrics = _metrics(1234.5, 0.1, exact=False)
     assert "1.23e+04x PCA's, worse than PCA" in against_pca(metrics)
-    estimator = SimpleNamespace(latent_dim=2, n_features_in_=2, codec_=ArrayCodec(Scaling(), (2,)))
+    estimator = SimpleNamespace(latent_dim_=2, n_features_in_=2, codec_=ArrayCodec(Scaling(), (2,)))
     assert "(1.23e+04x its squared error)" in findings(estimator, metrics)[0]
 
 

@@ -42,7 +42,7 @@ class PriorSampler:
     def sample_latent(self, n_samples: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Draw codes; ndarray of float32, shape (n_samples, latent_dim)."""
         rng = check_random_state(random_state)
-        return rng.standard_normal((check_positive_int("n_samples", n_samples), self.estimator.latent_dim)).astype(
+        return rng.standard_normal((check_positive_int("n_samples", n_samples), self.estimator.latent_dim_)).astype(
             np.float32
         )
 

@@ -78,7 +78,7 @@ def evaluate(
     typer.echo(f"  KL              {result['kl']:12.4f} nats per row")
     if result.get("active_units") is not None:
         typer.echo(
-            f"  active units    {result['active_units']:12d} of {estimator.latent_dim} (posterior mean varies by > 0.01)"
+            f"  active units    {result['active_units']:12d} of {estimator.latent_dim_} (posterior mean varies by > 0.01)"
         )
     for name, measured in result.items():  # the kind's own measures (diagnostics), each with its summary
         if isinstance(measured, dict) and isinstance(measured.get("summary"), str):
@@ -154,14 +154,14 @@ def summary(
     estimator = _load_model(model)
     rows = layer_table(estimator)
     typer.echo(
-        f"{type(estimator).__name__}: latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
+        f"{type(estimator).__name__}: latent_dim={estimator.latent_dim_}, {estimator.likelihood_} likelihood, "
         f"{estimator.architecture_} {tuple(estimator.hidden_)}, input {tuple(estimator.input_shape_)}"
     )
     typer.echo(format_layer_table(rows))
     if output is not None:
         from vaekit.plots import save_figure
 
-        save_figure(plot_layers(rows, f"{type(estimator).__name__}, latent_dim={estimator.latent_dim}"), output)
+        save_figure(plot_layers(rows, f"{type(estimator).__name__}, latent_dim={estimator.latent_dim_}"), output)
         typer.echo(f"wrote {output}")
 
 

@@ -68,7 +68,12 @@ def train(
         ),
     ] = None,
     latent_dim: Annotated[
-        int | None, typer.Option("--latent-dim", help="Size of the latent code.  [default: 2]", show_default=False)
+        int | None,
+        typer.Option(
+            "--latent-dim",
+            help="Size of the latent code.  [default: 8 for a table with categories or gaps, else 2]",
+            show_default=False,
+        ),
     ] = None,
     hidden: Annotated[
         str | None,

@@ -50,7 +50,7 @@ def encode(
     _check_output(output, force, inputs=(data, model))
     loaded = _read(data, read, _model_header(model))
     estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
-    names = [f"z{i}" for i in range(estimator.latent_dim)]
+    names = [f"z{i}" for i in range(estimator.latent_dim_)]
     if logvar:
         if not estimator.variational:
             raise ValueError(
@@ -58,7 +58,7 @@ def encode(
             )
         Z, logvars = estimator.encode(*loaded.inputs(estimator.conditional))
         Z = np.concatenate([Z, logvars], axis=1)
-        names += [f"logvar{i}" for i in range(estimator.latent_dim)]
+        names += [f"logvar{i}" for i in range(estimator.latent_dim_)]
     else:
         Z = estimator.transform(*loaded.inputs(estimator.conditional))
     extra = {} if loaded.labels is None else {loaded.label_name or "label": loaded.labels}

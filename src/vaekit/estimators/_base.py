@@ -37,7 +37,13 @@ from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
 from vaekit.estimators._generate import Generation
 from vaekit.estimators._inputs import InputChecks, _check_feature_names
 from vaekit.estimators._outliers import OutlierMethods
-from vaekit.estimators._params import SHARED_STATE, auto_training, check_positive_int, fill_docstring
+from vaekit.estimators._params import (
+    SHARED_STATE,
+    auto_training,
+    check_positive_int,
+    fill_docstring,
+    resolve_latent_dim,
+)
 from vaekit.estimators._resolve import (
     DataSummary,
     resolve_likelihood,
@@ -119,6 +125,8 @@ class BaseAutoEncoder(
         self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}
         if "kl_warmup_epochs" in params:
             self.training_settings_["kl_warmup_epochs"] = config.kl_warmup_epochs
+        if self.get_params().get("beta") == "auto":
+            self.training_settings_["beta"] = config.beta
         return config
 
     def _module_kwargs(self) -> dict[str, Any]:
@@ -129,7 +137,7 @@ class BaseAutoEncoder(
         """A fresh module from the fitted shape attributes (used by fit and load)."""
         return self.module(
             self.input_shape_,
-            self.latent_dim,
+            self.latent_dim_,
             self.likelihood_,
             self.architecture_,
             self.hidden_,
@@ -202,6 +210,7 @@ class BaseAutoEncoder(
         else:
             data = array_data(self, X, y, rng, here)
         self.n_train_ = data.n_train
+        self.latent_dim_ = resolve_latent_dim(self.latent_dim, self.likelihood_)
         folder = checkpoint_dir if checkpoint_dir is not None else resume_from
         if folder is not None:
             fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
@@ -385,7 +394,7 @@ class BaseAutoEncoder(
     def _n_features_out(self) -> int:
         if not hasattr(self, "model_"):  # get_feature_names_out before fit: NotFittedError, as scikit-learn's
             raise AttributeError("_n_features_out is set by fit")
-        return self.latent_dim
+        return self.latent_dim_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,7 +21,7 @@ from vaekit.estimators._inference import BatchedInference
 class Generation(BatchedInference):
     """``sample`` and ``impute``, on top of the batched inference (the attributes below, set by ``fit``)."""
 
-    latent_dim: int
+    latent_dim_: int
     conditional: ClassVar[bool]
     classes_: np.ndarray
     class_prior_: np.ndarray
@@ -107,4 +107,4 @@ class Generation(BatchedInference):
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         """Codes (n_samples, latent_dim) float32 from the model's prior."""
-        return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
+        return rng.standard_normal((n_samples, self.latent_dim_)).astype(np.float32)

@@ -26,7 +26,7 @@ class BatchedInference:
 
     device_: torch.device
     model_: AutoEncoderModel
-    latent_dim: int
+    latent_dim_: int
 
     def _batches(
         self, *arrays: np.ndarray | None, batch_size: int = PREDICT_BATCH
@@ -82,7 +82,7 @@ class BatchedInference:
         model = copy.deepcopy(self.model_).double().eval()
 
         def terms(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-            eps = row_normals(x, c, n_samples, self.latent_dim, random_state)  # (K, B, latent)
+            eps = row_normals(x, c, n_samples, self.latent_dim_, random_state)  # (K, B, latent)
             x, c = x.double(), None if c is None else c.double()
             posterior = model.encode(x, c)
             z = posterior.rsample(n_samples, eps=eps)  # (K, B, latent): each row's own K draws

@@ -41,7 +41,7 @@ class InputChecks:
     """Checks of inputs against the fitted state (the attributes below, set by ``fit``)."""
 
     input_shape_: tuple[int, ...]
-    latent_dim: int
+    latent_dim_: int
     conditional: ClassVar[bool]
     classes_: np.ndarray
     scaling_: Scaling
@@ -144,8 +144,8 @@ class InputChecks:
     def _check_latent(self, Z: Any, name: str = "latent array") -> np.ndarray:
         check_is_fitted(self, "model_")
         Z = check_array(Z, name)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim_:
             raise InputError(
-                f"{name} has shape {Z.shape}, but {type(self).__name__} decodes (n_samples, {self.latent_dim}) latent vectors"
+                f"{name} has shape {Z.shape}, but {type(self).__name__} decodes (n_samples, {self.latent_dim_}) latent vectors"
             )
         return Z

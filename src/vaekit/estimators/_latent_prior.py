@@ -40,13 +40,13 @@ choose and fit, 300 codes of 2 took 0.1 s)."""
 class LatentMixturePrior:
     """``_after_fit`` fits the mixture for a table's model; ``_draw_prior`` draws from it."""
 
-    latent_dim: int
+    latent_dim_: int
     conditional: ClassVar[bool]
     input_shape_: tuple[int, ...]
     fitted_state: ClassVar[dict[str, io.Codec]] = {
         "prior_weights_": io.Array(),
-        "prior_means_": io.Array(shape=lambda e: (len(e.prior_weights_), e.latent_dim)),
-        "prior_covariances_": io.Array(shape=lambda e: (len(e.prior_weights_), e.latent_dim, e.latent_dim)),
+        "prior_means_": io.Array(shape=lambda e: (len(e.prior_weights_), e.latent_dim_)),
+        "prior_covariances_": io.Array(shape=lambda e: (len(e.prior_weights_), e.latent_dim_, e.latent_dim_)),
     }
 
     def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
@@ -65,9 +65,9 @@ class LatentMixturePrior:
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         weights = getattr(self, "prior_weights_", None)
         if weights is None:  # images, a conditional model, or a model saved before the mixture
-            return rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
+            return rng.standard_normal((n_samples, self.latent_dim_)).astype(np.float32)
         component = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
-        codes = np.empty((n_samples, self.latent_dim))
+        codes = np.empty((n_samples, self.latent_dim_))
         for k in np.unique(component):
             at = component == k
             codes[at] = rng.multivariate_normal(self.prior_means_[k], self.prior_covariances_[k], size=int(at.sum()))

@@ -135,7 +135,7 @@ def importance_log_likelihood(estimator: Any, X_model: np.ndarray, C: np.ndarray
     network: in float32 a matrix product's rounding depends on how many rows it
     holds (BLAS blocking), which moved scores by ~1e-6 between batches.
     """
-    eps = torch.randn(n_samples, estimator.latent_dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    eps = torch.randn(n_samples, estimator.latent_dim_, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     eps = eps.to(estimator.device_)
     model = copy.deepcopy(estimator.model_).double().eval()
 

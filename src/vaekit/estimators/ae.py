@@ -49,8 +49,8 @@ class AutoEncoder(BaseAutoEncoder):
     kind = "ae"
     module = AutoEncoderModel
     fitted_state: ClassVar[dict[str, io.Codec]] = {
-        "latent_mean_": io.Array(shape=lambda e: (e.latent_dim,)),
-        "latent_cov_": io.Array(shape=lambda e: (e.latent_dim, e.latent_dim)),
+        "latent_mean_": io.Array(shape=lambda e: (e.latent_dim_,)),
+        "latent_cov_": io.Array(shape=lambda e: (e.latent_dim_, e.latent_dim_)),
     }
     variational = False
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -61,7 +61,7 @@ class AutoEncoder(BaseAutoEncoder):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int | str = "auto",
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",
@@ -89,7 +89,7 @@ class AutoEncoder(BaseAutoEncoder):
 
     def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """The Gaussian of the training codes: ``latent_mean_``, ``latent_cov_`` (merged chunk by chunk)."""
-        n, mean, scatter = 0, np.zeros(self.latent_dim), np.zeros((self.latent_dim, self.latent_dim))
+        n, mean, scatter = 0, np.zeros(self.latent_dim_), np.zeros((self.latent_dim_, self.latent_dim_))
         for X_model, C in rows:
             codes = self._codes(X_model, C).astype(np.float64)  # (m, latent)
             m, chunk_mean = len(codes), codes.mean(axis=0)
@@ -99,7 +99,7 @@ class AutoEncoder(BaseAutoEncoder):
             mean += delta * (m / (n + m))
             n += m
         self.latent_mean_ = mean
-        self.latent_cov_ = scatter / (n - 1) if n > 1 else np.eye(self.latent_dim)
+        self.latent_cov_ = scatter / (n - 1) if n > 1 else np.eye(self.latent_dim_)
 
     def _draw_prior(self, n_samples: int, rng: np.random.RandomState) -> np.ndarray:
         draws = rng.multivariate_normal(self.latent_mean_, self.latent_cov_, size=n_samples)
@@ -151,7 +151,7 @@ class DenoisingAutoEncoder(AutoEncoder):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int | str = "auto",
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",

@@ -73,7 +73,7 @@ class BetaTCVAE(VAE):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int | str = "auto",
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",

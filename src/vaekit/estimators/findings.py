@@ -110,10 +110,10 @@ def evaluation_findings(
     """
     found: list[FindingWarning] = []
     active = result.get("active_units")
-    if active is not None and active < estimator.latent_dim:
+    if active is not None and active < estimator.latent_dim_:
         found.append(
             PosteriorCollapseWarning(
-                f"only {active} of {estimator.latent_dim} latent dimensions are used ({rows} rows: the posterior mean "
+                f"only {active} of {estimator.latent_dim_} latent dimensions are used ({rows} rows: the posterior mean "
                 "of the others does not vary): the KL term switched them off (posterior collapse). Try "
                 "`kl_warmup_epochs` (e.g. 20), a `beta` below 1, more `epochs` with `patience` 0 (early stopping can "
                 "end training inside the collapse), or a smaller `latent_dim`"

@@ -52,7 +52,7 @@ class IWAE(VAE):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int | str = "auto",
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",

@@ -17,8 +17,11 @@ from vaekit.estimators._params import NETWORK_CONSTRAINTS, NON_NEGATIVE, TABLE_C
 from vaekit.models.vae import VAEModel
 
 VAE_DOC = """\
-    beta : float, default=1.0
-        Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO.
+    beta : float or "auto", default="auto"
+        Weight of KL(q(z|x) || N(0, I)); 1 gives the ELBO. "auto" is 0.5 for a table
+        with categories or gaps (``likelihood_`` "mixed": a wider posterior imputed
+        better, ``benchmarks/impute_study.py``) and 1 for other data;
+        ``training_settings_["beta"]`` says which.
     kl_warmup_epochs : float or "auto", default="auto"
         Raise the KL weight linearly from 0 to beta over this many epochs; 0 turns
         the warm-up off. "auto": for a unit-variance Gaussian or a mixed table, over at least
@@ -71,7 +74,7 @@ class VAE(LatentMixturePrior, BaseAutoEncoder):
         **NETWORK_CONSTRAINTS,
         **TABLE_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
-        "beta": [NON_NEGATIVE],
+        "beta": [NON_NEGATIVE, StrOptions({"auto"})],
         "kl_warmup_epochs": [NON_NEGATIVE, StrOptions({"auto"})],
         "capacity": [NON_NEGATIVE, None],
         "capacity_epochs": [NON_NEGATIVE],
@@ -80,7 +83,7 @@ class VAE(LatentMixturePrior, BaseAutoEncoder):
 
     def __init__(
         self,
-        latent_dim: int = 2,
+        latent_dim: int | str = "auto",
         *,
         hidden: tuple[int, ...] | None = None,
         activation: str = "relu",
@@ -90,7 +93,7 @@ class VAE(LatentMixturePrior, BaseAutoEncoder):
         column_types: dict[str, str] | None = None,
         max_categories: int = 200,
         contamination: float | str = "auto",
-        beta: float = 1.0,
+        beta: float | str = "auto",
         kl_warmup_epochs: float | str = "auto",
         capacity: float | None = None,
         capacity_epochs: float = 0.0,

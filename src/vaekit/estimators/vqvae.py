@@ -81,6 +81,7 @@ class VQVAE(AutoEncoder):
     fitted_state: ClassVar[dict[str, io.Codec]] = {"code_frequencies_": io.Array(shape=lambda e: (e.codebook_size,))}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **AutoEncoder._parameter_constraints,
+        "latent_dim": [POSITIVE_INT],  # a whole number of code_dim slots, checked before fit
         "codebook_size": [POSITIVE_INT],
         "code_dim": [POSITIVE_INT],
         "commitment_cost": [NON_NEGATIVE],

@@ -324,7 +324,7 @@ def _array_measures(
         result["log_likelihood_samples"] = samples
         result["bits_per_dim"] = None if mean_log_p is None else bits_per_dim(-mean_log_p, n_features)
     if pca:
-        n_components = min(estimator.latent_dim, n_features, len(data))
+        n_components = min(estimator.latent_dim_, n_features, len(data))
         result["pca_in_sample"] = pca_baseline(data, data, n_components, scaling)
     return result
 

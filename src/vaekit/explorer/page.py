@@ -70,7 +70,7 @@ def page_data(estimator: Any, points: Points, source: str) -> dict[str, Any]:
 def _facts(estimator: Any, points: Points, source: str) -> list[str]:
     kind = type(estimator).__name__
     facts = [
-        f"{kind}, latent_dim={estimator.latent_dim}, {estimator.likelihood_} likelihood, "
+        f"{kind}, latent_dim={estimator.latent_dim_}, {estimator.likelihood_} likelihood, "
         f"{estimator.architecture_} network (hidden {', '.join(map(str, estimator.hidden_))}); data: {source}, "
         f"{len(points.rows):,} of {points.n_total:,} rows drawn at their latent means (transform).",
         "Move over the plot (points or empty space) to decode that latent point in this page with the model's own "

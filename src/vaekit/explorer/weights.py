@@ -191,12 +191,12 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
     """
     model = estimator.model_
     classes = list(estimator.classes_) if getattr(estimator, "conditional", False) else None
-    n_inputs = estimator.latent_dim + (len(classes) if classes else 0)
+    n_inputs = estimator.latent_dim_ + (len(classes) if classes else 0)
     layers, out_shape = network_layers(model.decoder, n_inputs)
     codec = estimator.codec_
     scaling, layout = codec.scaling, codec.layout()
     spec: dict[str, Any] = {
-        "latent_dim": int(estimator.latent_dim),
+        "latent_dim": int(estimator.latent_dim_),
         "classes": None if classes is None else [_scalar(c) for c in classes],
         "layers": layers,
         "out_shape": list(out_shape),

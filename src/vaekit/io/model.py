@@ -221,6 +221,8 @@ def restore(estimator: Any, saved: SavedModel, device: str | None = None) -> Any
     config_file, weights_file = saved.path / CONFIG_NAME, saved.path / WEIGHTS_NAME
     _restore_params(estimator, saved.config["params"], config_file)
     _check_finite(saved.tensors, weights_file)
+    if not isinstance(estimator.latent_dim, str):  # a model saved before latent_dim_ was: its latent_dim
+        estimator.latent_dim_ = estimator.latent_dim
     _restore_state(estimator, saved, config_file, weights_file)
     _check_state(estimator, config_file, weights_file)
     weights = {k.removeprefix("model."): v for k, v in saved.tensors.items() if k.startswith("model.")}

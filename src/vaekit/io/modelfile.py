@@ -163,7 +163,7 @@ def read_header(path: str | Path) -> ModelHeader:
     options = fitted.get("read_options_")
     try:
         input_shape = tuple(int(v) for v in shape)
-        latent_dim = int(config["params"]["latent_dim"])
+        latent_dim = int(fitted.get("latent_dim_", config["params"]["latent_dim"]))  # before "auto", no latent_dim_
     except (KeyError, TypeError, ValueError):
         raise ModelFileError(
             f"{folder / CONFIG_NAME} lacks a valid input_shape_ or latent_dim; the file is corrupt"

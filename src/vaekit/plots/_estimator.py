@@ -80,7 +80,7 @@ def latent_center(estimator: Estimator) -> np.ndarray:
     """Where latent walks start, shape (latent_dim,): the prior's mean for a VAE, the mean
     training code for an autoencoder (which has no prior)."""
     center = getattr(estimator, "latent_mean_", None)
-    return np.zeros(estimator.latent_dim, np.float32) if center is None else np.asarray(center, np.float32)
+    return np.zeros(estimator.latent_dim_, np.float32) if center is None else np.asarray(center, np.float32)
 
 
 def network_inputs(estimator: Estimator) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -102,5 +102,5 @@ def network_inputs(estimator: Estimator) -> tuple[torch.Tensor, torch.Tensor, in
     x = torch.zeros((1, *estimator.input_shape_), device=device)  # (1, *sample_shape)
     k = int(getattr(model, "n_conditions", 0))
     condition = torch.zeros((1, k), device=device) if k else None  # (1, k): a conditional model's label
-    z = torch.zeros((1, estimator.latent_dim), device=device)  # (1, latent_dim)
+    z = torch.zeros((1, estimator.latent_dim_), device=device)  # (1, latent_dim)
     return model.encoder_input(x, condition), model.decoder_input(z, condition), k

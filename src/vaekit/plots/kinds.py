@@ -170,7 +170,7 @@ def _draw_latent(estimator: Estimator, data: LoadedData | None, seed: int) -> Fi
 def _draw_manifold(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.latent import plot_manifold
 
-    return plot_manifold(est.decoder(estimator), estimator.latent_dim)
+    return plot_manifold(est.decoder(estimator), estimator.latent_dim_)
 
 
 def _shown_rows(data: LoadedData, n: int, seed: int) -> tuple[np.ndarray, str]:
@@ -274,7 +274,7 @@ def _draw_anomalies(estimator: Estimator, data: LoadedData | None, seed: int) ->
 def _draw_layers(estimator: Estimator, data: LoadedData | None, seed: int) -> Figure:
     from vaekit.plots.layers import layer_table, plot_layers
 
-    return plot_layers(layer_table(estimator), f"{type(estimator).__name__}, latent_dim={estimator.latent_dim}")
+    return plot_layers(layer_table(estimator), f"{type(estimator).__name__}, latent_dim={estimator.latent_dim_}")
 
 
 # ----------------------------------------------------------------------- the table

@@ -83,7 +83,7 @@ def layer_table(estimator: Estimator) -> list[LayerRow]:
         encoder_rows, _ = _leaf_rows("encoder", model.encoder, encoder_input)
         rows += encoder_rows
         latent = "mean, log-variance" if estimator.variational else "code"
-        rows.append(LayerRow("latent", "z", f"Latent ({latent})", (estimator.latent_dim,), 0))
+        rows.append(LayerRow("latent", "z", f"Latent ({latent})", (estimator.latent_dim_,), 0))
         decoder_rows, decoded = _leaf_rows("decoder", model.decoder, decoder_input)  # input (1, latent + k)
         rows += decoder_rows
     extra = sum(p.numel() for name, p in model.named_parameters() if not name.startswith(("encoder.", "decoder.")))

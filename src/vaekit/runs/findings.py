@@ -30,7 +30,7 @@ def measure(estimator: Any, split: Split, seed: int) -> dict[str, Any]:
     if estimator.codec_.tabular:  # no PCA on the same footing: per-column baselines instead
         metrics["pca"] = None
         return metrics
-    n_components = min(estimator.latent_dim, estimator.n_features_in_, len(split.train.X))
+    n_components = min(estimator.latent_dim_, estimator.n_features_in_, len(split.train.X))
     metrics["pca"] = {
         **pca_baseline(split.train.X, held.X, n_components, estimator.codec_.scaling),
         "split": "test" if split.test is not None else "train",
@@ -90,7 +90,9 @@ def quality_facts(estimator: Any, metrics: dict[str, Any]) -> dict[str, str]:
     held = metrics[part]
     facts = {}
     if held.get("active_units") is not None:
-        facts["active units"] = f"{held['active_units']} of {estimator.latent_dim} latent dimensions used ({part} rows)"
+        facts["active units"] = (
+            f"{held['active_units']} of {estimator.latent_dim_} latent dimensions used ({part} rows)"
+        )
     r2 = held.get("column_r2")
     if r2:
         names = [str(n) for n in getattr(estimator, "feature_names_in_", [f"x{j}" for j in range(len(r2))])]

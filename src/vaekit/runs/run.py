@@ -332,7 +332,7 @@ def train_run(
                 "test_part": split.how,
             },
             "likelihood": estimator.likelihood_,
-            "latent_dim": estimator.latent_dim,
+            "latent_dim": estimator.latent_dim_,
             "architecture": estimator.architecture_,
             "hidden": list(estimator.hidden_),
             "preprocessing": estimator.scaling_.kind,
@@ -362,7 +362,7 @@ def train_run(
                 **{f"warning {i}": text for i, text in enumerate(metrics["warnings"], start=1)},
                 "data": f"{config['data']['source']} ({shape_text(estimator, split)})",
                 "rows": f"{metrics['data']['n_train']:,} train, {metrics['data']['n_test']:,} test ({split.how})",
-                "model": f"{class_name}, latent_dim={estimator.latent_dim}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
+                "model": f"{class_name}, latent_dim={estimator.latent_dim_}, {estimator.architecture_} {tuple(estimator.hidden_)}, "
                 f"{metrics['n_parameters']:,} parameters",
                 "likelihood": estimator.likelihood_,
                 "training": f"{estimator.n_epochs_} epochs (best {estimator.best_epoch_}), {wall:.1f} s on {estimator.device_}"
