@@ -31,7 +31,7 @@ def test_an_array_model_has_the_scaling_as_its_codec() -> None:
 def test_a_table_model_has_the_table_encoder_as_its_codec() -> None:
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(
-        {"size": rng.normal(10.0, 2.0, 60), "colour": rng.choice(["red", "blue"], 60), "n": rng.integers(0, 5, 60)}
+        {"size": rng.normal(10.0, 2.0, 60), "colour": rng.choice(["red", "blue"], 60), "n": rng.integers(0, 15, 60)}
     )
     frame.loc[3, "size"] = np.nan
     model = AutoEncoder(**SMALL).fit(frame)

@@ -221,7 +221,10 @@ def test_wrong_latent_width_at_inverse_transform(digits_vae: VAE) -> None:
             dict(validation_fraction=1.0),
             r"The 'validation_fraction' parameter of VAE must be a float in the range \[0.0, 1.0\)",
         ),
-        (dict(beta=-1.0), r"The 'beta' parameter of VAE must be a float in the range \[0.0, inf\). Got -1.0"),
+        (
+            dict(beta=-1.0),
+            r"The 'beta' parameter of VAE must be a float in the range \[0.0, inf\) or a str among {'auto'}. Got -1.0",
+        ),
         (dict(activation="swish"), r"The 'activation' parameter of VAE must be a str among .*'gelu'.* Got 'swish'"),
         (dict(hidden=(16, 0)), r"hidden must be a sequence of positive widths"),
     ],

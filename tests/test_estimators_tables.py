@@ -57,7 +57,7 @@ def test_a_table_with_categories_and_gaps_is_modelled_column_by_column(fitted: t
     assert kinds == {"length": "continuous", "weight": "continuous", "eggs": "count", "kind": "categorical",
                      "heavy": "binary"}  # fmt: skip
     Z = model.transform(gappy)
-    assert Z.shape == (len(gappy), 2) and np.isfinite(Z).all()
+    assert Z.shape == (len(gappy), 8) == (len(gappy), model.latent_dim_) and np.isfinite(Z).all()  # 'auto'
     scores = model.score_samples(gappy)
     assert scores.shape == (len(gappy),) and np.isfinite(scores).all()
 
@@ -195,7 +195,8 @@ def test_the_readme_example_for_a_table_with_gaps_runs_as_written() -> None:
     namespace: dict = {}
     exec(compile(code.group(1), "README.md", "exec"), namespace)
     assert {c.name: c.kind for c in namespace["vae"].table_.columns} == {
-        "species": "categorical", "bill_mm": "continuous", "eggs": "count", "sex": "binary"}  # fmt: skip
+        "species": "categorical", "bill_mm": "continuous", "eggs": "categorical", "sex": "binary"}  # fmt: skip
+    assert [c.name for c in namespace["vae"].table_.columns if c.ordered] == ["eggs"]
     assert namespace["filled"].notna().all().all() and len(namespace["draws"]) == 5
 
 

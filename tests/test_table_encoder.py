@@ -228,16 +228,23 @@ def test_penguins() -> None:
         "flipper_length_mm": "continuous",  # whole mm, but 172..231: far from zero, not a count
         "body_mass_g": "continuous",
         "sex": "binary",
-        "year": "continuous",  # 2007..2009: above COUNT_MAX, not a count
+        "year": "categorical",  # 2007..2009: three values, 100+ rows each: ordered levels
     }
     assert encoder.columns[-2].categories == ("female", "male")
+    assert encoder.columns[-1].ordered and encoder.columns[-1].categories == (2007, 2008, 2009)
+    assert not any(spec.ordered for spec in encoder.columns[:-1])
     observed = encoder.observed(frame)
     assert observed.sum(axis=0).tolist() == [344, 344, 342, 342, 342, 342, 333, 344]
     back = encoder.to_frame(encoder.values(frame))
     assert back.dtypes.to_dict() == frame.dtypes.to_dict()
     assert_same_observed(frame, back, observed)
     bounds = dict(zip(encoder.names, encoder.bounds or []))
-    assert [bounds[name].decimals for name in ("bill_length_mm", "flipper_length_mm", "year", "sex")] == [1, 0, 0, None]
+    assert [bounds[name].decimals for name in ("bill_length_mm", "flipper_length_mm", "year", "sex")] == [
+        1,
+        0,
+        None,
+        None,
+    ]
     assert (bounds["body_mass_g"].low, bounds["body_mass_g"].high) == (2700.0, 6300.0)
 
 
@@ -272,7 +279,7 @@ def test_cars() -> None:
     encoder = TableEncoder.fit(frame.drop(columns=["Name", "Year"]))
     assert kinds(encoder) == {
         "Miles_per_Gallon": "continuous",
-        "Cylinders": "count",
+        "Cylinders": "categorical",  # 3, 4, 5, 6 or 8: ordered levels
         "Displacement": "continuous",
         "Horsepower": "count",  # whole numbers 46..230
         "Weight_in_lbs": "continuous",
@@ -280,8 +287,11 @@ def test_cars() -> None:
         "Origin": "categorical",
     }
     assert encoder.observed(frame).sum(axis=0).tolist() == [398, 406, 406, 400, 406, 406, 406]
-    cylinders = (encoder.bounds or [])[1]
-    assert (cylinders.low, cylinders.high, cylinders.gaps) == (3.0, 8.0, ((6.0, 8.0),))  # no car has 7
+    assert encoder.columns[1].ordered and encoder.columns[1].categories == (3, 4, 5, 6, 8)  # no car has 7
+    counted = TableEncoder.fit(frame.drop(columns=["Name", "Year"]), few_levels=0)
+    cylinders = (counted.bounds or [])[1]
+    assert counted.columns[1].kind == "count"
+    assert (cylinders.low, cylinders.high, cylinders.gaps) == (3.0, 8.0, ((6.0, 8.0),))
 
 
 # ---------------------------------------------------------------- the rules

@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from vaekit.data.table.kinds import FEW_LEVELS
 from vaekit.estimators import _outliers, findings
 from vaekit.estimators._fingerprint import fit_fingerprint
 from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
@@ -82,6 +83,7 @@ class BaseAutoEncoder(
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
     warmup_likelihoods: ClassVar[tuple[str, ...]] = ()  # beyond WARMUP_LIKELIHOODS: where "auto" warms up
+    few_levels: ClassVar[int] = FEW_LEVELS  # a table's numbers with 3 to this many values are ordered levels
     doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 

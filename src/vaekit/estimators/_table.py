@@ -48,7 +48,9 @@ def fit_table(estimator: Any, X: Any) -> np.ndarray:
     """Fit ``estimator.table_`` on X; the encoded table (n, n_encoded) float32 to train on."""
     names = getattr(estimator, "feature_names_in_", None)
     frame = as_frame(X, None if names is None else [str(n) for n in names])
-    estimator.table_ = TableEncoder.fit(frame, estimator.column_types, estimator.max_categories)
+    estimator.table_ = TableEncoder.fit(
+        frame, estimator.column_types, estimator.max_categories, few_levels=estimator.few_levels
+    )
     estimator.table_frame_ = isinstance(X, pd.DataFrame)
     return estimator.table_.encode(frame)
 
@@ -194,7 +196,13 @@ rows are imputed in chunks small enough (64 MB in float32), whatever K and the t
 
 
 def _weighted_point(
-    model: Any, x: Any, c: Any, generator: Any, samples: int | None = None, rounds: int | None = None
+    model: Any,
+    x: Any,
+    c: Any,
+    generator: Any,
+    samples: int | None = None,
+    rounds: int | None = None,
+    ordered: dict[int, Any] | None = None,
 ) -> Any:
     """Each column's most probable value given the row's observed entries, (B, n_columns) target space.
 
@@ -202,8 +210,9 @@ def _weighted_point(
     K = ``samples`` (:data:`IMPUTE_SAMPLES`) draws z_k ~ q(z|x_obs), weights w_k proportional
     to p(x_obs|z_k) p(z_k) / q(z_k|x_obs), and per column the weighted mean of the
     decoded means (numbers, counts) or of the decoded probabilities, whose most
-    probable level is taken (yes/no, categories). A plain autoencoder has one code
-    (K = 1): its decoded point.
+    probable level is taken (yes/no, categories); for the columns in ``ordered`` (few-valued
+    numbers: column -> its level values, float64 (K,)), the level nearest their expected value. A plain
+    autoencoder has one code (K = 1): its decoded point.
 
     With ``rounds`` (:data:`IMPUTE_ROUNDS`) above 1, each round but the last fills the gaps of
     x (B, n_encoded) with the weighted expected encoded row and encodes that again: the proposal
@@ -221,7 +230,7 @@ def _weighted_point(
         return torch.cat(
             [
                 _weighted_point(
-                    model, x[i : i + rows], None if c is None else c[i : i + rows], generator, samples, rounds
+                    model, x[i : i + rows], None if c is None else c[i : i + rows], generator, samples, rounds, ordered
                 )
                 for i in range(0, x.shape[0], rows)
             ]
@@ -241,8 +250,15 @@ def _weighted_point(
             posterior = model.encode(filled, c)
     point = (w * table.point()).sum(dim=0)  # (B, n_columns): weighted means of numbers and counts
     for j, probs in enumerate(table.probabilities()):
-        if probs is not None:  # yes/no and categories: the level most probable under the weighted mixture
-            point[:, j] = (w * probs).sum(dim=0).argmax(dim=-1).to(point.dtype)
+        if probs is None:
+            continue
+        mixture = (w * probs).sum(dim=0)  # (B, K): each level's probability given the observed entries
+        if ordered and j in ordered:  # few numbers: the level nearest the expected value
+            levels = torch.as_tensor(ordered[j], dtype=mixture.dtype, device=mixture.device)  # (K,)
+            expected = mixture @ levels  # (B,)
+            point[:, j] = (expected[:, None] - levels).abs().argmin(dim=-1).to(point.dtype)
+        else:  # yes/no and categories: the most probable level
+            point[:, j] = mixture.argmax(dim=-1).to(point.dtype)
     counts = [j for j, column in enumerate(model.table_head.layout) if column.kind == "count"]
     point[:, counts] = point[:, counts].round()
     return point
@@ -266,8 +282,13 @@ def impute(
     if n_draws is None:
         generator = torch.Generator(estimator.device_).manual_seed(0 if random_state is None else int(random_state))
         samples = impute_samples(len(X_model))
+        ordered = {
+            j: np.array(spec.categories, dtype=np.float64)
+            for j, spec in enumerate(estimator.table_.columns)
+            if spec.ordered
+        }
         values = estimator._map_batches(
-            lambda x, c: _weighted_point(estimator.model_, x, c, generator, samples), X_model, C
+            lambda x, c: _weighted_point(estimator.model_, x, c, generator, samples, ordered=ordered), X_model, C
         )
         return fill_gaps(estimator, X, values, plausible)
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:

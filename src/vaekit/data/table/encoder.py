@@ -32,6 +32,7 @@ import pandas as pd
 from vaekit.data.loaded import DataFileError, quoted
 from vaekit.data.table.bounds import ColumnBounds
 from vaekit.data.table.kinds import (
+    FEW_LEVELS,
     KIND_ALIASES,
     ColumnSpec,
     TableValueWarning,
@@ -86,6 +87,7 @@ class TableEncoder:
         column_types: Mapping[str, str] | None = None,
         max_categories: int = 200,
         source: str | None = None,
+        few_levels: int = FEW_LEVELS,
     ) -> TableEncoder:
         """Infer each column's kind and fit its levels or standardization.
 
@@ -100,6 +102,9 @@ class TableEncoder:
             The most levels a categorical column may have.
         source : str, optional
             The file the frame came from, named in messages.
+        few_levels : int
+            Numbers with 3 to this many distinct values (and enough rows) are ordered levels
+            (:func:`~vaekit.data.table.kinds.infer_column`); 0: never.
 
         Returns
         -------
@@ -138,7 +143,14 @@ class TableEncoder:
             declared[str(name)] = resolved
         columns, bounds = [], []
         for j, name in enumerate(names):  # a loop, not a comprehension: the notes' stacklevel counts frames
-            spec = infer_column(frame.iloc[:, j], name, declared.get(name), max_categories=max_categories, where=where)
+            spec = infer_column(
+                frame.iloc[:, j],
+                name,
+                declared.get(name),
+                max_categories=max_categories,
+                where=where,
+                few_levels=few_levels,
+            )
             numeric = spec.kind in ("continuous", "count")
             x = column_values(spec, frame.iloc[:, j], warn=False, standardize=False) if numeric else np.zeros(0)
             columns.append(spec)

@@ -21,6 +21,14 @@ what to do. The rules, in order:
      variation reaches down toward zero; a negative binomial ties its variance to
      its mean, which is wrong for whole numbers that measure on a scale far from
      zero: years (2007-2009), grams (3750), flipper lengths in mm (172-231);
+   - **few-valued** (a numeric dtype only): 3 to ``few_levels`` (:data:`FEW_LEVELS`, 10)
+     distinct values and at least :data:`ROWS_PER_LEVEL` observed rows per value: a
+     rating, cylinders, a year of a study. It is categorical over its values in
+     order (``ordered``): samples and imputations are always one of them, drawn with
+     their own frequencies, and an imputed value is the level nearest its conditional
+     mean (``benchmarks/few_values.py``: on cylinders and nine 1-10 ratings, synthetic
+     quality 0.898 -> 0.951 and 0.871 -> 0.956, C2ST AUC 0.930 -> 0.852 and 0.869 -> 0.516,
+     imputation RMSE lower on the three tables measured);
    - anything else is continuous.
 6. Text (object or string dtype):
    - numbers, by rule 5, when nearly all its values are numbers (or numbers written
@@ -52,7 +60,7 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -62,9 +70,22 @@ from vaekit.data.loaded import DataFileError, DataNoteWarning
 from vaekit.data.table.cells import CODE_LEVELS, is_missing_marker, is_numbers
 from vaekit.data.table.layout import COLUMN_KINDS
 
-__all__ = ["COUNT_MAX", "DATE_FRACTION", "ID_MIN_ROWS", "ColumnSpec", "TableValueWarning", "infer_column"]
+__all__ = [
+    "COUNT_MAX",
+    "DATE_FRACTION",
+    "FEW_LEVELS",
+    "ID_MIN_ROWS",
+    "ROWS_PER_LEVEL",
+    "ColumnSpec",
+    "TableValueWarning",
+    "infer_column",
+]
 
 COUNT_MAX = 1000
+FEW_LEVELS = 10
+"""Numbers with 3 to this many distinct values are modelled as ordered levels (0 turns it off)."""
+ROWS_PER_LEVEL = 10
+"""... when the column has at least this many observed rows per distinct value."""
 """The largest value an inferred count column may hold: years and grams are not counts."""
 ID_MIN_ROWS = 20
 """A text column with more observed values than this, over half of them distinct, is an identifier."""
@@ -134,6 +155,9 @@ class ColumnSpec:
     dtype : str
         The pandas dtype the column is given back in (``"float64"``, ``"Int64"``,
         ``"category"``, ``"str"``, ...).
+    ordered : bool
+        A categorical column of few numbers, its levels in increasing order: an imputed
+        value is the level nearest the conditional mean, not the most probable one.
     """
 
     name: str
@@ -142,6 +166,7 @@ class ColumnSpec:
     center: float = 0.0
     scale: float = 1.0
     dtype: str = "float64"
+    ordered: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in COLUMN_KINDS:
@@ -225,7 +250,13 @@ def _standardization(values: np.ndarray) -> tuple[float, float]:
 
 
 def infer_column(
-    series: pd.Series, name: str, declared: str | None = None, *, max_categories: int = 200, where: str = ""
+    series: pd.Series,
+    name: str,
+    declared: str | None = None,
+    *,
+    max_categories: int = 200,
+    where: str = "",
+    few_levels: int = FEW_LEVELS,
 ) -> ColumnSpec:
     """The :class:`ColumnSpec` of one column, by the rules in this module's docstring.
 
@@ -241,6 +272,8 @@ def infer_column(
         The most levels a categorical column may have.
     where : str
         Prefix of messages: ``"'file.csv': "`` or ``""``.
+    few_levels : int
+        Numbers with 3 to this many distinct values are ordered levels (see the rules); 0: never.
 
     Raises
     ------
@@ -294,7 +327,7 @@ def infer_column(
         return _numeric_spec(numeric, name, declared, values, max_categories, col, "int64" if whole else "float64")
     numeric = observed.astype("float64")
     out_dtype = "float64" if pd.api.types.is_bool_dtype(dtype) else str(dtype)
-    return _numeric_spec(numeric, name, declared, values, max_categories, col, out_dtype)
+    return _numeric_spec(numeric, name, declared, values, max_categories, col, out_dtype, few_levels)
 
 
 def _nearly_numbers(observed: pd.Series) -> bool:
@@ -362,7 +395,14 @@ def _text_spec(
 
 
 def _numeric_spec(
-    numeric: pd.Series, name: str, declared: str | None, values: list, max_categories: int, col: str, out_dtype: str
+    numeric: pd.Series,
+    name: str,
+    declared: str | None,
+    values: list,
+    max_categories: int,
+    col: str,
+    out_dtype: str,
+    few_levels: int = 0,
 ) -> ColumnSpec:
     """The spec of a column of numbers (``numeric``: its observed values as floats; ``values``: the distinct ones)."""
     x = numeric.to_numpy(dtype=np.float64)
@@ -382,6 +422,9 @@ def _numeric_spec(
     if declared is None:
         if len(distinct) == 2:
             declared = "binary"
+        elif 3 <= len(distinct) <= few_levels and len(x) >= ROWS_PER_LEVEL * len(distinct):
+            levels = sorted_levels(list(dict.fromkeys(values)))  # numbers, in increasing order
+            return replace(_levels_spec(name, "categorical", levels, out_dtype, max_categories, col), ordered=True)
         elif whole and 0 <= x.min() <= x.max() / 2 and len(distinct) >= 3 and x.max() <= COUNT_MAX:
             declared = "count"
         else:
