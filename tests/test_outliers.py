@@ -166,7 +166,8 @@ def test_vaekit_score_writes_scores_flags_and_reasons(cli: CliRun, tmp_path: Pat
     assert load(run).contamination == 0.05
     result = cli("score", run, data, "--id", "name", "-o", tmp_path / "scores.csv", "--top", "2")
     scores = pd.read_csv(tmp_path / "scores.csv")
-    assert list(scores.columns) == ["row", "name", "anomaly_score", "decision", "flag", "top_features"]
+    assert list(scores.columns) == ["row", "name", "anomaly_score", "p_value", "decision", "flag", "top_features"]
+    assert scores["p_value"].between(0, 1).all() and scores["p_value"][y == 1].max() < 0.1  # the planted rows
     assert scores["row"].tolist() == list(range(len(X)))  # the file's rows, numbered as pandas numbers them
     assert scores["flag"].sum() == pytest.approx(0.05 * len(X), abs=0.03 * len(X))
     assert roc_auc_score(y, scores["anomaly_score"]) > 0.9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,17 +46,28 @@ def score(
     top: Annotated[
         int, typer.Option("--top", help="Features named per row, largest share of its score first.", min=1, max=100)
     ] = 3,
+    fdr: Annotated[
+        float | None,
+        typer.Option(
+            "--fdr",
+            help="Flag by false discovery rate instead of the threshold: the rows the Benjamini-Hochberg procedure "
+            "rejects at this level (e.g. 0.1) over DATA's p-values.",
+            show_default=False,
+        ),
+    ] = None,
     force: Force = False,
     read: ReadOptions | None = None,
 ) -> None:
     """Score each row of DATA: anomaly_score (nats, higher = odder: -ELBO for a VAE, -log p(x) for the detector),
-    flag (1 where it is above the model's threshold, set by train --contamination) and the features that contribute
-    most to it. Rows keep DATA's order; the first columns name them: row (its number, from 0 at the first data row),
-    then the id column or file name."""
+    p_value (the share of training rows held out of fitting that score as odd or odder: small is unusual), flag (1
+    where it is above the model's threshold, set by train --contamination, or with --fdr where Benjamini-Hochberg
+    rejects at that level) and the features that contribute most to it. Rows keep DATA's order; the first columns
+    name them: row (its number, from 0 at the first data row), then the id column or file name."""
     import pandas as pd
 
     from vaekit.data.rows import key_columns, row_names
     from vaekit.data.write import write_array
+    from vaekit.estimators._outliers import benjamini_hochberg, conformal_p_values
     from vaekit.plots.anomaly import flag_summary, score_text
 
     _check_output(output, force, inputs=(data, model))
@@ -69,8 +81,20 @@ def score(
     names = estimator.codec_.names or [str(n) for n in loaded.feature_names or []]
     if len(names) != contributions.shape[1]:
         names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
-    outputs = {"anomaly_score": anomaly}
-    if offset is not None:
+    outputs: dict[str, np.ndarray] = {"anomaly_score": anomaly}
+    calibration = getattr(estimator, "calibration_scores_", None)  # None: saved before p-values
+    n_calibration = 0 if calibration is None else len(calibration)
+    if calibration is not None and n_calibration:
+        outputs["p_value"] = conformal_p_values(calibration, -anomaly)
+    elif fdr is not None:
+        raise ValueError(
+            f"--fdr needs p-values, and {model} has no rows held out to compute them from: train it with "
+            "validation_fraction above 0 (the default)"
+        )
+    if fdr is not None:
+        flags = benjamini_hochberg(outputs["p_value"], fdr).astype(np.int64)
+        outputs.update(flag=flags)
+    elif offset is not None:
         decision = -anomaly - offset
         flags = (decision < 0).astype(np.int64)
         outputs.update(decision=decision, flag=flags)
@@ -83,7 +107,19 @@ def score(
     write_array(output, result, keys=keys, overwrite=force)
     n = len(result)
     words = score_text(estimator)[1]
-    if offset is None:
+    if fdr is not None:
+        typer.echo(
+            f"scored {n:,} rows; {int(flags.sum()):,} flagged by Benjamini-Hochberg at a false discovery rate of "
+            f"{fdr:g} (p-values from {n_calibration:,} held-out training rows); wrote {output}"
+        )
+        fewest = math.ceil(n / (fdr * (n_calibration + 1)))  # BH rejects k rows only if 1/(n_cal + 1) <= fdr k / n
+        if fewest > 1:
+            typer.echo(
+                f"  with {n_calibration:,} held-out rows no p-value is below {1 / (n_calibration + 1):.3g}, so at this "
+                f"level Benjamini-Hochberg flags nothing unless at least {fewest:,} of the {n:,} rows are that unusual: "
+                "train with a larger validation_fraction (more held-out rows) for finer p-values"
+            )
+    elif offset is None:
         typer.echo(
             f"scored {n:,} rows; wrote {output} without flags: {model} has no anomaly threshold (it was saved by "
             "an older vaekit); train it again (vaekit train --contamination auto) to flag rows"

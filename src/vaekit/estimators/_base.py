@@ -226,7 +226,8 @@ class BaseAutoEncoder(
         self.best_epoch_ = result.best_epoch
         self.n_epochs_ = len(result.history["epoch"])
         self._after_fit(data.rows(True))
-        self._fit_offset(data.rows(False), data.constant)  # the threshold of predict(), from every training row
+        # the threshold of predict(), from every training row; the held-out rows' scores calibrate p_values()
+        self._fit_offset(data.rows(False), data.constant, data.validation)
         findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
         return self
 

@@ -62,6 +62,8 @@ class FitData:
         ``rows(train_only)`` -> the rows in model units, chunk by chunk.
     constant : bool
         Every row is the same.
+    validation : ndarray of bool, shape (n_rows,)
+        The rows held out of training, in the order ``rows(False)`` gives every row.
     """
 
     n_train: int
@@ -70,6 +72,7 @@ class FitData:
     description: dict[str, Any]
     rows: Callable[[bool], Rows]
     constant: bool
+    validation: np.ndarray
 
 
 def is_streamed(X: Any) -> bool:
@@ -198,6 +201,7 @@ def stream_data(
         },
         rows=rows,
         constant=bool(np.all(stats.std == 0)),
+        validation=val,
     )
 
 
@@ -275,4 +279,4 @@ def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here:
 
     same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
     description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
-    return FitData(len(train_data), make_train, val_batches, description, chunks, same)
+    return FitData(len(train_data), make_train, val_batches, description, chunks, same, val)

@@ -21,6 +21,19 @@ needs no guess of the anomaly rate: it is Tukey's fence, Q1 - 1.5 IQR of the
 training scores (:data:`AUTO_FENCE`), the boxplot rule; a row scoring below it is
 further below the bulk than 1.5 interquartile ranges. The scores are log-densities
 in nats, whose lower tail is long for the rows a model explains badly.
+
+Thresholds with a guarantee: ``fit`` keeps the scores of the rows it held out of
+training (``validation_fraction``) as ``calibration_scores_``, and :meth:`p_values` gives
+each row the conformal p-value of its score among them (Vovk et al.; Bates et al. 2023,
+"Testing for outliers with conformal p-values"). ``predict(X, fdr=q)`` flags the rows
+Benjamini-Hochberg rejects at level q over those p-values: if the normal rows are
+exchangeable with the training rows, the expected share of normal rows among the flagged
+ones is at most q. ``contamination="auto"`` stays Tukey's fence, with ``fdr`` beside it:
+BH's flags depend on the batch scored together (a row alone is judged against
+1 / (n_calibration + 1), the smallest p-value there is), while ``offset_`` gives a row the
+same flag in any batch, as scikit-learn's ``predict`` does; and a rate is the user's choice.
+The held-out rows also choose the epoch kept (early stopping), which favours them slightly;
+``benchmarks/conformal_fdr.py`` measures what that does to the rate.
 """
 
 from __future__ import annotations
@@ -125,6 +138,37 @@ def fit_offset(scores: np.ndarray, contamination: float | str, constant: bool = 
     return float(np.percentile(scores, 100.0 * float(contamination)))
 
 
+def conformal_p_values(calibration: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``(1 + #{calibration <= score}) / (n_calibration + 1)`` per score (n,), NaN where the score is NaN.
+
+    ``calibration``: the held-out rows' scores, sorted (higher = more normal).
+
+    >>> conformal_p_values(np.array([1.0, 2.0, 3.0]), np.array([0.5, 2.0, 9.0, np.nan])).tolist()
+    [0.25, 0.75, 1.0, nan]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    below = np.searchsorted(calibration, scores, side="right")  # (n,)
+    return np.where(np.isnan(scores), np.nan, (1.0 + below) / (len(calibration) + 1.0))
+
+
+def benjamini_hochberg(p_values: np.ndarray, level: float) -> np.ndarray:
+    """bool (n,): the p-values the Benjamini-Hochberg procedure rejects at ``level``; NaN is never rejected.
+
+    >>> benjamini_hochberg(np.array([0.001, 0.02, 0.03, 0.5, np.nan]), 0.1).tolist()
+    [True, True, True, False, False]
+    """
+    from scipy.stats import false_discovery_control
+
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
+        raise InputError(f"fdr must be a level between 0 and 1 (e.g. 0.1), got {level!r}")
+    p_values = np.asarray(p_values, dtype=np.float64)
+    rejected = np.zeros(len(p_values), dtype=bool)
+    scored = ~np.isnan(p_values)
+    if scored.any():
+        rejected[scored] = false_discovery_control(p_values[scored], method="bh") <= float(level)
+    return rejected
+
+
 def importance_log_likelihood(estimator: Any, X_model: np.ndarray, C: np.ndarray | None, n_samples: int) -> np.ndarray:
     """Importance-sampled log p(x) per row (n,) in model units, with the same K draws of eps for every row.
 
@@ -163,14 +207,19 @@ def to_user_units(estimator: Any, log_p: np.ndarray, X_model: np.ndarray) -> np.
 class OutlierMethods:
     """``decision_function``, ``predict``, ``fit_predict`` and ``explain`` for :class:`BaseAutoEncoder`."""
 
-    def _fit_offset(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]], constant: bool) -> None:
-        """Set ``offset_`` from the training rows (model units, chunk by chunk), per ``contamination``.
+    def _fit_offset(
+        self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]], constant: bool, held_out: np.ndarray
+    ) -> None:
+        """Set ``offset_`` from the training rows (model units, chunk by chunk), per ``contamination``, and
+        ``calibration_scores_`` (sorted) from the rows held out of training (``held_out``: bool (n_rows,)).
 
         ``constant``: the rows are all the same.
         """
         scores = np.concatenate(
             [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
         )
+        calibration = scores[held_out]
+        self.calibration_scores_ = np.sort(calibration[~np.isnan(calibration)])
         scores = scores[~np.isnan(scores)]  # rows with every entry missing: no evidence either way
         if not len(scores):
             raise InputError("every training row has every entry missing; there is nothing to learn from")
@@ -186,15 +235,57 @@ class OutlierMethods:
         check_is_fitted(self, "offset_")
         return self.score_samples(X, y) - self.offset_  # type: ignore[attr-defined]  # a mixin, as above
 
-    def predict(self, X: Any, y: Any = None) -> np.ndarray:
-        """+1 for a normal row, -1 for an anomaly (``decision_function < 0``), as scikit-learn's detectors.
+    def p_values(self, X: Any, y: Any = None) -> np.ndarray:
+        """Conformal p-values: how usual each row's score is among rows held out of training.
+
+        ``(1 + #{calibration scores <= s(x)}) / (n_calibration + 1)``, with the
+        ``score_samples`` of the ``validation_fraction`` of the training rows that fit held
+        out (``calibration_scores_``). For a row exchangeable with the training rows (drawn
+        from the same distribution) P(p <= a) <= a for every a: a small p-value is evidence
+        that the row is not one of them. The smallest possible p-value is
+        1 / (n_calibration + 1), so a short table cannot give strong evidence.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples,)
+            In (0, 1]; NaN for a row with every entry missing (no score).
+
+        Raises
+        ------
+        InputError
+            The model has no calibration rows (fitted with ``validation_fraction=0``, or saved
+            by a version without them).
+        """
+        check_is_fitted(self, "offset_")
+        calibration = getattr(self, "calibration_scores_", None)
+        if calibration is None or not len(calibration):
+            raise InputError(
+                "p-values need training rows held out as calibration: fit with validation_fraction > 0 (the "
+                "default 0.1 holds out a tenth), or refit a model saved by an earlier vaekit"
+            )
+        return conformal_p_values(calibration, self.score_samples(X, y))  # type: ignore[attr-defined]  # a mixin, as above
+
+    def predict(self, X: Any, y: Any = None, *, fdr: float | None = None) -> np.ndarray:
+        """+1 for a normal row, -1 for an anomaly, as scikit-learn's detectors.
+
+        Parameters
+        ----------
+        fdr : float in (0, 1) or None
+            None: flag the rows with ``decision_function < 0`` (the ``contamination``
+            threshold). A level q: flag the rows the Benjamini-Hochberg procedure rejects
+            at q over the conformal :meth:`p_values` of the rows of X; if the normal rows of
+            X are exchangeable with the training rows, the expected share of normal rows
+            among the flagged ones is at most q (the false discovery rate). The flags then
+            depend on the other rows in X, as BH's do.
 
         Returns
         -------
         ndarray of int, shape (n_samples,)
             A row with every entry missing has no score and is left +1 (see :func:`unscored`).
         """
-        return np.where(self.decision_function(X, y) < 0.0, -1, 1)
+        if fdr is None:
+            return np.where(self.decision_function(X, y) < 0.0, -1, 1)
+        return np.where(benjamini_hochberg(self.p_values(X, y), fdr), -1, 1)
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """``fit(X, y).predict(X)``: flags for the training rows themselves, shape (n_samples,)."""

@@ -89,6 +89,7 @@ SHARED_STATE: dict[str, io.Codec] = {
     "training_settings_": io.VALUE,
     "class_prior_": io.Array(shape=lambda e: (len(getattr(e, "classes_", ())),)),
     "offset_": io.VALUE,
+    "calibration_scores_": io.Array(),
 }
 """The fitted attributes every estimator saves (a kind adds its own in ``fitted_state``)."""
 
