@@ -27,13 +27,38 @@ if TYPE_CHECKING:
     from vaekit.data.options import ReadOptions
 
 
-def top_features(contributions: np.ndarray, names: list[str], top: int) -> list[str]:
-    """Per row, its ``top`` largest contributions as "name (x.xx)" joined by "; ".
+LATENT_REASON = "latent code (an unusual combination of values)"
+MIN_REASON_NATS = 0.1
+"""A part of a score must be at least this far above its usual value to be a reason (a likelihood ratio of 1.1)."""
 
-    contributions : (n, n_features) nats; names : n_features names.
+
+def top_features(
+    contributions: np.ndarray,
+    names: list[str],
+    top: int,
+    latent: np.ndarray | None = None,
+    spread: np.ndarray | None = None,
+    latent_spread: float = 0.0,
+) -> list[str]:
+    """Per row, its ``top`` largest parts above usual as "name (+x.xx)" joined by "; ".
+
+    contributions : (n, n_features) nats above each feature's median part (``explain``);
+    names : n_features names; latent : (n,) nats of KL above its median, or None; spread :
+    (n_features,) how far above its median a feature's part usually reaches (``feature_spread_``),
+    and latent_spread the KL's: a part is a reason only above that, and above :data:`MIN_REASON_NATS`.
+    A row with none gets "none above usual".
     """
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
-    return ["; ".join(f"{names[j]} ({contributions[i, j]:.2f})" for j in order[i]) for i in range(len(contributions))]
+    parts = contributions if latent is None else np.column_stack([contributions, latent])
+    labels = names if latent is None else [*names, LATENT_REASON]
+    floor = np.zeros(contributions.shape[1]) if spread is None else np.asarray(spread, dtype=np.float64)
+    if latent is not None:
+        floor = np.r_[floor, latent_spread]
+    order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
+    out = []
+    for i in range(len(parts)):
+        shown = [f"{labels[j]} (+{parts[i, j]:.2f})" for j in order[i] if parts[i, j] > max(floor[j], MIN_REASON_NATS)]
+        out.append("; ".join(shown) if shown else "none above usual")
+    return out
 
 
 @app.command(epilog="Example: vaekit score runs/cardio-detector cardio.csv -o scores.csv")
@@ -44,7 +69,13 @@ def score(
     data: Annotated[str, typer.Argument(help="File, image folder or built-in dataset name.")],
     output: Output,
     top: Annotated[
-        int, typer.Option("--top", help="Features named per row, largest share of its score first.", min=1, max=100)
+        int,
+        typer.Option(
+            "--top",
+            help="Reasons named per row: the features (or the latent code) furthest above their usual part of a score.",
+            min=1,
+            max=100,
+        ),
     ] = 3,
     fdr: Annotated[
         float | None,
@@ -61,7 +92,8 @@ def score(
     """Score each row of DATA: anomaly_score (nats, higher = odder: -ELBO for a VAE, -log p(x) for the detector),
     p_value (the share of training rows held out of fitting that score as odd or odder: small is unusual), flag (1
     where it is above the model's threshold, set by train --contamination, or with --fdr where Benjamini-Hochberg
-    rejects at that level) and the features that contribute most to it. Rows keep DATA's order; the first columns
+    rejects at that level) and its reasons: the features whose part of the score is furthest above their usual part
+    on training rows, or the latent code when the row's combination of values is what is unusual. Rows keep DATA's order; the first columns
     name them: row (its number, from 0 at the first data row), then the id column or file name."""
     import pandas as pd
 
@@ -77,7 +109,10 @@ def score(
     X, y = loaded.inputs(estimator.conditional)
     anomaly = -np.asarray(estimator.score_samples(X, y), dtype=np.float64)  # (n,)
     offset = getattr(estimator, "offset_", None)  # None: saved before vaekit had thresholds
-    contributions = np.asarray(estimator.explain(X, y), dtype=np.float64).reshape(len(anomaly), -1)
+    contributions = np.asarray(estimator.explain(X, y), dtype=np.float64).reshape(len(anomaly), -1)  # above usual
+    latent = None
+    if estimator.variational and getattr(estimator, "latent_baseline_", None) is not None:
+        latent = np.asarray(estimator.loss_terms(X, y)[1], dtype=np.float64) - estimator.latent_baseline_
     names = estimator.codec_.names or [str(n) for n in loaded.feature_names or []]
     if len(names) != contributions.shape[1]:
         names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
@@ -101,7 +136,9 @@ def score(
     else:
         flags = np.zeros(len(anomaly), dtype=np.int64)
     scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
-    reasons = np.where(scored, top_features(contributions, names, top), "")
+    spread = getattr(estimator, "feature_spread_", None)  # None: saved by an earlier vaekit
+    latent_spread = float(getattr(estimator, "latent_spread_", 0.0) or 0.0)
+    reasons = np.where(scored, top_features(contributions, names, top, latent, spread, latent_spread), "")
     result = pd.DataFrame({**outputs, "top_features": reasons})
     keys = key_columns(loaded, taken=result.columns)
     write_array(output, result, keys=keys, overwrite=force)

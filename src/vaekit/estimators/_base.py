@@ -227,7 +227,7 @@ class BaseAutoEncoder(
         self.n_epochs_ = len(result.history["epoch"])
         self._after_fit(data.rows(True))
         # the threshold of predict(), from every training row; the held-out rows' scores calibrate p_values()
-        self._fit_offset(data.rows(False), data.constant, data.validation)
+        self._fit_offset(data.rows(False), data.constant, data.validation, lambda: data.rows(True))
         findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
         return self
 
@@ -346,6 +346,8 @@ class BaseAutoEncoder(
 
         A table's row with every entry missing gets no score (NaN, with one note): there
         is nothing in it to judge; ``predict`` leaves it +1 (see :func:`~vaekit.estimators._outliers.unscored`).
+        A row with gaps has each gap counted at its column's usual part of a training row's score
+        (:func:`~vaekit.estimators._outliers.gap_cost`), so that gaps do not make a row look normal.
 
         Returns
         -------

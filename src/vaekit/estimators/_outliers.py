@@ -41,7 +41,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -56,6 +56,10 @@ from vaekit.distributions import standard_normal_log_prob
 
 AUTO_FENCE = 1.5
 """``contamination="auto"``: flag scores below Q1 - AUTO_FENCE x IQR of the training scores (Tukey)."""
+REASON_QUANTILE = 0.9
+"""A feature's part of a score is a reason for a row when it is above this quantile of its training parts."""
+BASELINE_ROWS = 10_000
+"""Training rows whose terms give each feature's usual part of a score (``feature_baseline_``)."""
 MAX_CHUNK_FLOATS = 1 << 23
 """Importance sampling decodes at most this many values at once (32 MB of float32)."""
 
@@ -79,18 +83,38 @@ def unobserved_rows(estimator: Any, X_model: np.ndarray) -> np.ndarray | None:
     return cast(np.ndarray, ~(np.asarray(X_model)[:, observed_at] > 0.5).any(axis=1))  # any(axis=1) of 2-D: an array
 
 
+def gap_cost(estimator: Any, X_model: np.ndarray) -> np.ndarray:
+    """Per row (n,), the usual cost of the entries it is missing: the sum over its gaps of the column's
+    ``feature_baseline_`` (in the user's units); 0 for a model not fitted on a table, or before baselines.
+
+    A gap adds nothing to log p(x_obs), so a row with gaps would score as more normal than the same row
+    complete, the more so the more gaps it has. Counting each gap at its column's usual part of a score
+    compares rows with different gaps on one scale: a row is not made normal by what it lacks.
+    """
+    layout = estimator.codec_.layout()
+    baseline = getattr(estimator, "feature_baseline_", None)
+    if layout is None or baseline is None:
+        return np.zeros(len(X_model))
+    usual = np.array(
+        [b + (math.log(c.scale) if c.kind == "continuous" else 0.0) for b, c in zip(baseline, layout, strict=True)]
+    )  # (n_columns,): nats in the user's units, as the scores are
+    gaps = np.asarray(X_model)[:, [column.observed_at for column in layout]] <= 0.5  # (n, n_columns)
+    return gaps.astype(np.float64) @ usual
+
+
 def unscored(estimator: Any, X_model: np.ndarray, scores: np.ndarray, warn: bool = True) -> np.ndarray:
-    """``scores`` (n,) with NaN for the rows that have every entry missing, and one note naming them.
+    """``scores`` (n,) less each row's :func:`gap_cost`, with NaN for the rows that have every entry
+    missing, and one note naming them.
 
     A row with nothing observed adds nothing to the likelihood: its ELBO is -KL alone, the
     highest of all, which would call it the most normal row there is. It is no evidence
     either way, so it gets no score; ``predict`` (``decision_function < 0``) then leaves it
     +1, as a row nothing is known against.
     """
+    scores = np.asarray(scores, dtype=np.float64) - gap_cost(estimator, X_model)
     empty = unobserved_rows(estimator, X_model)
     if empty is None or not empty.any():
         return scores
-    scores = np.array(scores, dtype=np.float64)
     scores[empty] = np.nan
     if warn:
         rows = np.flatnonzero(empty)
@@ -208,13 +232,19 @@ class OutlierMethods:
     """``decision_function``, ``predict``, ``fit_predict`` and ``explain`` for :class:`BaseAutoEncoder`."""
 
     def _fit_offset(
-        self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]], constant: bool, held_out: np.ndarray
+        self,
+        rows: Iterable[tuple[np.ndarray, np.ndarray | None]],
+        constant: bool,
+        held_out: np.ndarray,
+        rows_again: Callable[[], Iterable[tuple[np.ndarray, np.ndarray | None]]],
     ) -> None:
         """Set ``offset_`` from the training rows (model units, chunk by chunk), per ``contamination``, and
         ``calibration_scores_`` (sorted) from the rows held out of training (``held_out``: bool (n_rows,)).
 
-        ``constant``: the rows are all the same.
+        ``constant``: the rows are all the same. ``rows_again()``: the training rows once more, for
+        :meth:`_fit_baselines`.
         """
+        self._fit_baselines(rows_again())  # first: the scores count each gap at its column's usual part
         scores = np.concatenate(
             [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
         )
@@ -224,6 +254,43 @@ class OutlierMethods:
         if not len(scores):
             raise InputError("every training row has every entry missing; there is nothing to learn from")
         self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]  # a mixin, as above
+
+    def _fit_baselines(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """``feature_baseline_`` (n_terms,) and ``latent_baseline_``: the median over (at most
+        :data:`BASELINE_ROWS` of) the training rows of each feature's :meth:`explain` term (its observed
+        entries, for a table) and of the KL: what the reasons of a row are measured from; ``feature_spread_``
+        and ``latent_spread_``: how far above the median the :data:`REASON_QUANTILE` lies, how much a
+        part usually varies (a part is a reason when it is further above its median than that)."""
+        layout = self.codec_.layout()  # type: ignore[attr-defined]  # a mixin, as above
+        terms, kls, seen = [], [], 0
+        for X_model, C in rows:
+            X_model = X_model[: BASELINE_ROWS - seen]
+            C = None if C is None else C[: len(X_model)]
+            part = self._terms(X_model, C).reshape(len(X_model), -1)  # (n, n_terms)
+            if layout is not None:  # a gap's term is 0 by definition, not a value to take the median of
+                part[X_model[:, [column.observed_at for column in layout]] <= 0.5] = np.nan
+            terms.append(part)
+            kls.append(self._loss_terms(X_model, C)[1])  # type: ignore[attr-defined]  # a mixin, as above
+            seen += len(X_model)
+            if seen >= BASELINE_ROWS:
+                break
+        every, kl = np.concatenate(terms), np.concatenate(kls)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a column with no observed entry: its median is NaN
+            median, high = np.nanquantile(every, [0.5, REASON_QUANTILE], axis=0)
+        self.feature_baseline_ = np.nan_to_num(median, nan=0.0)
+        self.feature_spread_ = np.nan_to_num(high - median, nan=0.0)
+        self.latent_baseline_ = float(np.median(kl))
+        self.latent_spread_ = float(np.quantile(kl, REASON_QUANTILE) - self.latent_baseline_)
+
+    def _terms(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        """-log p(x_j | z) at the posterior mean per feature or column, float64 (n, *terms) (0 in a gap)."""
+
+        def terms(x: Tensor, c: Tensor | None) -> Tensor:
+            z = self.model_.encode(x, c).mode()  # type: ignore[attr-defined]  # a mixin, as above
+            return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column; a mixin, as above
+
+        return self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin, as above
 
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for the rows :meth:`predict` flags.
@@ -292,16 +359,23 @@ class OutlierMethods:
         self.fit(X, y)  # type: ignore[attr-defined]  # a mixin, as above
         return self.predict(X, y if self.conditional else None)  # type: ignore[attr-defined]  # a mixin, as above
 
-    def explain(self, X: Any, y: Any = None) -> Any:
-        """Each feature's negative log-likelihood at the row's most likely code: why a row scores low.
+    def explain(self, X: Any, y: Any = None, *, relative: bool = True) -> Any:
+        """Each feature's part in a row's score: why a row scores low.
 
-        ``-log p(x_j | z)`` at z = the posterior mean (the code, for a plain
-        autoencoder), in nats, per feature of an array or image (a per-pixel error
-        map) and per column of a mixed table (0 where the entry is missing). The
-        terms are in the model's units (standardized columns), so that columns
-        measured in grams and in metres compare: a row's terms sum to its
-        reconstruction term less the preprocessing's log-Jacobian (the sum of the
-        log scales, the same for every row).
+        ``-log p(x_j | z)`` at z = the posterior mean (the code, for a plain autoencoder),
+        in nats, per feature of an array or image (a per-pixel error map) and per column
+        of a mixed table, in the model's units (standardized columns), so that columns
+        measured in grams and in metres compare.
+
+        Parameters
+        ----------
+        relative : bool, default=True
+            True: less the feature's usual term, its median over the training rows
+            (``feature_baseline_``), so that a wide or noisy column, which always costs
+            many nats, is not the reason for every row, and a column at its usual value
+            (a constant one above all) gets about 0. Positive = more than usual: a reason.
+            A gap is 0 either way. False: the terms themselves, which sum to the row's
+            reconstruction term less the preprocessing's log-Jacobian.
 
         Returns
         -------
@@ -310,12 +384,14 @@ class OutlierMethods:
         """
         X_model = self._check_X(X)  # type: ignore[attr-defined]  # a mixin, as above
         C = self._conditions(y, len(X_model), "explain")  # type: ignore[attr-defined]  # a mixin, as above
-
-        def terms(x: Tensor, c: Tensor | None) -> Tensor:
-            z = self.model_.encode(x, c).mode()  # type: ignore[attr-defined]  # a mixin, as above
-            return -self.model_.decode(z, c).log_prob_elements(x)  # type: ignore[attr-defined]  # per feature or column; a mixin, as above
-
-        nll = self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin, as above
+        nll = self._terms(X_model, C)
+        baseline = getattr(self, "feature_baseline_", None)  # None: saved by an earlier vaekit
+        if relative and baseline is not None:
+            flat = nll.reshape(len(nll), -1)
+            flat -= baseline
+            layout = self.codec_.layout()  # type: ignore[attr-defined]  # a mixin, as above
+            if layout is not None:
+                flat[X_model[:, [column.observed_at for column in layout]] <= 0.5] = 0.0
         names = self.codec_.names  # type: ignore[attr-defined]  # a mixin, as above
         if isinstance(X, pd.DataFrame) and names is not None and nll.ndim == 2:
             return pd.DataFrame(nll, columns=names, index=X.index)

@@ -90,6 +90,10 @@ SHARED_STATE: dict[str, io.Codec] = {
     "class_prior_": io.Array(shape=lambda e: (len(getattr(e, "classes_", ())),)),
     "offset_": io.VALUE,
     "calibration_scores_": io.Array(),
+    "feature_baseline_": io.Array(),
+    "feature_spread_": io.Array(),
+    "latent_baseline_": io.VALUE,
+    "latent_spread_": io.VALUE,
 }
 """The fitted attributes every estimator saves (a kind adds its own in ``fitted_state``)."""
 

@@ -160,6 +160,9 @@ class OutlierDetector(VAE):
     def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]  # no n_samples, random_state: its own params
         """Importance-sampled log p(x) per row, in nats, in X's units; higher is more normal.
 
+        A table's row with gaps has each gap counted at its column's usual part of a score, and a
+        row with every entry missing gets NaN (see :func:`~vaekit.estimators._outliers.unscored`).
+
         Returns
         -------
         ndarray of float64, shape (n_samples_X,)

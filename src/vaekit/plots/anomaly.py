@@ -416,17 +416,21 @@ def draw_top(estimator: Estimator, data: LoadedData, n: int = N_TOP) -> Figure:
     names = _row_names(data, rows)
     where = f"of {len(scores):,} rows" if len(rows) < len(scores) else "rows"
     if is_images(estimator):
-        maps = np.asarray(estimator.explain(data.X[rows]))  # (k, *input_shape_)
+        maps = np.asarray(estimator.explain(data.X[rows], relative=False))  # (k, *input_shape_)
         title = (
             f"The {len(rows)} oddest {where.replace('rows', 'images')} (anomaly score {symbol}, nats; threshold "
             f"{threshold:.4g}),\neach above its -log p(x_j | z) per pixel (explain)"
         )
         return plot_image_anomalies(data.X[rows], maps, scores[rows], names, threshold, title=title, score=symbol)
-    contributions = np.asarray(estimator.explain(_take(X, rows)), dtype=np.float64).reshape(len(rows), -1)
+    contributions = np.asarray(estimator.explain(_take(X, rows), relative=False), dtype=np.float64).reshape(
+        len(rows), -1
+    )
     sample = np.arange(len(scores))
     if len(sample) > MAX_TYPICAL_ROWS:
         sample = np.sort(np.random.default_rng(0).choice(sample, MAX_TYPICAL_ROWS, replace=False))
-    everything = np.asarray(estimator.explain(_take(X, sample)), dtype=np.float64).reshape(len(sample), -1)
+    everything = np.asarray(estimator.explain(_take(X, sample), relative=False), dtype=np.float64).reshape(
+        len(sample), -1
+    )
     typical = np.nanmedian(everything, axis=0)  # (n_features,)
     shown = data.frame if data.frame is not None else data.X
     values = [list(shown[i]) if isinstance(shown, np.ndarray) else list(shown.iloc[i]) for i in rows]

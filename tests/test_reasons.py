@@ -1,0 +1,69 @@
+"""Reasons relative to each feature's usual part, the latent code as a reason, and gaps counted (issue 27)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from vaekit import VAE, OutlierDetector
+
+QUICK = dict(epochs=150, verbose=0, random_state=0, hidden=(16,))
+
+
+def frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "t": t,
+            "u": 2 * t + 0.1 * rng.normal(size=n),
+            "wide": rng.uniform(1, 31, n).round(),  # a day of the month: always costly, never the reason
+            "constant": np.full(n, 7.0),
+        }
+    )
+
+
+def test_a_wide_column_and_a_constant_one_are_not_the_reason_of_every_row() -> None:
+    data = frame()
+    data.loc[:9, "u"] += 6.0  # ten rows off the line: u is their reason
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = OutlierDetector(**QUICK).fit(data)
+    from vaekit.cli.detect import top_features
+
+    raw = model.explain(data, relative=False)
+    relative = model.explain(data)
+    assert (raw.idxmax(axis=1) == "wide").mean() > 0.5  # what the old reasons named
+    reasons = top_features(relative.to_numpy(), list(data.columns), 3, spread=model.feature_spread_)
+    assert np.mean(["wide" in r for r in reasons[10:]]) < 0.2  # about the 10% above its 0.9 quantile
+    assert np.mean([r.startswith("u ") for r in reasons[:10]]) >= 0.8  # the rows off the line: u first
+    assert not any("constant" in r for r in reasons)  # at its usual value: never a reason
+    assert model.feature_baseline_.shape == model.feature_spread_.shape == (4,)
+
+
+def test_gaps_do_not_make_a_row_look_normal() -> None:
+    data = frame()[["t", "u", "wide"]]
+    data.loc[50:59, "t"] = np.nan  # a few gaps in training: a table with gaps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = VAE(**QUICK).fit(data)
+    rows = data.iloc[100:200].copy()
+    full = model.score_samples(rows)
+    gappy = rows.copy()
+    gappy[["t", "wide"]] = np.nan  # the same rows, two of three entries missing
+    partial = model.score_samples(gappy)
+    raw = partial + (model.feature_baseline_[[0, 2]]).sum()  # what log p(x_obs) alone would give, roughly
+    assert np.mean(raw > full) > 0.9  # without the gaps' usual cost the rows would look more normal
+    assert abs(np.median(partial - full)) < abs(np.median(raw - full))  # with it they sit on one scale
+
+
+def test_vaekit_score_names_the_latent_code_when_the_combination_is_odd() -> None:
+    from vaekit.cli.detect import LATENT_REASON, top_features
+
+    parts = np.array([[0.5, -1.0], [-0.2, -0.1], [0.3, 0.2]])
+    reasons = top_features(parts, ["a", "b"], 2, np.array([2.0, -1.0, 0.0]))
+    assert reasons == [f"{LATENT_REASON} (+2.00); a (+0.50)", "none above usual", "a (+0.30); b (+0.20)"]
+    spread = np.array([0.4, 0.1])  # a part is a reason only further above its median than it usually reaches
+    assert top_features(parts, ["a", "b"], 2, spread=spread) == ["a (+0.50)", "none above usual", "b (+0.20)"]
