@@ -67,3 +67,16 @@ def test_vaekit_score_names_the_latent_code_when_the_combination_is_odd() -> Non
     assert reasons == [f"{LATENT_REASON} (+2.00); a (+0.50)", "none above usual", "a (+0.30); b (+0.20)"]
     spread = np.array([0.4, 0.1])  # a part is a reason only further above its median than it usually reaches
     assert top_features(parts, ["a", "b"], 2, spread=spread) == ["a (+0.50)", "none above usual", "b (+0.20)"]
+
+
+def test_image_reasons_are_regions() -> None:
+    from vaekit.cli.detect import image_regions
+
+    names, member = image_regions((1, 8, 8))
+    assert len(names) == 16 and names[0] == "rows 0-1, columns 0-1" and names[-1] == "rows 6-7, columns 6-7"
+    assert member.shape == (64, 16) and (member.sum(axis=1) == 1).all()  # each pixel in one region
+    excess = np.zeros((1, 8, 8))
+    excess[0, 6, 7] = 5.0  # the bottom-right corner
+    assert names[int(np.argmax(excess.reshape(1, -1) @ member))] == "rows 6-7, columns 6-7"
+    names, member = image_regions((28, 20))
+    assert names[1] == "rows 0-6, columns 5-9" and member.shape == (560, 16)

@@ -61,6 +61,25 @@ def top_features(
     return out
 
 
+REGION_GRID = 4
+"""An image's reasons are regions: its height and width cut into this many bands each."""
+
+
+def image_regions(shape: tuple[int, ...]) -> tuple[list[str], np.ndarray]:
+    """Regions of an image of ``shape`` ((H, W) or (C, H, W)): names ("rows 0-6, columns 7-13", inclusive,
+    counted from 0) and which region each flattened pixel is in, float (n_pixels, n_regions) of 0/1."""
+    height, width = shape[-2], shape[-1]
+    rows = np.array_split(np.arange(height), min(REGION_GRID, height))
+    cols = np.array_split(np.arange(width), min(REGION_GRID, width))
+    names: list[str] = []
+    member = np.zeros((*shape, len(rows) * len(cols)))
+    for r in rows:
+        for c in cols:
+            member[..., r[0] : r[-1] + 1, c[0] : c[-1] + 1, len(names)] = 1.0
+            names.append(f"rows {r[0]}-{r[-1]}, columns {c[0]}-{c[-1]}")
+    return names, member.reshape(-1, len(names))
+
+
 @app.command(epilog="Example: vaekit score runs/cardio-detector cardio.csv -o scores.csv")
 @friendly
 @data_options
@@ -114,8 +133,12 @@ def score(
     if estimator.variational and getattr(estimator, "latent_baseline_", None) is not None:
         latent = np.asarray(estimator.loss_terms(X, y)[1], dtype=np.float64) - estimator.latent_baseline_
     names = estimator.codec_.names or [str(n) for n in loaded.feature_names or []]
-    if len(names) != contributions.shape[1]:
-        names = [f"p{j}" for j in range(contributions.shape[1])]  # pixels, flattened as the CSV writers do
+    spread = getattr(estimator, "feature_spread_", None)  # None: saved by an earlier vaekit
+    if len(estimator.input_shape_) >= 2:  # images: reasons are regions, each the sum of its pixels' parts
+        names, member = image_regions(estimator.input_shape_)
+        contributions, spread = contributions @ member, None
+    elif len(names) != contributions.shape[1]:
+        names = [f"x{j}" for j in range(contributions.shape[1])]
     outputs: dict[str, np.ndarray] = {"anomaly_score": anomaly}
     calibration = getattr(estimator, "calibration_scores_", None)  # None: saved before p-values
     n_calibration = 0 if calibration is None else len(calibration)
@@ -136,7 +159,6 @@ def score(
     else:
         flags = np.zeros(len(anomaly), dtype=np.int64)
     scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
-    spread = getattr(estimator, "feature_spread_", None)  # None: saved by an earlier vaekit
     latent_spread = float(getattr(estimator, "latent_spread_", 0.0) or 0.0)
     reasons = np.where(scored, top_features(contributions, names, top, latent, spread, latent_spread), "")
     result = pd.DataFrame({**outputs, "top_features": reasons})
