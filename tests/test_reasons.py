@@ -80,3 +80,34 @@ def test_image_reasons_are_regions() -> None:
     assert names[int(np.argmax(excess.reshape(1, -1) @ member))] == "rows 6-7, columns 6-7"
     names, member = image_regions((28, 20))
     assert names[1] == "rows 0-6, columns 5-9" and member.shape == (560, 16)
+
+
+def test_the_columns_behind_an_unusual_latent_code_are_named() -> None:
+    from vaekit.cli.detect import top_features
+
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=400)
+    data = pd.DataFrame({"a": t + 0.05 * rng.normal(size=400), "b": t + 0.05 * rng.normal(size=400)})
+    data["c"] = rng.normal(size=400)
+    data["k"] = np.where(rng.uniform(size=400) < 0.5, "x", "y")
+    data.loc[3, "a"] = np.nan  # a table with a gap: modelled column by column
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = VAE(**QUICK).fit(data)
+    odd = data.iloc[:5].copy()
+    odd["a"], odd["b"] = 3.5, 3.5  # far out together, as the data runs: the code is what is unusual
+    culprits = model.latent_culprits(odd)
+    assert culprits.shape == (5, 4)
+    assert all(set(row) == {0, 1} for row in np.argsort(-culprits, axis=1)[:, :2])  # a and b, not c or k
+    latent = model.loss_terms(odd)[1] - model.latent_baseline_
+    reasons = top_features(
+        model.explain(odd).to_numpy(),
+        list(data.columns),
+        1,
+        latent,
+        model.feature_spread_,
+        model.latent_spread_,
+        culprits,
+    )
+    assert all(r.startswith("latent code (an unusual combination of values: a, b") for r in reasons)
+    assert model.latent_culprits(data.iloc[3:4])[0, 0] == 0.0  # a gap adds nothing

@@ -39,6 +39,7 @@ def top_features(
     latent: np.ndarray | None = None,
     spread: np.ndarray | None = None,
     latent_spread: float = 0.0,
+    culprits: np.ndarray | None = None,
 ) -> list[str]:
     """Per row, its ``top`` largest parts above usual as "name (+x.xx)" joined by "; ".
 
@@ -46,7 +47,8 @@ def top_features(
     names : n_features names; latent : (n,) nats of KL above its median, or None; spread :
     (n_features,) how far above its median a feature's part usually reaches (``feature_spread_``),
     and latent_spread the KL's: a part is a reason only above that, and above :data:`MIN_REASON_NATS`.
-    A row with none gets "none above usual".
+    culprits : (n, n_features) nats each column adds to the KL (``latent_culprits``), or None: the
+    latent reason then names the (at most 3) columns that add most. A row with none gets "none above usual".
     """
     parts = contributions if latent is None else np.column_stack([contributions, latent])
     labels = names if latent is None else [*names, LATENT_REASON]
@@ -56,7 +58,17 @@ def top_features(
     order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
     out = []
     for i in range(len(parts)):
-        shown = [f"{labels[j]} (+{parts[i, j]:.2f})" for j in order[i] if parts[i, j] > max(floor[j], MIN_REASON_NATS)]
+        shown = []
+        for j in order[i]:
+            if parts[i, j] <= max(floor[j], MIN_REASON_NATS):
+                continue
+            label = labels[j]
+            if culprits is not None and j == len(names):  # the latent code: which columns make it unusual
+                members = [
+                    names[k] for k in np.argsort(-culprits[i], kind="stable")[:3] if culprits[i, k] > MIN_REASON_NATS
+                ]
+                label = f"{LATENT_REASON[:-1]}: {', '.join(members)})" if members else label
+            shown.append(f"{label} (+{parts[i, j]:.2f})")
         out.append("; ".join(shown) if shown else "none above usual")
     return out
 
@@ -160,7 +172,10 @@ def score(
         flags = np.zeros(len(anomaly), dtype=np.int64)
     scored = ~np.isnan(anomaly)  # a row with every entry missing has no score (a note says so), nor features
     latent_spread = float(getattr(estimator, "latent_spread_", 0.0) or 0.0)
-    reasons = np.where(scored, top_features(contributions, names, top, latent, spread, latent_spread), "")
+    culprits = None
+    if latent is not None and estimator.codec_.tabular:  # a table: name the columns of an unusual combination
+        culprits = estimator.latent_culprits(X, y)
+    reasons = np.where(scored, top_features(contributions, names, top, latent, spread, latent_spread, culprits), "")
     result = pd.DataFrame({**outputs, "top_features": reasons})
     keys = key_columns(loaded, taken=result.columns)
     write_array(output, result, keys=keys, overwrite=force)

@@ -292,6 +292,38 @@ class OutlierMethods:
 
         return self._map_batches(terms, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin, as above
 
+    def latent_culprits(self, X: Any, y: Any = None) -> np.ndarray:
+        """For a table: how much each column adds to the row's KL, as the drop in KL(q(z|x) || N(0, I)) when
+        that column alone is hidden (read as a gap) and the row encoded again.
+
+        When the latent part of a score is what is unusual (a combination of values), the columns whose
+        hiding brings the code back toward the usual ones are the combination's members.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples, n_columns)
+            Nats; 0 for a column the row is missing. Every entry 0 for a model not fitted on a table.
+        """
+        X_model = self._check_X(X)  # type: ignore[attr-defined]  # a mixin, as above
+        C = self._conditions(y, len(X_model), "latent_culprits")  # type: ignore[attr-defined]  # a mixin, as above
+        layout = self.codec_.layout()  # type: ignore[attr-defined]  # a mixin, as above
+        if layout is None:
+            names: list[str] = self.codec_.names or []  # type: ignore[attr-defined]  # a mixin, as above
+            return np.zeros((len(X_model), len(names)))
+
+        def drops(x: Tensor, c: Tensor | None) -> Tensor:
+            kl = self.model_.encode(x, c).kl()  # type: ignore[attr-defined]  # (B,); a mixin, as above
+            out = []
+            for column in layout:
+                hidden = x.clone()
+                hidden[:, column.in_offset : column.observed_at + 1] = 0.0  # its values and its indicator
+                out.append(kl - self.model_.encode(hidden, c).kl())  # type: ignore[attr-defined]  # a mixin, as above
+            return torch.stack(out, dim=1)  # (B, n_columns)
+
+        culprits = self._map_batches(drops, X_model, C).astype(np.float64)  # type: ignore[attr-defined]  # a mixin
+        culprits[X_model[:, [column.observed_at for column in layout]] <= 0.5] = 0.0
+        return culprits
+
     def decision_function(self, X: Any, y: Any = None) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for the rows :meth:`predict` flags.
 
