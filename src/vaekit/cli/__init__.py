@@ -9,7 +9,7 @@ a file that would be overwritten) are printed as one line on stderr with exit co
 The commands live in :mod:`vaekit.cli.train` (train, sweep), :mod:`vaekit.cli.use`
 (encode, decode, reconstruct, sample), :mod:`vaekit.cli.impute` (impute),
 :mod:`vaekit.cli.detect` (score) and :mod:`vaekit.cli.examine` (evaluate, plot,
-summary, datasets), :mod:`vaekit.cli.explore` (explore) and :mod:`vaekit.cli.convert` (convert);
+summary, datasets), :mod:`vaekit.cli.explore` (explore), :mod:`vaekit.cli.convert` (convert) and :mod:`vaekit.cli.export` (export);
 :mod:`vaekit.cli.flags` maps parameter names to flags.
 """
 
@@ -38,6 +38,9 @@ from vaekit.cli import explore  # noqa: F401
 
 # isort: split
 from vaekit.cli import convert  # noqa: F401
+
+# isort: split
+from vaekit.cli import export  # noqa: F401
 from vaekit.cli._app import app
 
 __all__ = ["Terminated", "app", "main"]
