@@ -74,6 +74,9 @@ PYOD_AE, PYOD_VAE = "PyOD AutoEncoder", "PyOD VAE"
 # name -> (seed -> an unfitted detector with scikit-learn's IsolationForest contract)
 VAEKIT: dict[str, Callable[[int], Any]] = {
     DEFAULT: lambda seed: OutlierDetector(random_state=seed, verbose=0),
+    "vaekit, standardized (before)": lambda seed: OutlierDetector(
+        random_state=seed, verbose=0, preprocessing="standardize"
+    ),
     "vaekit AE": lambda seed: AutoEncoder(random_state=seed, verbose=0),
     "vaekit VAE": lambda seed: VAE(random_state=seed, verbose=0),
 }

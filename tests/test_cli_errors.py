@@ -85,6 +85,7 @@ def valid_args(command: str, files: dict[str, Path], out: Path) -> list[str]:
         "summary": [run],
         "datasets": [],
         "convert": [table, str(out / "table.parquet")],
+        "export": [run, "-o", str(out / "onnx")],
     }[command]
 
 

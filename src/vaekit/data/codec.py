@@ -74,7 +74,7 @@ class ArrayCodec:
     def log_scale(self, encoded: np.ndarray) -> np.ndarray:
         """Per row (n,), the log of the units' scale summed over the features: a model-unit log-density
         minus this is one of the user's values."""
-        return np.full(len(encoded), -self.scaling.log_abs_det_jacobian())
+        return -np.asarray(self.scaling.log_abs_det_jacobian(encoded), dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,20 @@ centred) and are named in a :class:`ConstantFeatureWarning`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from vaekit.data.stream.statistics import StreamStatistics
 
-SCALING_KINDS = ("none", "standardize")
+SCALING_KINDS = ("none", "standardize", "robust-asinh")
+IQR_PER_SD = 1.349
+"""The interquartile range of a normal distribution, in standard deviations (the robust scale's divisor)."""
 CONSTANT_RELATIVE_STD = float(np.finfo(np.float32).eps)
 """A feature with std <= this x max |x| is constant: about one float32 rounding step (2**-23)."""
 _SHOWN = 8  # constant features named in a warning; the rest are counted
@@ -65,12 +68,18 @@ def _feature_names(constant: np.ndarray, names: Sequence[str] | None) -> list[st
 
 @dataclass
 class Scaling:
-    """``x_scaled = (x - mean) / scale`` per feature, or the identity.
+    """``x_scaled = (x - mean) / scale`` per feature ("standardize"), its asinh ("robust-asinh"), or the identity.
+
+    "robust-asinh" centres each feature on its median and divides by its interquartile range / 1.349 (the
+    standard deviation of a normal feature; the standard deviation where the IQR is 0), then takes asinh:
+    linear near the centre, logarithmic in the tails, so a few far values neither dominate the fit nor
+    blow it up. Measured for the anomaly detector in ``benchmarks/detector_study.py``.
 
     Attributes
     ----------
-    kind : {"none", "standardize"}
+    kind : {"none", "standardize", "robust-asinh"}
     mean, scale : ndarray of shape sample_shape, or None for "none"
+        The centre and scale (for "robust-asinh" the median and the robust scale).
     """
 
     kind: str = "none"
@@ -95,7 +104,12 @@ class Scaling:
         scale = np.where(constant, 1.0, std)
         if constant.any():
             _warn_constant(constant, len(X), names)
-        return cls("standardize", mean.astype(np.float32), scale.astype(np.float32))
+        if kind == "robust-asinh":
+            q1, median, q3 = np.percentile(np.asarray(X, dtype=np.float64), [25.0, 50.0, 75.0], axis=0)
+            spread = (q3 - q1) / IQR_PER_SD
+            scale = np.where(constant, 1.0, np.where(spread > 1e-12 * np.maximum(np.abs(median), 1.0), spread, scale))
+            mean = median
+        return cls(kind, mean.astype(np.float32), scale.astype(np.float32))
 
     @classmethod
     def from_statistics(cls, stats: StreamStatistics, kind: str, names: Sequence[str] | None = None) -> Scaling:
@@ -125,26 +139,41 @@ class Scaling:
         constant = _constant(std, magnitude)
         if constant.any():
             _warn_constant(constant, stats.n_rows, names)
-        scale = np.where(constant, 1.0, std)
-        return cls("standardize", np.asarray(stats.mean).astype(np.float32), scale.astype(np.float32))
+        scale = np.where(constant, 1.0, std)  # "robust-asinh": one pass has no quantiles, so the mean and std
+        return cls(kind, np.asarray(stats.mean).astype(np.float32), scale.astype(np.float32))
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """User units -> model units; same shape."""
         if self.mean is None or self.scale is None:
             return X
-        return ((X - self.mean) / self.scale).astype(np.float32)
+        scaled = (X - self.mean) / self.scale
+        return (np.arcsinh(scaled) if self.kind == "robust-asinh" else scaled).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Model units -> user units; same shape."""
         if self.mean is None or self.scale is None:
             return X
-        return (X * self.scale + self.mean).astype(np.float32)
+        scaled = np.sinh(np.asarray(X, dtype=np.float64)) if self.kind == "robust-asinh" else X
+        return (scaled * self.scale + self.mean).astype(np.float32)
 
-    def log_abs_det_jacobian(self) -> float:
-        """log |d x_scaled / d x| summed over features: add it to a model log-density."""
+    def log_abs_det_jacobian(self, X_model: np.ndarray | None = None) -> Any:
+        """log |d x_scaled / d x| summed over features: add it to a model log-density.
+
+        A float; for "robust-asinh", whose derivative depends on the value, per row (n,) of
+        ``X_model`` (rows in model units, required): -sum log(scale) - sum log cosh(u).
+        """
         if self.scale is None:
-            return 0.0
-        return float(-np.log(self.scale.astype(np.float64)).sum())
+            return 0.0 if X_model is None else np.zeros(len(X_model))
+        constant = float(-np.log(self.scale.astype(np.float64)).sum())
+        if X_model is None:
+            if self.kind == "robust-asinh":
+                raise ValueError("a robust-asinh scaling's log-Jacobian depends on the rows: give X_model")
+            return constant
+        if self.kind != "robust-asinh":
+            return np.full(len(X_model), constant)
+        u = np.abs(np.asarray(X_model, dtype=np.float64).reshape(len(X_model), -1))
+        log_cosh = u + np.log1p(np.exp(-2.0 * u)) - math.log(2.0)  # (n, d), stable for large |u|
+        return constant - log_cosh.sum(axis=1)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The fitted arrays, for saving."""
@@ -157,7 +186,7 @@ class Scaling:
         """Rebuild from :attr:`kind` and :meth:`arrays`."""
         if kind == "none":
             return cls()
-        if kind != "standardize" or set(arrays) != {"mean", "scale"}:
+        if kind not in ("standardize", "robust-asinh") or set(arrays) != {"mean", "scale"}:
             raise ValueError(f"saved preprocessing {kind!r} with arrays {sorted(arrays)} is not valid")
         return cls(kind, arrays["mean"], arrays["scale"])
 

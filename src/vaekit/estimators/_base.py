@@ -48,6 +48,7 @@ from vaekit.estimators._params import (
 from vaekit.estimators._resolve import (
     DataSummary,
     resolve_likelihood,
+    resolve_preprocessing,
 )
 from vaekit.estimators._restarts import train_restarts
 from vaekit.io import model as io
@@ -234,6 +235,10 @@ class BaseAutoEncoder(
     def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""
         return resolve_likelihood(self.likelihood, X)
+
+    def _resolve_preprocessing(self, X: np.ndarray | DataSummary) -> str:
+        """The scaling of numeric X, after ``likelihood_`` (a kind may choose differently for "auto")."""
+        return resolve_preprocessing(self.preprocessing, self.likelihood_, X)
 
     def _after_fit(self, rows: Iterator[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """Hook for state derived from the trained model (the AE's latent Gaussian).

@@ -32,7 +32,6 @@ from vaekit.estimators._resolve import (
     DataSummary,
     resolve_architecture,
     resolve_hidden,
-    resolve_preprocessing,
 )
 from vaekit.training.batches import BatchSource, StreamBatches, TensorBatches
 from vaekit.training.distributed import World
@@ -153,7 +152,7 @@ def stream_data(
     estimator.architecture_ = resolve_architecture(estimator.architecture, summary)
     estimator.likelihood_ = estimator._resolve_likelihood(summary)
     estimator.hidden_ = resolve_hidden(estimator.hidden, estimator.architecture_, estimator.input_shape_)
-    kind = resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
+    kind = estimator._resolve_preprocessing(summary)
     estimator.scaling_ = Scaling.from_statistics(stats, kind, names=names)
     if _bounded(estimator):  # a table of numbers: outputs within each column's observed range (not rounded:
         # whether a column holds whole numbers is not among the stream's statistics)
@@ -231,7 +230,7 @@ def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here:
         )
     estimator.hidden_ = resolve_hidden(estimator.hidden, estimator.architecture_, estimator.input_shape_)
     names = getattr(estimator, "feature_names_in_", None)  # for the note on constant columns
-    kind = "none" if table else resolve_preprocessing(estimator.preprocessing, estimator.likelihood_, summary)
+    kind = "none" if table else estimator._resolve_preprocessing(summary)
     estimator.scaling_ = Scaling.fit(X, kind, names=None if names is None else [str(n) for n in names])
     if not table and _bounded(estimator):  # a table of numbers: outputs plausible per column, as a mixed table's
         estimator.column_bounds_ = fit_columns(X)

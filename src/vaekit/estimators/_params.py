@@ -181,7 +181,7 @@ NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "activation": [StrOptions(set(ACTIVATIONS))],
     "architecture": [StrOptions({"auto", "mlp", "conv"})],
     "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
-    "preprocessing": [StrOptions({"auto", "standardize", "none"})],
+    "preprocessing": [StrOptions({"auto", "standardize", "robust-asinh", "none"})],
     "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
 }
 TABLE_CONSTRAINTS: dict[str, list[Any]] = {
@@ -229,9 +229,10 @@ NETWORK_DOC = """\
         for pixel-like data in [0, 1], Bernoulli when at least half the values are
         exactly 0 or 1 (MNIST), else the continuous Bernoulli (grey levels, as the
         Frey faces), and Gaussian for other data; ``likelihood_`` says which.
-    preprocessing : {"auto", "standardize", "none"}, default="auto"
-        "auto" standardizes tables modelled with a Gaussian likelihood; it is undone
-        on every output.
+    preprocessing : {"auto", "standardize", "robust-asinh", "none"}, default="auto"
+        "auto" standardizes tables modelled with a Gaussian likelihood (the
+        OutlierDetector: "robust-asinh", asinh of each column centred on its median and
+        scaled by its interquartile range); it is undone on every output.
     column_types : dict of str to str or None, default=None
         Mixed tables: the kind of a column by name, overriding what is inferred:
         "continuous" (or "numeric"), "count", "binary" or "categorical". A table

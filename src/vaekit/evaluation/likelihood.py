@@ -153,7 +153,7 @@ def log_likelihood(
             log_weight = log_px + standard_normal_log_prob(z) - posterior.log_prob(z)  # + log p(z) - log q(z|x)
             log_mean_weight = torch.logsumexp(log_weight.double(), dim=0) - math.log(n_samples)  # (B,)
             results.append(log_mean_weight.cpu())
-    return torch.cat(results).numpy() + estimator.scaling_.log_abs_det_jacobian()
+    return torch.cat(results).numpy() + estimator.scaling_.log_abs_det_jacobian(X_model)
 
 
 def _evaluation_threads(threads: int | str | None) -> int | str | None:

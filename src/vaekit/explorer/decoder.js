@@ -51,6 +51,7 @@ function vaekitDecoder(MODEL) {
   }
   const SCALE_MEAN = MODEL.scaling ? vaekitFloat32(MODEL.scaling.mean) : null;
   const SCALE = MODEL.scaling ? vaekitFloat32(MODEL.scaling.scale) : null;
+  const ASINH = Boolean(MODEL.scaling && MODEL.scaling.asinh); // robust-asinh: undo the asinh first
   const CODEBOOK = MODEL.codebook ? vaekitFloat32(MODEL.codebook.vectors) : null;
 
   function erf(x) { // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7
@@ -188,7 +189,7 @@ function vaekitDecoder(MODEL) {
       let v = params[i];
       if (lik === "bernoulli") v = sigmoid(v);
       else if (lik === "continuous-bernoulli") v = cbMean(v);
-      if (SCALE) v = v * SCALE[i] + SCALE_MEAN[i];
+      if (SCALE) v = (ASINH ? Math.sinh(v) : v) * SCALE[i] + SCALE_MEAN[i];
       out[i] = MODEL.bounds ? plausible(MODEL.bounds[i], v) : v;
     }
     return { values: out, probabilities: null };

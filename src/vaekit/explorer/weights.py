@@ -185,7 +185,7 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
     decoder network); ``likelihood`` ("bernoulli", "continuous-bernoulli",
     "gaussian", "gaussian-learned" or "mixed"); ``sample_shape`` (what
     ``inverse_transform`` gives per row); ``scaling`` (``mean`` and ``scale`` in
-    base64 float32, or None); ``columns`` (a mixed table's, each with its ``bounds``, else None);
+    base64 float32, and ``asinh``: whether the model's units are their asinh; or None); ``columns`` (a mixed table's, each with its ``bounds``, else None);
     ``bounds`` (a table of numbers' plausible values per column, else None);
     ``codebook`` (a VQ-VAE's: ``size``, ``code_dim``, ``vectors`` of shape (K, D)).
     """
@@ -204,7 +204,11 @@ def decoder_spec(estimator: Any) -> dict[str, Any]:
         "sample_shape": [int(s) for s in estimator.input_shape_],
         "scaling": None
         if scaling is None or scaling.mean is None
-        else {"mean": float32_b64(scaling.mean), "scale": float32_b64(scaling.scale)},
+        else {
+            "mean": float32_b64(scaling.mean),
+            "scale": float32_b64(scaling.scale),
+            "asinh": scaling.kind == "robust-asinh",
+        },
         "columns": None if layout is None else _mixed_columns(codec.columns, layout, codec.table.bounds),
         "bounds": None if layout is not None or codec.bounds is None else [b.to_json() for b in codec.bounds],
         "codebook": None,

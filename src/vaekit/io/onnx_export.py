@@ -37,9 +37,9 @@ OPSET = 18
 class _Encoder(nn.Module):
     """User-unit rows (n, *input_shape) -> latent means (n, latent)."""
 
-    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None) -> None:
+    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None, asinh: bool) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.asinh = model, asinh
         self.register_buffer("mean", mean)
         self.register_buffer("scale", scale)
 
@@ -47,15 +47,16 @@ class _Encoder(nn.Module):
         mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
         if mean is not None and scale is not None:
             x = (x - mean) / scale
+            x = torch.asinh(x) if self.asinh else x
         return self.model.encode(x).mode()  # type: ignore[operator]  # AutoEncoderModel.encode
 
 
 class _Decoder(nn.Module):
     """Latent codes (n, latent) -> decoded means in the user's units (n, *input_shape)."""
 
-    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None) -> None:
+    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None, asinh: bool) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.asinh = model, asinh
         self.register_buffer("mean", mean)
         self.register_buffer("scale", scale)
 
@@ -63,7 +64,7 @@ class _Decoder(nn.Module):
         x = self.model.decode(z).mean  # type: ignore[operator]  # AutoEncoderModel.decode
         mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
         if mean is not None and scale is not None:
-            x = x * scale + mean
+            x = (torch.sinh(x) if self.asinh else x) * scale + mean
         return x
 
 
@@ -129,12 +130,13 @@ def export_onnx(estimator: Any, folder: str | Path, *, overwrite: bool = False) 
     scaling = estimator.scaling_
     mean = None if scaling.mean is None else torch.as_tensor(scaling.mean, dtype=torch.float32)
     scale = None if scaling.scale is None else torch.as_tensor(scaling.scale, dtype=torch.float32)
+    asinh = scaling.kind == "robust-asinh"
     model = estimator.model_.to("cpu").eval()
     shape, latent = tuple(estimator.input_shape_), int(estimator.latent_dim_)
     rows = torch.export.Dim("n", min=1)
     graphs = (
-        ("encoder.onnx", _Encoder(model, mean, scale), torch.zeros((2, *shape)), "x", "z"),
-        ("decoder.onnx", _Decoder(model, mean, scale), torch.zeros((2, latent)), "z", "x"),
+        ("encoder.onnx", _Encoder(model, mean, scale, asinh), torch.zeros((2, *shape)), "x", "z"),
+        ("decoder.onnx", _Decoder(model, mean, scale, asinh), torch.zeros((2, latent)), "z", "x"),
     )
     quiet = logging.getLogger("torch.onnx")  # its exporter logs each torchvision op it skips
     level = quiet.level
@@ -173,12 +175,12 @@ def _model_card(estimator: Any, shape: tuple[int, ...], latent: int) -> str:
     """The folder's README: what each graph takes and gives, in which units."""
     dims = " x ".join(str(s) for s in shape)
     scaling = estimator.scaling_
-    units = (
-        "standardized inside the graph with the training data's per-feature mean and standard deviation, so "
-        "give it raw values"
-        if scaling.mean is not None
-        else "given as they were at fit (no preprocessing)"
-    )
+    units = {
+        "standardize": "standardized inside the graph with the training data's per-feature mean and standard "
+        "deviation, so give it raw values",
+        "robust-asinh": "scaled inside the graph as at fit (asinh of (x - median) / (IQR / 1.349) per feature), "
+        "so give it raw values",
+    }.get(scaling.kind, "given as they were at fit (no preprocessing)")
     names = list(estimator.codec_.names or [])
     columns = f"\nColumns, in order: {json.dumps(names)}\n" if names and len(shape) == 1 and len(names) < 200 else ""
     return f"""# {type(estimator).__name__} exported to ONNX (opset {OPSET})
