@@ -58,8 +58,9 @@ AUTO_FENCE = 1.5
 """``contamination="auto"``: flag scores below Q1 - AUTO_FENCE x IQR of the training scores (Tukey)."""
 REASON_QUANTILE = 0.9
 """A feature's part of a score is a reason for a row when it is above this quantile of its training parts."""
-BASELINE_ROWS = 10_000
-"""Training rows whose terms give each feature's usual part of a score (``feature_baseline_``)."""
+BASELINE_ROWS = 2_000
+"""Training rows whose terms give each feature's usual part of a score (``feature_baseline_``): enough for a
+median and a 0.9 quantile (their standard errors are about 0.03 and 0.02 of the spread), at 0.1 s for MNIST."""
 MAX_CHUNK_FLOATS = 1 << 23
 """Importance sampling decodes at most this many values at once (32 MB of float32)."""
 
@@ -257,23 +258,28 @@ class OutlierMethods:
 
     def _fit_baselines(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """``feature_baseline_`` (n_terms,) and ``latent_baseline_``: the median over (at most
-        :data:`BASELINE_ROWS` of) the training rows of each feature's :meth:`explain` term (its observed
+        :data:`BASELINE_ROWS` of, evenly spaced) the training rows of each feature's :meth:`explain` term (its observed
         entries, for a table) and of the KL: what the reasons of a row are measured from; ``feature_spread_``
         and ``latent_spread_``: how far above the median the :data:`REASON_QUANTILE` lies, how much a
         part usually varies (a part is a reason when it is further above its median than that)."""
         layout = self.codec_.layout()  # type: ignore[attr-defined]  # a mixin, as above
-        terms, kls, seen = [], [], 0
-        for X_model, C in rows:
-            X_model = X_model[: BASELINE_ROWS - seen]
-            C = None if C is None else C[: len(X_model)]
-            part = self._terms(X_model, C).reshape(len(X_model), -1)  # (n, n_terms)
+        terms, kls = [], []
+
+        def both(x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
+            posterior = self.model_.encode(x, c)  # type: ignore[attr-defined]  # a mixin, as above
+            nll = -self.model_.decode(posterior.mode(), c).log_prob_elements(x)  # type: ignore[attr-defined]
+            return nll, posterior.kl()  # one pass: the explain terms and the KL of each row
+
+        step = max(1, math.ceil(self.n_train_ / BASELINE_ROWS))  # type: ignore[attr-defined]  # every step-th row:
+        for X_model, C in rows:  # spread over the file, which may be sorted, not its first rows
+            X_model = X_model[::step]
+            C = None if C is None else C[::step]
+            part, kl_part = self._map_batches(both, X_model, C)  # type: ignore[attr-defined]  # a mixin, as above
+            part = part.astype(np.float64).reshape(len(X_model), -1)  # (n, n_terms)
             if layout is not None:  # a gap's term is 0 by definition, not a value to take the median of
                 part[X_model[:, [column.observed_at for column in layout]] <= 0.5] = np.nan
             terms.append(part)
-            kls.append(self._loss_terms(X_model, C)[1])  # type: ignore[attr-defined]  # a mixin, as above
-            seen += len(X_model)
-            if seen >= BASELINE_ROWS:
-                break
+            kls.append(kl_part.astype(np.float64))
         every, kl = np.concatenate(terms), np.concatenate(kls)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a column with no observed entry: its median is NaN
