@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -34,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from vaekit.data.table.kinds import FEW_LEVELS
 from vaekit.estimators import _outliers, findings
 from vaekit.estimators._fingerprint import fit_fingerprint
-from vaekit.estimators._fitdata import array_data, is_streamed, stream_data
+from vaekit.estimators._fitdata import FitData, array_data, is_streamed, is_streamed_data, stream_data
 from vaekit.estimators._generate import Generation
 from vaekit.estimators._inputs import InputChecks, _check_feature_names
 from vaekit.estimators._outliers import OutlierMethods
@@ -56,7 +57,8 @@ from vaekit.models import AutoEncoderModel
 from vaekit.training.checkpoint import start_fit
 from vaekit.training.distributed import device_for, world
 from vaekit.training.optim import TrainingConfig
-from vaekit.training.runtime import resolve_device, with_threads
+from vaekit.training.runtime import DEFAULT_THREADS, resolve_device, with_threads
+from vaekit.training.threads import choose_threads
 
 REGISTRY: dict[str, type[BaseAutoEncoder]] = {}
 """Estimator classes by kind ("vae", "vqvae", ...), filled as classes are declared."""
@@ -219,18 +221,39 @@ class BaseAutoEncoder(
             fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
             start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
         every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
-        runs = train_restarts(self, seeds, data, None if folder is None else Path(folder), every)
-        self.init_losses_ = [result.best_loss for _, result in runs]
-        self.model_, result = runs[int(np.argmin(self.init_losses_))]
-        self.model_.eval()
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
-        self.n_epochs_ = len(result.history["epoch"])
-        self._after_fit(data.rows(True))
-        # the threshold of predict(), from every training row; the held-out rows' scores calibrate p_values()
-        self._fit_offset(data.rows(False), data.constant, data.validation, lambda: data.rows(True))
-        findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
+        try:
+            threads = self._choose_threads(data, here.parallel)  # "auto": timed on this machine, now
+            runs = train_restarts(self, seeds, data, None if folder is None else Path(folder), every)
+            self.training_settings_.update(threads)
+            self.init_losses_ = [result.best_loss for _, result in runs]
+            self.model_, result = runs[int(np.argmin(self.init_losses_))]
+            self.model_.eval()
+            self.history_ = result.history
+            self.best_epoch_ = result.best_epoch
+            self.n_epochs_ = len(result.history["epoch"])
+            self._after_fit(data.rows(True))
+            # the threshold of predict(), from every training row; the held-out rows' scores calibrate p_values()
+            self._fit_offset(data.rows(False), data.constant, data.validation, lambda: data.rows(True))
+            findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
+        finally:
+            self.__dict__.pop("_fitting_threads", None)
         return self
+
+    def _choose_threads(self, data: FitData, parallel: bool) -> dict[str, Any]:
+        """Under ``threads="auto"``, time the training step at 1 thread and at torch's default, and train with
+        the faster (:func:`~vaekit.training.threads.choose_threads`); what was chosen and why."""
+        if self.threads != "auto":
+            return {}
+        if is_streamed_data(data):
+            return {"threads": 1, "threads_reason": "streamed (not timed)"}
+        with torch.random.fork_rng(devices=[]):  # the probe draws noise; the fit's own draws stay as they were
+            torch.manual_seed(0)
+            model = self._build_model().to(self.device_)
+            batch = next(iter(data.make_train(torch.Generator(self.device_).manual_seed(0))))
+            chosen, facts = choose_threads(model, batch, DEFAULT_THREADS, parallel)
+        torch.set_num_threads(chosen)  # with_threads gives the caller's count back after fit
+        self._fitting_threads = chosen  # the scores and summaries inside this fit too (removed when it ends)
+        return facts
 
     def _resolve_likelihood(self, X: np.ndarray | DataSummary) -> str:
         """``likelihood_`` for numeric X (a kind may choose differently for "auto")."""

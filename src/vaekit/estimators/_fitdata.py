@@ -79,6 +79,11 @@ def is_streamed(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike, np.memmap, ChunkSource))
 
 
+def is_streamed_data(data: FitData) -> bool:
+    """Whether ``data`` trains on batches streamed from disk (starting them costs a buffer's fill)."""
+    return bool(data.description.get("source"))
+
+
 def validation_mask(n_rows: int, fraction: float, rng: np.random.RandomState) -> np.ndarray:
     """Which rows validate (bool, (n_rows,)): the same rows the in-memory path holds out."""
     order = rng.permutation(n_rows)

@@ -44,7 +44,10 @@ def flush_denormals() -> Iterator[None]:
 
 
 AUTO_THREADS = 1
-"""``threads="auto"``: the CPU threads torch uses to train and run a model (see :func:`resolve_threads`)."""
+"""``threads="auto"``: the CPU threads torch uses to run a model, and to start a fit with (a fit then
+times its step and may take :data:`DEFAULT_THREADS`: :mod:`vaekit.training.threads`)."""
+DEFAULT_THREADS = torch.get_num_threads()
+"""torch's own thread count when vaekit was imported (one per core, or OMP_NUM_THREADS)."""
 
 
 def resolve_threads(threads: int | str | None) -> int | None:
@@ -86,7 +89,10 @@ def with_threads(method: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        with torch_threads(getattr(self, "threads", None)):
+        threads = getattr(self, "threads", None)
+        if threads == "auto":  # inside a fit that timed its step: the count it chose, for all of the fit
+            threads = self.__dict__.get("_fitting_threads", threads)
+        with torch_threads(threads):
             return method(self, *args, **kwargs)
 
     return wrapper
