@@ -286,9 +286,11 @@ TRAINING_DOC = """\
         float32.
     threads : int, "auto" or None, default="auto"
         CPU threads torch uses while this estimator trains or runs (fit, transform,
-        scoring...); the caller's setting is restored afterwards. "auto" is
-        :data:`vaekit.training.loop.AUTO_THREADS`: torch's default of one thread per core
-        made small networks 7-20x slower on a machine where anything else runs.
+        scoring...); the caller's setting is restored afterwards. "auto": a fit times
+        a few of its own steps at 1 thread and at torch's default and trains with the
+        faster (:mod:`vaekit.training.threads`; ``training_settings_["threads"]``);
+        small steps keep 1, and inference runs on 1 (torch's default of one thread per
+        core made small networks 7-20x slower on a machine where anything else runs).
         None leaves torch's setting as it is.
     random_state : int, RandomState or None, default=None
         Seeds the initialization, the validation split, the batches and the draws.
