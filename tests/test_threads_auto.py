@@ -47,3 +47,10 @@ def test_a_fit_records_its_choice_and_gives_the_callers_count_back() -> None:
     assert torch.get_num_threads() == before and "_fitting_threads" not in model.__dict__
     fixed = VAE(epochs=1, threads=1, random_state=0, verbose=0).fit(X)
     assert "threads" not in fixed.training_settings_  # only "auto" is chosen, and said
+
+
+def test_freed_memory_is_handed_back_without_error() -> None:
+    from vaekit.training.runtime import release_freed_memory
+
+    release_freed_memory()  # glibc's malloc_trim where there is one, a no-op elsewhere
+    release_freed_memory()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Integral
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import torch
 from tqdm.auto import tqdm
@@ -96,6 +96,30 @@ def with_threads(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, Windows, musl)."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        name = ctypes.util.find_library("c")
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+    return cast("Callable[[int], int] | None", trim)
+
+
+_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap memory the process has freed back to the system (glibc's ``malloc_trim(0)``; a no-op
+    elsewhere). glibc keeps freed blocks of a few hundred KB for reuse, and a long streamed epoch's
+    batches and activations, allocated and freed across threads, left them to grow with the rows."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
