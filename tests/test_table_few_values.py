@@ -108,3 +108,21 @@ def test_latent_dim_auto_is_saved_and_loaded(tmp_path) -> None:
     back = vaekit.load(tmp_path / "m")
     assert back.latent_dim == "auto" and back.latent_dim_ == 8
     np.testing.assert_allclose(back.transform(table()), vae.transform(table()), atol=1e-6)
+
+
+def test_unused_dimensions_of_an_auto_latent_size_are_no_collapse() -> None:
+    from types import SimpleNamespace
+
+    from vaekit.data.codec import ArrayCodec
+    from vaekit.data.preprocessing import Scaling
+    from vaekit.estimators import findings
+
+    codec = ArrayCodec(Scaling(), (4,), ["a", "b", "c", "d"])
+    chosen = SimpleNamespace(latent_dim="auto", latent_dim_=8, n_features_in_=4, codec_=codec)
+    given = SimpleNamespace(latent_dim=8, latent_dim_=8, n_features_in_=4, codec_=codec)
+    kinds = lambda estimator, active: [  # noqa: E731
+        type(w).__name__ for w in findings.evaluation_findings(estimator, {"active_units": active})
+    ]
+    assert "PosteriorCollapseWarning" not in kinds(chosen, 3)  # "auto" is generous: a VAE switches off the rest
+    assert "PosteriorCollapseWarning" in kinds(chosen, 0)  # none used at all is collapse
+    assert "PosteriorCollapseWarning" in kinds(given, 3)  # asked for 8, used 3: said

@@ -110,7 +110,10 @@ def evaluation_findings(
     """
     found: list[FindingWarning] = []
     active = result.get("active_units")
-    if active is not None and active < estimator.latent_dim_:
+    # latent_dim="auto" is generous on purpose (8 for a mixed table): the VAE switches off what it does not
+    # need, which is no collapse; only none used at all is
+    floor = 1 if getattr(estimator, "latent_dim", None) == "auto" else estimator.latent_dim_
+    if active is not None and active < floor:
         found.append(
             PosteriorCollapseWarning(
                 f"only {active} of {estimator.latent_dim_} latent dimensions are used ({rows} rows: the posterior mean "
