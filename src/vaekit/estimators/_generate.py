@@ -77,7 +77,8 @@ class Generation(BatchedInference):
         Each row is encoded with its gaps (the encoder sees which entries are
         missing), and each gap gets its column's most probable value under the
         decoded p(x|z): the conditional mean of a number, the most probable
-        category. With ``n_draws``, a list of that many completed tables, each
+        category, and for a few-valued number (ordered levels) the level nearest
+        its conditional mean. With ``n_draws``, a list of that many completed tables, each
         drawn (z from q(z|x), then x from p(x|z)), for multiple imputation.
 
         Parameters

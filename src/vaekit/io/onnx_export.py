@@ -34,38 +34,54 @@ OPSET = 18
 """The ONNX opset of the exported graphs (onnxruntime 1.14 and later run it)."""
 
 
+class _Units(nn.Module):
+    """The model's preprocessing, in the graph: the user's units <-> the model's ((x - mean) / scale, its
+    asinh for "robust-asinh"; the identity without a scaling)."""
+
+    def __init__(self, scaling: Any) -> None:
+        super().__init__()
+        self.asinh = scaling.kind == "robust-asinh"
+        self.register_buffer(
+            "mean", None if scaling.mean is None else torch.as_tensor(scaling.mean, dtype=torch.float32)
+        )
+        self.register_buffer(
+            "scale", None if scaling.scale is None else torch.as_tensor(scaling.scale, dtype=torch.float32)
+        )
+
+    def to_model(self, x: Tensor) -> Tensor:
+        mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
+        if mean is None or scale is None:
+            return x
+        x = (x - mean) / scale
+        return torch.asinh(x) if self.asinh else x
+
+    def to_user(self, x: Tensor) -> Tensor:
+        mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
+        if mean is None or scale is None:
+            return x
+        return (torch.sinh(x) if self.asinh else x) * scale + mean
+
+
 class _Encoder(nn.Module):
     """User-unit rows (n, *input_shape) -> latent means (n, latent)."""
 
-    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None, asinh: bool) -> None:
+    def __init__(self, model: nn.Module, units: _Units) -> None:
         super().__init__()
-        self.model, self.asinh = model, asinh
-        self.register_buffer("mean", mean)
-        self.register_buffer("scale", scale)
+        self.model, self.units = model, units
 
     def forward(self, x: Tensor) -> Tensor:
-        mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
-        if mean is not None and scale is not None:
-            x = (x - mean) / scale
-            x = torch.asinh(x) if self.asinh else x
-        return self.model.encode(x).mode()  # type: ignore[operator]  # AutoEncoderModel.encode
+        return self.model.encode(self.units.to_model(x)).mode()  # type: ignore[operator]  # AutoEncoderModel.encode
 
 
 class _Decoder(nn.Module):
     """Latent codes (n, latent) -> decoded means in the user's units (n, *input_shape)."""
 
-    def __init__(self, model: nn.Module, mean: Tensor | None, scale: Tensor | None, asinh: bool) -> None:
+    def __init__(self, model: nn.Module, units: _Units) -> None:
         super().__init__()
-        self.model, self.asinh = model, asinh
-        self.register_buffer("mean", mean)
-        self.register_buffer("scale", scale)
+        self.model, self.units = model, units
 
     def forward(self, z: Tensor) -> Tensor:
-        x = self.model.decode(z).mean  # type: ignore[operator]  # AutoEncoderModel.decode
-        mean, scale = cast(Tensor | None, self.mean), cast(Tensor | None, self.scale)
-        if mean is not None and scale is not None:
-            x = (torch.sinh(x) if self.asinh else x) * scale + mean
-        return x
+        return self.units.to_user(self.model.decode(z).mean)  # type: ignore[operator]  # AutoEncoderModel.decode
 
 
 def _refusal(estimator: Any) -> str | None:
@@ -127,16 +143,13 @@ def export_onnx(estimator: Any, folder: str | Path, *, overwrite: bool = False) 
         except ImportError:
             raise ImportError(f"exporting to ONNX needs the {package} package: pip install 'vaekit[onnx]'") from None
     folder.mkdir(parents=True, exist_ok=True)
-    scaling = estimator.scaling_
-    mean = None if scaling.mean is None else torch.as_tensor(scaling.mean, dtype=torch.float32)
-    scale = None if scaling.scale is None else torch.as_tensor(scaling.scale, dtype=torch.float32)
-    asinh = scaling.kind == "robust-asinh"
+    units = _Units(estimator.scaling_)
     model = estimator.model_.to("cpu").eval()
     shape, latent = tuple(estimator.input_shape_), int(estimator.latent_dim_)
     rows = torch.export.Dim("n", min=1)
     graphs = (
-        ("encoder.onnx", _Encoder(model, mean, scale, asinh), torch.zeros((2, *shape)), "x", "z"),
-        ("decoder.onnx", _Decoder(model, mean, scale, asinh), torch.zeros((2, latent)), "z", "x"),
+        ("encoder.onnx", _Encoder(model, units), torch.zeros((2, *shape)), "x", "z"),
+        ("decoder.onnx", _Decoder(model, units), torch.zeros((2, latent)), "z", "x"),
     )
     quiet = logging.getLogger("torch.onnx")  # its exporter logs each torchvision op it skips
     level = quiet.level
