@@ -31,7 +31,9 @@ def test_prior_sampler_draws_standard_normal_codes(clustered: np.ndarray) -> Non
     np.testing.assert_allclose(Z.std(axis=0), 1, atol=0.03)
     codes = PriorSampler(vae).sample_latent(4, random_state=1)
     np.testing.assert_array_equal(PriorSampler(vae).sample(4, random_state=1), vae.inverse_transform(codes))
-    assert vae.prior_weights_.sum() == pytest.approx(1.0)  # vae.sample draws from its fitted mixture instead
+    assert not hasattr(vae, "prior_weights_") and vae.prior_codes_.shape == (vae.n_train_, 3)
+    vae.sample(2, random_state=0)  # vae.sample draws from a mixture of its codes instead, fitted on the first draw
+    assert vae.prior_weights_.sum() == pytest.approx(1.0)
 
 
 def test_mixture_reproduces_the_code_distribution(ae: AutoEncoder, clustered: np.ndarray) -> None:

@@ -218,7 +218,7 @@ class BaseAutoEncoder(
         self.latent_dim_ = resolve_latent_dim(self.latent_dim, self.likelihood_)
         folder = checkpoint_dir if checkpoint_dir is not None else resume_from
         if folder is not None:
-            fingerprint = fit_fingerprint(self, data.description, seeds, here.size)
+            fingerprint = fit_fingerprint(self, {**data.description, "digest": data.digest()}, seeds, here.size)
             start_fit(Path(folder), fingerprint, resume=resume_from is not None, write=here.main)
         every = None if checkpoint_minutes is None else 60.0 * float(checkpoint_minutes)
         try:

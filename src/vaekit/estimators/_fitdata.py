@@ -56,7 +56,10 @@ class FitData:
         by the generator (shared by every rank of a data-parallel run).
     val_batches : BatchSource or None
     description : dict
-        Rows, sample shape and a digest of the values, for the checkpoint's record.
+        Rows and sample shape (and a streamed source's name), for the checkpoint's record.
+    digest : callable
+        ``digest()`` -> a digest of the values, for the checkpoint's record: computed only for a fit
+        that checkpoints (hashing MNIST's 188 MB took 0.13 s, a tenth of an epoch).
     rows : callable
         ``rows(train_only)`` -> the rows in model units, chunk by chunk.
     constant : bool
@@ -69,6 +72,7 @@ class FitData:
     make_train: Callable[[torch.Generator], BatchSource]
     val_batches: BatchSource | None
     description: dict[str, Any]
+    digest: Callable[[], str]
     rows: Callable[[bool], Rows]
     constant: bool
     validation: np.ndarray
@@ -201,8 +205,8 @@ def stream_data(
             "rows": source.n_rows,
             "shape": list(source.sample_shape),
             "source": source.name,
-            "digest": _digest(source),
         },
+        digest=lambda: _digest(source),
         rows=rows,
         constant=bool(np.all(stats.std == 0)),
         validation=val,
@@ -246,41 +250,58 @@ def array_data(estimator: Any, X: Any, y: Any, rng: np.random.RandomState, here:
     data = torch.from_numpy(X_model).to(estimator.device_)
     condition = None if conditions is None else torch.from_numpy(conditions).to(estimator.device_)
 
-    def rows(t: Tensor | None, index: np.ndarray) -> Tensor | None:
-        return None if t is None or not n_val else t[torch.as_tensor(index, device=estimator.device_)]
+    def subset(index: np.ndarray) -> Tensor | None:  # rows of data a source covers: no copy of them
+        return torch.as_tensor(index, device=estimator.device_) if n_val else None
 
-    train_data = rows(data, train_rows) if n_val else data
-    assert train_data is not None  # rows() of a tensor is a tensor
-    train_condition = rows(condition, train_rows) if n_val else condition
-    val_data = rows(data, val_rows)
     val_batches = None
-    if val_data is not None:
+    if n_val:
         val_batches = TensorBatches(
-            val_data,
+            data,
             PREDICT_BATCH,
             False,
-            condition=rows(condition, val_rows),
+            condition=condition,
             rank=here.rank,
             world_size=here.size,
+            subset=subset(val_rows),
         )
+    train_subset = subset(train_rows)
 
     def make_train(order: torch.Generator) -> TensorBatches:
         return TensorBatches(
-            train_data,
+            data,
             estimator.batch_size,
             True,
             order,
-            condition=train_condition,
+            condition=condition,
             rank=here.rank,
             world_size=here.size,
+            subset=train_subset,
         )
 
     def chunks(train_only: bool) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        if train_only and n_val:
-            yield X_model[train_rows], None if conditions is None else conditions[train_rows]
-        else:
+        if not (train_only and n_val):
             yield X_model, conditions
+            return
+        step = max(1, PIECE_BYTES // max(1, X_model[:1].nbytes))  # the training rows a piece at a time: a copy
+        for start in range(0, len(train_rows), step):  # of them all at once cost 0.07 s on MNIST (fresh pages)
+            at = train_rows[start : start + step]
+            yield X_model[at], None if conditions is None else conditions[at]
 
-    same = len(X_model) > 1 and bool(np.all((X_model == X_model[:1]) | (np.isnan(X_model) & np.isnan(X_model[:1]))))
-    description = {"rows": len(X), "shape": list(X.shape[1:]), "digest": data_digest(X)}
-    return FitData(len(train_data), make_train, val_batches, description, chunks, same, val)
+    description = {"rows": len(X), "shape": list(X.shape[1:])}
+    return FitData(
+        len(train_rows), make_train, val_batches, description, lambda: data_digest(X), chunks, _same(X_model), val
+    )
+
+
+PIECE_BYTES = 8 << 20
+"""``rows(True)`` of an array copies its training rows in pieces of about this many bytes."""
+
+
+def _same(X_model: np.ndarray) -> bool:
+    """Every row equals the first (NaN equal to NaN); the second row alone settles most data."""
+    if len(X_model) < 2:
+        return False
+    for rows in (X_model[1:2], X_model[1:]):
+        if not np.all((rows == X_model[:1]) | (np.isnan(rows) & np.isnan(X_model[:1]))):
+            return False
+    return True

@@ -61,6 +61,13 @@ REASON_QUANTILE = 0.9
 BASELINE_ROWS = 2_000
 """Training rows whose terms give each feature's usual part of a score (``feature_baseline_``): enough for a
 median and a 0.9 quantile (their standard errors are about 0.03 and 0.02 of the spread), at 0.1 s for MNIST."""
+THRESHOLD_ROWS = 2_000
+"""``offset_`` is the quantile of at least this many training rows' scores (evenly spaced; all of a shorter
+file): the quartiles of Tukey's fence to within about 1% of rank. A contamination c asks for more
+(:func:`threshold_rows`)."""
+CALIBRATION_ROWS = 2_000
+"""At most this many held-out rows (evenly spaced) are scored as ``calibration_scores_``: any subset of
+them keeps the p-values valid, and the smallest p-value is 1 / 2,001 (about 5e-4)."""
 MAX_CHUNK_FLOATS = 1 << 23
 """Importance sampling decodes at most this many values at once (32 MB of float32)."""
 
@@ -142,6 +149,18 @@ def mean_score(scores: np.ndarray) -> float:
 
 class ConstantScoresWarning(UserWarning):
     """Every training row got the same score (a constant training set): no row can be told apart."""
+
+
+def threshold_rows(contamination: float | str) -> int:
+    """Training rows to score for ``offset_``: :data:`THRESHOLD_ROWS`, or 100 / c for a contamination c
+    (about 100 rows below the threshold: its rank to within about 10%).
+
+    >>> threshold_rows("auto"), threshold_rows(0.1), threshold_rows(0.001)
+    (2000, 2000, 100000)
+    """
+    if contamination == "auto":
+        return THRESHOLD_ROWS
+    return max(THRESHOLD_ROWS, math.ceil(100.0 / float(contamination)))
 
 
 def fit_offset(scores: np.ndarray, contamination: float | str, constant: bool = False) -> float:
@@ -242,19 +261,38 @@ class OutlierMethods:
         """Set ``offset_`` from the training rows (model units, chunk by chunk), per ``contamination``, and
         ``calibration_scores_`` (sorted) from the rows held out of training (``held_out``: bool (n_rows,)).
 
+        Both from evenly spaced rows, not all of them (:func:`threshold_rows`, :data:`CALIBRATION_ROWS`):
+        a row's score does not depend on the others, so the rows scored get the scores they would
+        get in a pass over the file, and a long file costs no more than a quantile's precision needs.
         ``constant``: the rows are all the same. ``rows_again()``: the training rows once more, for
         :meth:`_fit_baselines`.
         """
         self._fit_baselines(rows_again())  # first: the scores count each gap at its column's usual part
-        scores = np.concatenate(
-            [unscored(self, X_model, self._scores(X_model, C), warn=False) for X_model, C in rows]  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
-        )
-        calibration = scores[held_out]
-        self.calibration_scores_ = np.sort(calibration[~np.isnan(calibration)])
-        scores = scores[~np.isnan(scores)]  # rows with every entry missing: no evidence either way
-        if not len(scores):
+        n_rows, n_held = len(held_out), int(held_out.sum())
+        step = max(1, math.ceil(n_rows / threshold_rows(self.contamination)))  # type: ignore[attr-defined]  # a mixin
+        held_step = max(1, math.ceil(n_held / CALIBRATION_ROWS))
+        for_offset = np.arange(n_rows) % step == 0  # (n_rows,)
+        for_calibration = held_out & (
+            np.cumsum(held_out) % held_step == 1 % held_step
+        )  # every held_step-th held-out row
+        scores, calibration, start = [], [], 0
+        for X_model, C in rows:
+            at = slice(start, start + len(X_model))
+            start += len(X_model)
+            pick = for_offset[at] | for_calibration[at]
+            if not pick.any():
+                continue
+            X_pick, C_pick = X_model[pick], None if C is None else C[pick]
+            part = unscored(self, X_pick, self._scores(X_pick, C_pick), warn=False)  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
+            scores.append(part[for_offset[at][pick]])
+            calibration.append(part[for_calibration[at][pick]])
+        calibration_scores = np.concatenate(calibration) if calibration else np.zeros(0)
+        self.calibration_scores_ = np.sort(calibration_scores[~np.isnan(calibration_scores)])
+        every = np.concatenate(scores)
+        every = every[~np.isnan(every)]  # rows with every entry missing: no evidence either way
+        if not len(every):
             raise InputError("every training row has every entry missing; there is nothing to learn from")
-        self.offset_ = fit_offset(scores, self.contamination, constant=constant)  # type: ignore[attr-defined]  # a mixin, as above
+        self.offset_ = fit_offset(every, self.contamination, constant=constant)  # type: ignore[attr-defined]  # a mixin, as above
 
     def _fit_baselines(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """``feature_baseline_`` (n_terms,) and ``latent_baseline_``: the median over (at most

@@ -81,6 +81,11 @@ class TensorBatches:
         ``batch_size`` rows, so the ranks together see the batches one process would.
         A last batch with fewer rows than ranks is dropped, so that every rank has
         rows in every batch.
+    subset : Tensor of shape (m,) or None
+        The rows of ``data`` (and ``condition``) this source covers, as indices on ``data``'s
+        device; None: all of them. Each batch gathers its rows from ``data`` directly, so a
+        training/validation split copies no rows up front (on MNIST the copy of the training
+        rows took 0.09 s, as much as 6% of an epoch).
     """
 
     def __init__(
@@ -92,15 +97,17 @@ class TensorBatches:
         condition: Tensor | None = None,
         rank: int = 0,
         world_size: int = 1,
+        subset: Tensor | None = None,
     ) -> None:
         self.data = data
+        self.subset = subset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.condition = condition
         self.rank = rank
         self.world_size = world_size
-        n = len(data)
+        n = len(data) if subset is None else len(subset)
         tail = n % batch_size
         self._n_rows = n - tail if world_size > 1 and 0 < tail < world_size else n
 
@@ -112,12 +119,14 @@ class TensorBatches:
         return min(self.batch_size, self._n_rows - i * self.batch_size)
 
     def _rows(self, rows: slice | Tensor) -> Batch:
+        if self.subset is not None:
+            rows = self.subset[rows]  # positions in the subset -> rows of data
         if self.condition is None:
             return self.data[rows]  # (B, *sample_shape)
         return self.data[rows], self.condition[rows]  # (B, *sample_shape), (B, k)
 
     def __iter__(self) -> Iterator[Batch]:
-        n = len(self.data)
+        n = len(self.data) if self.subset is None else len(self.subset)
         if self.world_size > 1:
             yield from self._shares(n)
             return

@@ -155,17 +155,20 @@ class MemberBatches:
         self.members = list(members)
         first = self.members[0]
         self.data, self.condition, self.batch_size = first.data, first.condition, first.batch_size
+        self.subset = first.subset  # the rows of data the members cover (None: all)
 
     def __len__(self) -> int:
         return len(self.members[0])
 
     def __iter__(self) -> Iterator[Batch]:
-        n = len(self.data)
+        n = len(self.data) if self.subset is None else len(self.subset)
         orders = torch.stack(
             [torch.randperm(n, generator=m.generator, device=self.data.device) for m in self.members]
         )  # (R, n)
         for start in range(0, n, self.batch_size):
             rows = orders[:, start : start + self.batch_size].reshape(-1)  # (R * B,)
+            if self.subset is not None:
+                rows = self.subset[rows]  # positions in the subset -> rows of data
             yield self.data[rows] if self.condition is None else (self.data[rows], self.condition[rows])
 
 
