@@ -262,15 +262,23 @@ def train(
     if out is None:
         stem = Path(str(cfg["data"]["source"])).name.split(".")[0] or "data"
         out = next_free(Path("runs") / f"{stem}-{cfg['model']['model']}")
-    metrics = train_run(
-        cfg,
-        out,
-        force=force,
-        verbose=0 if quiet else 1,
-        split=early,
-        resume=resume is not None,
-        checkpoint_minutes=checkpoint_minutes,
-    )
+    try:
+        metrics = train_run(
+            cfg,
+            out,
+            force=force,
+            verbose=0 if quiet else 1,
+            split=early,
+            resume=resume is not None,
+            checkpoint_minutes=checkpoint_minutes,
+        )
+    except RuntimeError as err:  # under torchrun: a process on another machine is gone
+        from vaekit.training.distributed import lost_process
+
+        lost = lost_process(err)
+        if lost is None:
+            raise
+        raise lost from err
     if not main:
         return
     _print_metrics(metrics)

@@ -17,12 +17,16 @@ machine, and the estimators' ``threads="auto"`` trains on one thread per process
 
 Only rank 0 writes (checkpoints, the model, the run folder). When one rank fails,
 it exits with its error; ``torchrun`` then stops the others and prints that
-rank's error, so the job ends instead of hanging on a collective.
+rank's error, so the job ends instead of hanging on a collective. A process on
+another machine is not ``torchrun``'s to stop: there the others meet its absence
+in their next collective, as an error of the backend that :func:`lost_process`
+turns into one line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +35,9 @@ import torch.distributed as dist
 
 TIMEOUT = timedelta(minutes=10)
 """How long a collective waits for a missing rank before failing."""
+
+_BACKEND = re.compile(r"gloo|nccl|c10d|ProcessGroup", re.IGNORECASE)
+_SOURCE = re.compile(r"^\[[^\]]*\]\s*")  # gloo's "[.../pair.cc:537] " before its message
 
 
 @dataclass(frozen=True)
@@ -104,3 +111,20 @@ def barrier() -> None:
     """Wait for every rank (nothing when training in one process)."""
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         dist.barrier()
+
+
+def lost_process(err: BaseException) -> ConnectionError | None:
+    """The error of a collective whose peer is gone (failed, killed, its machine lost), in one line.
+
+    None for any other error, and in a single process. The backend's own message
+    (gloo's or NCCL's, raised as a RuntimeError) is kept, without its source file.
+    """
+    here = world()
+    text = (str(err).strip().splitlines() or [""])[0]
+    if not here.parallel or not (isinstance(err, dist.DistError) or _BACKEND.search(text)):
+        return None
+    detail = _SOURCE.sub("", text).split(". This is typically")[0].rstrip(".")[:200]
+    return ConnectionError(
+        f"rank {here.rank} of {here.size} lost another process of this torchrun job ({detail}): "
+        "that process failed or was killed, and its own log says why"
+    )
