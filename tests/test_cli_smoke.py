@@ -119,6 +119,35 @@ def test_train_end_to_end_writes_a_run_folder(tmp_path: Path) -> None:
     assert model.transform(frame).shape == (60, 2)  # fitted on the named columns x, y, z
 
 
+def test_encode_decode_reconstruct_of_a_table_of_numbers_import_neither_torch_nor_sklearn(
+    table_run: Path, table_csv: Path, tmp_path: Path
+) -> None:
+    """A model of numeric rows (an MLP) runs in NumPy (vaekit.io.numpy_forward): encoding a small table
+    costs less than importing torch (issue 28, item 5), and gives the estimator's numbers."""
+    latents, decoded, reconstructed = tmp_path / "z.csv", tmp_path / "d.csv", tmp_path / "r.csv"
+    for args in (
+        ("encode", str(table_run), str(table_csv), "-o", str(latents)),
+        ("decode", str(table_run), str(latents), "-o", str(decoded)),
+        ("reconstruct", str(table_run), str(table_csv), "-o", str(reconstructed)),
+    ):
+        result, names = imported_modules(*args)
+        assert result.returncode == 0, (args, result.stderr[-800:])
+        assert result.stdout.startswith("wrote "), result.stdout
+        heavy = names & {"torch", "sklearn", "scipy", "matplotlib"}
+        assert not heavy, f"vaekit {args[0]} imported {sorted(heavy)}"
+    from vaekit import load
+
+    model = load(table_run)
+    X = pd.read_csv(table_csv)[["a", "b", "c", "d"]]
+    z = pd.read_csv(latents)
+    assert list(z.columns) == ["row", "name", "z0", "z1", "group"]
+    np.testing.assert_allclose(z[["z0", "z1"]], model.transform(X), atol=1e-4)
+    np.testing.assert_allclose(pd.read_csv(reconstructed)[["a", "b", "c", "d"]], model.reconstruct(X), atol=1e-4)
+    np.testing.assert_allclose(
+        pd.read_csv(decoded)[["a", "b", "c", "d"]], model.inverse_transform(z[["z0", "z1"]].to_numpy()), atol=1e-4
+    )
+
+
 def test_a_refused_file_or_model_is_refused_before_torch_or_sklearn_is_imported(
     table_run: Path, table_csv: Path, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import traceback
 import typing
 import warnings
@@ -77,9 +78,12 @@ def friendly(command: F) -> F:
             text = to_flags(str(message), options)
             if text not in shown:
                 shown.add(text)
-                from vaekit.estimators.findings import FindingWarning  # here: the CLI starts without torch
-
-                kind = "warning" if issubclass(category, FindingWarning) else "note"  # about the model, or the data
+                # About the model (a finding), or the data. A finding's class exists only once its module is
+                # imported, which imports torch: a command that has not imported it (vaekit encode of a table
+                # of numbers, which runs without torch) has no findings, and need not import it to know.
+                findings = sys.modules.get("vaekit.estimators.findings")
+                finding = findings is not None and issubclass(category, findings.FindingWarning)
+                kind = "warning" if finding else "note"
                 typer.echo(f"vaekit {name}: {kind}: {text}", err=True)
 
         try:
@@ -309,6 +313,15 @@ def _load_model(path: Path) -> Any:
     from vaekit.estimators import load
 
     return load(path)
+
+
+def _numpy_model(path: Path) -> Any:
+    """The model at ``path`` with its networks in NumPy (:class:`~vaekit.io.numpy_forward.NumpyModel`),
+    where that gives the estimator's numbers without importing torch (a model of rows of numbers, an MLP,
+    ...); else None, and the command loads the estimator (:func:`_load_model`)."""
+    from vaekit.io.numpy_forward import numpy_model
+
+    return numpy_model(path)
 
 
 def _class_label(estimator: Any, text: str | None) -> Any:

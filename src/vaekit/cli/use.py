@@ -19,6 +19,7 @@ from vaekit.cli._app import (
     _class_label,
     _load_model,
     _model_header,
+    _numpy_model,
     _read,
     _refuse_onto_inputs,
     app,
@@ -49,7 +50,11 @@ def encode(
 
     _check_output(output, force, inputs=(data, model))
     loaded = _read(data, read, _model_header(model))
-    estimator = _load_model(model)  # after the data is read and checked: importing torch takes seconds
+    fast = _numpy_model(model)  # a table of numbers and an MLP: no torch, whose import takes seconds
+    if fast is not None and fast.takes(loaded) and (fast.variational or not logvar):
+        estimator = fast
+    else:
+        estimator = _load_model(model)  # after the data is read and checked
     names = [f"z{i}" for i in range(estimator.latent_dim_)]
     if logvar:
         if not estimator.variational:
@@ -121,7 +126,11 @@ def decode(
         keys[row_name] = loaded.ids if id_name is None else _read_latents(latents, names, row_name, key).ids
     if id_name is not None:
         keys[str(loaded.id_name)] = loaded.ids
-    estimator = _load_model(model)  # after the latents are read and checked: importing torch takes seconds
+    fast = _numpy_model(model) if label is None else None  # without torch, as encode
+    if fast is not None and fast.takes_latents(loaded.X):
+        estimator = fast
+    else:
+        estimator = _load_model(model)  # after the latents are read and checked: importing torch takes seconds
     chosen = _class_label(estimator, label)
     if chosen is None and estimator.conditional:
         raise ValueError("this conditional model decodes for a class: give one with --class")
@@ -266,9 +275,10 @@ def reconstruct(
     )
     loaded = _read(data, read, model_header)
     from vaekit.data.rows import key_columns, row_names
-    from vaekit.evaluation.metrics import reconstruction_error
+    from vaekit.evaluation.errors import reconstruction_error
 
-    estimator = _load_model(model)
+    fast = _numpy_model(model)  # without torch, as encode
+    estimator = fast if fast is not None and fast.takes(loaded) else _load_model(model)
     X_hat = estimator.reconstruct(*loaded.inputs(estimator.conditional))
     if (
         estimator.codec_.tabular

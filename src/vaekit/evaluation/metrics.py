@@ -14,7 +14,8 @@
   of a fitted estimator on some data.
 
 The likelihood tools (:func:`log_likelihood`, :func:`bits_per_dim`,
-:func:`active_units`) live in :mod:`vaekit.evaluation.likelihood` and are re-exported here.
+:func:`active_units`) live in :mod:`vaekit.evaluation.likelihood`, and :func:`reconstruction_error`
+in :mod:`vaekit.evaluation.errors` (without torch, for ``vaekit reconstruct``); all are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from vaekit.data.preprocessing import Scaling
 from vaekit.estimators._params import check_positive_int
 from vaekit.estimators.findings import emit, evaluation_findings
+from vaekit.evaluation.errors import reconstruction_error
 from vaekit.evaluation.likelihood import active_units, bits_per_dim, log_likelihood
 from vaekit.evaluation.result import Evaluation
 
@@ -211,12 +213,6 @@ def column_r2(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
     residual = ((X - X_hat) ** 2).sum(axis=0)  # (n_features,)
     total = ((X - X.mean(axis=0)) ** 2).sum(axis=0)  # (n_features,)
     return np.divide(total - residual, total, out=np.full(X.shape[1], np.nan), where=total > 0)
-
-
-def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
-    """Sum over features of (x - x_hat)^2 per sample; shapes (n, *sample_shape) -> (n,)."""
-    diff = X.reshape(len(X), -1).astype(np.float64) - X_hat.reshape(len(X_hat), -1)
-    return (diff**2).sum(axis=1)
 
 
 def evaluate_model(

@@ -4,5 +4,7 @@
   (the command line checks a path before it imports anything heavy);
 - :mod:`~vaekit.io.codecs`: how each piece of fitted state becomes JSON and tensors;
 - :mod:`~vaekit.io.model`: saving and loading an estimator, its fitted
-  state, and the upgrade of older files.
+  state, and the upgrade of older files;
+- :mod:`~vaekit.io.numpy_forward`: a saved MLP of numeric rows run with NumPy, without
+  torch (``vaekit encode``, ``decode`` and ``reconstruct`` of such a model).
 """
