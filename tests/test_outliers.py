@@ -303,3 +303,15 @@ def test_a_table_row_scored_alone_gets_its_score_among_all_rows() -> None:
     together = model.score_samples(frame)
     for i in (0, 5, 199):
         np.testing.assert_allclose(model.score_samples(frame.iloc[i : i + 1]), together[i : i + 1], rtol=1e-12)
+
+
+def test_auto_epochs_of_the_detector_stop_near_its_step_cap_on_a_long_table_only() -> None:
+    from vaekit.estimators._params import AUTO_MIN_STEPS, auto_training
+
+    params = {"epochs": "auto"}
+    assert auto_training(params, 50)["epochs"] == 100  # short table: 100 epochs either way
+    assert auto_training(params, 50, max_steps=10_000)["epochs"] == 100
+    assert auto_training(params, 400)["epochs"] == 100  # 40,000 steps without a cap
+    assert auto_training(params, 400, max_steps=10_000)["epochs"] == 25  # 10,000 steps
+    assert auto_training(params, 2, max_steps=10_000)["epochs"] == AUTO_MIN_STEPS // 2  # the floor holds
+    assert OutlierDetector.auto_max_steps == 10_000 and VAE.auto_max_steps is None

@@ -86,6 +86,7 @@ class BaseAutoEncoder(
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
     warmup_likelihoods: ClassVar[tuple[str, ...]] = ()  # beyond WARMUP_LIKELIHOODS: where "auto" warms up
+    auto_max_steps: ClassVar[int | None] = None  # epochs="auto" on a long table: at most ~this many steps
     few_levels: ClassVar[int] = FEW_LEVELS  # a table's numbers with 3 to this many values are ordered levels
     doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
@@ -125,7 +126,9 @@ class BaseAutoEncoder(
     def _training_config(self) -> TrainingConfig:
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
         n_batches = math.ceil(self.n_train_ / self.batch_size)
-        params = auto_training(self.get_params(), n_batches, self.likelihood_, self.warmup_likelihoods)
+        params = auto_training(
+            self.get_params(), n_batches, self.likelihood_, self.warmup_likelihoods, self.auto_max_steps
+        )
         config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
         self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}
         if "kl_warmup_epochs" in params:

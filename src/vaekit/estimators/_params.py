@@ -121,7 +121,11 @@ and ~105.8 against 105.58 nats without). A mixed table keeps the warm-up it was 
 
 
 def auto_training(
-    params: dict[str, Any], n_batches: int, likelihood: str = "gaussian", warmup_likelihoods: tuple[str, ...] = ()
+    params: dict[str, Any],
+    n_batches: int,
+    likelihood: str = "gaussian",
+    warmup_likelihoods: tuple[str, ...] = (),
+    max_steps: int | None = None,
 ) -> dict[str, Any]:
     """The "auto" training settings resolved for ``n_batches`` batches per epoch and the fitted ``likelihood``.
 
@@ -132,12 +136,16 @@ def auto_training(
     likelihoods where collapse can be the optimum (:data:`WARMUP_LIKELIHOODS`, and any a kind adds in
     ``warmup_likelihoods``), over at most :data:`AUTO_WARMUP_SHARE` of the epochs, so a short explicit
     budget is not spent warming up.
+
+    ``max_steps`` (a kind's ``auto_max_steps``): a long table's "auto" epochs stop at about this many
+    steps, where 100 epochs would be more (never below :data:`AUTO_MIN_STEPS`).
     """
     resolved = dict(params)
     if resolved.get("beta") == "auto":
         resolved["beta"] = TABLE_BETA if likelihood == "mixed" else 1.0
     if resolved.get("epochs") == "auto":
-        resolved["epochs"] = max(100, math.ceil(AUTO_MIN_STEPS / n_batches))
+        most = 100 if max_steps is None else min(100, math.ceil(max_steps / n_batches))
+        resolved["epochs"] = max(most, math.ceil(AUTO_MIN_STEPS / n_batches))
     if resolved.get("patience") == "auto":
         resolved["patience"] = max(10, math.ceil(AUTO_PATIENCE_STEPS / n_batches))
     if resolved.get("kl_warmup_epochs") == "auto":

@@ -116,6 +116,9 @@ class OutlierDetector(VAE):
     # on 11 ADBench tables (seeds 0-1) fell from 0.803 to 0.792 (glass 0.815 -> 0.747).
     warmup_likelihoods = ("gaussian-learned",)
     few_levels = 0  # a value a column never took in training must count as unusual, not as a gap
+    # epochs="auto" stops at ~10,000 steps where 100 epochs would be more: on the two shared tables that
+    # long (campaign, shuttle; seeds 0-2) the mean AUROC moved 0.745 -> 0.743 and 0.994 -> 0.993 at half the time.
+    auto_max_steps = 10_000
 
     def __init__(
         self,
@@ -156,7 +159,8 @@ class OutlierDetector(VAE):
         kwargs = super()._module_kwargs()
         n_train = getattr(self, "n_train_", None)
         if self.trim_fraction > 0 and n_train:
-            epochs = auto_training(self.get_params(), math.ceil(n_train / self.batch_size))["epochs"]
+            n_batches = math.ceil(n_train / self.batch_size)
+            epochs = auto_training(self.get_params(), n_batches, max_steps=self.auto_max_steps)["epochs"]
             kwargs["trim_after"] = TRIM_WARMUP_SHARE * epochs
         return kwargs
 
