@@ -113,13 +113,38 @@ def evaluate(
     return _evaluate(model, 1, batches, beta, generator, progress)[0]
 
 
+def set_training(model: torch.nn.Module, mode: bool) -> None:
+    """``model.train(mode)``, without its walk over the module tree when no module has its own ``train``.
+
+    ``Module.train`` only sets ``training`` on every module, recursively: about 86 us for a
+    15-module VAE, paid three times an epoch (train, eval for validation, train). A table of
+    150 rows trains 1,500 epochs of 2 batches, where this was 0.39 s of a 2.9 s fit.
+    """
+    modules = _plain_modules(model)
+    if modules is None:
+        model.train(mode)
+        return
+    for module in modules:
+        module.__dict__["training"] = mode  # what Module.train sets, without Module.__setattr__'s checks
+
+
+def _plain_modules(model: torch.nn.Module) -> list[torch.nn.Module] | None:
+    """Every module of ``model`` (itself first), or None if one overrides ``train``; kept on the model."""
+    cached = model.__dict__.get("_vaekit_modules")
+    if cached is None:
+        modules = list(model.modules())
+        cached = (None if any(type(m).train is not torch.nn.Module.train for m in modules) else modules,)
+        model.__dict__["_vaekit_modules"] = cached  # not a submodule or a buffer: the training loop's cache
+    return cached[0]
+
+
 def _evaluate(
     model: AutoEncoderModel, count: int, batches: Iterable[Batch], beta: float, noise: Randomness, progress: float
 ) -> list[dict[str, float]]:
     """:func:`evaluate` of each of ``count`` stacked members on the same batches (each batch
     repeated for every member), each with its own noise."""
     was_training = model.training
-    model.eval()
+    set_training(model, False)
     device = next(model.parameters()).device
     totals = torch.zeros(count, 4, device=device)  # loss, reconstruction, KL (summed over rows), rows
     for batch in batches:
@@ -132,7 +157,7 @@ def _evaluate(
         loss = member_losses(out, count).reshape(count)  # (R,)
         parts = [loss * rows, out.reconstruction.view(count, -1).sum(1), out.kl.view(count, -1).sum(1)]
         totals += torch.stack([*parts, loss.new_full((count,), float(rows))], dim=1)
-    model.train(was_training)
+    set_training(model, was_training)
     totals = all_sum(totals)
     means = (totals[:, :3] / totals[:, 3:].clamp(min=1.0)).tolist()
     return [{"loss": loss, "reconstruction": reconstruction, "kl": kl} for loss, reconstruction, kl in means]
@@ -354,7 +379,7 @@ def run_members(
     epoch = first_epoch - 1
     for epoch in progress:
         started = time.perf_counter()
-        model.train()
+        set_training(model, True)
         terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, summed reconstruction and KL, per member
         sizes: list[int] = []
         betas: list[float] = []
