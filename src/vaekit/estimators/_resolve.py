@@ -16,8 +16,10 @@ UNIT_INTERVAL_LIKELIHOODS = ("bernoulli", "continuous-bernoulli")
 
 
 def binary_share(X: np.ndarray) -> float:
-    """Share of the values of X that are exactly 0 or 1."""
-    return float(np.isin(X, (0.0, 1.0)).mean())
+    """Share of the values of X that are exactly 0 or 1 (two comparisons: np.isin took 8 times as long on MNIST)."""
+    if X.size == 0:
+        return 0.0
+    return float(np.count_nonzero(X == 0.0) + np.count_nonzero(X == 1.0)) / X.size
 
 
 @dataclass(frozen=True)
