@@ -9,7 +9,7 @@ table, so that first-call costs (numba's JIT in PyOD, torch's kernels) land on n
 
 Detectors: vaekit's (the ``VAEKIT`` factories below; ``-score_samples``), scikit-learn's
 ``IsolationForest`` (``-score_samples``) and, as measured peers, PyOD's ``AutoEncoder``,
-``VAE``, ``IForest`` and ``ECOD`` with their defaults (``random_state=seed``, ``verbose=0``;
+``VAE``, ``IForest``, ``ECOD`` and ``KNN`` (k = 5, the distance to the 5th neighbour) with their defaults (``random_state=seed``, ``verbose=0``;
 ``decision_function``). PyOD is never a vaekit dependency: it lives in ``benchmarks/.peers``
 (installed by ``bash benchmarks/peers.sh``), which goes at the end of ``sys.path``. For the
 default vaekit detector the precision and recall of its own flags (``predict == -1``, threshold
@@ -36,7 +36,8 @@ Run it from the repository root (the full run is long: campaign and shuttle have
 Options: ``--seeds`` (default 0,1,2), ``--tables`` (substrings of file names), ``--detectors``
 (names, or substrings of names, comma-separated), ``--skip-peers`` (no PyOD), ``--data`` (the
 ADBench folder), ``--mnist``, ``--no-tables`` (MNIST only), ``--digits``, ``--mnist-train``,
-``--mnist-data`` (the folder holding ``mnist/``). The output (stdout) is Markdown; progress
+``--mnist-data`` (the folder holding ``mnist/``), ``--clean`` (ADBench's semi-supervised setting:
+each detector is fitted on the training split's normal rows only, and scores the same test rows). The output (stdout) is Markdown; progress
 goes to stderr.
 """
 
@@ -130,7 +131,7 @@ def pyod_factory(cls: type) -> Callable[[int], Any]:
 
 
 def load_pyod() -> tuple[dict[str, type], str]:
-    """PyOD's four detector classes (none when it does not import) and a line saying which."""
+    """PyOD's five detector classes (none when it does not import) and a line saying which."""
     if PEERS.is_dir() and str(PEERS) not in sys.path:
         sys.path.append(str(PEERS))  # last: .venv's torch, numpy, scikit-learn come first
     try:
@@ -138,10 +139,11 @@ def load_pyod() -> tuple[dict[str, type], str]:
         from pyod.models.auto_encoder import AutoEncoder as PyodAE
         from pyod.models.ecod import ECOD
         from pyod.models.iforest import IForest
+        from pyod.models.knn import KNN
         from pyod.models.vae import VAE as PyodVAE
     except ImportError as exc:
         return {}, f"PyOD not importable ({exc}): run `bash benchmarks/peers.sh`; PyOD skipped."
-    classes = {PYOD_AE: PyodAE, PYOD_VAE: PyodVAE, "PyOD IForest": IForest, "PyOD ECOD": ECOD}
+    classes = {PYOD_AE: PyodAE, PYOD_VAE: PyodVAE, "PyOD IForest": IForest, "PyOD ECOD": ECOD, "PyOD kNN": KNN}
     return classes, f"PyOD {pyod.__version__} from {Path(pyod.__file__).parent.parent}"
 
 
@@ -376,6 +378,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--detectors", help="comma-separated detector names (or substrings of them)")
     parser.add_argument("--skip-peers", action="store_true", help="leave PyOD out")
     parser.add_argument("--data", type=Path, default=SHARED / "adbench", help="the folder of ADBench .npz tables")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="ADBench's semi-supervised setting: fit on the training split's normal rows only (labels used to drop them)",
+    )
     parser.add_argument("--mnist", action="store_true", help="also run the one-class MNIST task")
     parser.add_argument("--no-tables", action="store_true", help="skip the ADBench tables (with --mnist)")
     parser.add_argument("--digits", type=ints, default=list(range(10)), help="normal digits (default 0..9)")
@@ -396,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, Python {platform.python_version()}; "
         f"{os.cpu_count()} cores ({platform.machine()}), torch threads {torch.get_num_threads()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; seeds {','.join(map(str, args.seeds))}; "
-        f"stratified 70/30 splits; fit seconds exclude one untimed warm-up fit per detector."
+        f"stratified 70/30 splits{'; fitted on the normal training rows only (--clean)' if args.clean else ''}; "
+        f"fit seconds exclude one untimed warm-up fit per detector."
     )
     print("\n" + "\n".join(f"- {note}" for note in notes))
     results: Results = {}
@@ -406,7 +414,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for table, (X, y) in tables.items():
         splits = []
         for seed in args.seeds:
-            X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+            if args.clean:  # rows known to be normal: the training split's anomalies are left out
+                X_train = X_train[y_train == 0]
             splits.append((seed, X_train, X_test, y_test))
         run_task(table, splits, detectors, results, errors)
     if results:
