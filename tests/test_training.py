@@ -224,3 +224,27 @@ def test_flat_parameters_train_as_the_parameters_themselves_and_are_released(tmp
     assert len(storages) == len(list(flat_model.parameters()))  # each its own again
     assert all(p.grad is None for p in flat_model.parameters())
     save_file(flat_model.state_dict(), str(tmp_path / "model.safetensors"))  # refuses tensors that share memory
+
+
+def test_the_validation_pass_builds_no_autograd_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With gradients on, each epoch's validation sums chained every batch's graph: memory grew with the
+    held-out rows (a streamed 2.13 GB array with 0.1 held out peaked at 1.33 GB instead of 0.86 GB)."""
+    torch.manual_seed(0)
+    model = VAEModel((6,), 2, likelihood="gaussian", hidden=(8,))
+    data = torch.randn(96, 6)
+    seen: list[tuple[bool, bool]] = []  # (training mode, gradients on) of every loss call
+    real = model.loss
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append((model.training, torch.is_grad_enabled()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "loss", spy)
+    train(
+        model,
+        TensorBatches(data[:64], 32),
+        TensorBatches(data[64:], 16, shuffle=False),
+        TrainingConfig(epochs=2, verbose=0),
+    )
+    assert (False, False) in seen and (False, True) not in seen  # validation ran, always without gradients
+    assert (True, True) in seen  # training kept them
