@@ -54,6 +54,7 @@ from vaekit.estimators._resolve import (
 from vaekit.estimators._restarts import train_restarts
 from vaekit.io import model as io
 from vaekit.models import AutoEncoderModel
+from vaekit.training.batches import Batch
 from vaekit.training.checkpoint import start_fit
 from vaekit.training.distributed import device_for, world
 from vaekit.training.optim import TrainingConfig
@@ -247,12 +248,16 @@ class BaseAutoEncoder(
         the faster (:func:`~vaekit.training.threads.choose_threads`); what was chosen and why."""
         if self.threads != "auto":
             return {}
-        if is_streamed_data(data):
-            return {"threads": 1, "threads_reason": "streamed (not timed)"}
+        if data.workers:  # loader processes decode the stream on the other cores
+            return {"threads": 1, "threads_reason": f"streamed with {data.workers} loader processes"}
         with torch.random.fork_rng(devices=[]):  # the probe draws noise; the fit's own draws stay as they were
             torch.manual_seed(0)
             model = self._build_model().to(self.device_)
-            batch = next(iter(data.make_train(torch.Generator(self.device_).manual_seed(0))))
+            batch: Batch
+            if is_streamed_data(data):  # a step's time depends on the batch's shape, not its values: no read
+                batch = torch.rand((self.batch_size, *self.input_shape_), device=self.device_)
+            else:
+                batch = next(iter(data.make_train(torch.Generator(self.device_).manual_seed(0))))
             chosen, facts = choose_threads(model, batch, DEFAULT_THREADS, parallel)
         torch.set_num_threads(chosen)  # with_threads gives the caller's count back after fit
         self._fitting_threads = chosen  # the scores and summaries inside this fit too (removed when it ends)

@@ -66,6 +66,8 @@ class FitData:
         Every row is the same.
     validation : ndarray of bool, shape (n_rows,)
         The rows held out of training, in the order ``rows(False)`` gives every row.
+    workers : int
+        Loader processes that read and decode a stream beside training (0: read inline, or in memory).
     """
 
     n_train: int
@@ -76,6 +78,7 @@ class FitData:
     rows: Callable[[bool], Rows]
     constant: bool
     validation: np.ndarray
+    workers: int = 0
 
 
 def is_streamed(X: Any) -> bool:
@@ -210,6 +213,7 @@ def stream_data(
         rows=rows,
         constant=bool(np.all(stats.std == 0)),
         validation=val,
+        workers=workers,
     )
 
 
