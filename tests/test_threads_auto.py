@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vaekit import VAE
+from vaekit.estimators import _base as base
 from vaekit.training import threads as probe
 from vaekit.training.runtime import DEFAULT_THREADS
 
@@ -54,3 +55,22 @@ def test_freed_memory_is_handed_back_without_error() -> None:
 
     release_freed_memory()  # glibc's malloc_trim where there is one, a no-op elsewhere
     release_freed_memory()
+
+
+def test_a_streamed_fit_times_its_step_on_a_batch_of_its_shape(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shapes: list[tuple[int, ...]] = []
+    real = probe._time_steps
+
+    def spy(model: torch.nn.Module, x: torch.Tensor, condition: object, threads: int) -> float:
+        shapes.append(tuple(x.shape))
+        return real(model, x, condition, threads)
+
+    monkeypatch.setattr(probe, "_time_steps", spy)
+    monkeypatch.setattr(base, "DEFAULT_THREADS", 2)  # as on a machine of 2 cores or more (the suite may run on 1)
+    path = f"{tmp_path}/rows.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(300, 64)).astype(np.float32))
+    model = VAE(epochs=1, hidden=(256,), random_state=0, verbose=0).fit(path)  # streamed from disk
+    assert shapes and set(shapes) == {(128, 64)}  # timed at 1 thread and the default, on a batch of its shape
+    assert str(model.training_settings_["threads_reason"]).startswith("timed")
