@@ -183,7 +183,7 @@ def hand_setup(vae: VAE, X: np.ndarray, epochs: int) -> HandSetup:
         model=vae._build_model,
         data=torch.from_numpy(data),
         likelihood=vae.likelihood_,
-        beta=float(vae.beta),
+        beta=float(vae.training_settings_.get("beta", vae.beta)),  # "auto" resolved by the fit
         warmup_epochs=float(vae.training_settings_.get("kl_warmup_epochs", 0.0)),
         batch_size=vae.batch_size,
         lr=vae.lr,
