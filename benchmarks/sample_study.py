@@ -70,7 +70,7 @@ def main() -> None:
     for name, table in tables().items():
         for seed in (0, 1):
             vae = VAE(random_state=seed, verbose=0).fit(table)
-            n, latent = len(table), vae.latent_dim
+            n, latent = len(table), vae.latent_dim_
             after = frame(vae.sample(n, random_state=seed), table.columns)
             vae._draw_prior = lambda k, rng, d=latent: rng.standard_normal((k, d)).astype(np.float32)  # type: ignore[method-assign]
             drawn = frame(vae.sample(n, random_state=seed), table.columns)
