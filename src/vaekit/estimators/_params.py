@@ -253,7 +253,8 @@ NETWORK_DOC = """\
         Mixed tables: a categorical column with more levels is refused.
     contamination : "auto" or float in (0, 0.5], default="auto"
         Where :meth:`predict` draws the line between normal rows and anomalies
-        (``offset_``, set by ``fit`` from the training rows' ``score_samples``):
+        (``offset_``, set by ``fit`` from the training rows' ``score_samples``; of a
+        long file, from 2,000 evenly spaced rows, or 100 / c for a float c):
         a float is the share of training rows flagged, as in scikit-learn's
         ``IsolationForest``; "auto" needs no guess of the rate and flags a row whose
         score is below Q1 - 1.5 IQR of the training scores (Tukey's fence; see
