@@ -71,3 +71,16 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, expected: str)
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         read_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("vae", "auto"), ("ae", "auto"), ("detector", 8), ("vqvae", 2)])
+def test_an_unchosen_latent_size_is_the_kinds_own_default(kind: str, expected: object) -> None:
+    """The run config's latent_dim "auto" means "not chosen": a kind with a size of its own keeps it (the
+    VQ-VAE takes no "auto", and the detector was chosen with 8, where "auto" would give a table of numbers 2)."""
+    config = default_config()
+    config["model"]["model"] = kind
+    cls, params = estimator_params(config)
+    assert params["latent_dim"] == expected
+    cls(**params)._validate_params()  # the parameters are ones the kind takes
+    config["model"]["latent_dim"] = 3  # a size the user chose is kept
+    assert estimator_params(config)[1]["latent_dim"] == 3

@@ -71,7 +71,7 @@ def train(
         int | None,
         typer.Option(
             "--latent-dim",
-            help="Size of the latent code.  [default: 8 for a table with categories or gaps, else 2]",
+            help="Size of the latent code.  [default: 8 for a table with categories or gaps, else 2; the detector 8]",
             show_default=False,
         ),
     ] = None,

@@ -210,6 +210,8 @@ def estimator_params(config: dict[str, dict[str, Any]]) -> tuple[type[BaseAutoEn
         raise ConfigError(str(err)) from None
     taken = signature_defaults(cls)
     params: dict[str, Any] = {name: model[name] for name in NETWORK_CONSTRAINTS}
+    if params["latent_dim"] == "auto" and taken.get("latent_dim", "auto") != "auto":
+        params["latent_dim"] = taken["latent_dim"]  # a kind with a size of its own: the detector's 8, the VQ-VAE's 2
     params.update(table_params(config["data"]))
     if params["hidden"] is not None:
         params["hidden"] = tuple(params["hidden"])
