@@ -322,9 +322,28 @@ def test_a_table_run_reports_its_generated_rows() -> None:
     assert 0.0 <= summary["quality"] <= 1.0 and 0.0 <= summary["c2st_auc"] <= 1.0
     line = synthetic_fact(summary)
     assert line.startswith("quality ") and "C2ST AUC" in line and "exact copies" in line
+    assert "column pairs" not in line  # every pair was measured
+    wide = synthetic_fact({**summary, "pairs": 2000, "pairs_total": 306936})
+    assert wide.endswith("; pair trends over 2,000 of the 306,936 column pairs, drawn at random")
     numbers = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
     plain = vaekit.VAE(epochs=2, random_state=0, verbose=0).fit(numbers)
     as_table = LoadedData(numbers, None, None, ["a", "b", "c"], None, None, "test", "table")
     assert synthetic_summary(plain, as_table, seed=0)["n"] == 50  # type: ignore[index]  # a table of numbers too
     images = LoadedData(numbers.reshape(50, 1, 3), None, None, None, None, None, "test", "images")
     assert synthetic_summary(plain, images, seed=0) is None
+
+
+def test_max_pairs_measures_a_seeded_sample_of_the_column_pairs() -> None:
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame(rng.normal(size=(200, 8)), columns=[f"c{j}" for j in range(8)])
+    synthetic = pd.DataFrame(rng.normal(size=(200, 8)), columns=real.columns)
+    every = fidelity(real, synthetic, detection=False)
+    assert every["n_pairs"] == every["n_pairs_total"] == 28 and len(every["associations"]) == 28
+    some = fidelity(real, synthetic, detection=False, max_pairs=5)
+    assert some["n_pairs"] == 5 and some["n_pairs_total"] == 28
+    chosen = [pair["columns"] for pair in some["associations"]]
+    assert chosen == [pair["columns"] for pair in some["column_pair_trends"]]  # the same pairs in both
+    assert chosen == sorted(chosen, key=lambda p: (int(p[0][1:]), int(p[1][1:])))  # in column order
+    again = fidelity(real, synthetic, detection=False, max_pairs=5)
+    assert [p["columns"] for p in again["associations"]] == chosen  # seeded by random_state
+    assert fidelity(real, synthetic, detection=False, max_pairs=28)["n_pairs"] == 28

@@ -169,7 +169,12 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(defined)) if defined else None
 
 
-def quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str]) -> dict[str, object]:
+def quality(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: dict[str, str],
+    pairs: list[tuple[str, str]] | None = None,
+) -> dict[str, object]:
     """Column Shapes, Column Pair Trends and their mean, as SDMetrics' QualityReport defines them.
 
     Parameters
@@ -179,6 +184,8 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str]) 
         The same column names (checked by the caller), any number of rows.
     kinds : dict
         {column: "numeric" or "categorical"}, in the order the pairs are listed.
+    pairs : list of (column, column) or None
+        The column pairs the pair trends are computed over; None: every pair (SDMetrics' report).
 
     Returns
     -------
@@ -190,19 +197,20 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str]) 
     """
     names = list(kinds)
     shapes = {name: column_shape(real[name], synthetic[name], kinds[name]) for name in names}
-    pairs: list[dict[str, object]] = []
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            trend = pair_trend(
-                (real[first], real[second]), (synthetic[first], synthetic[second]), (kinds[first], kinds[second])
-            )
-            pairs.append({"columns": [first, second], **trend})
+    if pairs is None:
+        pairs = [(first, second) for i, first in enumerate(names) for second in names[i + 1 :]]
+    trends: list[dict[str, object]] = []
+    for first, second in pairs:
+        trend = pair_trend(
+            (real[first], real[second]), (synthetic[first], synthetic[second]), (kinds[first], kinds[second])
+        )
+        trends.append({"columns": [first, second], **trend})
     shapes_score = _mean(list(shapes.values()))
-    trends_score = _mean([pair["score"] for pair in pairs if pair["counted"]])  # type: ignore[misc]
+    trends_score = _mean([pair["score"] for pair in trends if pair["counted"]])  # type: ignore[misc]
     return {
         "column_shapes": shapes,
         "column_shapes_score": shapes_score,
-        "column_pair_trends": pairs,
+        "column_pair_trends": trends,
         "column_pair_trends_score": trends_score,
         "quality": _mean([shapes_score, trends_score]),
     }

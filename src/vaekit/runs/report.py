@@ -104,7 +104,16 @@ def synthetic_fact(summary: dict[str, Any]) -> str:
         f"(0.5: a classifier cannot tell them from real rows), median distance to the closest real row "
         f"{number('dcr_median')} (a real holdout's {number('dcr_holdout_median')}), exact copies of real rows "
         f"{number('exact_copy_share', '.1%')}; {summary['n']:,} generated rows against {summary['n']:,} training rows"
+        + _pairs_note(summary)
     )
+
+
+def _pairs_note(summary: dict[str, Any]) -> str:
+    """How many column pairs the pair trends cover, when that is not all of them (a wide table)."""
+    measured, total = summary.get("pairs"), summary.get("pairs_total")
+    if measured is None or total is None or measured >= total:
+        return ""
+    return f"; pair trends over {measured:,} of the {total:,} column pairs, drawn at random"
 
 
 def _facts(facts: dict[str, Any]) -> str:

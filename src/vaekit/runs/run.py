@@ -161,6 +161,7 @@ SYNTHETIC_KEYS = (
     "dcr_median", "dcr_holdout_median", "exact_copy_share", "holdout_exact_copy_share",
 )  # fmt: skip
 SYNTHETIC_ROWS = 2000  # at most this many training rows and as many generated ones: about a second
+SYNTHETIC_PAIRS = 2000  # at most this many column pairs (63 columns have 1,953): 784 columns' 306,936 took 98 s
 
 
 def synthetic_summary(estimator: Any, train: LoadedData, seed: int) -> dict[str, Any] | None:
@@ -177,8 +178,9 @@ def synthetic_summary(estimator: Any, train: LoadedData, seed: int) -> dict[str,
     if len(real) > SYNTHETIC_ROWS:
         real = real.sample(SYNTHETIC_ROWS, random_state=seed)
     generated = as_frame(estimator.sample(len(real), random_state=seed), [str(c) for c in real.columns])
-    result = fidelity(real.reset_index(drop=True), generated, random_state=seed)
-    return {**{key: result[key] for key in SYNTHETIC_KEYS}, "n": len(real)}
+    result = fidelity(real.reset_index(drop=True), generated, random_state=seed, max_pairs=SYNTHETIC_PAIRS)
+    pairs = {"pairs": result["n_pairs"], "pairs_total": result["n_pairs_total"]}
+    return {**{key: result[key] for key in SYNTHETIC_KEYS}, "n": len(real), **pairs}
 
 
 def _anomaly_fact(estimator: Any, everything: RunRows, split: Split) -> dict[str, str]:
