@@ -191,7 +191,9 @@ def score(
             typer.echo(
                 f"  with {n_calibration:,} held-out rows no p-value is below {1 / (n_calibration + 1):.3g}, so at this "
                 f"level Benjamini-Hochberg flags nothing unless at least {fewest:,} of the {n:,} rows are that unusual: "
-                "train with a larger validation_fraction (more held-out rows) for finer p-values"
+                f"train with a larger validation_fraction (more held-out rows; this model held out "
+                f"{float(estimator.validation_fraction):g}) for finer p-values: set it under [training] in the run's "
+                "config.toml and pass that to vaekit train --config, or give it to the estimator in Python"
             )
     elif offset is None:
         typer.echo(
