@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from vaekit import VAE
+from vaekit import VAE, AutoEncoder
 from vaekit.cli.flags import to_flags
 from vaekit.data.codec import ArrayCodec
 from vaekit.data.preprocessing import Scaling
@@ -94,3 +94,16 @@ def test_every_flag_a_finding_suggests_runs_as_written(cli, table_csv: Path, tmp
         out = tmp_path / f"run{len(args)}"
         cli("train", table_csv, "--id", "name", "--label", "group", *args, "--epochs", given["--epochs"], "--out", out)
         assert (out / "model").is_dir(), args  # every suggested flag, with its value, ran as written
+
+
+def test_findings_suggest_only_what_the_kind_takes() -> None:
+    result = {"active_units": 0, "column_r2": [-1.0, 0.5, 0.5, 0.5], "squared_error_scaled": 2.0}
+    pca = {"squared_error_scaled": 1.0, "n_components": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = AutoEncoder(latent_dim=2, epochs=1, random_state=0, verbose=0).fit(X)
+        vae = VAE(latent_dim=2, epochs=1, random_state=0, verbose=0).fit(X)
+    said_ae = " ".join(str(m) for m in f.evaluation_findings(ae, result, pca=pca))
+    said_vae = " ".join(str(m) for m in f.evaluation_findings(vae, result, pca=pca))
+    assert "beta" not in said_ae and "plain autoencoder" not in said_ae  # an autoencoder has neither
+    assert "`beta` below 1" in said_vae and "plain autoencoder (`model` ae)" in said_vae

@@ -109,6 +109,8 @@ def evaluation_findings(
     default: the result's own ``pca_in_sample``, if any (fitted on the same rows: flattering to PCA).
     """
     found: list[FindingWarning] = []
+    takes = getattr(estimator, "get_params", None)  # only where the kind takes a beta
+    beta = ", a `beta` below 1" if takes is None or "beta" in takes() else ""
     active = result.get("active_units")
     # latent_dim="auto" is generous on purpose (8 for a mixed table): the VAE switches off what it does not
     # need, which is no collapse; only none used at all is
@@ -118,7 +120,7 @@ def evaluation_findings(
             PosteriorCollapseWarning(
                 f"only {active} of {estimator.latent_dim_} latent dimensions are used ({rows} rows: the posterior mean "
                 "of the others does not vary): the KL term switched them off (posterior collapse). Try "
-                "`kl_warmup_epochs` (e.g. 20), a `beta` below 1, more `epochs` with `patience` 0 (early stopping can "
+                f"`kl_warmup_epochs` (e.g. 20){beta}, more `epochs` with `patience` 0 (early stopping can "
                 "end training inside the collapse), or a smaller `latent_dim`"
             )
         )
@@ -130,8 +132,8 @@ def evaluation_findings(
             found.append(
                 ColumnsWorseThanMeanWarning(
                     f"{len(worse)} of {len(r2)} columns are reconstructed worse than by their mean on the {rows} rows: "
-                    f"{', '.join(worse[:8])}{', ...' if len(worse) > 8 else ''}. Try a larger `latent_dim`, longer "
-                    "training (`patience` 0), or a `beta` below 1"
+                    f"{', '.join(worse[:8])}{', ...' if len(worse) > 8 else ''}. Try a larger `latent_dim`"
+                    f"{beta}, or longer training (`patience` 0)"
                 )
             )
     table = result.get("table") or {}
@@ -145,7 +147,7 @@ def evaluation_findings(
             CategoriesWorseThanModeWarning(
                 f"{len(wrong)} categorical columns are reconstructed less often right than by their most frequent "
                 f"value on the {rows} rows: {', '.join(wrong[:8])}{', ...' if len(wrong) > 8 else ''}. Try a larger "
-                "`latent_dim`, longer training (`patience` 0), or a `beta` below 1"
+                f"`latent_dim`{beta}, or longer training (`patience` 0)"
             )
         )
     yardstick = pca if pca is not None else result.get("pca_in_sample")
@@ -157,7 +159,8 @@ def evaluation_findings(
             WorseThanPCAWarning(
                 f"the model reconstructs worse than PCA with {yardstick['n_components']} components, fitted on "
                 f"{where} in the same units ({_times(ratio)} its squared error). Try longer training (`patience` 0, "
-                "more `epochs`), a `beta` below 1, or a plain autoencoder (`model` ae)"
+                f"more `epochs`){beta}"
+                + (", or a plain autoencoder (`model` ae)" if getattr(estimator, "variational", True) else "")
             )
         )
     return found
