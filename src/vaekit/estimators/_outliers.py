@@ -272,9 +272,7 @@ class OutlierMethods:
         step = max(1, math.ceil(n_rows / threshold_rows(self.contamination)))  # type: ignore[attr-defined]  # a mixin
         held_step = max(1, math.ceil(n_held / CALIBRATION_ROWS))
         for_offset = np.arange(n_rows) % step == 0  # (n_rows,)
-        for_calibration = held_out & (
-            np.cumsum(held_out) % held_step == 1 % held_step
-        )  # every held_step-th held-out row
+        for_calibration = held_out & ((np.cumsum(held_out) - 1) % held_step == 0)  # every held_step-th held-out row
         scores, calibration, start = [], [], 0
         for X_model, C in rows:
             at = slice(start, start + len(X_model))

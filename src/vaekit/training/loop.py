@@ -96,7 +96,6 @@ def _single(model: AutoEncoderModel, batches: BatchSource, generator: Randomness
     )
 
 
-@torch.no_grad()
 def evaluate(
     model: AutoEncoderModel,
     batches: Iterable[Batch],
