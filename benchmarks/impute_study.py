@@ -41,6 +41,18 @@ Findings (2 CPU cores shared with other jobs, so seconds are loose; seeds 0-1 un
   (0.80) on the same columns: its conditional for that category is the weak part.
 - Categories: the MissForest-style imputer stays ahead on penguins and cars (0.855, 0.780 against
   0.847, 0.647); vaekit leads on wine, pima and breastw.
+- A random forest per column beside the VAE (``vaekit.estimators._refine``, method K1000+forest; the
+  default since 2026-12-05): fitted on the column's observed entries, its features the other columns as
+  the VAE filled them, blended with the VAE by the weight (0 to 1 by 0.1) with the lowest out-of-sample
+  squared error on those entries (the forest's out-of-bag predictions; the VAE's with the column
+  hidden). Seeds 0-1, RMSE shared / held-out, accuracy shared / held-out: VAE alone 0.485 / 0.785,
+  0.772 / 0.666; with the forest 0.468 / 0.779, 0.818 / 0.675 (MissForest-style 0.500 / 0.849, 0.817 /
+  0.649; IterativeImputer 0.499 / 0.794, 0.776 / 0.645); RMSE below IterativeImputer's on 7 of 9 tables.
+  Cars' Origin: 0.660 -> 0.761, the forest's weight 1.0. Tried beside it and not taken (same seeds, one
+  run): extremely randomized trees (0.466 / 0.777, 0.813 / 0.672), a second round with the forests
+  refitted on the first round's fills (0.467 / 0.777, 0.812 / 0.665), and each row's latent code (the
+  column hidden) as more features (0.464 / 0.777, 0.795 / 0.670). The forests add about 0.7 s per
+  table of 400 rows.
 
 Usage: .venv/bin/python benchmarks/impute_study.py [--seeds 0,1] [--configs default,latent8]
 [--methods K100,K1000] [--tables penguins,wine] [--no-baselines]
@@ -90,11 +102,16 @@ CONFIGS: dict[str, tuple[dict, float]] = {  # name -> (VAE parameters, MISSING_A
     "aug0.3": ({}, 0.3),  # the defaults (latent 8, beta 0.5 for a mixed table), more entries hidden in training
     "aug0.4": ({}, 0.4),
 }
-METHODS: dict[str, tuple[int, int]] = {  # name -> (IMPUTE_SAMPLES, IMPUTE_ROUNDS)
-    "K100": (100, 1),
-    "K1000": (1000, 1),
-    "K100x3": (100, 3),
-    "K1000x3": (1000, 3),
+METHODS: dict[str, tuple[int, int, bool]] = {  # name -> (IMPUTE_SAMPLES, IMPUTE_ROUNDS, refine)
+    "K100": (100, 1, False),
+    "K1000": (1000, 1, False),
+    "K100x3": (100, 3, False),
+    "K1000x3": (1000, 3, False),
+    "K1000+forest": (1000, 1, True),
+    "K1000+forest2": (1000, 1, True),
+}
+FOREST_SETTINGS: dict[str, dict] = {  # method -> vaekit.estimators._refine constants
+    "K1000+forest2": {"ROUNDS": 2},
 }
 
 
@@ -154,7 +171,7 @@ def vaekit_runs(
 ) -> list[tuple[str, pd.DataFrame, float]]:
     """(method, imputed table, seconds) per method, for one fit of ``config``; the fit's seconds under "fit"."""
     from vaekit import VAE
-    from vaekit.estimators import _table
+    from vaekit.estimators import _refine, _table
     from vaekit.models import ae
 
     params, augmentation = CONFIGS[config]
@@ -163,11 +180,17 @@ def vaekit_runs(
     estimator = VAE(random_state=seed, verbose=0, **params).fit(masked)
     out = [("fit", masked, time.perf_counter() - started)]
     for method in methods:
-        _table.IMPUTE_SAMPLES, _table.IMPUTE_ROUNDS = METHODS[method]
+        _table.IMPUTE_SAMPLES, _table.IMPUTE_ROUNDS, refine = METHODS[method]
+        settings = FOREST_SETTINGS.get(method, {})
+        before = {name: getattr(_refine, name) for name in settings}
+        for name, value in settings.items():
+            setattr(_refine, name, value)
         started = time.perf_counter()
-        imputed = estimator.impute(masked, random_state=seed)
+        imputed = estimator.impute(masked, random_state=seed, refine=refine)
+        for name, value in before.items():
+            setattr(_refine, name, value)
         out.append((method, imputed, time.perf_counter() - started))
-    _table.IMPUTE_SAMPLES, _table.IMPUTE_ROUNDS = METHODS["K100"]
+    _table.IMPUTE_SAMPLES, _table.IMPUTE_ROUNDS, _ = METHODS["K1000"]
     ae.MISSING_AUGMENTATION = CONFIGS["default"][1]
     return out
 

@@ -46,6 +46,14 @@ def impute(
             max=1000,
         ),
     ] = None,
+    forest: Annotated[
+        bool,
+        typer.Option(
+            "--forest/--no-forest",
+            help="Blend each column's imputation with a random forest fitted on its observed entries, by the "
+            "weight that predicts those entries best out of sample (--no-forest: the model's alone).",
+        ),
+    ] = True,
     seed: Seed = 0,
     label: Label = None,
     id_column: IdColumn = None,
@@ -81,7 +89,7 @@ def impute(
     loaded = _read(data, given, header)
     estimator = _load_model(model)
     X, y = loaded.inputs(estimator.conditional)
-    filled = estimator.impute(X, y, n_draws=draws, random_state=seed)
+    filled = estimator.impute(X, y, n_draws=draws, random_state=seed, refine=forest)
     tables = filled if isinstance(filled, list) else [filled]
     names = [str(n) for n in estimator.table_.names]
     as_written = _as_written(
@@ -101,6 +109,10 @@ def impute(
         write_array(path, table, ids=loaded.ids, id_name=loaded.id_name, extra_columns=extra, overwrite=force)
     shown = str(outputs[0]) if len(outputs) == 1 else f"{outputs[0]} ... {outputs[-1]}"
     typer.echo(f"filled {n_gaps:,} missing entries in {len(X):,} rows; wrote {shown}")
+    weights = getattr(estimator, "imputation_weights_", None) if forest and draws is None else None
+    if weights:
+        shares = ", ".join(f"{name} {w:.1f}" for name, w in weights.items())
+        typer.echo(f"a random forest's share of each filled column (0: the model's values alone): {shares}")
 
 
 class _Written:

@@ -71,6 +71,7 @@ class Generation(BatchedInference):
         n_draws: int | None = None,
         random_state: int | None = None,
         plausible: bool = True,
+        refine: bool = True,
     ) -> Any:
         """X with only its missing entries filled; a model fitted on a table with gaps (or likelihood="mixed").
 
@@ -78,8 +79,12 @@ class Generation(BatchedInference):
         missing), and each gap gets its column's most probable value under the
         decoded p(x|z): the conditional mean of a number, the most probable
         category, and for a few-valued number (ordered levels) the level nearest
-        its conditional mean. With ``n_draws``, a list of that many completed tables, each
-        drawn (z from q(z|x), then x from p(x|z)), for multiple imputation.
+        its conditional mean. With ``refine`` (the default), each column with gaps also gets a
+        random forest fitted on the rows where it is observed, blended with the VAE by the weight
+        that predicts that column's observed entries best out of sample (see
+        :mod:`vaekit.estimators._refine`; the weights are kept in ``imputation_weights_``). With
+        ``n_draws``, a list of that many completed tables, each drawn (z from q(z|x), then x from
+        p(x|z)), for multiple imputation (not refined).
 
         Parameters
         ----------
@@ -92,13 +97,16 @@ class Generation(BatchedInference):
             Each number within its column's observed range, rounded as its values were, each
             count on its observed support (a table's columns; see :mod:`vaekit.data.table.bounds`).
             False gives the decoder's values as they are, for measuring the model itself.
+        refine : bool, default=True
+            Blend each column's VAE imputation with a random forest's, per column by out-of-sample
+            error (0 to 1 in steps of 0.1; 0 keeps the VAE's). False: the VAE's alone.
 
         Returns
         -------
         DataFrame (the input's columns, index and dtypes) or ndarray of shape (n_samples, n_columns);
         a list of ``n_draws`` of them with ``n_draws``.
         """
-        return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state, plausible=plausible)
+        return _table.impute(self, X, y, n_draws=n_draws, random_state=random_state, plausible=plausible, refine=refine)
 
     def _draws_rows(self) -> bool:
         """Whether ``sample`` draws a table of numbers' rows from p(x|z): under a learned variance per column,

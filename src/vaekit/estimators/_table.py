@@ -203,6 +203,7 @@ def _weighted_point(
     samples: int | None = None,
     rounds: int | None = None,
     ordered: dict[int, Any] | None = None,
+    levels: bool = False,
 ) -> Any:
     """Each column's most probable value given the row's observed entries, (B, n_columns) target space.
 
@@ -218,6 +219,10 @@ def _weighted_point(
     x (B, n_encoded) with the weighted expected encoded row and encodes that again: the proposal
     of the next round. The weights always score the observed entries only, so any proposal
     estimates the same conditional means; a closer one with less noise.
+
+    With ``levels``, a pair: the point and (B, n_levels), each yes/no and categorical column's
+    level probabilities given the observed entries, the columns' blocks side by side in column order
+    (:func:`level_blocks`).
     """
     import torch
 
@@ -227,17 +232,29 @@ def _weighted_point(
     rounds = IMPUTE_ROUNDS if rounds is None else rounds
     rows = max(1, IMPUTE_ELEMENTS // max(1, samples * x.shape[-1]))  # rows per chunk: K * rows * width bounded
     if x.shape[0] > rows:
-        return torch.cat(
-            [
-                _weighted_point(
-                    model, x[i : i + rows], None if c is None else c[i : i + rows], generator, samples, rounds, ordered
-                )
-                for i in range(0, x.shape[0], rows)
-            ]
-        )
+        parts = [
+            _weighted_point(
+                model,
+                x[i : i + rows],
+                None if c is None else c[i : i + rows],
+                generator,
+                samples,
+                rounds,
+                ordered,
+                levels,
+            )
+            for i in range(0, x.shape[0], rows)
+        ]
+        if levels:
+            return torch.cat([p for p, _ in parts]), torch.cat([q for _, q in parts])
+        return torch.cat(parts)
     posterior = model.encode(x, c)
     if not isinstance(posterior, DiagonalGaussian):
-        return model.decode(posterior.mode(), c).point()
+        table = model.decode(posterior.mode(), c)
+        if levels:
+            probs = [p for p in table.probabilities() if p is not None]
+            return table.point(), torch.cat(probs, dim=-1) if probs else table.point()[:, :0]
+        return table.point()
     for round_ in range(rounds):
         z = posterior.rsample(samples, generator=generator)  # (K, B, latent)
         table = model.decode(z, c)
@@ -249,19 +266,36 @@ def _weighted_point(
             filled[:, table.index.all_observed] = 1.0  # every entry now reads as observed
             posterior = model.encode(filled, c)
     point = (w * table.point()).sum(dim=0)  # (B, n_columns): weighted means of numbers and counts
+    blocks = []
     for j, probs in enumerate(table.probabilities()):
         if probs is None:
             continue
         mixture = (w * probs).sum(dim=0)  # (B, K): each level's probability given the observed entries
+        blocks.append(mixture)
         if ordered and j in ordered:  # few numbers: the level nearest the expected value
-            levels = torch.as_tensor(ordered[j], dtype=mixture.dtype, device=mixture.device)  # (K,)
-            expected = mixture @ levels  # (B,)
-            point[:, j] = (expected[:, None] - levels).abs().argmin(dim=-1).to(point.dtype)
+            values = torch.as_tensor(ordered[j], dtype=mixture.dtype, device=mixture.device)  # (K,)
+            expected = mixture @ values  # (B,)
+            point[:, j] = (expected[:, None] - values).abs().argmin(dim=-1).to(point.dtype)
         else:  # yes/no and categories: the most probable level
             point[:, j] = mixture.argmax(dim=-1).to(point.dtype)
     counts = [j for j, column in enumerate(model.table_head.layout) if column.kind == "count"]
     point[:, counts] = point[:, counts].round()
+    if levels:
+        return point, torch.cat(blocks, dim=-1) if blocks else point[:, :0]
     return point
+
+
+def level_blocks(table: Any) -> dict[int, slice]:
+    """Column -> its slice of the level probabilities :func:`_weighted_point` gives with ``levels``:
+    each yes/no (2 levels) and categorical (K) column of ``table`` (a TableEncoder), in column order."""
+    out: dict[int, slice] = {}
+    start = 0
+    for j, layout in enumerate(table.layout()):
+        if layout.kind in ("binary", "categorical"):
+            width = 2 if layout.kind == "binary" else layout.n_params
+            out[j] = slice(start, start + width)
+            start += width
+    return out
 
 
 def impute(
@@ -272,6 +306,7 @@ def impute(
     n_draws: int | None = None,
     random_state: int | None = None,
     plausible: bool = True,
+    refine: bool = True,
 ) -> Any:
     """X with only its missing entries filled (see :meth:`BaseAutoEncoder.impute`)."""
     import torch
@@ -287,9 +322,23 @@ def impute(
             for j, spec in enumerate(estimator.table_.columns)
             if spec.ordered
         }
-        values = estimator._map_batches(
-            lambda x, c: _weighted_point(estimator.model_, x, c, generator, samples, ordered=ordered), X_model, C
-        )
+
+        def predict(x_model: np.ndarray, c: np.ndarray | None, draws: int) -> tuple[np.ndarray, np.ndarray]:
+            return estimator._map_batches(
+                lambda x, c: _weighted_point(estimator.model_, x, c, generator, draws, ordered=ordered, levels=True),
+                x_model,
+                c,
+            )
+
+        values, levels = predict(X_model, C, samples)
+        if refine:
+            from vaekit.estimators._refine import refine as with_forests
+
+            seed = 0 if random_state is None else int(random_state)
+            blocks = level_blocks(estimator.table_)
+            values, estimator.imputation_weights_ = with_forests(
+                estimator, X_model, C, values, levels, blocks, predict, seed
+            )
         return fill_gaps(estimator, X, values, plausible)
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
         raise InputError(f"n_draws must be a positive number of imputations, or None; got {n_draws!r}")
