@@ -72,9 +72,25 @@ except ImportError:  # not written yet: the peers run alone
 
 DEFAULT = "vaekit (default)"
 PYOD_AE, PYOD_VAE = "PyOD AutoEncoder", "PyOD VAE"
+
+
+def budget(min_steps: int, max_steps: int, **params: Any) -> Callable[[int], Any]:
+    """The default detector with another "auto" training budget (at least ``min_steps`` optimizer steps,
+    at most about ``max_steps``) and ``params``."""
+
+    class Budget(OutlierDetector):  # type: ignore[misc,valid-type]
+        auto_min_steps = min_steps
+        auto_max_steps = max_steps
+
+    return lambda seed: Budget(random_state=seed, verbose=0, **params)
+
+
 # name -> (seed -> an unfitted detector with scikit-learn's IsolationForest contract)
 VAEKIT: dict[str, Callable[[int], Any]] = {
     DEFAULT: lambda seed: OutlierDetector(random_state=seed, verbose=0),
+    "vaekit likelihood alone": lambda seed: OutlierDetector(random_state=seed, verbose=0, isolation=0.0),
+    "vaekit 1k-5k steps": budget(1000, 5000),
+    "vaekit before (likelihood alone; 3k-10k steps)": budget(3000, 10_000, isolation=0.0),
     "vaekit, standardized (before)": lambda seed: OutlierDetector(
         random_state=seed, verbose=0, preprocessing="standardize"
     ),

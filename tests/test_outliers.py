@@ -87,7 +87,8 @@ def test_scores_are_deterministic_across_calls_batches_and_save_load(
 def test_more_importance_samples_tighten_the_bound(detector: tuple[OutlierDetector, np.ndarray, np.ndarray]) -> None:
     model, X, _ = detector
     elbo = VAE.score_samples(model, X).mean()  # the ELBO of the same network
-    assert model.score_samples(X).mean() >= elbo - 0.05
+    log_p = model._log_likelihood(model._check_X(X), None)  # the score's likelihood part (isolation aside)
+    assert log_p.mean() >= elbo - 0.05
 
 
 def test_explain_adds_up_to_the_rows_negative_log_likelihood() -> None:
@@ -314,4 +315,13 @@ def test_auto_epochs_of_the_detector_stop_near_its_step_cap_on_a_long_table_only
     assert auto_training(params, 400)["epochs"] == 100  # 40,000 steps without a cap
     assert auto_training(params, 400, max_steps=10_000)["epochs"] == 25  # 10,000 steps
     assert auto_training(params, 2, max_steps=10_000)["epochs"] == AUTO_MIN_STEPS // 2  # the floor holds
-    assert OutlierDetector.auto_max_steps == 10_000 and VAE.auto_max_steps is None
+    assert auto_training(params, 2, max_steps=5000, min_steps=1000)["epochs"] == 500  # a kind's own floor
+    assert OutlierDetector.auto_max_steps == 3000 and VAE.auto_max_steps is None
+    assert OutlierDetector.auto_min_steps == 1000 and VAE.auto_min_steps == AUTO_MIN_STEPS
+
+
+def test_the_detectors_budget_is_what_a_fit_trains() -> None:
+    X = np.random.default_rng(0).normal(size=(250, 3))  # 225 training rows: 2 batches an epoch
+    detector = OutlierDetector(hidden=(8,), random_state=0, verbose=0, patience=None).fit(X)
+    assert detector.training_settings_["epochs"] == 500  # 1,000 steps
+    assert len(detector.history_["epoch"]) == 500

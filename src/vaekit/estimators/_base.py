@@ -40,6 +40,7 @@ from vaekit.estimators._generate import Generation
 from vaekit.estimators._inputs import InputChecks, _check_feature_names
 from vaekit.estimators._outliers import OutlierMethods
 from vaekit.estimators._params import (
+    AUTO_MIN_STEPS,
     SHARED_STATE,
     auto_training,
     check_positive_int,
@@ -88,6 +89,7 @@ class BaseAutoEncoder(
     conditional: ClassVar[bool] = False
     warmup_likelihoods: ClassVar[tuple[str, ...]] = ()  # beyond WARMUP_LIKELIHOODS: where "auto" warms up
     auto_max_steps: ClassVar[int | None] = None  # epochs="auto" on a long table: at most ~this many steps
+    auto_min_steps: ClassVar[int] = AUTO_MIN_STEPS  # epochs="auto" on a short table: at least this many steps
     few_levels: ClassVar[int] = FEW_LEVELS  # a table's numbers with 3 to this many values are ordered levels
     doc_fragments: ClassVar[dict[str, str]] = {}  # "{name}" lines of docstrings, for this class and its subclasses
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
@@ -128,7 +130,12 @@ class BaseAutoEncoder(
         """The loop's settings, "auto" ones resolved for the training rows (``training_settings_``)."""
         n_batches = math.ceil(self.n_train_ / self.batch_size)
         params = auto_training(
-            self.get_params(), n_batches, self.likelihood_, self.warmup_likelihoods, self.auto_max_steps
+            self.get_params(),
+            n_batches,
+            self.likelihood_,
+            self.warmup_likelihoods,
+            self.auto_max_steps,
+            self.auto_min_steps,
         )
         config = TrainingConfig(**{name: params[name] for name in _TRAINING_FIELDS if name in params})
         self.training_settings_: dict[str, float | None] = {"epochs": config.epochs, "patience": config.patience}

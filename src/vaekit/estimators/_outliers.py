@@ -273,7 +273,7 @@ class OutlierMethods:
         held_step = max(1, math.ceil(n_held / CALIBRATION_ROWS))
         for_offset = np.arange(n_rows) % step == 0  # (n_rows,)
         for_calibration = held_out & ((np.cumsum(held_out) - 1) % held_step == 0)  # every held_step-th held-out row
-        scores, calibration, start = [], [], 0
+        parts, picked, offset_at, calibration_at, trained_at, start = [], [], [], [], [], 0
         for X_model, C in rows:
             at = slice(start, start + len(X_model))
             start += len(X_model)
@@ -281,9 +281,18 @@ class OutlierMethods:
             if not pick.any():
                 continue
             X_pick, C_pick = X_model[pick], None if C is None else C[pick]
-            part = unscored(self, X_pick, self._scores(X_pick, C_pick), warn=False)  # type: ignore[attr-defined]  # a mixin: BaseAutoEncoder defines it
-            scores.append(part[for_offset[at][pick]])
-            calibration.append(part[for_calibration[at][pick]])
+            parts.append(self._score_parts(X_pick, C_pick))
+            picked.append(X_pick)
+            offset_at.append(for_offset[at][pick])
+            calibration_at.append(for_calibration[at][pick])
+            trained_at.append(~held_out[at][pick])
+        if not parts:
+            raise InputError("every training row has every entry missing; there is nothing to learn from")
+        every_part = np.concatenate(parts)  # (m, n_parts)
+        at_offset, at_calibration = np.concatenate(offset_at), np.concatenate(calibration_at)
+        self._fit_score_parts(every_part[at_offset & np.concatenate(trained_at)])  # training rows only
+        combined = unscored(self, np.concatenate(picked), self._combine_parts(every_part), warn=False)
+        scores, calibration = [combined[at_offset]], [combined[at_calibration]]
         calibration_scores = np.concatenate(calibration) if calibration else np.zeros(0)
         self.calibration_scores_ = np.sort(calibration_scores[~np.isnan(calibration_scores)])
         every = np.concatenate(scores)
@@ -291,6 +300,17 @@ class OutlierMethods:
         if not len(every):
             raise InputError("every training row has every entry missing; there is nothing to learn from")
         self.offset_ = fit_offset(every, self.contamination, constant=constant)  # type: ignore[attr-defined]  # a mixin, as above
+
+    def _score_parts(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        """(n, n_parts): what ``_scores`` combines (:meth:`_combine_parts`); here the score itself."""
+        return np.asarray(self._scores(X_model, C), dtype=np.float64)[:, None]  # type: ignore[attr-defined]  # a mixin, as above
+
+    def _fit_score_parts(self, parts: np.ndarray) -> None:
+        """Fit how the parts combine, from training rows' parts (m, n_parts); nothing to fit here."""
+
+    def _combine_parts(self, parts: np.ndarray) -> np.ndarray:
+        """The score (n,) of parts (n, n_parts)."""
+        return parts[:, 0]
 
     def _fit_baselines(self, rows: Iterable[tuple[np.ndarray, np.ndarray | None]]) -> None:
         """``feature_baseline_`` (n_terms,) and ``latent_baseline_``: the median over (at most

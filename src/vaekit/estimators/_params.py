@@ -126,6 +126,7 @@ def auto_training(
     likelihood: str = "gaussian",
     warmup_likelihoods: tuple[str, ...] = (),
     max_steps: int | None = None,
+    min_steps: int = AUTO_MIN_STEPS,
 ) -> dict[str, Any]:
     """The "auto" training settings resolved for ``n_batches`` batches per epoch and the fitted ``likelihood``.
 
@@ -138,14 +139,15 @@ def auto_training(
     budget is not spent warming up.
 
     ``max_steps`` (a kind's ``auto_max_steps``): a long table's "auto" epochs stop at about this many
-    steps, where 100 epochs would be more (never below :data:`AUTO_MIN_STEPS`).
+    steps, where 100 epochs would be more (never below ``min_steps``, a kind's ``auto_min_steps``:
+    :data:`AUTO_MIN_STEPS` unless the kind says otherwise).
     """
     resolved = dict(params)
     if resolved.get("beta") == "auto":
         resolved["beta"] = TABLE_BETA if likelihood == "mixed" else 1.0
     if resolved.get("epochs") == "auto":
         most = 100 if max_steps is None else min(100, math.ceil(max_steps / n_batches))
-        resolved["epochs"] = max(most, math.ceil(AUTO_MIN_STEPS / n_batches))
+        resolved["epochs"] = max(most, math.ceil(min_steps / n_batches))
     if resolved.get("patience") == "auto":
         resolved["patience"] = max(10, math.ceil(AUTO_PATIENCE_STEPS / n_batches))
     if resolved.get("kl_warmup_epochs") == "auto":

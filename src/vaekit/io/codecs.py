@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from vaekit.data.preprocessing import Scaling
+from vaekit.models.isolation import IsolationTrees
 
 
 # ------------------------------------------------------------------------ codecs
@@ -77,6 +78,27 @@ class _Scaling:
 
     def problem(self, estimator: Any, value: Any) -> str | None:
         return None  # checked against the sample shape in io.model
+
+
+class _Isolation:
+    """An isolation forest (:class:`~vaekit.models.isolation.IsolationTrees`): its normalizer in JSON,
+    its node arrays in the safetensors file."""
+
+    def dump(self, value: IsolationTrees) -> tuple[Any, dict[str, np.ndarray]]:
+        return value.normalizer, {k: np.ascontiguousarray(v) for k, v in value.arrays().items()}
+
+    def load(self, value: Any, arrays: Mapping[str, np.ndarray]) -> IsolationTrees:
+        return IsolationTrees.from_arrays(dict(arrays), float(value))
+
+    def problem(self, estimator: Any, value: Any) -> str | None:
+        if value is None:
+            return None
+        n_features = int(np.prod(getattr(estimator, "input_shape_", (0,))))
+        used = int(value.feature.max(initial=-1))
+        return None if used < n_features else f"splits on feature {used}, but the model has {n_features}"
+
+
+ISOLATION: Codec = _Isolation()
 
 
 def _int_tuple(value: Any) -> tuple[int, ...]:
