@@ -264,8 +264,7 @@ class OutlierDetector(VAE):
             return None
         return (
             "-log p(x) - forest",
-            f"-log p(x) estimated by importance sampling (K={self.n_samples}), minus an isolation forest's score "
-            "scaled to the spread of log p(x) on the training rows",
+            f"-log p(x) (importance sampling, K={self.n_samples}) minus a scaled isolation-forest score",
         )
 
     def _log_likelihood(self, X_model: np.ndarray, C: np.ndarray | None) -> np.ndarray:
