@@ -60,7 +60,7 @@ def test_the_detectors_score_is_log_p_plus_the_forests_scaled_term() -> None:
         model.isolation_.score_samples(model.scaling_.inverse_transform(X_model)) - model.isolation_center_
     )
     np.testing.assert_allclose(model.score_samples(X), expected, rtol=1e-12)
-    assert "isolation forest" in model.score_text[1]
+    assert "isolation-forest" in model.score_text[1]
 
 
 def test_isolation_zero_is_the_likelihood_alone_and_a_refit_drops_the_old_forest() -> None:
