@@ -91,9 +91,7 @@ VAEKIT: dict[str, Callable[[int], Any]] = {
     "vaekit likelihood alone": lambda seed: OutlierDetector(random_state=seed, verbose=0, isolation=0.0),
     "vaekit 1k-5k steps": budget(1000, 5000),
     "vaekit before (likelihood alone; 3k-10k steps)": budget(3000, 10_000, isolation=0.0),
-    "vaekit standardized": lambda seed: OutlierDetector(
-        random_state=seed, verbose=0, preprocessing="standardize"
-    ),
+    "vaekit standardized": lambda seed: OutlierDetector(random_state=seed, verbose=0, preprocessing="standardize"),
     "vaekit AE": lambda seed: AutoEncoder(random_state=seed, verbose=0),
     "vaekit VAE": lambda seed: VAE(random_state=seed, verbose=0),
 }
