@@ -109,9 +109,11 @@ METHODS: dict[str, tuple[int, int, bool]] = {  # name -> (IMPUTE_SAMPLES, IMPUTE
     "K1000x3": (1000, 3, False),
     "K1000+forest": (1000, 1, True),
     "K1000+forest2": (1000, 1, True),
+    "K1000+forest50": (1000, 1, True),
 }
 FOREST_SETTINGS: dict[str, dict] = {  # method -> vaekit.estimators._refine constants
     "K1000+forest2": {"ROUNDS": 2},
+    "K1000+forest50": {"TREES": 50},
 }
 
 

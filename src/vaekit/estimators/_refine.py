@@ -38,8 +38,11 @@ WEIGHTS = np.linspace(0.0, 1.0, 11)
 MIN_ROWS = 20
 """Observed entries a column needs before a forest is fitted for it."""
 
-MAX_ROWS = 2000
-"""Observed entries a column's forest is fitted on at most (evenly spaced rows beyond that)."""
+MAX_ROWS = 1000
+"""Observed entries a column's forest is fitted on at most (evenly spaced rows beyond that). A table of 5,000
+rows and 40 columns with gaps took 18 s of forests at 1,000 (2,000: 30 s, 500: 13 s; the VAE alone 3 s), with
+RMSE 0.229, 0.224, 0.233 and accuracy 0.916 either way (VAE alone 0.247, 0.910): the cost is about linear in
+the rows and in the columns with gaps, times the columns."""
 
 CHECK_ROWS = 500
 """Observed entries at most on which the VAE's own prediction of the column is checked."""
@@ -48,7 +51,8 @@ CHECK_SAMPLES = 100
 """Importance draws per row in that check."""
 
 TREES = 100
-"""Trees per forest."""
+"""Trees per forest. 50 lost category accuracy in ``benchmarks/impute_study.py`` (seeds 0-1: 0.818 -> 0.810 on the
+shared tables, 0.676 -> 0.672 on the held-out ones)."""
 
 ROUNDS = 1
 """Rounds: each after the first fits the forests again on the previous round's completion."""
