@@ -121,3 +121,18 @@ def test_vaekit_impute_names_the_forests_share_and_no_forest_leaves_it_out(cli: 
     assert "filled 35 missing entries in 120 rows" in alone.stdout
     kept = pd.read_csv(tmp_path / "b.csv").notna()
     assert kept.all().all()
+
+
+def test_a_conditional_models_forest_reads_the_conditions() -> None:
+    from vaekit.estimators.cvae import ConditionalVAE
+
+    rng = np.random.default_rng(4)
+    y = rng.choice(["p", "q"], 300)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "k": np.where(y == "p", "x", "z").astype(object)})
+    masked = frame.copy()
+    masked.loc[1::4, "k"] = None
+    model = ConditionalVAE(epochs=1, hidden=(4,), latent_dim=2, verbose=0, random_state=0).fit(masked, y)
+    hidden = masked["k"].isna().to_numpy()
+    out = model.impute(masked, y)
+    assert model.imputation_weights_["k"] > 0.5  # the label alone decides k: the forest learns it from y
+    assert (out["k"][hidden] == frame["k"][hidden]).mean() > 0.95

@@ -8,7 +8,8 @@ gaps gets both, weighed by how each does on that column's observed entries:
 
 1. the VAE fills every gap (:func:`~vaekit.estimators._table._weighted_point`);
 2. for column j, a random forest is fitted on the rows where j is observed, its features the
-   other columns as filled in step 1 (target space: standardized numbers, level indices);
+   other columns as filled in step 1 (target space: standardized numbers, level indices) and a
+   conditional model's conditions;
    its out-of-bag predictions are honest ones for those rows;
 3. the VAE predicts the same rows with column j hidden (fewer importance draws: a check,
    not the answer);
@@ -163,6 +164,8 @@ def _round(
         if len(seen) < MIN_ROWS or len(np.unique(target)) < 2 or filled.shape[1] < 2:
             continue
         features = np.delete(filled, j, axis=1)
+        if C is not None:  # a conditional model's conditions are the forest's features too
+            features = np.hstack([features, np.asarray(C, dtype=np.float64).reshape(len(C), -1)])
         layout = layouts[j]
         kind = "levels" if j in blocks else "number"
         forest = _forest(kind, seed).fit(features[seen], target.astype(np.intp) if kind == "levels" else target)
