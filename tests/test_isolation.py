@@ -95,3 +95,17 @@ def test_a_far_row_scores_lower_with_the_forest_than_any_training_row() -> None:
 def test_an_isolation_share_outside_0_to_1_is_refused(bad: float) -> None:
     with pytest.raises(ValueError, match="isolation"):
         OutlierDetector(isolation=bad, **QUICK).fit(np.zeros((50, 2)) + np.arange(50)[:, None])
+
+
+def test_the_forests_part_of_a_score_is_a_reason_of_its_own() -> None:
+    from vaekit.cli.detect import FOREST_REASON, top_features
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 3))
+    model = OutlierDetector(**QUICK).fit(X)
+    parts = model.isolation_part(np.vstack([X[:50], [[0.0, 0.0, 40.0]]]))
+    assert parts is not None and parts[-1] > model.isolation_spread_ > 0
+    assert np.mean(model.isolation_part(X) > model.isolation_spread_) == pytest.approx(0.1, abs=0.05)
+    reasons = top_features(parts[:, None], [FOREST_REASON], 3, spread=np.array([model.isolation_spread_]))
+    assert reasons[-1].startswith(FOREST_REASON)
+    assert OutlierDetector(**{**QUICK, "isolation": 0.0}).fit(X).isolation_part(X) is None

@@ -73,6 +73,9 @@ def top_features(
     return out
 
 
+FOREST_REASON = "isolation forest (few random splits set the row apart)"
+"""The reason the detector's isolation forest gives, when its part of a score is above usual."""
+
 REGION_GRID = 4
 """An image's reasons are regions: its height and width cut into this many bands each."""
 
@@ -151,6 +154,13 @@ def score(
         contributions, spread = contributions @ member, None
     elif len(names) != contributions.shape[1]:
         names = [f"x{j}" for j in range(contributions.shape[1])]
+    isolated = estimator.isolation_part(X) if hasattr(estimator, "isolation_part") else None
+    if isolated is not None:  # the detector's forest: a reason of its own, beside the features
+        n_features = contributions.shape[1]
+        contributions = np.column_stack([contributions, isolated])
+        names = [*names, FOREST_REASON]
+        floor = np.zeros(n_features) if spread is None else np.asarray(spread, dtype=np.float64)
+        spread = np.r_[floor, float(getattr(estimator, "isolation_spread_", 0.0) or 0.0)]
     outputs: dict[str, np.ndarray] = {"anomaly_score": anomaly}
     calibration = getattr(estimator, "calibration_scores_", None)  # None: saved before p-values
     n_calibration = 0 if calibration is None else len(calibration)
