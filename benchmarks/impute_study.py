@@ -51,8 +51,9 @@ Findings (2 CPU cores shared with other jobs, so seconds are loose; seeds 0-1 un
   Cars' Origin: 0.660 -> 0.761, the forest's weight 1.0. Tried beside it and not taken (same seeds, one
   run): extremely randomized trees (0.466 / 0.777, 0.813 / 0.672), a second round with the forests
   refitted on the first round's fills (0.467 / 0.777, 0.812 / 0.665), and each row's latent code (the
-  column hidden) as more features (0.464 / 0.777, 0.795 / 0.670). The forests add about 0.7 s per
-  table of 400 rows.
+  column hidden) as more features (0.464 / 0.777, 0.795 / 0.670); their switches were removed after
+  (commit 3e6c082 and the two after it have them). 50 trees instead of 100 (method K1000+forest50):
+  0.467 / 0.780, 0.810 / 0.672. The forests add about 0.7 s per table of 400 rows.
 
 Usage: .venv/bin/python benchmarks/impute_study.py [--seeds 0,1] [--configs default,latent8]
 [--methods K100,K1000] [--tables penguins,wine] [--no-baselines]
@@ -108,11 +109,9 @@ METHODS: dict[str, tuple[int, int, bool]] = {  # name -> (IMPUTE_SAMPLES, IMPUTE
     "K100x3": (100, 3, False),
     "K1000x3": (1000, 3, False),
     "K1000+forest": (1000, 1, True),
-    "K1000+forest2": (1000, 1, True),
     "K1000+forest50": (1000, 1, True),
 }
 FOREST_SETTINGS: dict[str, dict] = {  # method -> vaekit.estimators._refine constants
-    "K1000+forest2": {"ROUNDS": 2},
     "K1000+forest50": {"TREES": 50},
 }
 

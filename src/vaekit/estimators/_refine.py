@@ -55,9 +55,6 @@ TREES = 100
 """Trees per forest. 50 lost category accuracy in ``benchmarks/impute_study.py`` (seeds 0-1: 0.818 -> 0.810 on the
 shared tables, 0.676 -> 0.672 on the held-out ones)."""
 
-ROUNDS = 1
-"""Rounds: each after the first fits the forests again on the previous round's completion."""
-
 
 def _spaced(rows: np.ndarray, at_most: int) -> np.ndarray:
     """At most ``at_most`` evenly spaced entries of ``rows`` (all of them if fewer)."""
@@ -129,28 +126,7 @@ def refine(
     """
     table = estimator.table_
     truth, observed = table.targets(X_model)  # (n, n_columns) each
-    out = values
-    weights: dict[str, float] = {}
-    for _ in range(ROUNDS):
-        filled = np.where(observed, truth, out)  # the last completion: the forests' features
-        out, weights = _round(estimator, X_model, C, values, levels, blocks, predict, seed, observed, filled)
-    return out, weights
-
-
-def _round(
-    estimator: Any,
-    X_model: np.ndarray,
-    C: np.ndarray | None,
-    values: np.ndarray,
-    levels: np.ndarray,
-    blocks: dict[int, slice],
-    predict: Predict,
-    seed: int,
-    observed: np.ndarray,
-    filled: np.ndarray,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """One round of :func:`refine`, the forests' features ``filled`` (n, n_columns)."""
-    table = estimator.table_
+    filled = np.where(observed, truth, values)  # the VAE's completion: the forests' features
     layouts = table.layout()
     out = values.copy()
     weights: dict[str, float] = {}
