@@ -52,7 +52,8 @@ Findings (2 CPU cores shared with other jobs, so seconds are loose; seeds 0-1 un
   run): extremely randomized trees (0.466 / 0.777, 0.813 / 0.672), a second round with the forests
   refitted on the first round's fills (0.467 / 0.777, 0.812 / 0.665), and each row's latent code (the
   column hidden) as more features (0.464 / 0.777, 0.795 / 0.670); their switches were removed after
-  (commit 3e6c082 and the two after it have them). 50 trees instead of 100 (method K1000+forest50):
+  (``_refine.ROUNDS`` is in commits 3e6c082 to 612cecd; the other two were never committed). 50 trees
+  instead of 100 (method K1000+forest50):
   0.467 / 0.780, 0.810 / 0.672. The forests add about 0.7 s per table of 400 rows.
 
 Usage: .venv/bin/python benchmarks/impute_study.py [--seeds 0,1] [--configs default,latent8]
