@@ -82,6 +82,8 @@ def test_observed_entries_are_kept_and_weights_cover_each_column_with_a_gap(
     assert set(model.imputation_weights_) == {"agree", "step"}
     assert all(0.0 <= w <= 1.0 for w in model.imputation_weights_.values())
     assert model.impute(masked, random_state=3).equals(out)  # seeded: the same table again
+    model.impute(masked, refine=False)
+    assert not hasattr(model, "imputation_weights_")  # no forest this time: no stale weights from the last call
 
 
 def test_a_column_with_too_few_observed_entries_keeps_the_vaes_values(

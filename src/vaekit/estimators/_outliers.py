@@ -292,10 +292,9 @@ class OutlierMethods:
         at_offset, at_calibration = np.concatenate(offset_at), np.concatenate(calibration_at)
         self._fit_score_parts(every_part[at_offset & np.concatenate(trained_at)])  # training rows only
         combined = unscored(self, np.concatenate(picked), self._combine_parts(every_part), warn=False)
-        scores, calibration = [combined[at_offset]], [combined[at_calibration]]
-        calibration_scores = np.concatenate(calibration) if calibration else np.zeros(0)
+        calibration_scores = combined[at_calibration]
         self.calibration_scores_ = np.sort(calibration_scores[~np.isnan(calibration_scores)])
-        every = np.concatenate(scores)
+        every = combined[at_offset]
         every = every[~np.isnan(every)]  # rows with every entry missing: no evidence either way
         if not len(every):
             raise InputError("every training row has every entry missing; there is nothing to learn from")

@@ -312,6 +312,7 @@ def impute(
     import torch
 
     require_table(estimator, "impute")
+    estimator.__dict__.pop("imputation_weights_", None)  # an earlier call's weights say nothing of this one
     X_model = estimator._check_X(X)
     C = estimator._conditions(y, len(X_model), "impute")
     if n_draws is None:
