@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import vaekit.training.loop as training
 from vaekit import AutoEncoder, load
@@ -24,17 +26,17 @@ def _data(n: int = 64) -> torch.Tensor:
     return torch.cat([t.sin(), t.cos(), 0.5 * t], dim=1)  # (n, 3)
 
 
-def _step_rates(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the learning rate each Adam step uses."""
+@pytest.fixture
+def step_rates() -> Iterator[list[float]]:
+    """Record the learning rate each Adam step uses (a global step pre-hook, removed after the test)."""
     rates: list[float] = []
-    original = torch.optim.Adam.step
 
-    def recording_step(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        rates.append(self.param_groups[0]["lr"])
-        return original(self, *args, **kwargs)
+    def record(optimizer, args, kwargs):  # type: ignore[no-untyped-def]
+        rates.append(optimizer.param_groups[0]["lr"])
 
-    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
-    return rates
+    handle = register_optimizer_step_pre_hook(record)
+    yield rates
+    handle.remove()
 
 
 def _train(config: TrainingConfig, val: bool = False) -> TrainingResult:
@@ -46,8 +48,8 @@ def _train(config: TrainingConfig, val: bool = False) -> TrainingResult:
     return train(model, train_batches, val_batches, config)
 
 
-def test_cosine_lowers_the_rate_every_batch_to_zero(monkeypatch: pytest.MonkeyPatch) -> None:
-    rates = _step_rates(monkeypatch)
+def test_cosine_lowers_the_rate_every_batch_to_zero(step_rates: list[float]) -> None:
+    rates = step_rates
     result = _train(TrainingConfig(epochs=4, lr=0.01, lr_schedule="cosine", patience=None, verbose=0))
     steps = 4 * 2
     expected = [0.01 * 0.5 * (1 + math.cos(math.pi * k / steps)) for k in range(steps)]
@@ -59,8 +61,8 @@ def test_cosine_lowers_the_rate_every_batch_to_zero(monkeypatch: pytest.MonkeyPa
     assert result.history["lr"][-1] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_constant_keeps_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    rates = _step_rates(monkeypatch)
+def test_constant_keeps_the_rate(step_rates: list[float]) -> None:
+    rates = step_rates
     result = _train(TrainingConfig(epochs=3, lr=0.01, patience=None, verbose=0))
     assert rates == [0.01] * 6 and result.history["lr"] == [0.01] * 3
 

@@ -265,6 +265,10 @@ class MixedTable:
         assert total is not None
         return total
 
+    def nll(self, x: Tensor) -> Tensor:
+        """``-log_prob(x)``: (B, n_encoded) -> (..., B), in nats."""
+        return -self.log_prob(x)
+
     # ------------------------------------------------------------ summaries
     @property
     def mean(self) -> Tensor:

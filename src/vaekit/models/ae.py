@@ -219,7 +219,7 @@ class AutoEncoderModel(nn.Module):
         x_input = self.encoder_view(x, generator) if self.training else x
         posterior = self.encode(x_input, condition)
         z = posterior.rsample(generator=generator)  # (B, latent)
-        reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
+        reconstruction = self.decode(z, condition).nll(x)  # (B,): -log p(x|z)
         kl = posterior.kl()  # (B,)
-        per_row = reconstruction + beta * kl  # (B,)
+        per_row = torch.add(reconstruction, kl, alpha=beta)  # (B,): reconstruction + beta * kl, one operation
         return LossOutput(per_row.mean(), reconstruction, kl, per_row)

@@ -151,7 +151,7 @@ class BetaTCVAEModel(VAEModel):
         """
         posterior = self.encode(x, condition)
         z = posterior.rsample(generator=generator)  # (B, latent)
-        reconstruction = -self.decode(z, condition).log_prob(x)  # (B,)
+        reconstruction = self.decode(z, condition).nll(x)  # (B,): -log p(x|z)
         mi, tc, dim_kl = kl_decomposition(z, posterior, self.dataset_size, self.sampling)  # (B,) each
         penalty = self.alpha * mi + self.beta * tc + self.gamma * dim_kl  # (B,)
         per_row = reconstruction + beta * penalty  # (B,)

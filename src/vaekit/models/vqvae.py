@@ -115,7 +115,7 @@ class VQVAEModel(AutoEncoderModel):
         if beta != 1.0:
             raise ValueError(f"the VQ-VAE objective has no KL weight; beta must be 1, got {beta}")
         quantized = self.quantizer(self._encode_continuous(x, condition))
-        reconstruction = -self.decode(quantized.z_q, condition).log_prob(x)  # (B,)
+        reconstruction = self.decode(quantized.z_q, condition).nll(x)  # (B,): -log p(x|z)
         kl = reconstruction.new_full(reconstruction.shape, self.quantizer.prior_kl)  # (B,)
         per_row = reconstruction + quantized.penalty  # (B,)
         return LossOutput(per_row.mean(), reconstruction, kl, per_row)

@@ -35,7 +35,14 @@ from vaekit.training.batches import Batch, BatchSource, split_batch
 from vaekit.training.checkpoint import Checkpointer, CheckpointError, Expected, TrainingState, capture_rng, restore_rng
 from vaekit.training.distributed import all_sum, join
 from vaekit.training.history import HISTORY_KEYS, RunTracker, TrainingResult, epoch_row, snapshot
-from vaekit.training.optim import TrainingConfig, beta_at, flat_parameters, make_optimizer, make_scheduler
+from vaekit.training.optim import (
+    TrainingConfig,
+    beta_at,
+    flat_parameters,
+    make_optimizer,
+    make_scheduler,
+    step_function,
+)
 from vaekit.training.runtime import flush_denormals, progress_interval
 
 
@@ -63,10 +70,6 @@ class Members:
     def losses(self, out: LossOutput) -> Tensor:
         """The batch loss: a scalar for one member, (R,) for several."""
         return member_losses(out, self.count)
-
-    def by_member(self, values: Tensor) -> Tensor:
-        """(R * B,) per-row values -> (R,) sums over each member's rows."""
-        return values.view(self.count, -1).sum(1)
 
     def val_noise(self, device: torch.device) -> Randomness:
         """The validation noise of every member, seeded afresh."""
@@ -180,19 +183,31 @@ def _check_finite(losses: Tensor, epoch: int, active: Sequence[int]) -> None:
 
 
 def _epoch_sums(
-    terms: list[tuple[Tensor, Tensor, Tensor]], sizes: list[int], betas: list[float], beta: float
+    terms: list[tuple[Tensor, Tensor, Tensor]], sizes: list[int], betas: list[float], beta: float, count: int
 ) -> tuple[Tensor, Tensor, int]:
     """An epoch's batch losses (n_batches, R), its sums (3, R) of reconstruction, KL and the
     model's loss at the full ``beta`` over each member's rows, and a member's rows, from each
-    batch's (loss, summed reconstruction, summed KL) per member, over ``sizes`` rows trained at ``betas``.
+    batch's (loss () or (R,), reconstruction (R * B,), KL (R * B,)) over ``sizes`` rows (B per
+    member) trained at ``betas``.
 
-    Stacked once per epoch rather than added up after every step: on a small network
-    each operation costs about as much as the step's arithmetic.
+    Summed once per epoch rather than after every step: on a small network each operation
+    costs about as much as the step's arithmetic. Batches of one size are summed together,
+    in a fixed order, so that the history is the same numbers on every device and run.
     """
-    reconstruction, kl = (torch.stack(column) for column in list(zip(*terms, strict=True))[1:])  # (n_batches, R)
-    losses = torch.stack([term[0] for term in terms]).view(reconstruction.shape)
-    rows, catch_up = losses.new_tensor(sizes)[:, None], losses.new_tensor([beta - b for b in betas])[:, None]
-    objective = (losses * rows + catch_up * kl).sum(0)  # each batch's loss at the full beta, over its rows
+    losses = torch.stack([term[0] for term in terms]).view(len(terms), count)  # (n_batches, R)
+    parts: list[Tensor] = []  # (k, 2, R) for each run of k batches of one size
+    start = 0
+    while start < len(terms):
+        stop = start + 1
+        while stop < len(terms) and sizes[stop] == sizes[start]:
+            stop += 1
+        block = terms[start:stop]
+        rows = torch.stack([torch.cat([term[1] for term in block]), torch.cat([term[2] for term in block])])
+        parts.append(rows.view(2, stop - start, count, sizes[start]).sum(-1).transpose(0, 1))  # (k, 2, R)
+        start = stop
+    reconstruction, kl = torch.cat(parts).unbind(1)  # (n_batches, R) each
+    rows_t, catch_up = losses.new_tensor(sizes)[:, None], losses.new_tensor([beta - b for b in betas])[:, None]
+    objective = (losses * rows_t + catch_up * kl).sum(0)  # each batch's loss at the full beta, over its rows
     return losses, torch.stack([reconstruction.sum(0), kl.sum(0), objective]), sum(sizes)
 
 
@@ -362,6 +377,7 @@ def run_members(
                 scheduler.load_state_dict(saved.scheduler)
             restore_rng(saved, generator)
         runs, first_epoch = [RunTracker(config, result, saved.best, saved.bad_epochs)], saved.epoch
+    update = step_function(optimizer)
     step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
         step = DistributedDataParallel(_Objective(model), device_ids=None if device.type == "cpu" else [device])
@@ -382,7 +398,7 @@ def run_members(
     for epoch in progress:
         started = time.perf_counter()
         set_training(model, True)
-        terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, summed reconstruction and KL, per member
+        terms: list[tuple[Tensor, Tensor, Tensor]] = []  # each batch's loss, and reconstruction and KL per row
         sizes: list[int] = []
         betas: list[float] = []
         for i, batch in enumerate(members.batches):
@@ -402,17 +418,17 @@ def run_members(
                 (losses if count == 1 else losses.sum()).backward()  # the sum: each member's gradient is its own
             if config.grad_clip is not None:
                 members.clip(config.grad_clip)
-            optimizer.step()
+            update()
             if per_batch is not None:
                 per_batch.step()
             loss, reconstruction, kl = losses.detach(), out.reconstruction.detach(), out.kl.detach()
             if mixed:  # summed in float32, whatever autocast computed the terms in
                 loss, reconstruction, kl = loss.float(), reconstruction.float(), kl.float()
-            terms.append((loss, members.by_member(reconstruction), members.by_member(kl)))
+            terms.append((loss, reconstruction, kl))
             sizes.append(len(x) // count)
             betas.append(beta)
         n_seen: float  # a member's rows; a float once summed over ranks
-        batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta)  # (n_batches, R), (3, R)
+        batch_losses, sums, n_seen = _epoch_sums(terms, sizes, betas, config.beta, count)  # (n_batches, R), (3, R)
         _check_finite(batch_losses, epoch, active)
         if here.parallel:  # every rank's rows: the same numbers, and so the same decisions, on every rank
             totals = all_sum(torch.cat([sums.flatten(), sums.new_tensor([n_seen])]))
