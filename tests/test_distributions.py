@@ -6,7 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vaekit.distributions import Bernoulli, DiagonalGaussian, Gaussian, PointMass, standard_normal_log_prob
+from vaekit.distributions import (
+    Bernoulli,
+    ContinuousBernoulli,
+    DiagonalGaussian,
+    Gaussian,
+    PointMass,
+    standard_normal_log_prob,
+)
 
 
 @pytest.fixture
@@ -97,3 +104,29 @@ def test_unit_variance_without_a_logvar_is_the_same_numbers() -> None:
     g = torch.Generator().manual_seed(0)
     loc, x = torch.randn(3, 5, 4, 2, generator=g), torch.randn(5, 4, 2, generator=g)
     assert torch.equal(Gaussian(loc, None, 2).log_prob(x), Gaussian(loc, torch.zeros(()), 2).log_prob(x))
+
+
+def test_kl_stays_exact_near_the_prior() -> None:
+    # exp(logvar) - 1 - logvar for a tiny logvar: written as expm1, the KL keeps its digits in float32
+    logvar = torch.full((1, 2), 1e-4)
+    value = float(logvar[0, 0])  # 1e-4 in float32
+    exact = 0.5 * 2 * (math.expm1(value) - value)  # about 5e-9; exp(logvar) - 1 in float32 is off by 6e-8
+    kl = DiagonalGaussian(torch.zeros(1, 2), logvar).kl()
+    torch.testing.assert_close(kl, torch.tensor([exact], dtype=kl.dtype), rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize("leading", [(), (3,)])
+def test_nll_is_minus_log_prob_for_every_likelihood(leading: tuple[int, ...]) -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 2, 5, generator=g)  # (B, *sample_shape): 2-D samples
+    params = torch.randn(*leading, 4, 2, 5, generator=g) * 3
+    likelihoods = [
+        Gaussian(params, None, 2),
+        Gaussian(params, torch.randn(2, 5, generator=g), 2),
+        Bernoulli(params, 2),
+        ContinuousBernoulli(params, 2),
+    ]
+    for likelihood in likelihoods:
+        nll = likelihood.nll(x)
+        assert nll.shape == (*leading, 4)
+        torch.testing.assert_close(nll, -likelihood.log_prob(x), rtol=1e-6, atol=1e-5)

@@ -61,3 +61,22 @@ def test_learned_variance_is_a_parameter_only_when_asked() -> None:
     fixed = VAEModel((5,), 2, likelihood="gaussian")
     assert "decoder_logvar" in dict(learned.named_parameters())
     assert "decoder_logvar" not in dict(fixed.named_parameters())
+
+
+def test_an_mlp_runs_the_hooks_registered_on_its_layers() -> None:
+    # forward skips Module.__call__ only for layers without hooks
+    encoder = build_encoder((6,), 2, "mlp", (8, 4), "relu")
+    x = torch.randn(5, 6)
+    plain = encoder(x)
+    seen: list[tuple[int, ...]] = []
+    layer = encoder.net[1]  # the first ReLU
+    handle = layer.register_forward_hook(lambda module, args, out: seen.append(tuple(out.shape)))
+    doubled = layer.register_forward_hook(lambda module, args, out: out * 2)
+    try:
+        hooked = encoder(x)
+    finally:
+        handle.remove()
+        doubled.remove()
+    assert seen == [(5, 8)]
+    assert not torch.equal(hooked, plain)
+    torch.testing.assert_close(encoder(x), plain)

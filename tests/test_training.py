@@ -1,5 +1,6 @@
 """The training loop: batches, loss decrease, warm-up, early stopping, divergence."""
 
+import copy
 import math
 from typing import Any
 
@@ -12,7 +13,7 @@ from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.vae import VAEModel
 from vaekit.training.batches import TensorBatches
 from vaekit.training.loop import TrainingDivergedError, train
-from vaekit.training.optim import TrainingConfig, flat_parameters, make_optimizer
+from vaekit.training.optim import TrainingConfig, flat_parameters, make_optimizer, step_function
 from vaekit.training.optim import beta_at as _beta_at
 from vaekit.training.runtime import resolve_device
 
@@ -250,3 +251,36 @@ def test_the_validation_pass_builds_no_autograd_graph(monkeypatch: pytest.Monkey
     )
     assert (False, False) in seen and (False, True) not in seen  # validation ran, always without gradients
     assert (True, True) in seen  # training kept them
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_adam_called_directly_makes_the_same_updates(schedule: str) -> None:
+    torch.manual_seed(0)
+    fast_param, plain_param = torch.nn.Parameter(torch.randn(300)), torch.nn.Parameter(torch.zeros(300))
+    plain_param.data.copy_(fast_param.data)
+    fast, plain = (make_optimizer([p], 1e-2, torch.device("cpu")) for p in (fast_param, plain_param))
+    schedulers = (
+        [torch.optim.lr_scheduler.CosineAnnealingLR(o, 20) for o in (fast, plain)] if schedule == "cosine" else []
+    )
+    update = step_function(fast)
+    assert update != fast.step  # the direct call applies to this optimizer
+    calls: list[int] = []
+    original = fast.step
+    fast.step = lambda *a, **k: calls.append(1) or original(*a, **k)  # type: ignore[method-assign]
+    for i in range(20):
+        grad = torch.randn(300)
+        for p in (fast_param, plain_param):
+            if p.grad is None or i == 10:  # the loop zeroes one gradient in place; a new one is followed
+                p.grad = grad.clone()
+            else:
+                p.grad.copy_(grad)
+        if i == 15:  # a loaded state replaces the state dict the direct call reads
+            fast.load_state_dict(copy.deepcopy(fast.state_dict()))
+        update()
+        plain.step()
+        for scheduler in schedulers:
+            scheduler.step()
+    assert len(calls) == 3  # the first step, the new gradient, the loaded state; the other 17 went direct
+    assert torch.equal(fast_param, plain_param)
+    for key in ("exp_avg", "exp_avg_sq", "step"):
+        assert torch.equal(fast.state[fast_param][key], plain.state[plain_param][key])
