@@ -377,7 +377,7 @@ def run_members(
                 scheduler.load_state_dict(saved.scheduler)
             restore_rng(saved, generator)
         runs, first_epoch = [RunTracker(config, result, saved.best, saved.bad_epochs)], saved.epoch
-    update = step_function(optimizer)
+    update = step_function(optimizer, first_direct=per_batch is None)  # a cosine schedule wants Adam's own first step
     step: Callable[..., Any] = model.loss  # one process: the loss itself, without a module call around it
     if here.parallel:
         step = DistributedDataParallel(_Objective(model), device_ids=None if device.type == "cpu" else [device])

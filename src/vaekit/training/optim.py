@@ -85,10 +85,25 @@ def make_optimizer(params: Iterable[Tensor], lr: float, device: torch.device) ->
     each parameter instead of about ten separate operations: on the tutorial network
     (16 small tensors) a step took 144 us instead of 606 us (``benchmarks/small_data.py``).
     """
-    return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
+    return _Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
 
 
-def step_function(optimizer: torch.optim.Optimizer) -> Callable[[], object]:
+class _Adam(torch.optim.Adam):
+    """``torch.optim.Adam``, made without importing ``torch._dynamo``.
+
+    ``Optimizer.add_param_group`` (which every optimizer calls when it is made) is wrapped to keep
+    ``torch.compile`` out of it, and the wrapper imports ``torch._dynamo`` when first called: 0.85 s
+    once per process, as long as a whole fit of a small table. vaekit never compiles its optimizer,
+    so it adds its groups with the method itself. Its ``step`` would import it too, which
+    :func:`step_function` avoids.
+    """
+
+    add_param_group = getattr(
+        torch.optim.Optimizer.add_param_group, "__wrapped__", torch.optim.Optimizer.add_param_group
+    )
+
+
+def step_function(optimizer: torch.optim.Optimizer, first_direct: bool = True) -> Callable[[], object]:
     """``optimizer.step``, or, for :func:`make_optimizer`'s fused Adam over one flat CPU tensor,
     a function that makes the same update by calling that kernel directly after the first step.
 
@@ -99,6 +114,11 @@ def step_function(optimizer: torch.optim.Optimizer) -> Callable[[], object]:
     group's current rate), so the weights and the optimizer's state are the same numbers.
     Anything else (several tensors, other settings, step hooks, a torch without the kernel)
     keeps ``optimizer.step``.
+
+    ``first_direct``: the first step too makes the optimizer's state itself, as Adam would (zeros
+    and a step count of 0), so that ``optimizer.step`` is never called (its first call imports
+    ``torch._dynamo``: 0.85 s). False where a learning-rate scheduler expects ``optimizer.step``
+    to have run before its own first step.
     """
     kernel = getattr(torch, "_fused_adam_", None)
     groups = optimizer.param_groups
@@ -106,7 +126,7 @@ def step_function(optimizer: torch.optim.Optimizer) -> Callable[[], object]:
     plain = {"amsgrad": False, "maximize": False, "capturable": False, "differentiable": False, "fused": True}
     if (
         kernel is None
-        or type(optimizer) is not torch.optim.Adam
+        or type(optimizer) not in (torch.optim.Adam, _Adam)  # not a subclass with a step of its own
         or len(group.get("params", ())) != 1
         or any(group.get(key) != value for key, value in plain.items())
         or group.get("decoupled_weight_decay", False)
@@ -115,20 +135,23 @@ def step_function(optimizer: torch.optim.Optimizer) -> Callable[[], object]:
         return optimizer.step
     param: Tensor = group["params"][0]
     read: list[object] = []  # the optimizer's state, groups and gradient the tensors below were read from
-    tensors: list[list[Tensor]] = []  # the kernel's parameters, gradients, moments and squared moments
+    tensors: list[list[Tensor]] = []  # the kernel's parameter, gradient, moments and squared moments
     steps: list[Tensor] = []
 
     def step() -> None:
-        now = (optimizer.state, optimizer.param_groups, param.grad)
-        fresh = len(read) == 3 and all(a is b for a, b in zip(read, now)) and param.grad is not None
-        if not fresh or _step_hooks(optimizer):
-            optimizer.step()  # the first step makes the state; anything changed takes the usual way
-            state = optimizer.state[param]
-            read[:] = now  # loading a state dict replaces the state and the groups
-            tensors[:] = [[param], [state["exp_avg"]], [state["exp_avg_sq"]]]
-            tensors.insert(1, [param.grad] if param.grad is not None else [])
-            steps[:] = [state["step"]]
+        grad = param.grad
+        if grad is None or _step_hooks(optimizer) or (not first_direct and not optimizer.state.get(param)):
+            optimizer.step()  # hooks, no gradient, or a first step that must be Adam's own
+            read.clear()
             return
+        if not optimizer.state.get(param):
+            optimizer.state[param].update(_adam_state(param))  # what Adam's first step makes
+        now = (optimizer.state, optimizer.param_groups, grad)
+        if len(read) != len(now) or any(a is not b for a, b in zip(read, now)):
+            state = optimizer.state[param]  # loading a state dict replaces the state and the groups
+            read[:] = now
+            tensors[:] = [[param], [grad], [state["exp_avg"]], [state["exp_avg_sq"]]]
+            steps[:] = [state["step"]]
         settings = optimizer.param_groups[0]
         beta1, beta2 = settings["betas"]
         torch._foreach_add_(steps, 1)
@@ -148,6 +171,16 @@ def step_function(optimizer: torch.optim.Optimizer) -> Callable[[], object]:
         )
 
     return step
+
+
+def _adam_state(param: Tensor) -> dict[str, Tensor]:
+    """The state ``torch.optim.Adam``'s first fused step makes for ``param``: a step count of 0 (float32)
+    and zero moments."""
+    return {
+        "step": torch.zeros((), dtype=torch.float32, device=param.device),
+        "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
+        "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),
+    }
 
 
 def _step_hooks(optimizer: torch.optim.Optimizer) -> bool:
