@@ -236,6 +236,7 @@ class BaseAutoEncoder(
             threads = self._choose_threads(data, here.parallel)  # "auto": timed on this machine, now
             runs = train_restarts(self, seeds, data, None if folder is None else Path(folder), every)
             self.training_settings_.update(threads)
+            self.training_settings_["step"] = runs[0][1].step  # type: ignore[assignment]  # a str among numbers
             self.init_losses_ = [result.best_loss for _, result in runs]
             self.model_, result = runs[int(np.argmin(self.init_losses_))]
             self.model_.eval()

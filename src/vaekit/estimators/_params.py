@@ -330,7 +330,9 @@ ATTRIBUTES_DOC = """\
         Best monitored loss of each of the ``n_init`` runs.
     training_settings_ : dict
         The ``epochs``, ``patience`` (and ``kl_warmup_epochs``) training used, with
-        "auto" resolved.
+        "auto" resolved; ``threads``; and ``step``: "written out" where a plain MLP
+        model trained with its step written out by hand (:mod:`vaekit.models.fused`, the
+        same arithmetic without autograd's bookkeeping), else "autograd".
     read_options_ : dict
         Set by ``vaekit train`` (:func:`vaekit.runs.run.train_run`): how the training
         data was read (``columns``, ``label``, ``id_column``, ``sep``, ``image_size``,

@@ -33,6 +33,7 @@ class TrainingResult:
     best_epoch: int = 0
     best_loss: float = math.inf
     stopped_early: bool = False
+    step: str = "autograd"  # or "written out": vaekit.models.fused took every step
 
 
 @dataclass
