@@ -19,7 +19,9 @@ from typing import Any
 
 import torch
 
+from vaekit.models import fused
 from vaekit.training.batches import Batch, split_batch
+from vaekit.training.optim import flat_parameters, make_optimizer, step_function
 
 MIN_WORK = 2_000_000
 """Rows x parameters per step below which a fit keeps one thread untimed (the digits MLP: ~0.5M;
@@ -36,21 +38,26 @@ def step_work(model: torch.nn.Module, rows: int) -> int:
 
 
 def _time_steps(model: torch.nn.Module, x: torch.Tensor, condition: torch.Tensor | None, threads: int) -> float:
-    """Seconds of :data:`PROBE_STEPS` forward-backward-Adam steps of a copy of ``model`` on ``threads`` threads."""
+    """Seconds of :data:`PROBE_STEPS` training steps of a copy of ``model`` on ``threads`` threads: the
+    training loop's own step (its flat parameters and Adam, the written-out step where it applies)."""
     probe = copy.deepcopy(model).train()
-    optimizer = torch.optim.Adam(probe.parameters(), lr=1e-3)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        elapsed = 0.0
-        for i in range(PROBE_STEPS + 1):
-            started = time.perf_counter()
-            out = probe.loss(x, condition)  # type: ignore[operator]  # AutoEncoderModel.loss
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            optimizer.step()
-            if i:  # the first step warms up (allocations, kernels)
-                elapsed += time.perf_counter() - started
+        with flat_parameters(probe) as (params, zero_grad):
+            update = step_function(make_optimizer(params, 1e-3, x.device))
+            written = fused.plan(probe)
+            elapsed = 0.0
+            for i in range(PROBE_STEPS + 1):
+                started = time.perf_counter()
+                zero_grad()
+                if written is not None:
+                    fused.fused_step(written, x, 1.0, None)
+                else:
+                    probe.loss(x, condition).loss.backward()  # type: ignore[operator]  # AutoEncoderModel.loss
+                update()
+                if i:  # the first step warms up (allocations, kernels)
+                    elapsed += time.perf_counter() - started
         return elapsed
     finally:
         torch.set_num_threads(previous)
