@@ -8,13 +8,15 @@ import torch
 
 import vaekit.training.loop as loop
 from vaekit import VAE, AutoEncoder
+from vaekit.distributions import MemberGenerators
 from vaekit.models import fused
 from vaekit.models.ae import AutoEncoderModel
 from vaekit.models.btcvae import BetaTCVAEModel
 from vaekit.models.iwae import IWAEModel
 from vaekit.models.vae import VAEModel
 from vaekit.training.batches import TensorBatches
-from vaekit.training.loop import train
+from vaekit.training.ensemble import stack_models
+from vaekit.training.loop import member_losses, train
 from vaekit.training.optim import TrainingConfig, flat_parameters
 
 
@@ -53,6 +55,34 @@ def test_the_written_step_gives_autograds_gradients(likelihood: str, kind: type,
     written = _gradients(model, x, 0.3, written=True)
     assert by_autograd[0].abs().max() > 1e-3  # a gradient worth comparing
     for expected, got in zip(by_autograd, written, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("kind", [VAEModel, AutoEncoderModel])
+def test_stacked_restarts_get_each_members_gradient(likelihood: str, kind: type) -> None:
+    members = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        members.append(kind((5,), 2, likelihood, "mlp", (8, 6)))
+    stacked = stack_models(members)
+    assert stacked is not None
+    x = torch.cat([_batch((5,), likelihood, rows=10)] * 3)  # (3 * 10, 5): member-major rows
+
+    def step(written: bool) -> tuple[torch.Tensor, ...]:
+        with flat_parameters(stacked) as (params, zero_grad):
+            zero_grad()
+            noise = MemberGenerators([torch.Generator().manual_seed(s) for s in (1, 2, 3)])
+            if written:
+                plan = fused.plan(stacked)
+                assert plan is not None and plan.members == 3
+                out = fused.fused_step(plan, x, 0.5, noise)
+            else:
+                out = stacked.loss(x, beta=0.5, generator=noise)
+                member_losses(out, 3).sum().backward()  # the loop's objective: each member's own mean
+            return params[0].grad.clone(), member_losses(out, 3).detach(), out.reconstruction.detach(), out.kl.detach()
+
+    for expected, got in zip(step(False), step(True), strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -123,7 +153,7 @@ def test_estimators_train_written_out(monkeypatch: pytest.MonkeyPatch) -> None:
     original = fused.fused_step
     monkeypatch.setattr(loop.fused, "fused_step", lambda *a: used.append(True) or original(*a))
     X = np.random.default_rng(0).random((64, 4))
-    for estimator in (VAE(epochs=2, verbose=0), AutoEncoder(epochs=2, verbose=0)):
+    for estimator in (VAE(epochs=2, verbose=0), AutoEncoder(epochs=2, verbose=0), VAE(n_init=3, epochs=2, verbose=0)):
         used.clear()
         estimator.fit(X)
         assert used, type(estimator).__name__

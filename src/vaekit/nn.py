@@ -12,10 +12,12 @@ outputs mean (a code, mean and log-variance, logits...).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 from torch.nn.modules import module as torch_module
 
@@ -258,6 +260,65 @@ class _Batched(nn.Module):
         return out.reshape(*lead, *out.shape[1:])
 
 
+class EnsembleLinear(nn.Module):
+    """R linear layers of the same shape: (R, M, in) -> (R, M, out), member r's layer on block r.
+
+    ``weight`` (R, in, out) holds each member's weight transposed and ``bias`` (R, 1, out)
+    its bias, so that the layer is one ``baddbmm``.
+    """
+
+    def __init__(self, layers: Sequence[nn.Linear]) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach().t() for layer in layers]).contiguous())
+        biases = [layer.bias for layer in layers]
+        self.bias = None if biases[0] is None else nn.Parameter(torch.stack([b.detach()[None] for b in biases]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.bias is None:
+            return torch.bmm(x, self.weight)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+    def member(self, r: int) -> dict[str, Tensor]:
+        """Member r's layer, as ``nn.Linear``'s state: weight (out, in), bias (out,)."""
+        state = {"weight": self.weight[r].detach().t().contiguous()}
+        if self.bias is not None:
+            state["bias"] = self.bias[r, 0].detach().clone()
+        return state
+
+
+class EnsembleMLP(nn.Sequential):
+    """R copies of one :class:`MLP`: (R * M, *in_shape) -> (R * M, *out_shape),
+    member r's rows at r*M .. (r+1)*M.
+
+    The layers keep the MLP's positions (and so its parameter names): each
+    ``nn.Linear`` becomes an :class:`EnsembleLinear`, the flattening and unflattening
+    become reshapes around the whole stack.
+    """
+
+    def __init__(self, mlps: Sequence[MLP]) -> None:
+        layers: list[nn.Module] = []
+        for i, module in enumerate(mlps[0]):
+            if type(module) is nn.Linear:
+                layers.append(EnsembleLinear([mlp[i] for mlp in mlps]))  # type: ignore[misc]  # the members share their layers: each one's layer i is an nn.Linear
+            elif isinstance(module, nn.Flatten | nn.Unflatten):
+                layers.append(nn.Identity())
+            else:  # an activation
+                layers.append(copy.deepcopy(module))
+        super().__init__(*layers)
+        linear = [m for m in self if isinstance(m, EnsembleLinear)]
+        self.members, self.n_in = linear[0].weight.shape[:2]
+        last = mlps[0][-1]
+        self.out_shape = (
+            tuple(last.unflattened_size) if isinstance(last, nn.Unflatten) else (linear[-1].weight.shape[2],)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.reshape(self.members, -1, self.n_in)  # (R, M, in)
+        for layer in self:
+            h = layer(h)
+        return h.reshape(-1, *self.out_shape)  # (R * M, *out_shape)
+
+
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -267,6 +328,8 @@ __all__ = [
     "MLP",
     "ConvDecoder",
     "ConvEncoder",
+    "EnsembleLinear",
+    "EnsembleMLP",
     "build_decoder",
     "build_encoder",
     "conv_stages",

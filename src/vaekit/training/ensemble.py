@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from vaekit.distributions import MemberGenerators
 from vaekit.models import AutoEncoderModel
-from vaekit.nn import MLP
+from vaekit.nn import MLP, EnsembleLinear, EnsembleMLP
 from vaekit.training.batches import Batch, BatchSource, TensorBatches
 from vaekit.training.history import TrainingResult
 from vaekit.training.loop import Members, run_members
@@ -50,65 +50,6 @@ from vaekit.training.runtime import flush_denormals
 
 ENABLED = True
 """Train stackable restarts together; False trains them one after another (to compare)."""
-
-
-class EnsembleLinear(nn.Module):
-    """R linear layers of the same shape: (R, M, in) -> (R, M, out), member r's layer on block r.
-
-    ``weight`` (R, in, out) holds each member's weight transposed and ``bias`` (R, 1, out)
-    its bias, so that the layer is one ``baddbmm``.
-    """
-
-    def __init__(self, layers: Sequence[nn.Linear]) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.stack([layer.weight.detach().t() for layer in layers]).contiguous())
-        biases = [layer.bias for layer in layers]
-        self.bias = None if biases[0] is None else nn.Parameter(torch.stack([b.detach()[None] for b in biases]))
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.bias is None:
-            return torch.bmm(x, self.weight)
-        return torch.baddbmm(self.bias, x, self.weight)
-
-    def member(self, r: int) -> dict[str, Tensor]:
-        """Member r's layer, as ``nn.Linear``'s state: weight (out, in), bias (out,)."""
-        state = {"weight": self.weight[r].detach().t().contiguous()}
-        if self.bias is not None:
-            state["bias"] = self.bias[r, 0].detach().clone()
-        return state
-
-
-class EnsembleMLP(nn.Sequential):
-    """R copies of one :class:`~vaekit.nn.MLP`: (R * M, *in_shape) -> (R * M, *out_shape),
-    member r's rows at r*M .. (r+1)*M.
-
-    The layers keep the MLP's positions (and so its parameter names): each
-    ``nn.Linear`` becomes an :class:`EnsembleLinear`, the flattening and unflattening
-    become reshapes around the whole stack.
-    """
-
-    def __init__(self, mlps: Sequence[MLP]) -> None:
-        layers: list[nn.Module] = []
-        for i, module in enumerate(mlps[0]):
-            if type(module) is nn.Linear:
-                layers.append(EnsembleLinear([mlp[i] for mlp in mlps]))  # type: ignore[misc]  # the members share their layers: each one's layer i is an nn.Linear
-            elif isinstance(module, nn.Flatten | nn.Unflatten):
-                layers.append(nn.Identity())
-            else:  # an activation
-                layers.append(copy.deepcopy(module))
-        super().__init__(*layers)
-        linear = [m for m in self if isinstance(m, EnsembleLinear)]
-        self.members, self.n_in = linear[0].weight.shape[:2]
-        last = mlps[0][-1]
-        self.out_shape = (
-            tuple(last.unflattened_size) if isinstance(last, nn.Unflatten) else (linear[-1].weight.shape[2],)
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        h = x.reshape(self.members, -1, self.n_in)  # (R, M, in)
-        for layer in self:
-            h = layer(h)
-        return h.reshape(-1, *self.out_shape)  # (R * M, *out_shape)
 
 
 def stack_models(models: Sequence[AutoEncoderModel]) -> AutoEncoderModel | None:

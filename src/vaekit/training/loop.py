@@ -384,7 +384,7 @@ def run_members(
     global_rows = getattr(members.batches, "global_rows", None)
     mixed = config.precision == "bf16"
     # a plain MLP (V)AE in one process: its step written out, without autograd (vaekit.models.fused)
-    written = None if count > 1 or here.parallel or mixed else fused.plan(model)
+    written = None if here.parallel or mixed else fused.plan(model)
     progress = tqdm(
         range(first_epoch, config.epochs),
         desc="training" if count == 1 else f"training {count} restarts together",
@@ -410,7 +410,7 @@ def run_members(
             if written is not None:  # the loss and its gradient, added into the zeroed flat gradient
                 zero_grad()
                 out = fused.fused_step(written, x, beta, members.noise)
-                losses = out.loss
+                losses = members.losses(out)  # () or (R,)
             else:
                 if mixed:  # a disabled autocast context still costs ~17 us a step (measured on the tutorial network)
                     with torch.autocast(device.type, dtype=torch.bfloat16):
