@@ -292,12 +292,19 @@ def test_adam_called_directly_makes_the_same_updates(schedule: str) -> None:
         assert torch.equal(fast.state[fast_param][key], plain.state[plain_param][key])
 
 
-def test_a_fit_does_not_import_torch_dynamo() -> None:
-    # torch.optim imports torch._dynamo when an optimizer is first made and stepped: 0.85 s per process
+def test_training_does_not_import_torch_dynamo() -> None:
+    # torch.optim imports torch._dynamo when an optimizer is first made and stepped: 0.85 s per process.
+    # The loop (with validation) and the thread probe of threads="auto", in a fresh process.
     code = (
-        "import sys, numpy as np\n"
-        "from vaekit import VAE\n"
-        "VAE(epochs=2, verbose=0).fit(np.random.default_rng(0).random((40, 3)))\n"
+        "import sys, torch\n"
+        "from vaekit.models.vae import VAEModel\n"
+        "from vaekit.training.batches import TensorBatches\n"
+        "from vaekit.training.loop import train\n"
+        "from vaekit.training.optim import TrainingConfig\n"
+        "from vaekit.training.threads import _time_steps\n"
+        "model, x = VAEModel((3,), 2, 'gaussian', 'mlp', (8,)), torch.rand(40, 3)\n"
+        "train(model, TensorBatches(x, 16), TensorBatches(x, 16, shuffle=False), TrainingConfig(epochs=2, verbose=0))\n"
+        "_time_steps(model, x[:16], None, 1)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
