@@ -86,6 +86,15 @@ def test_stacked_restarts_get_each_members_gradient(likelihood: str, kind: type)
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("hidden", [(), (7,), (9, 8, 6)])
+def test_any_depth_of_network_gets_autograds_gradients(hidden: tuple[int, ...]) -> None:
+    torch.manual_seed(0)
+    model = VAEModel((5,), 3, "gaussian", "mlp", hidden)
+    x = _batch((5,), "gaussian", rows=1 if not hidden else 17)  # one row too
+    for expected, got in zip(_gradients(model, x, 1.0, False), _gradients(model, x, 1.0, True), strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_the_step_adds_into_the_gradient_it_finds() -> None:
     torch.manual_seed(0)
     model = VAEModel((5,), 2, "gaussian", "mlp", (8,))

@@ -121,6 +121,30 @@ def kind_options() -> dict[str, KindOption]:
     return options
 
 
+def stray_argument(args: list[str]) -> str | None:
+    """The first of ``args`` (the options left to :func:`parse_kind_options`) that no kind's option can
+    take, known before the estimators are imported: a first token that is not a ``--flag``, or a
+    ``-x`` that is not a negative number (values follow their flag). None when there is none.
+
+    >>> stray_argument(["--beta", "-1", "--ema"]), stray_argument(["-o", "out"]), stray_argument(["out"])
+    (None, '-o', 'out')
+    """
+    for i, token in enumerate(args):
+        if token.startswith("--"):
+            continue
+        if i == 0 or (token.startswith("-") and not _is_number(token)):
+            return token
+    return None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[str, Any]:
     """``["--beta", "4", "--ema"]`` -> ``{"beta": 4.0, "ema": True}``.
 

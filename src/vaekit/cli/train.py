@@ -18,7 +18,7 @@ from vaekit.cli._app import (
     data_options,
     friendly,
 )
-from vaekit.cli.flags import kind_options, kind_options_help, parse_kind_options, to_flags
+from vaekit.cli.flags import kind_options, kind_options_help, parse_kind_options, stray_argument, to_flags
 
 if TYPE_CHECKING:
     from vaekit.data.options import ReadOptions
@@ -214,6 +214,9 @@ def train(
             raise typer.BadParameter("--resume continues the run it names; leave --out out")
         folder = check_resumable(resume)
         out, config = resume, config if config is not None else folder / "config.toml"
+    stray = stray_argument(ctx.args)
+    if stray is not None:  # before the data is read: a mistyped option costs no wait
+        raise typer.BadParameter(f"no such option or argument: {stray} (vaekit train --help lists the options)")
     early = None
     main = os.environ.get("RANK", "0") == "0"  # under torchrun, only rank 0 checks and writes --out
     if config is None and data is not None:
