@@ -225,6 +225,22 @@ class BaseAutoEncoder(
             data = stream_data(self, X, y, rng, here, buffer_rows, workers)
         else:
             data = array_data(self, X, y, rng, here)
+        try:
+            self._train_on(data, seeds, here, checkpoint_dir, resume_from, checkpoint_minutes)
+        finally:
+            data.close()  # a streamed Parquet file's decoded copy
+        return self
+
+    def _train_on(
+        self,
+        data: FitData,
+        seeds: list[int],
+        here: Any,
+        checkpoint_dir: str | Path | None,
+        resume_from: str | Path | None,
+        checkpoint_minutes: float | None,
+    ) -> None:
+        """:meth:`fit`'s training, the model's choice among the restarts and what is fitted after it."""
         self.n_train_ = data.n_train
         self.latent_dim_ = resolve_latent_dim(self.latent_dim, self.likelihood_)
         folder = checkpoint_dir if checkpoint_dir is not None else resume_from
@@ -249,7 +265,6 @@ class BaseAutoEncoder(
             findings.emit(findings.fit_findings(self))  # stopped at the cap while improving; best inside the warm-up
         finally:
             self.__dict__.pop("_fitting_threads", None)
-        return self
 
     def _choose_threads(self, data: FitData, parallel: bool) -> dict[str, Any]:
         """Under ``threads="auto"``, time the training step at 1 thread and at torch's default, and train with

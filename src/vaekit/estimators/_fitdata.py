@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ from torch import Tensor
 
 from vaekit.data.preprocessing import Scaling
 from vaekit.data.stream import ChunkSource, ImageFolderChunks, RowSubset, open_stream, stream_statistics
+from vaekit.data.stream.decoded import decoded_copy, remove_copy
+from vaekit.data.stream.parquet_chunks import ParquetChunks
 from vaekit.data.table.bounds import ColumnBounds, fit_columns
 from vaekit.data.validation import InputError, check_array
 from vaekit.estimators import _table
@@ -68,6 +71,9 @@ class FitData:
         The rows held out of training, in the order ``rows(False)`` gives every row.
     workers : int
         Loader processes that read and decode a stream beside training (0: read inline, or in memory).
+    scratch : Path or None
+        The temporary folder of a streamed Parquet file's decoded copy
+        (:mod:`vaekit.data.stream.decoded`), which :meth:`close` removes.
     """
 
     n_train: int
@@ -79,6 +85,11 @@ class FitData:
     constant: bool
     validation: np.ndarray
     workers: int = 0
+    scratch: Path | None = None  # a temporary decoded copy of a Parquet stream, removed by close()
+
+    def close(self) -> None:
+        """Remove what the fit made only for itself (a decoded copy of a Parquet stream)."""
+        remove_copy(self.scratch)
 
 
 def is_streamed(X: Any) -> bool:
@@ -153,9 +164,32 @@ def stream_data(
         )
     if estimator.likelihood == "mixed" or estimator.column_types:
         raise InputError("a streamed table takes numeric columns only; read a mixed table into memory instead")
-    source = open_stream(X)
+    original = source = open_stream(X)
+    scratch = None
+    if isinstance(source, ParquetChunks) and here.size == 1:  # decoded once, not on every pass
+        decoded = decoded_copy(source)
+        if decoded is not None:
+            source, scratch = decoded
+    try:
+        return _streamed(estimator, original, source, scratch, rng, here, buffer_rows, workers)
+    except BaseException:
+        remove_copy(scratch)
+        raise
+
+
+def _streamed(
+    estimator: Any,
+    original: ChunkSource,
+    source: ChunkSource,
+    scratch: Path | None,
+    rng: np.random.RandomState,
+    here: World,
+    buffer_rows: int | None,
+    workers: int | None,
+) -> FitData:
+    """:func:`stream_data` from ``source``, the rows of the user's ``original`` (itself, or its decoded copy)."""
     stats = stream_statistics(source)
-    names = source.feature_names
+    names = original.feature_names
     if names is not None:
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
     summary = DataSummary.of_statistics(stats, tuple(source.sample_shape))
@@ -207,13 +241,14 @@ def stream_data(
         description={
             "rows": source.n_rows,
             "shape": list(source.sample_shape),
-            "source": source.name,
+            "source": original.name,
         },
-        digest=lambda: _digest(source),
+        digest=lambda: _digest(original),
         rows=rows,
         constant=bool(np.all(stats.std == 0)),
         validation=val,
         workers=workers,
+        scratch=scratch,
     )
 
 
