@@ -91,3 +91,23 @@ def test_a_copy_cut_short_is_removed(tmp_path: Path, scratch_root: Path, monkeyp
     with pytest.raises(ValueError, match="chunk 0"):
         decoded.decoded_copy(source)
     assert list(scratch_root.iterdir()) == []
+
+
+def test_vaekit_train_streams_its_training_part_from_a_copy(
+    tmp_path: Path, scratch_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaekit.data.stream.parquet_chunks import ParquetChunks
+    from vaekit.data.stream.subset import RowSubset
+
+    made: list[int] = []
+    original = decoded.decoded_copy
+
+    def spy(source: Any) -> Any:
+        made.append(source.n_rows)
+        return original(source)
+
+    monkeypatch.setattr("vaekit.estimators._fitdata.decoded_copy", spy)
+    part = RowSubset(ParquetChunks(_parquet(tmp_path)), np.arange(240) % 10 != 0)  # 216 training rows
+    model, notes = _fit(part)
+    assert made == [216] and model.n_train_ + round(0.1 * 216) >= 216
+    assert any("decoded once" in note for note in notes) and list(scratch_root.iterdir()) == []

@@ -166,7 +166,8 @@ def stream_data(
         raise InputError("a streamed table takes numeric columns only; read a mixed table into memory instead")
     original = source = open_stream(X)
     scratch = None
-    if isinstance(source, ParquetChunks) and here.size == 1:  # decoded once, not on every pass
+    parquet = source.source if isinstance(source, RowSubset) else source  # vaekit train's training part
+    if isinstance(parquet, ParquetChunks) and here.size == 1:  # decoded once, not on every pass
         decoded = decoded_copy(source)
         if decoded is not None:
             source, scratch = decoded

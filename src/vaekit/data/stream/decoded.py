@@ -31,7 +31,10 @@ __all__ = ["HEADROOM", "decoded_copy", "remove_copy"]
 
 
 def _gigabytes(n_bytes: float) -> str:
-    return f"{n_bytes / 1e9:.2f} GB"
+    """A size for a note: "4.08 GB", "376 MB", "0.1 MB"."""
+    if n_bytes >= 1e9:
+        return f"{n_bytes / 1e9:.2f} GB"
+    return f"{n_bytes / 1e6:.0f} MB" if n_bytes >= 1e7 else f"{n_bytes / 1e6:.1f} MB"
 
 
 def decoded_copy(source: ChunkSource) -> tuple[NpyChunks, Path] | None:
