@@ -75,11 +75,11 @@ def test_usage_error_exits_2(args: list[str], message: str) -> None:
     assert result.stderr.startswith("Usage: vaekit") and message in result.stderr
 
 
-@pytest.mark.parametrize("stray", [["-o", "out"], ["out"], ["--epochs", "1", "-x"]], ids=["-o", "word", "-x"])
-def test_a_mistyped_train_option_is_refused_before_the_data_is_read(tmp_path: Path, stray: list[str]) -> None:
+def test_a_mistyped_train_option_is_refused_before_the_data_is_read(tmp_path: Path) -> None:
+    # the other stray arguments: flags.stray_argument's doctest
     table = tmp_path / "t.csv"
     pd.DataFrame({"a": range(30), "b": range(30)}).to_csv(table, index=False)
-    result = run("train", table, *stray)
+    result = run("train", table, "-o", "out")
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "no such option or argument" in result.stderr and "read 30 rows" not in result.stdout + result.stderr
 
