@@ -111,3 +111,13 @@ def test_vaekit_train_streams_its_training_part_from_a_copy(
     model, notes = _fit(part)
     assert made == [216] and model.n_train_ + round(0.1 * 216) >= 216
     assert any("decoded once" in note for note in notes) and list(scratch_root.iterdir()) == []
+
+
+def test_no_copy_in_a_temporary_folder_held_in_memory(
+    tmp_path: Path, scratch_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert decoded.filesystem_type(Path("/proc")) in (None, "proc")  # read from /proc/mounts on Linux
+    monkeypatch.setattr(decoded, "filesystem_type", lambda folder: "tmpfs")
+    _, notes = _fit(_parquet(tmp_path))
+    assert any("held in memory (tmpfs)" in note and "TMPDIR" in note for note in notes), notes
+    assert list(scratch_root.iterdir()) == []

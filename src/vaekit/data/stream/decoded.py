@@ -6,8 +6,8 @@ a ``.npy`` one at 0.93. A fit reads its file several times (the statistics, ever
 threshold's rows), so :func:`decoded_copy` decodes it once, into a ``.npy`` in the system's
 temporary folder, and the fit streams that. The copy is removed when the fit ends, however it ends
 (a process killed with SIGKILL leaves it to the system's temporary-file cleanup). Without room for it
-(twice its size free, :data:`HEADROOM` to spare), the fit streams the Parquet file itself; both
-cases are said in a note.
+(twice its size free, :data:`HEADROOM` to spare), or where the temporary folder is held in memory
+(tmpfs), the fit streams the Parquet file itself; each case is said in a note.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from vaekit.data.stream.npy_chunks import NpyChunks
 
 HEADROOM = 1 << 30
 """Bytes the temporary folder keeps free beyond twice the copy's size."""
+IN_MEMORY = ("tmpfs", "ramfs")
+"""File systems held in memory: a copy there would take the memory that streaming saves."""
 
-__all__ = ["HEADROOM", "decoded_copy", "remove_copy"]
+__all__ = ["HEADROOM", "IN_MEMORY", "decoded_copy", "filesystem_type", "remove_copy"]
 
 
 def _gigabytes(n_bytes: float) -> str:
@@ -43,6 +45,17 @@ def decoded_copy(source: ChunkSource) -> tuple[NpyChunks, Path] | None:
     shape = (source.n_rows, *(int(s) for s in source.sample_shape))
     n_bytes = 4 * math.prod(shape)
     root = Path(tempfile.gettempdir())
+    kind = filesystem_type(root)
+    if kind in IN_MEMORY:
+        warnings.warn(
+            DataNoteWarning(
+                f"{quoted(source.name)}: streamed as Parquet, decoding each pass: the temporary folder {root} is "
+                f"held in memory ({kind}), where a decoded copy ({_gigabytes(n_bytes)}) would take memory; set "
+                "TMPDIR to a folder on disk to have one"
+            ),
+            stacklevel=2,
+        )
+        return None
     free = shutil.disk_usage(root).free
     if free < 2 * n_bytes + HEADROOM:
         warnings.warn(
@@ -77,6 +90,25 @@ def decoded_copy(source: ChunkSource) -> tuple[NpyChunks, Path] | None:
         stacklevel=2,
     )
     return copy, folder
+
+
+def filesystem_type(folder: Path) -> str | None:
+    """The type of the file system ``folder`` is on ("ext4", "tmpfs", ...), from ``/proc/mounts``; None
+    where that cannot be read (not Linux)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    where = folder.resolve()
+    best: tuple[int, str] | None = None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = Path(fields[1].replace("\\040", " "))
+        if (where == point or point in where.parents) and (best is None or len(point.parts) > best[0]):
+            best = (len(point.parts), fields[2])
+    return None if best is None else best[1]
 
 
 def remove_copy(folder: Path | None) -> None:
