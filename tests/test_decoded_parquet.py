@@ -121,3 +121,15 @@ def test_no_copy_in_a_temporary_folder_held_in_memory(
     _, notes = _fit(_parquet(tmp_path))
     assert any("held in memory (tmpfs)" in note and "TMPDIR" in note for note in notes), notes
     assert list(scratch_root.iterdir()) == []
+
+
+def test_a_disk_that_fills_up_leaves_the_parquet_file_streamed(
+    tmp_path: Path, scratch_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(rows: np.ndarray, out: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(decoded, "_write_rows", full)
+    model, notes = _fit(_parquet(tmp_path))
+    assert any("could not be written" in note and "No space left on device" in note for note in notes), notes
+    assert list(scratch_root.iterdir()) == [] and model.n_train_ > 0

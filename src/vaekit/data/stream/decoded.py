@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -77,8 +78,18 @@ def decoded_copy(source: ChunkSource) -> tuple[NpyChunks, Path] | None:
                 chunk = np.ascontiguousarray(source.read_chunk(i), dtype="<f4")
                 if chunk.shape != (stop - start, *shape[1:]):
                     raise ValueError(f"chunk {i} of {source.name} has shape {chunk.shape}, not {(stop - start,)}")
-                chunk.tofile(out)
+                _write_rows(chunk, out)
         copy = NpyChunks(path)
+    except OSError as err:  # the disk filled up meanwhile, or the folder went: the Parquet file itself
+        remove_copy(folder)
+        warnings.warn(
+            DataNoteWarning(
+                f"{quoted(source.name)}: streamed as Parquet, decoding each pass: its decoded copy could not be "
+                f"written in {root} ({err.strerror or err})"
+            ),
+            stacklevel=2,
+        )
+        return None
     except BaseException:
         remove_copy(folder)
         raise
@@ -90,6 +101,11 @@ def decoded_copy(source: ChunkSource) -> tuple[NpyChunks, Path] | None:
         stacklevel=2,
     )
     return copy, folder
+
+
+def _write_rows(rows: np.ndarray, out: BinaryIO) -> None:
+    """Append ``rows`` (C order, little-endian float32) to the open ``.npy`` file ``out``."""
+    rows.tofile(out)
 
 
 def filesystem_type(folder: Path) -> str | None:
