@@ -132,17 +132,9 @@ def stray_argument(args: list[str]) -> str | None:
     for i, token in enumerate(args):
         if token.startswith("--"):
             continue
-        if i == 0 or (token.startswith("-") and not _is_number(token)):
+        if i == 0 or (token.startswith("-") and not isinstance(_word_or_number(token), float)):
             return token
     return None
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_kind_options(args: list[str], options: dict[str, KindOption]) -> dict[str, Any]:
