@@ -135,6 +135,14 @@ def test_no_plan_without_a_gradient_to_add_into() -> None:
     with flat_parameters(model):
         assert fused.plan(model) is None  # a hook would not run
     handle.remove()
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda *args: None)
+    try:
+        with flat_parameters(model):
+            assert fused.plan(model) is None  # a global hook would not run either
+    finally:
+        handle.remove()
+    with flat_parameters(model):
+        assert fused.plan(model) is not None
 
 
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian-learned"])

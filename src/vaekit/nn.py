@@ -48,8 +48,9 @@ def default_hidden(n_features: int) -> tuple[int, ...]:
     return (width, width // 2)
 
 
-def _hooked(module: nn.Module) -> bool:
-    """Whether calling ``module`` would run a hook: then it must be called, not its ``forward``."""
+def hooked(module: nn.Module) -> bool:
+    """Whether calling ``module`` would run a hook of its own or a global one: then it must be called,
+    not its ``forward`` (nor a step written out without it, :mod:`vaekit.models.fused`)."""
     return bool(
         module._forward_hooks
         or module._forward_pre_hooks
@@ -81,7 +82,7 @@ class MLP(nn.Sequential):
     def forward(self, x: Tensor) -> Tensor:
         for layer in self._modules.values():
             assert layer is not None
-            x = layer(x) if _hooked(layer) else layer.forward(x)
+            x = layer(x) if hooked(layer) else layer.forward(x)
         return x
 
     def __init__(
@@ -252,7 +253,7 @@ class _Batched(nn.Module):
         self.in_dims = in_dims
 
     def forward(self, t: Tensor) -> Tensor:
-        net = self.net if _hooked(self.net) else self.net.forward
+        net = self.net if hooked(self.net) else self.net.forward
         if t.dim() == self.in_dims + 1:
             return net(t)
         lead = t.shape[: t.dim() - self.in_dims]
@@ -335,4 +336,5 @@ __all__ = [
     "conv_stages",
     "count_parameters",
     "default_hidden",
+    "hooked",
 ]

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from vaekit.distributions import LOG_2PI, Randomness, draw
 from vaekit.models.ae import AutoEncoderModel, LossOutput
 from vaekit.models.vae import VAEModel
-from vaekit.nn import MLP, EnsembleLinear, EnsembleMLP
+from vaekit.nn import MLP, EnsembleLinear, EnsembleMLP, hooked
 
 LIKELIHOODS = ("gaussian", "gaussian-learned", "bernoulli")
 """The likelihoods the written-out step knows."""
@@ -74,7 +74,7 @@ def _layers(network: nn.Module) -> tuple[list[Layer], int] | None:
         return None
     if any(type(m) is not nn.ReLU for m in relus):
         return None
-    if any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in [mlp, *modules]):
+    if any(hooked(m) for m in [network, mlp, *modules]):  # a hook would not run
         return None
     layers: list[Layer] = []
     for module in linears:
@@ -182,9 +182,8 @@ def fused_step(fused: FusedPlan, x: Tensor, beta: float, generator: Randomness) 
 
 
 def _likelihood(fused: FusedPlan, out: Tensor, x: Tensor, scale: float) -> tuple[Tensor, Tensor]:
-    """-log p(x|z) per row (B,) or (R, M) from the decoder's output (B, D) or (R, M, D), and its gradient
-    times ``scale``
-    (a learned log-variance gets its gradient added into its ``.grad``)."""
+    """-log p(x|z) per row, (B,) or (R, M), from the decoder's output, (B, D) or (R, M, D), and its gradient
+    there times ``scale``; a learned log-variance gets its gradient added into its ``.grad``."""
     if fused.likelihood == "bernoulli":
         reconstruction = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(dim=-1)
         return reconstruction, torch.sigmoid(out).sub_(x).mul_(scale)
@@ -193,13 +192,14 @@ def _likelihood(fused: FusedPlan, out: Tensor, x: Tensor, scale: float) -> tuple
         reconstruction = 0.5 * (diff.pow(2) + LOG_2PI).sum(dim=-1)
         return reconstruction, diff.mul_(scale)
     logvar = fused.logvar.reshape(-1)  # (D,)
-    weighted = diff.pow(2) * torch.exp(-logvar)  # (B, D): squared error over the variance
+    precision = torch.exp(-logvar)  # (D,)
+    weighted = diff.pow(2) * precision  # (B, D): squared error over the variance
     reconstruction = 0.5 * (weighted + logvar + LOG_2PI).sum(dim=-1)
     assert weighted.dim() == 2, "a learned variance is not stacked (vaekit.training.ensemble)"
     rows = float(x.shape[0])
     grad_logvar = (0.5 * scale) * (rows - weighted.sum(0))  # (D,): d/dlv of 0.5 (w e^-lv + lv), over the rows
     fused.logvar.grad.add_(grad_logvar.view_as(fused.logvar))  # type: ignore[union-attr]  # plan() checked it
-    return reconstruction, diff.mul_(torch.exp(-logvar)).mul_(scale)
+    return reconstruction, diff.mul_(precision).mul_(scale)
 
 
 __all__ = ["LIKELIHOODS", "FusedPlan", "fused_step", "plan"]

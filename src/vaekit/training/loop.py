@@ -17,6 +17,7 @@ infinite, naming the epoch and batch.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -196,18 +197,13 @@ def _epoch_sums(
     """
     losses = torch.stack([term[0] for term in terms]).view(len(terms), count)  # (n_batches, R)
     parts: list[Tensor] = []  # (k, 2, R) for each run of k batches of one size
-    start = 0
-    while start < len(terms):
-        stop = start + 1
-        while stop < len(terms) and sizes[stop] == sizes[start]:
-            stop += 1
-        block = terms[start:stop]
+    for size, run in itertools.groupby(zip(sizes, terms, strict=True), key=lambda pair: pair[0]):
+        block = [term for _, term in run]
         rows = torch.stack([torch.cat([term[1] for term in block]), torch.cat([term[2] for term in block])])
-        parts.append(rows.view(2, stop - start, count, sizes[start]).sum(-1).transpose(0, 1))  # (k, 2, R)
-        start = stop
+        parts.append(rows.view(2, len(block), count, size).sum(-1).transpose(0, 1))
     reconstruction, kl = torch.cat(parts).unbind(1)  # (n_batches, R) each
-    rows_t, catch_up = losses.new_tensor(sizes)[:, None], losses.new_tensor([beta - b for b in betas])[:, None]
-    objective = (losses * rows_t + catch_up * kl).sum(0)  # each batch's loss at the full beta, over its rows
+    n_rows, catch_up = losses.new_tensor(sizes)[:, None], losses.new_tensor([beta - b for b in betas])[:, None]
+    objective = (losses * n_rows + catch_up * kl).sum(0)  # each batch's loss at the full beta, over its rows
     return losses, torch.stack([reconstruction.sum(0), kl.sum(0), objective]), sum(sizes)
 
 

@@ -105,7 +105,7 @@ class _Adam(torch.optim.Adam):
 
 def step_function(optimizer: torch.optim.Optimizer, first_direct: bool = True) -> Callable[[], object]:
     """``optimizer.step``, or, for :func:`make_optimizer`'s fused Adam over one flat CPU tensor,
-    a function that makes the same update by calling that kernel directly after the first step.
+    a function that makes the same update by calling that kernel directly.
 
     ``Optimizer.step`` wraps the kernel in Python (hooks, profiling, grouping the tensors by
     device): 29 us a step around a kernel of 11 us on the 33,604 weights of the digits MLP
